@@ -1,0 +1,193 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { Logger } from './logger.js';
+
+export type { StandardSchemaV1 };
+
+/** What the engine hands to a plugin's `create`. */
+export interface PluginContext {
+  /** The instance name from the config (`primary`, or the job name for a source). */
+  readonly name: string;
+  /** Folder of the config file: resolve relative paths in options against it. */
+  readonly configDir: string;
+  /** A scratch folder for this run (temporary option files, spools); the engine removes it afterwards. */
+  readonly workDir: string;
+  readonly logger: Logger;
+  /** Replaces every secret the engine knows of (passwords, keys, tokens) with `***`. Use it on tool output. */
+  redact(text: string): string;
+}
+
+interface PluginBase<Options> {
+  /** The contract version the plugin was written against (see CONTRACT_VERSION). */
+  readonly contractVersion: number;
+  /** The `type:` name users write in the config, e.g. `local`, `s3`, `postgres`. */
+  readonly type: string;
+  /**
+   * Validates and normalises the plugin's options (the config block minus `type`, `media`, `offsite`).
+   * Any Standard Schema implementation works (zod 3.24+/4, valibot, arktype).
+   */
+  readonly optionsSchema: StandardSchemaV1<unknown, Options>;
+  /** Option names whose values are secrets; the engine redacts them everywhere. */
+  readonly secretOptions?: readonly string[];
+}
+
+// ---------------------------------------------------------------- destinations
+
+export interface DestinationPlugin<Options = unknown> extends PluginBase<Options> {
+  readonly kind: 'destination';
+  /** Defaults for the 3-2-1 computation; users may override both per destination. */
+  readonly defaults: { readonly media: string; readonly offsite: boolean };
+  create(options: Options, context: PluginContext): Destination | Promise<Destination>;
+}
+
+export interface DestinationCapabilities {
+  /** `stat` returns a sha256 the store recorded with the object (e.g. S3 metadata). */
+  readonly storedSha256?: boolean;
+  /** `put` re-reads what it stored and reports its sha256 (e.g. the local disk). */
+  readonly readBackSha256?: boolean;
+  /** Reading a copy costs nothing beyond local I/O; the engine prefers such copies for retries and restores. */
+  readonly local?: boolean;
+}
+
+export interface PutOptions {
+  readonly signal?: AbortSignal;
+  /** The sha256 (hex) the engine computed for the bytes; stores that keep metadata should keep it. */
+  readonly sha256?: string;
+  /** Expected byte count when known in advance (retries); unknown for a live dump. */
+  readonly size?: number;
+}
+
+export interface PutResult {
+  /** Bytes stored, as the destination observed them. */
+  readonly size: number;
+  /** sha256 (hex) of what the destination stored, if it could observe it. */
+  readonly sha256?: string;
+  /** Where the copy lives, for people: an absolute path, `sftp://host/path`, `s3://bucket/key`. No secrets. */
+  readonly location: string;
+}
+
+export interface ObjectInfo {
+  readonly key: string;
+  readonly size: number;
+  /** Only when the store recorded it (see `capabilities.storedSha256`). */
+  readonly sha256?: string;
+  readonly modifiedAt?: Date;
+}
+
+/**
+ * A place that keeps copies. Every method takes keys as defined by `assertSafeKey`; a key means the same in
+ * every method. Implementations reject unsafe keys with InvalidKeyError.
+ */
+export interface Destination {
+  readonly capabilities?: DestinationCapabilities;
+  /** Where `key` lives, for people and the catalog. */
+  locate(key: string): string;
+  /**
+   * Stores `body` under `key` atomically: until it resolves nothing is visible under `key`, and if it rejects
+   * (or `signal` aborts) nothing is left under `key` and no partial temporary object remains listable.
+   * Replaces an existing object.
+   */
+  put(key: string, body: NodeJS.ReadableStream, options?: PutOptions): Promise<PutResult>;
+  /** Opens the object for reading. Rejects with NotFoundError when it does not exist. */
+  get(key: string, options?: { signal?: AbortSignal }): Promise<NodeJS.ReadableStream>;
+  /** Size (and stored sha256, if any) of an object; `undefined` when it does not exist. */
+  stat(key: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose key starts with `prefix` ('' for all). In-progress temporary objects are never listed. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Removes an object. Deleting a missing key succeeds. */
+  delete(key: string): Promise<void>;
+  /** Releases connections. Called once per run. */
+  close?(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- sources
+
+export interface TableCount {
+  readonly name: string;
+  readonly rows: number;
+  /** false when the count is an estimate (e.g. information_schema for very large MySQL tables). */
+  readonly exact: boolean;
+}
+
+export interface DumpInfo {
+  /** 'sqlite', 'postgresql', 'mariadb', 'mysql'. */
+  readonly engine: string;
+  readonly engineVersion: string;
+  /** Version of the dump tool, where one is used (pg_dump 15.18). */
+  readonly toolVersion?: string;
+  /** Per-table row counts consistent with the dump, when the source can give them. */
+  readonly tables?: readonly TableCount[];
+  /** Anything else worth keeping in the manifest. Never secrets. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface Dump {
+  /** The dump's bytes. The engine reads it exactly once, to the end. */
+  readonly stream: NodeJS.ReadableStream;
+  /** What the bytes are; handed back to `restore`. E.g. 'sqlite-database', 'pg-custom', 'pg-plain', 'mysql-sql'. */
+  readonly format: string;
+  /** File extension for the artifact without compression suffix, e.g. 'sqlite', 'pgdump', 'sql'. */
+  readonly extension: string;
+  /** The format compresses itself (pg_dump -Fc): the engine does not compress again unless told to. */
+  readonly compressed?: boolean;
+  /**
+   * Settles after `stream` has ended: resolves when the dump is complete and consistent, rejects with a
+   * SourceError (tool stderr in `details`, redacted) when it is not. The engine records nothing as a good
+   * backup before this resolves.
+   */
+  readonly completion: Promise<DumpInfo>;
+}
+
+export interface DumpOptions {
+  readonly signal?: AbortSignal;
+}
+
+export interface RestoreTarget {
+  /** For file-based sources (SQLite): the file to create. */
+  readonly path?: string;
+  /** For server sources: the database to restore into, on the job's own server. */
+  readonly database?: string;
+  /** Create the database if it does not exist. */
+  readonly createDatabase?: boolean;
+  /** Replace an existing, non-empty target. Without it, restoring over anything that exists is refused. */
+  readonly force?: boolean;
+}
+
+export interface RestoreOptions {
+  readonly signal?: AbortSignal;
+  /** The `format` the dump was produced with (from the manifest). */
+  readonly format: string;
+}
+
+export interface SourceStatus {
+  readonly engine: string;
+  readonly engineVersion: string;
+  readonly toolVersion?: string;
+  /** Human-readable notes, e.g. 'pg_dump 15.18 can dump server 15.18'. */
+  readonly notes?: readonly string[];
+}
+
+export interface Source {
+  /** Which restore target this source needs: a file path or a database name. */
+  readonly restoreTarget: 'file' | 'database';
+  /** Where the data comes from, for people: a path or `postgres://user@host:port/db`. No secrets. */
+  describe(): string;
+  /** Reachable, credentials valid, tools present and compatible. Throws SourceError naming what to fix. */
+  check(options?: { signal?: AbortSignal }): Promise<SourceStatus>;
+  /** Starts a consistent dump. */
+  dump(options?: DumpOptions): Promise<Dump>;
+  /** Restores a dump (already decompressed) from `input` into `target`. */
+  restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void>;
+  /**
+   * Restores into a scratch target that can never collide with a real one, counts rows per table, and
+   * removes the scratch target, also when it fails.
+   */
+  restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]>;
+  close?(): Promise<void>;
+}
+
+export interface SourcePlugin<Options = unknown> extends PluginBase<Options> {
+  readonly kind: 'source';
+  create(options: Options, context: PluginContext): Source | Promise<Source>;
+}
+
+export type Plugin = SourcePlugin<unknown> | DestinationPlugin<unknown>;

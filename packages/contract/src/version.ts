@@ -1,0 +1,5 @@
+/** The contract version this package describes. Plugins declare the version they were written against. */
+export const CONTRACT_VERSION = 1 as const;
+
+/** Contract versions the engine can drive. */
+export const SUPPORTED_CONTRACT_VERSIONS: readonly number[] = [1];
