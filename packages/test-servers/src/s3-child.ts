@@ -1,0 +1,56 @@
+// Runs s3rver in its own process (started by startS3 with `node --openssl-legacy-provider`), so tests can kill it.
+// argv: <directory> <port> <bucket>. Reports `{ ready: true }` over IPC once listening.
+import { rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import S3rver from 's3rver';
+
+const [directory, portText, bucket] = process.argv.slice(2);
+if (directory === undefined || portText === undefined || bucket === undefined) {
+  throw new Error('usage: s3-child.js <directory> <port> <bucket>');
+}
+
+const s3rver = new S3rver({
+  directory,
+  silent: false,
+  configureBuckets: [{ name: bucket, configs: [] }],
+  vhostBuckets: false,
+});
+await s3rver.configureBuckets();
+const handle = s3rver.callback();
+
+/** s3rver 3.7 answers AbortMultipartUpload with 405 and keeps the parts; real S3 removes them. */
+const abortMultipartUpload = /^\/([^/?]+)\/[^?]+\?(?:.*&)?uploadId=([0-9a-f]+)(?:&|$)/;
+
+const server = createServer((request, response) => {
+  const match = request.method === 'DELETE' ? abortMultipartUpload.exec(request.url ?? '') : null;
+  if (match) {
+    const [, bucketName, uploadId] = match;
+    console.log(`abort multipart upload ${uploadId} in ${bucketName}`);
+    rm(join(directory, decodeURIComponent(bucketName!), '._S3rver_uploads', uploadId!), {
+      recursive: true,
+      force: true,
+    }).then(
+      () => {
+        response.statusCode = 204;
+        response.end();
+      },
+      (error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      },
+    );
+    return;
+  }
+  handle(request, response);
+});
+
+server.listen(Number(portText), '127.0.0.1', () => process.send?.({ ready: true }));
+process.on('message', (message: { createBucket?: string }) => {
+  if (message.createBucket !== undefined) {
+    void s3rver.store
+      .putBucket(message.createBucket)
+      .then(() => process.send?.({ created: message.createBucket }));
+  }
+});
+process.on('disconnect', () => process.exit(0));
