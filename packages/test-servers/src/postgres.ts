@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { findPostgresBinDir } from './pg-binaries.js';
+import { startWatchdog } from './pg-watchdog.js';
+import { freePort } from './ports.js';
+import { makeTempDir } from './temp-dir.js';
+
+export interface PostgresServer {
+  readonly host: string;
+  readonly port: number;
+  /** Superuser; over TCP it needs `password` (scram-sha-256). */
+  readonly user: string;
+  readonly password: string;
+  /** Folder holding pg_dump, pg_restore, psql… of the server's version. */
+  readonly binDir: string;
+  readonly dataDir: string;
+  /** Folder of the trusted Unix socket (setup only; the plugin under test should use TCP + password). */
+  readonly socketDir: string;
+  /**
+   * Runs `text` with psql as the superuser over the trusted socket (ON_ERROR_STOP, unaligned, tuples only:
+   * `SELECT 1, 'a'` gives `1|a\n`) and returns stdout. Rejects on the first SQL error.
+   */
+  sql(database: string, text: string): Promise<string>;
+  createDatabase(name: string): Promise<void>;
+  /** Stops the server (immediate mode) and removes its folder. Safe to call more than once. */
+  stop(): Promise<void>;
+}
+
+const OS_USER = 'postgres';
+
+export function quotePgIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Only what the tools need: no PG* variables of the caller may change what they do. */
+function toolEnv(): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    LC_ALL: 'C.UTF-8',
+  };
+  return env;
+}
+
+async function osUserIds(name: string): Promise<{ uid: number; gid: number }> {
+  const { stdout } = await execa('id', ['-u', name]);
+  const { stdout: gid } = await execa('id', ['-g', name]);
+  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
+}
+
+/** Starts a throwaway PostgreSQL cluster on a free 127.0.0.1 port in a temp dir. */
+export async function startPostgres(): Promise<PostgresServer> {
+  const binDir = await findPostgresBinDir();
+  const asRoot = process.getuid?.() === 0;
+  const dir = await makeTempDir('pg', 0o755);
+  const dataDir = join(dir.path, 'data');
+  const socketDir = join(dir.path, 'sock');
+  const logFile = join(dir.path, 'server.log');
+  const password = randomBytes(18).toString('base64url');
+  const port = await freePort();
+  const asServerUser = (file: string, args: string[]) =>
+    asRoot
+      ? execa('runuser', ['-u', OS_USER, '--', file, ...args], { env: toolEnv(), extendEnv: false })
+      : execa(file, args, { env: toolEnv(), extendEnv: false });
+
+  let postmasterPid: number | undefined;
+  try {
+    const pwFile = join(dir.path, 'pwfile');
+    await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+    await execa('mkdir', ['-m', '0700', socketDir]);
+    if (asRoot) {
+      const { uid, gid } = await osUserIds(OS_USER);
+      await chown(dir.path, uid, gid);
+      await chown(pwFile, uid, gid);
+      await chown(socketDir, uid, gid);
+    }
+    await asServerUser(join(binDir, 'initdb'), [
+      '-D',
+      dataDir,
+      '-U',
+      'postgres',
+      `--pwfile=${pwFile}`,
+      '--auth-local=trust',
+      '--auth-host=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C.UTF-8',
+      '--no-sync',
+    ]);
+    await rm(pwFile, { force: true });
+    await asServerUser(join(binDir, 'pg_ctl'), [
+      '-D',
+      dataDir,
+      '-l',
+      logFile,
+      '-w',
+      '-t',
+      '60',
+      '-o',
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`,
+      'start',
+    ]);
+    const pidText = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
+    postmasterPid = Number(pidText.split('\n')[0]);
+  } catch (error) {
+    const log = await readFile(logFile, 'utf8').catch(() => '');
+    await dir.remove();
+    throw new Error(
+      `could not start a PostgreSQL test server (as ${asRoot ? OS_USER : userInfo().username}): ${String(error)}\n${log}`,
+    );
+  }
+
+  const watchdog = startWatchdog(postmasterPid, dir.path, 'QUIT');
+
+  const sql = async (database: string, text: string): Promise<string> => {
+    const result = await execa(
+      join(binDir, 'psql'),
+      [
+        '-X',
+        '-q',
+        '-A',
+        '-t',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-h',
+        socketDir,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        database,
+        '-f',
+        '-',
+      ],
+      { input: text, env: toolEnv(), extendEnv: false },
+    );
+    return result.stdout;
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      watchdog.dispose();
+      try {
+        await asServerUser(join(binDir, 'pg_ctl'), [
+          '-D',
+          dataDir,
+          '-m',
+          'immediate',
+          '-w',
+          '-t',
+          '30',
+          'stop',
+        ]);
+      } catch {
+        try {
+          process.kill(postmasterPid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await dir.remove();
+    })();
+    return stopping;
+  };
+
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    password,
+    binDir,
+    dataDir,
+    socketDir,
+    sql,
+    createDatabase: async (name) => {
+      await sql('postgres', `CREATE DATABASE ${quotePgIdent(name)}`);
+    },
+    stop,
+  };
+}
