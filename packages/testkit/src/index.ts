@@ -1,0 +1,20 @@
+export { type TestContextOptions, testContext } from './context.js';
+export {
+  type DestinationSuiteOptions,
+  type DestinationUnderTest,
+  destinationSuite,
+  UNSAFE_KEYS,
+} from './destination-suite.js';
+export { captureError, expectCode } from './errors.js';
+export { rowCountsOf, type SourceSuiteOptions, type SourceUnderTest, sourceSuite } from './source-suite.js';
+export {
+  bufferBody,
+  drain,
+  endlessBody,
+  failingBody,
+  hashStream,
+  type RandomBody,
+  randomBody,
+  readAll,
+  sha256Hex,
+} from './streams.js';
