@@ -1,12 +1,12 @@
-export { CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS } from './version.js';
 export {
-  TricopyError,
-  NotFoundError,
-  InvalidKeyError,
-  SourceError,
   DestinationError,
   type ErrorCode,
+  InvalidKeyError,
+  NotFoundError,
+  SourceError,
+  TricopyError,
 } from './errors.js';
 export { assertSafeKey, assertSafePrefix } from './keys.js';
-export { silentLogger, type Logger, type LogFields } from './logger.js';
+export { type LogFields, type Logger, silentLogger } from './logger.js';
 export type * from './plugin.js';
+export { CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS } from './version.js';

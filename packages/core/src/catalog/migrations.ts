@@ -1,0 +1,58 @@
+/** Versioned schema migrations. Append only: each entry moves `PRAGMA user_version` from its index to index + 1. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    status TEXT
+  );
+  CREATE TABLE backups (
+    id TEXT PRIMARY KEY,
+    job TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'degraded', 'failed')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    source_type TEXT NOT NULL,
+    format TEXT,
+    compression TEXT,
+    artifact_key TEXT,
+    size INTEGER,
+    sha256 TEXT,
+    manifest TEXT,
+    error TEXT,
+    flagged TEXT,
+    confirmed_at TEXT
+  );
+  CREATE INDEX backups_job ON backups(job, started_at);
+  CREATE TABLE copies (
+    backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'failed', 'deleted')),
+    key TEXT NOT NULL,
+    location TEXT,
+    size INTEGER,
+    sha256 TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (backup_id, destination)
+  );
+  CREATE TABLE verifications (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+    destination TEXT,
+    level TEXT NOT NULL CHECK (level IN ('backup', 'stat', 'deep', 'restore-test')),
+    status TEXT NOT NULL,
+    expected_size INTEGER,
+    expected_sha256 TEXT,
+    actual_size INTEGER,
+    actual_sha256 TEXT,
+    detail TEXT,
+    checked_at TEXT NOT NULL
+  );
+  CREATE INDEX verifications_backup ON verifications(backup_id, checked_at);
+  `,
+];

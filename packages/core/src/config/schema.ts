@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const nameMessage =
+  'names use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit';
+
+const duration = z
+  .union([z.string(), z.number()])
+  .refine(
+    (value) => parseDuration(value) !== undefined,
+    'expected a duration such as 90s, 15m, 2h, 1d or seconds',
+  );
+
+/** A plugin block: `type` plus the plugin's own options, validated later by the plugin's schema. */
+const pluginBlock = z.looseObject({ type: z.string().min(1, 'type is required') });
+
+const destinationBlock = z.looseObject({
+  type: z.string().min(1, 'type is required'),
+  media: z.string().min(1).optional(),
+  offsite: z.boolean().optional(),
+});
+
+export const compressionSchema = z.enum(['auto', 'gzip', 'zstd', 'none']);
+export type Compression = z.infer<typeof compressionSchema>;
+
+export const retentionSchema = z.strictObject({
+  keepLast: z.int().min(1).optional(),
+  keepHourly: z.int().min(1).optional(),
+  keepDaily: z.int().min(1).optional(),
+  keepWeekly: z.int().min(1).optional(),
+  keepMonthly: z.int().min(1).optional(),
+  keepYearly: z.int().min(1).optional(),
+  keepWithin: duration.optional(),
+  /** Prune automatically after each successful backup. */
+  auto: z.boolean().default(false),
+  /** A backup smaller than this fraction of the previous one blocks pruning until confirmed. */
+  shrinkThreshold: z.number().min(0).max(1).default(0.5),
+});
+export type Retention = z.infer<typeof retentionSchema>;
+
+export const notifySchema = z.array(
+  z.discriminatedUnion('type', [
+    z.strictObject({
+      type: z.literal('webhook'),
+      url: z.url(),
+      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded']),
+      headers: z.record(z.string(), z.string()).optional(),
+    }),
+    z.strictObject({
+      type: z.literal('command'),
+      command: z.array(z.string()).min(1, 'command is a list: [program, arg, ...]'),
+      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded']),
+    }),
+    z.strictObject({
+      type: z.literal('healthcheck'),
+      url: z.url(),
+      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded', 'success']),
+    }),
+  ]),
+);
+export type NotifyTarget = z.infer<typeof notifySchema>[number];
+
+export const jobSchema = z.strictObject({
+  source: pluginBlock,
+  destinations: z.array(z.string().min(1)).min(1, 'a job needs at least one destination'),
+  compression: compressionSchema.default('auto'),
+  compressionLevel: z.int().min(1).max(19).optional(),
+  schedule: z.string().optional(),
+  timezone: z.string().optional(),
+  timeout: duration.optional(),
+  retention: retentionSchema.optional(),
+  /** Per-destination retention overrides. */
+  retentionByDestination: z.record(z.string(), retentionSchema).optional(),
+  notify: notifySchema.optional(),
+  /** Also spool the artifact in workDir so failed copies can be retried when no other copy succeeded. */
+  spool: z.boolean().default(false),
+});
+export type JobConfig = z.infer<typeof jobSchema>;
+
+export const policySchema = z.strictObject({
+  copies: z.int().min(1).default(3),
+  media: z.int().min(1).default(2),
+  offsite: z.int().min(0).default(1),
+  enforce: z.enum(['warn', 'error']).default('warn'),
+});
+export type Policy = z.infer<typeof policySchema>;
+
+export const configSchema = z.strictObject({
+  destinations: z.record(z.string().regex(NAME, nameMessage), destinationBlock),
+  jobs: z.record(z.string().regex(NAME, nameMessage), jobSchema),
+  policy: policySchema.default({ copies: 3, media: 2, offsite: 1, enforce: 'warn' }),
+  catalog: z.string().optional(),
+  workDir: z.string().optional(),
+  concurrency: z.int().min(1).max(64).default(2),
+  retries: z
+    .strictObject({
+      attempts: z.int().min(0).max(20).default(3),
+      minDelay: duration.default('1s'),
+      maxDelay: duration.default('30s'),
+    })
+    .default({ attempts: 3, minDelay: '1s', maxDelay: '30s' }),
+  notify: notifySchema.optional(),
+});
+export type RawConfig = z.infer<typeof configSchema>;

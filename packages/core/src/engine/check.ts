@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { SourceStatus } from '@tricopy/contract';
+import { hashStream } from '../pipeline/hash-counter.js';
+import { describeError } from '../util/errors.js';
+import { jobPolicy, type PolicyStatus } from './policy.js';
+import type { Session } from './session.js';
+
+export interface DestinationProbe {
+  readonly destination: string;
+  readonly type: string;
+  readonly media: string;
+  readonly offsite: boolean;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export interface SourceProbe {
+  readonly job: string;
+  readonly ok: boolean;
+  readonly description?: string;
+  readonly status?: SourceStatus;
+  readonly error?: string;
+}
+
+export interface JobCheck {
+  readonly job: string;
+  readonly policy: PolicyStatus;
+  /** Destinations of the job whose probe failed. */
+  readonly unreachable: readonly string[];
+}
+
+export interface CheckReport {
+  readonly destinations: readonly DestinationProbe[];
+  readonly sources: readonly SourceProbe[];
+  readonly jobs: readonly JobCheck[];
+  readonly ok: boolean;
+}
+
+/** Tests every destination for real (write, read back, stat, list, delete a probe) and every source. */
+export async function checkConfig(session: Session, jobNames?: readonly string[]): Promise<CheckReport> {
+  const jobs = jobNames ?? [...session.config.jobs.keys()];
+  for (const name of jobs) session.job(name);
+  const destinationNames = [...new Set(jobs.flatMap((name) => session.job(name).destinations))];
+  const [destinations, sources] = await Promise.all([
+    Promise.all(destinationNames.map((name) => probeDestination(session, name))),
+    Promise.all(jobs.map((name) => probeSource(session, name))),
+  ]);
+  const failedDestinations = new Set(destinations.filter((d) => !d.ok).map((d) => d.destination));
+  const jobChecks = jobs.map((name) => ({
+    job: name,
+    policy: jobPolicy(session.config, name),
+    unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
+  }));
+  const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);
+  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails;
+  return { destinations, sources, jobs: jobChecks, ok };
+}
+
+async function probeDestination(session: Session, name: string): Promise<DestinationProbe> {
+  const spec = session.destinationSpec(name);
+  const base = { destination: name, type: spec.type, media: spec.media, offsite: spec.offsite };
+  const key = `.tricopy-probe/${randomBytes(6).toString('hex')}`;
+  const body = randomBytes(4096);
+  try {
+    const destination = await session.destination(name);
+    const put = await destination.put(key, Readable.from([body]));
+    try {
+      if (put.size !== body.length)
+        throw new Error(`probe stored as ${put.size} bytes instead of ${body.length}`);
+      const back = await hashStream(await destination.get(key));
+      const expected = await hashStream(Readable.from([body]));
+      if (back.sha256 !== expected.sha256) throw new Error('probe read back with different bytes');
+      const stat = await destination.stat(key);
+      if (stat?.size !== body.length) throw new Error('probe not visible to stat after writing it');
+      let listed = false;
+      for await (const object of destination.list('.tricopy-probe/')) if (object.key === key) listed = true;
+      if (!listed) throw new Error('probe not listed after writing it');
+    } finally {
+      await destination.delete(key);
+    }
+    if ((await destination.stat(key)) !== undefined) throw new Error('probe still there after deleting it');
+    return { ...base, ok: true };
+  } catch (error) {
+    return { ...base, ok: false, error: session.redact(describeError(error)) };
+  }
+}
+
+async function probeSource(session: Session, job: string): Promise<SourceProbe> {
+  try {
+    const source = await session.source(job);
+    const status = await source.check();
+    return { job, ok: true, description: session.redact(source.describe()), status };
+  } catch (error) {
+    return { job, ok: false, error: session.redact(describeError(error)) };
+  }
+}

@@ -1,0 +1,122 @@
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { RestoreTarget, TableCount } from '@tricopy/contract';
+import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import { type CompressionKind, createDecompressor } from '../pipeline/compression.js';
+import { describeError, UsageError } from '../util/errors.js';
+import { rankCopies, usableCopies } from './select.js';
+import type { Session } from './session.js';
+import { type StagedCopy, stageCopy } from './stage.js';
+
+export interface RestoreResult {
+  readonly backupId: string;
+  readonly job: string;
+  readonly destination: string;
+  readonly target: RestoreTarget;
+  readonly size: number;
+  readonly sha256: string;
+  /** Copies tried before the one used, with why they were skipped. */
+  readonly skipped: readonly { destination: string; reason: string }[];
+}
+
+/**
+ * Restores a backup from the cheapest good copy (or only from `from`). Bytes are applied only after their sha256 is
+ * confirmed; a corrupt or unreachable copy is skipped with a warning and the next one is used.
+ */
+export async function restoreBackup(
+  session: Session,
+  backup: BackupRow,
+  target: RestoreTarget,
+  options: { from?: string; signal?: AbortSignal } = {},
+): Promise<RestoreResult> {
+  const source = await session.source(backup.job);
+  if (source.restoreTarget === 'file' && target.path === undefined) {
+    throw new UsageError(`job ${backup.job} restores to a file: pass --to PATH`);
+  }
+  if (source.restoreTarget === 'database' && target.database === undefined) {
+    throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
+  }
+  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
+  try {
+    await source.restore(await decompressed(staged, backup), target, {
+      format: backup.format ?? '',
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
+  } finally {
+    await staged.cleanup();
+  }
+  return {
+    backupId: backup.id,
+    job: backup.job,
+    destination: copy.destination,
+    target,
+    size: backup.size ?? 0,
+    sha256: backup.sha256 ?? '',
+    skipped,
+  };
+}
+
+/** Restores into a scratch target through the source plugin and returns its per-table counts. */
+export async function restoreTestBackup(
+  session: Session,
+  backup: BackupRow,
+  options: { from?: string } = {},
+): Promise<{
+  destination: string;
+  tables: readonly TableCount[];
+  skipped: readonly { destination: string; reason: string }[];
+}> {
+  const source = await session.source(backup.job);
+  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
+  try {
+    const tables = await source.restoreTest(await decompressed(staged, backup), {
+      format: backup.format ?? '',
+    });
+    return { destination: copy.destination, tables, skipped };
+  } finally {
+    await staged.cleanup();
+  }
+}
+
+async function decompressed(staged: StagedCopy, backup: BackupRow): Promise<NodeJS.ReadableStream> {
+  const raw = await staged.open();
+  const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
+  if (decompressor === undefined) return raw;
+  const out = new PassThrough();
+  pipeline(raw, decompressor, out).catch((error: unknown) => out.destroy(error as Error));
+  return out;
+}
+
+async function stageFirstGoodCopy(
+  session: Session,
+  backup: BackupRow,
+  from: string | undefined,
+): Promise<{ staged: StagedCopy; copy: CopyRow; skipped: { destination: string; reason: string }[] }> {
+  if (backup.size === null || backup.sha256 === null) {
+    throw new UsageError(`backup ${backup.id} has no complete artifact (status ${backup.status})`);
+  }
+  const expected = { size: backup.size, sha256: backup.sha256 };
+  let copies = usableCopies(session, backup.id);
+  if (from !== undefined) {
+    session.destinationSpec(from);
+    copies = copies.filter((c) => c.destination === from);
+    if (copies.length === 0) throw new UsageError(`backup ${backup.id} has no good copy on ${from}`);
+  } else {
+    copies = await rankCopies(session, copies);
+  }
+  if (copies.length === 0) throw new UsageError(`backup ${backup.id} has no good copy left`);
+  const skipped: { destination: string; reason: string }[] = [];
+  for (const copy of copies) {
+    try {
+      const staged = await stageCopy(session, copy.destination, copy.key, expected);
+      return { staged, copy, skipped };
+    } catch (error) {
+      const reason = session.redact(describeError(error));
+      skipped.push({ destination: copy.destination, reason });
+      session.logger.warn(`skipping the copy on ${copy.destination}: ${reason}`);
+    }
+  }
+  throw new Error(
+    `no copy of backup ${backup.id} could be read intact: ${skipped.map((s) => `${s.destination}: ${s.reason}`).join('; ')}`,
+  );
+}

@@ -1,0 +1,60 @@
+import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import { UsageError } from '../util/errors.js';
+import type { Session } from './session.js';
+
+export interface Selection {
+  readonly backupId?: string;
+  readonly latest?: boolean;
+  readonly all?: boolean;
+  readonly job?: string;
+}
+
+/** Backups that hold at least one copy (ok or degraded), newest first, narrowed by id, job and --latest. */
+export function selectBackups(session: Session, selection: Selection): BackupRow[] {
+  if (selection.job !== undefined) session.job(selection.job);
+  if (selection.backupId !== undefined) {
+    const backup = session.catalog.getBackup(selection.backupId);
+    if (backup === undefined)
+      throw new UsageError(`no backup with id ${selection.backupId} in the catalog (see tricopy list)`);
+    if (selection.job !== undefined && backup.job !== selection.job) {
+      throw new UsageError(`backup ${selection.backupId} belongs to job ${backup.job}, not ${selection.job}`);
+    }
+    return [backup];
+  }
+  const candidates = session.catalog.listBackups({
+    statuses: ['ok', 'degraded'],
+    ...(selection.job === undefined ? {} : { job: selection.job }),
+  });
+  if (selection.latest) {
+    const newestPerJob = new Map<string, BackupRow>();
+    for (const backup of candidates) if (!newestPerJob.has(backup.job)) newestPerJob.set(backup.job, backup);
+    return [...newestPerJob.values()];
+  }
+  if (selection.all) return candidates;
+  throw new UsageError('say which backups: --latest, --all, or a backup id');
+}
+
+/** Copies worth reading: not deleted, not known to be failed. */
+export function usableCopies(session: Session, backupId: string): CopyRow[] {
+  return session.catalog
+    .listCopies(backupId)
+    .filter((c) => c.status === 'verified' || c.status === 'pending');
+}
+
+/** Cheapest first: copies on local disk, then on-site ones, then offsite ones. */
+export async function rankCopies(session: Session, copies: readonly CopyRow[]): Promise<CopyRow[]> {
+  const ranked = await Promise.all(
+    copies.map(async (copy) => {
+      let rank = 2;
+      try {
+        const spec = session.destinationSpec(copy.destination);
+        const destination = await session.destination(copy.destination);
+        rank = destination.capabilities?.local ? 0 : spec.offsite ? 2 : 1;
+      } catch {
+        rank = 3;
+      }
+      return { copy, rank };
+    }),
+  );
+  return ranked.sort((a, b) => a.rank - b.rank).map((r) => r.copy);
+}

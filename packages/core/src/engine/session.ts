@@ -1,0 +1,136 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
+import { Catalog } from '../catalog/catalog.js';
+import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
+import { describeError } from '../util/errors.js';
+
+export interface SessionOptions {
+  readonly config: LoadedConfig;
+  readonly logger: Logger;
+  /** Injectable clock (retention and scheduling tests drive time through it). */
+  readonly now?: () => Date;
+  readonly catalog?: Catalog;
+}
+
+/**
+ * Everything one tricopy command works with: the config, the catalog, a scratch folder, and the plugin instances,
+ * created on first use and closed once at the end.
+ */
+export class Session {
+  readonly config: LoadedConfig;
+  readonly logger: Logger;
+  readonly catalog: Catalog;
+  readonly now: () => Date;
+  readonly #destinations = new Map<string, Promise<Destination>>();
+  readonly #sources = new Map<string, Promise<Source>>();
+  #workDir: Promise<string> | undefined;
+
+  constructor(options: SessionOptions) {
+    this.config = options.config;
+    this.logger = options.logger;
+    this.now = options.now ?? (() => new Date());
+    this.catalog = options.catalog ?? new Catalog(options.config.catalogPath, this.now);
+  }
+
+  redact(text: string): string {
+    return this.config.redactor.redact(text);
+  }
+
+  workDir(): Promise<string> {
+    this.#workDir ??= mkdir(this.config.workDir, { recursive: true, mode: 0o700 }).then(() =>
+      mkdtemp(join(this.config.workDir, 'run-')),
+    );
+    return this.#workDir;
+  }
+
+  async context(name: string): Promise<PluginContext> {
+    const workDir = await this.workDir();
+    return {
+      name,
+      configDir: this.config.dir,
+      workDir,
+      logger: this.logger,
+      redact: (text) => this.redact(text),
+    };
+  }
+
+  destinationSpec(name: string): DestinationSpec {
+    const spec = this.config.destinations.get(name);
+    if (spec === undefined) throw new Error(`unknown destination "${name}"`);
+    return spec;
+  }
+
+  job(name: string): JobSpec {
+    const job = this.config.jobs.get(name);
+    if (job === undefined) {
+      const known = [...this.config.jobs.keys()].join(', ') || 'none';
+      throw new Error(`unknown job "${name}" (jobs in the config: ${known})`);
+    }
+    return job;
+  }
+
+  destination(name: string): Promise<Destination> {
+    let instance = this.#destinations.get(name);
+    if (instance === undefined) {
+      const spec = this.destinationSpec(name);
+      instance = this.context(name).then((context) => spec.plugin.create(spec.options, context));
+      // A failed creation is not cached, so a later retry can try again.
+      instance.catch(() => this.#destinations.delete(name));
+      this.#destinations.set(name, instance);
+    }
+    return instance;
+  }
+
+  source(jobName: string): Promise<Source> {
+    let instance = this.#sources.get(jobName);
+    if (instance === undefined) {
+      const job = this.job(jobName);
+      instance = this.context(jobName).then((context) =>
+        job.source.plugin.create(job.source.options, context),
+      );
+      instance.catch(() => this.#sources.delete(jobName));
+      this.#sources.set(jobName, instance);
+    }
+    return instance;
+  }
+
+  /** Drops a destination instance (after a connection failure) so the next use reconnects. */
+  async forgetDestination(name: string): Promise<void> {
+    const instance = this.#destinations.get(name);
+    this.#destinations.delete(name);
+    if (instance !== undefined) await closeQuietly(instance, this.logger, `destination "${name}"`);
+  }
+
+  async close(): Promise<void> {
+    const closing = [
+      ...[...this.#destinations].map(([name, d]) => closeQuietly(d, this.logger, `destination "${name}"`)),
+      ...[...this.#sources].map(([name, s]) => closeQuietly(s, this.logger, `source of job "${name}"`)),
+    ];
+    await Promise.all(closing);
+    this.#destinations.clear();
+    this.#sources.clear();
+    if (this.#workDir !== undefined) {
+      const dir = await this.#workDir.catch(() => undefined);
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+      this.#workDir = undefined;
+    }
+  }
+
+  closeCatalog(): void {
+    this.catalog.close();
+  }
+}
+
+async function closeQuietly(
+  instance: Promise<{ close?: () => Promise<void> }>,
+  logger: Logger,
+  what: string,
+): Promise<void> {
+  try {
+    const resolved = await instance;
+    await resolved.close?.();
+  } catch (error) {
+    logger.debug(`closing ${what}: ${describeError(error)}`);
+  }
+}

@@ -1,0 +1,157 @@
+import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import { hashStream } from '../pipeline/hash-counter.js';
+import { describeError } from '../util/errors.js';
+import { restoreTestBackup } from './restore.js';
+import type { Session } from './session.js';
+
+export type VerifyLevel = 'stat' | 'deep' | 'restore-test';
+export type CopyCheckStatus = 'ok' | 'missing' | 'size-mismatch' | 'checksum-mismatch' | 'error';
+
+export interface CopyVerification {
+  readonly backupId: string;
+  readonly job: string;
+  readonly destination: string;
+  readonly level: 'stat' | 'deep';
+  readonly status: CopyCheckStatus;
+  readonly expected: { readonly size: number | null; readonly sha256: string | null };
+  readonly actual: { readonly size?: number; readonly sha256?: string };
+  readonly error?: string;
+}
+
+export interface RestoreTestVerification {
+  readonly backupId: string;
+  readonly job: string;
+  readonly destination?: string;
+  readonly status: 'ok' | 'mismatch' | 'error';
+  readonly tables: readonly { name: string; expected?: number; actual?: number; exact: boolean }[];
+  readonly error?: string;
+}
+
+export interface VerifyReport {
+  readonly copies: readonly CopyVerification[];
+  readonly restoreTests: readonly RestoreTestVerification[];
+  readonly ok: boolean;
+}
+
+/** Checks stored copies: existence and size (stat), or every byte's sha256 (deep), plus an optional restore test. */
+export async function verifyBackups(
+  session: Session,
+  backups: readonly BackupRow[],
+  level: VerifyLevel,
+): Promise<VerifyReport> {
+  const copies: CopyVerification[] = [];
+  const restoreTests: RestoreTestVerification[] = [];
+  for (const backup of backups) {
+    const rows = session.catalog.listCopies(backup.id).filter((c) => c.status !== 'deleted');
+    const checks = await Promise.all(
+      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep')),
+    );
+    copies.push(...checks);
+    refreshBackupStatus(session, backup.id);
+    if (level === 'restore-test') restoreTests.push(await restoreTest(session, backup));
+  }
+  const ok = copies.every((c) => c.status === 'ok') && restoreTests.every((r) => r.status === 'ok');
+  return { copies, restoreTests, ok };
+}
+
+async function verifyCopy(
+  session: Session,
+  backup: BackupRow,
+  copy: CopyRow,
+  level: 'stat' | 'deep',
+): Promise<CopyVerification> {
+  const expected = { size: backup.size, sha256: backup.sha256 };
+  const base = { backupId: backup.id, job: backup.job, destination: copy.destination, level, expected };
+  let result: CopyVerification;
+  try {
+    const destination = await session.destination(copy.destination);
+    const stat = await destination.stat(copy.key);
+    if (stat === undefined) {
+      result = { ...base, status: 'missing', actual: {} };
+    } else if (stat.size !== backup.size) {
+      result = { ...base, status: 'size-mismatch', actual: { size: stat.size } };
+    } else if (level === 'deep') {
+      const actual = await hashStream(await destination.get(copy.key));
+      const status =
+        actual.size !== backup.size
+          ? 'size-mismatch'
+          : actual.sha256 !== backup.sha256
+            ? 'checksum-mismatch'
+            : 'ok';
+      result = { ...base, status, actual };
+    } else if (stat.sha256 !== undefined && stat.sha256 !== backup.sha256) {
+      result = { ...base, status: 'checksum-mismatch', actual: { size: stat.size, sha256: stat.sha256 } };
+    } else {
+      result = {
+        ...base,
+        status: 'ok',
+        actual: { size: stat.size, ...(stat.sha256 ? { sha256: stat.sha256 } : {}) },
+      };
+    }
+  } catch (error) {
+    result = { ...base, status: 'error', actual: {}, error: session.redact(describeError(error)) };
+  }
+  session.catalog.recordVerification({
+    backupId: backup.id,
+    destination: copy.destination,
+    level,
+    status: result.status,
+    expectedSize: backup.size,
+    expectedSha256: backup.sha256,
+    actualSize: result.actual.size ?? null,
+    actualSha256: result.actual.sha256 ?? null,
+    detail: result.error ?? null,
+  });
+  if (result.status === 'ok' && copy.status !== 'verified') {
+    session.catalog.setCopyStatus(backup.id, copy.destination, 'verified');
+  } else if (result.status !== 'ok' && result.status !== 'error') {
+    session.catalog.setCopyStatus(backup.id, copy.destination, 'failed', `${level} verify: ${result.status}`);
+    session.logger.error(`backup ${backup.id}: the copy on ${copy.destination} is ${result.status}`);
+  }
+  return result;
+}
+
+function refreshBackupStatus(session: Session, backupId: string): void {
+  const copies = session.catalog.listCopies(backupId);
+  const good = copies.filter((c) => c.status === 'verified').length;
+  const status = good === 0 ? 'failed' : good === copies.length ? 'ok' : 'degraded';
+  session.catalog.setBackupStatus(backupId, status);
+}
+
+async function restoreTest(session: Session, backup: BackupRow): Promise<RestoreTestVerification> {
+  const base = { backupId: backup.id, job: backup.job };
+  let result: RestoreTestVerification;
+  let destination: string | undefined;
+  try {
+    const tested = await restoreTestBackup(session, backup);
+    destination = tested.destination;
+    const expected = new Map((backup.manifest?.tables ?? []).map((t) => [t.name, t]));
+    const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
+    const names = [...new Set([...expected.keys(), ...actual.keys()])].sort();
+    const tables = names.map((name) => {
+      const want = expected.get(name);
+      return {
+        name,
+        exact: want?.exact ?? true,
+        ...(want === undefined ? {} : { expected: want.rows }),
+        ...(actual.has(name) ? { actual: actual.get(name) as number } : {}),
+      };
+    });
+    const mismatch = tables.some((t) => t.exact && t.expected !== t.actual);
+    result = { ...base, destination, status: mismatch ? 'mismatch' : 'ok', tables };
+  } catch (error) {
+    result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
+  }
+  session.catalog.recordVerification({
+    backupId: backup.id,
+    destination: destination ?? null,
+    level: 'restore-test',
+    status: result.status,
+    expectedSize: backup.size,
+    expectedSha256: backup.sha256,
+    actualSize: null,
+    actualSha256: null,
+    detail: result.error ?? JSON.stringify(result.tables.filter((t) => t.expected !== t.actual)),
+  });
+  return result;
+}

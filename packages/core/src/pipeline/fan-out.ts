@@ -1,0 +1,94 @@
+import { PassThrough, Writable } from 'node:stream';
+
+const BRANCH_HIGH_WATER_MARK = 1024 * 1024;
+
+export interface Branch {
+  readonly name: string;
+  /** What the branch's consumer (a destination's put) reads. */
+  readonly stream: PassThrough;
+  /** True until the branch is detached (its consumer finished or failed). */
+  readonly alive: boolean;
+}
+
+interface BranchState {
+  name: string;
+  stream: PassThrough;
+  alive: boolean;
+  release: (() => void) | undefined;
+}
+
+/**
+ * Writes every chunk to every live branch. The slowest live branch sets the pace (a chunk is acknowledged once every
+ * live branch has room), so memory stays at about one high-water mark per branch whatever the total size.
+ * A branch whose consumer fails is detached and the others go on.
+ */
+export class FanOut extends Writable {
+  readonly #branches: BranchState[];
+
+  constructor(names: readonly string[]) {
+    super({ highWaterMark: BRANCH_HIGH_WATER_MARK });
+    this.#branches = names.map((name) => ({
+      name,
+      stream: new PassThrough({ highWaterMark: BRANCH_HIGH_WATER_MARK }),
+      alive: true,
+      release: undefined,
+    }));
+  }
+
+  get branches(): readonly Branch[] {
+    return this.#branches;
+  }
+
+  get aliveCount(): number {
+    return this.#branches.filter((b) => b.alive).length;
+  }
+
+  /** Stops feeding a branch; its stream is destroyed with `reason` so its consumer stops too. */
+  detach(name: string, reason?: Error): void {
+    const branch = this.#branches.find((b) => b.name === name);
+    if (branch === undefined || !branch.alive) return;
+    branch.alive = false;
+    if (!branch.stream.writableEnded) branch.stream.destroy(reason);
+    branch.release?.();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const waits: Promise<void>[] = [];
+    for (const branch of this.#branches) {
+      if (!branch.alive) continue;
+      if (!branch.stream.write(chunk)) waits.push(this.#roomIn(branch));
+    }
+    if (waits.length === 0) callback();
+    else Promise.all(waits).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    for (const branch of this.#branches) if (branch.alive) branch.stream.end();
+    callback();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const branch of this.#branches) {
+      if (branch.alive) {
+        branch.alive = false;
+        branch.stream.destroy(error ?? new Error('the backup pipeline was stopped'));
+        branch.release?.();
+      }
+    }
+    callback(error);
+  }
+
+  #roomIn(branch: BranchState): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        branch.stream.off('drain', done);
+        branch.stream.off('close', done);
+        branch.release = undefined;
+        resolve();
+      };
+      branch.release = done;
+      branch.stream.once('drain', done);
+      branch.stream.once('close', done);
+    });
+  }
+}

@@ -1,0 +1,41 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Passes bytes through unchanged while counting them and computing their SHA-256. */
+export class HashCounter extends Transform {
+  readonly #hash: Hash = createHash('sha256');
+  #bytes = 0;
+  #digest: string | undefined;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.#hash.update(chunk);
+    this.#bytes += chunk.length;
+    callback(null, chunk);
+  }
+
+  override _flush(callback: TransformCallback): void {
+    this.#digest = this.#hash.digest('hex');
+    callback();
+  }
+
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The hex SHA-256 of everything that passed; only after the stream has ended. */
+  get sha256(): string {
+    if (this.#digest === undefined) throw new Error('sha256 read before the stream ended');
+    return this.#digest;
+  }
+}
+
+/** Reads a stream to its end without keeping it, returning its size and SHA-256. */
+export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
