@@ -1,0 +1,17 @@
+import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
+import { type PostgresOptions, postgresOptionsSchema } from './options.js';
+import { PostgresSource } from './source.js';
+
+const plugin: SourcePlugin<PostgresOptions> = {
+  kind: 'source',
+  contractVersion: CONTRACT_VERSION,
+  type: 'postgres',
+  optionsSchema: postgresOptionsSchema,
+  secretOptions: ['password'],
+  create: (options, context) => new PostgresSource(options, context),
+};
+
+export default plugin;
+export { parseToolVersion } from './binaries.js';
+export { RESTORE_TEST_PREFIX } from './restore.js';
+export { type PostgresOptions, PostgresSource, postgresOptionsSchema };

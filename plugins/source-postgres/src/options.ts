@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+export const postgresOptionsSchema = z
+  .strictObject({
+    host: z.string().min(1).default('127.0.0.1').describe('Server name or address (or a Unix socket folder)'),
+    port: z.number().int().min(1).max(65_535).default(5432).describe('Server port'),
+    user: z.string().min(1).describe('Login role; needs read access to everything it dumps'),
+    database: z.string().min(1).describe('Database to back up'),
+    password: z
+      .string()
+      .min(1)
+      .optional()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's variable syntax, shown literally
+      .describe('Password (secret: write ${PGPASS_APP} and set the variable)'),
+    passwordFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'File holding the password (first line), relative to the config file; alternative to password',
+      ),
+    sslmode: z
+      .enum(['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'])
+      .default('prefer')
+      .describe('TLS mode, as libpq understands it'),
+    sslrootcert: z.string().min(1).optional().describe('CA certificate file for verify-ca / verify-full'),
+    format: z
+      .enum(['custom', 'plain'])
+      .default('custom')
+      .describe(
+        'custom: pg_dump -Fc (compressed, restored with pg_restore); plain: SQL text (restored with psql)',
+      ),
+    compressLevel: z
+      .number()
+      .int()
+      .min(0)
+      .max(9)
+      .optional()
+      .describe("custom format only: pg_dump's compression level; 0 leaves compression to tricopy"),
+    schemas: z
+      .array(z.string().min(1))
+      .optional()
+      .describe('Dump only these schemas (exact names); default: all'),
+    excludeTables: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'Tables to leave out: `schema.table` or `table` (any schema), exact case, `*` matches any run',
+      ),
+    noOwner: z
+      .boolean()
+      .default(false)
+      .describe('Do not restore ownership and privileges (custom: at restore; plain: at dump time)'),
+    binDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Folder holding pg_dump, pg_restore and psql; default: newest /usr/lib/postgresql/*/bin, then PATH',
+      ),
+    pgDumpPath: z.string().min(1).optional().describe('pg_dump to use (overrides binDir)'),
+    pgRestorePath: z.string().min(1).optional().describe('pg_restore to use (overrides binDir)'),
+    psqlPath: z.string().min(1).optional().describe('psql to use (overrides binDir)'),
+    maintenanceDatabase: z
+      .string()
+      .min(1)
+      .default('postgres')
+      .describe('Database to connect to when creating or dropping restore targets'),
+    connectTimeoutSeconds: z.number().int().min(1).max(600).default(15).describe('Connection timeout'),
+  })
+  .refine((options) => !(options.password !== undefined && options.passwordFile !== undefined), {
+    message: 'set password or passwordFile, not both',
+    path: ['passwordFile'],
+  })
+  .refine((options) => options.compressLevel === undefined || options.format === 'custom', {
+    message: 'compressLevel applies to format: custom only',
+    path: ['compressLevel'],
+  });
+
+export type PostgresOptions = z.output<typeof postgresOptionsSchema>;

@@ -1,0 +1,215 @@
+import { randomBytes } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
+import { execa } from 'execa';
+import type pg from 'pg';
+import { resolveTool } from './binaries.js';
+import { countRows, listTables } from './catalog.js';
+import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import { collectTail, firstErrorLine } from './stderr-tail.js';
+import { dbnameConninfo, toolEnv } from './tool-env.js';
+
+export const RESTORE_TEST_PREFIX = 'tricopy_restoretest_';
+
+async function withMaintenance<T>(
+  settings: ConnectionSettings,
+  run: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = await connect(settings, settings.options.maintenanceDatabase);
+  try {
+    return await run(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function databaseExists(client: pg.Client, name: string): Promise<boolean> {
+  const result = await client.query('SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1', [name]);
+  return result.rowCount === 1;
+}
+
+/** Any relation, function or type outside the system schemas, or any schema besides public. */
+async function databaseIsEmpty(settings: ConnectionSettings, name: string): Promise<boolean> {
+  const client = await connect(settings, name);
+  try {
+    const result = await client.query<{ n: string }>(
+      `SELECT (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema')
+            + (SELECT count(*) FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname !~ '^pg_' AND n.nspname <> 'information_schema')
+            + (SELECT count(*) FROM pg_catalog.pg_namespace n
+                WHERE n.nspname !~ '^pg_' AND n.nspname NOT IN ('information_schema', 'public')) AS n`,
+    );
+    return Number(result.rows[0]!.n) === 0;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function createDatabase(client: pg.Client, name: string): Promise<void> {
+  // template0: the dump recreates everything; objects added to template1 would collide with it.
+  await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+}
+
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
+}
+
+/** Applies the force / createDatabase rules; returns whether this call created the database. */
+async function prepareTarget(
+  settings: ConnectionSettings,
+  target: RestoreTarget,
+): Promise<{ created: boolean }> {
+  const { instance, options } = settings;
+  const name = target.database;
+  if (name === undefined || name === '') {
+    throw new SourceError(`source "${instance}": a PostgreSQL restore needs a target database name`);
+  }
+  const same = name === options.database;
+  if (same && !target.force) {
+    throw new SourceError(
+      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force to drop and replace it`,
+    );
+  }
+  return withMaintenance(settings, async (client) => {
+    const exists = await databaseExists(client, name);
+    if (exists) {
+      if (target.force) {
+        await dropDatabase(client, name);
+        await createDatabase(client, name);
+        return { created: true };
+      }
+      if (!(await databaseIsEmpty(settings, name))) {
+        throw new SourceError(
+          `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force to drop and replace it`,
+        );
+      }
+      return { created: false };
+    }
+    if (!target.createDatabase) {
+      throw new SourceError(
+        `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase`,
+      );
+    }
+    await createDatabase(client, name);
+    return { created: true };
+  });
+}
+
+/** Feeds `input` to pg_restore (custom) or psql (plain) inside one transaction; any error fails the restore. */
+async function runRestoreTool(
+  settings: ConnectionSettings,
+  workDir: string,
+  input: NodeJS.ReadableStream,
+  database: string,
+  options: RestoreOptions,
+  noOwner: boolean,
+): Promise<void> {
+  const { instance } = settings;
+  const custom = options.format === 'pg-custom';
+  if (!custom && options.format !== 'pg-plain') {
+    throw new SourceError(
+      `source "${instance}": cannot restore format "${options.format}" (expected pg-custom or pg-plain)`,
+    );
+  }
+  const tool = custom ? 'pg_restore' : 'psql';
+  const file = await resolveTool(tool, settings.options, settings.configDir, instance);
+  const conninfo = dbnameConninfo(database);
+  const args = custom
+    ? [
+        '--no-password',
+        '--exit-on-error',
+        '--single-transaction',
+        // Targets are new or empty: nothing to drop, but a dump made with --schema=public creates schema public.
+        '--clean',
+        '--if-exists',
+        ...(noOwner ? ['--no-owner', '--no-privileges'] : []),
+        `--dbname=${conninfo}`,
+      ]
+    : [
+        '--no-password',
+        '--no-psqlrc',
+        '--quiet',
+        '--single-transaction',
+        '--set=ON_ERROR_STOP=1',
+        `--dbname=${conninfo}`,
+        '--file=-',
+      ];
+  const tools = await toolEnv(settings, workDir);
+  try {
+    const child = execa(file, args, {
+      env: tools.env,
+      extendEnv: false,
+      stdin: 'pipe',
+      stdout: 'ignore',
+      buffer: false,
+      reject: false,
+      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
+      forceKillAfterDelay: 5_000,
+    });
+    const stderr = collectTail(child.stderr);
+    // The tool may stop reading early (first error); its exit status says why, so EPIPE here is not the story.
+    const feeding = pipeline(input, child.stdin).catch((error: unknown) => error);
+    const [result, fed] = await Promise.all([child, feeding]);
+    const details = settings.redact(stderr());
+    if (result.isCanceled || options.signal?.aborted) {
+      throw new SourceError(`source "${instance}": restore into "${database}" was cancelled`, { details });
+    }
+    if (result.failed) {
+      const line = firstErrorLine(details);
+      const how = result.signal ? `was killed by ${result.signal}` : `failed (exit code ${result.exitCode})`;
+      throw new SourceError(
+        `source "${instance}": ${tool} ${how} restoring into "${database}"${line === undefined ? '' : `: ${line}`}`,
+        { details },
+      );
+    }
+    if (fed instanceof Error) {
+      throw new SourceError(`source "${instance}": reading the dump to restore failed: ${fed.message}`, {
+        cause: fed,
+        details,
+      });
+    }
+  } finally {
+    await tools.dispose();
+  }
+}
+
+export async function restore(
+  settings: ConnectionSettings,
+  workDir: string,
+  input: NodeJS.ReadableStream,
+  target: RestoreTarget,
+  options: RestoreOptions,
+): Promise<void> {
+  options.signal?.throwIfAborted();
+  const { created } = await prepareTarget(settings, target);
+  try {
+    await runRestoreTool(settings, workDir, input, target.database!, options, settings.options.noOwner);
+  } catch (error) {
+    if (created)
+      await withMaintenance(settings, (client) => dropDatabase(client, target.database!)).catch(() => {});
+    throw error;
+  }
+}
+
+export async function restoreTest(
+  settings: ConnectionSettings,
+  workDir: string,
+  input: NodeJS.ReadableStream,
+  options: RestoreOptions,
+): Promise<readonly TableCount[]> {
+  const scratch = `${RESTORE_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
+  await withMaintenance(settings, (client) => createDatabase(client, scratch));
+  try {
+    // Roles and grants of the source may not exist here; ownership is not what a restore test checks.
+    await runRestoreTool(settings, workDir, input, scratch, options, true);
+    const client = await connect(settings, scratch);
+    try {
+      return await countRows(client, await listTables(client));
+    } finally {
+      await client.end().catch(() => {});
+    }
+  } finally {
+    await withMaintenance(settings, (client) => dropDatabase(client, scratch));
+  }
+}

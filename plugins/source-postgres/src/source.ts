@@ -1,0 +1,94 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type Dump,
+  type DumpOptions,
+  type PluginContext,
+  type RestoreOptions,
+  type RestoreTarget,
+  type Source,
+  SourceError,
+  type SourceStatus,
+  type TableCount,
+} from '@tricopy/contract';
+import { resolveTool, toolVersion } from './binaries.js';
+import { type ConnectionSettings, connect, resolvePath } from './connection.js';
+import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
+import type { PostgresOptions } from './options.js';
+import { restore, restoreTest } from './restore.js';
+import { baseEnv } from './tool-env.js';
+
+async function readPassword(options: PostgresOptions, context: PluginContext): Promise<string | undefined> {
+  if (options.passwordFile === undefined) return options.password;
+  const file = resolvePath(context.configDir, options.passwordFile);
+  try {
+    const text = await readFile(file, 'utf8');
+    return text.split(/\r?\n/)[0];
+  } catch (error) {
+    throw new SourceError(
+      `source "${context.name}": cannot read passwordFile ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (check the path and its permissions)`,
+    );
+  }
+}
+
+export class PostgresSource implements Source {
+  readonly restoreTarget = 'database' as const;
+  private settingsPromise: Promise<ConnectionSettings> | undefined;
+
+  constructor(
+    private readonly options: PostgresOptions,
+    private readonly context: PluginContext,
+  ) {}
+
+  private settings(): Promise<ConnectionSettings> {
+    this.settingsPromise ??= readPassword(this.options, this.context).then((password) => ({
+      options: this.options,
+      password,
+      configDir: this.context.configDir,
+      instance: this.context.name,
+      redact: (text: string) => {
+        const redacted = this.context.redact(text);
+        return password === undefined || password === '' ? redacted : redacted.replaceAll(password, '***');
+      },
+    }));
+    return this.settingsPromise;
+  }
+
+  describe(): string {
+    const { user, host, port, database } = this.options;
+    return `postgres://${encodeURIComponent(user)}@${host}:${port}/${encodeURIComponent(database)}`;
+  }
+
+  async check(): Promise<SourceStatus> {
+    const settings = await this.settings();
+    const client = await connect(settings, this.options.database);
+    let server: Awaited<ReturnType<typeof serverInfo>>;
+    try {
+      server = await serverInfo(client);
+    } finally {
+      await client.end().catch(() => {});
+    }
+    const pgDump = await resolveTool('pg_dump', this.options, this.context.configDir, this.context.name);
+    const tool = await toolVersion(pgDump, baseEnv(), this.context.name);
+    assertDumpCanReadServer(this.context.name, pgDump, tool, server);
+    const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
+    const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
+    return {
+      engine: 'postgresql',
+      engineVersion: server.version,
+      toolVersion: tool.text,
+      notes: [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`],
+    };
+  }
+
+  async dump(options?: DumpOptions): Promise<Dump> {
+    return startDump(await this.settings(), this.context.workDir, options?.signal);
+  }
+
+  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void> {
+    await restore(await this.settings(), this.context.workDir, input, target, options);
+  }
+
+  async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
+    return restoreTest(await this.settings(), this.context.workDir, input, options);
+  }
+}
