@@ -55,6 +55,12 @@ async function importPlugin(kind: Kind, type: string, configDir: string): Promis
     module = (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: string }).code;
+    const firstLine = describeError(error).split('\n')[0];
+    if (builtin !== undefined) {
+      throw new PluginLoadError(`built-in ${label} (${builtin}) could not be loaded: ${firstLine}`, {
+        cause: error,
+      });
+    }
     if (
       code === 'ERR_MODULE_NOT_FOUND' ||
       code === 'MODULE_NOT_FOUND' ||
@@ -63,13 +69,11 @@ async function importPlugin(kind: Kind, type: string, configDir: string): Promis
       const builtinNames = Object.keys(builtins).join(', ');
       throw new PluginLoadError(
         `${label} not found: expected a built-in (${builtinNames}), an npm package installed beside the config ` +
-          `(${configDir}) or a path such as ./my-plugin.js (${describeError(error).split('\n')[0]})`,
+          `(${configDir}) or a path such as ./my-plugin.js (${firstLine})`,
         { cause: error },
       );
     }
-    throw new PluginLoadError(`${label} failed to load: ${describeError(error).split('\n')[0]}`, {
-      cause: error,
-    });
+    throw new PluginLoadError(`${label} failed to load: ${firstLine}`, { cause: error });
   }
 
   const candidate = module.default ?? module.plugin;

@@ -1,0 +1,56 @@
+import { type CheckReport, checkConfig } from '@tricopy/core';
+import { type GlobalOptions, withSession } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { formatTable, printJson, printLine } from '../output.js';
+
+export async function checkCommand(jobs: string[], options: GlobalOptions): Promise<number> {
+  return withSession(options, async (session) => {
+    const report = await checkConfig(session, jobs.length > 0 ? jobs : undefined);
+    const enforce = session.config.policy.enforce;
+    if (options.json) printJson({ ...report, policy: session.config.policy });
+    else printReport(report, enforce, session.config.file);
+    return report.ok ? EXIT.ok : EXIT.failed;
+  });
+}
+
+function printReport(report: CheckReport, enforce: 'warn' | 'error', file: string): void {
+  printLine(`config ${file}: valid`);
+  printLine();
+  printLine(
+    formatTable(
+      ['destination', 'type', 'media', 'offsite', 'probe'],
+      report.destinations.map((d) => [
+        d.destination,
+        d.type,
+        d.media,
+        d.offsite ? 'yes' : 'no',
+        d.ok ? 'ok' : `FAILED: ${d.error}`,
+      ]),
+    ),
+  );
+  printLine();
+  printLine(
+    formatTable(
+      ['job', 'source', 'check'],
+      report.sources.map((s) => [
+        s.job,
+        s.description ?? '-',
+        s.ok
+          ? `ok (${s.status?.engine} ${s.status?.engineVersion}${s.status?.toolVersion ? `, tool ${s.status.toolVersion}` : ''})`
+          : `FAILED: ${s.error}`,
+      ]),
+    ),
+  );
+  printLine();
+  printLine(
+    formatTable(
+      ['job', '3-2-1', 'details'],
+      report.jobs.map((j) => [
+        j.job,
+        j.policy.met ? 'ok' : enforce === 'error' ? 'REFUSED' : 'WARNING',
+        (j.policy.met ? j.policy.summary : j.policy.shortfall) +
+          (j.unreachable.length > 0 ? `; unreachable now: ${j.unreachable.join(', ')}` : ''),
+      ]),
+    ),
+  );
+}

@@ -1,0 +1,101 @@
+import { TRICOPY_VERSION } from '@tricopy/core';
+import { Command, Option } from 'commander';
+import { backupCommand } from './commands/backup.js';
+import { catalogRebuildCommand } from './commands/catalog.js';
+import { checkCommand } from './commands/check.js';
+import { initCommand } from './commands/init.js';
+import { listCommand } from './commands/list.js';
+import { restoreCommand } from './commands/restore.js';
+import { verifyCommand } from './commands/verify.js';
+
+export type Action = (...args: never[]) => Promise<number>;
+
+/**
+ * Builds the command tree. `run` receives each command's action so the caller can map results and errors to exit
+ * codes in one place.
+ */
+export function buildProgram(run: (action: () => Promise<number>) => Promise<void>): Command {
+  const program = new Command('tricopy')
+    .description('3-2-1 backups for PostgreSQL, MySQL/MariaDB and SQLite: one read, every copy verified')
+    .version(TRICOPY_VERSION)
+    .option('-c, --config <file>', 'config file (default: $TRICOPY_CONFIG or ./tricopy.yaml)')
+    .option('--json', 'machine-readable output on stdout (and nothing else there)')
+    .option('-v, --verbose', 'debug logging on stderr')
+    .option('-q, --quiet', 'only errors on stderr')
+    .addOption(
+      new Option('--log-format <format>', 'log lines on stderr').choices(['human', 'json']).default('human'),
+    )
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('init')
+    .description('write a commented starter tricopy.yaml')
+    .option('--force', 'overwrite an existing file')
+    .option('--demo <dir>', 'instead, create a demo folder: a sample SQLite database and a config for it')
+    .action((_options, command: Command) => run(() => initCommand(command.optsWithGlobals())));
+
+  program
+    .command('check')
+    .description("validate the config, probe every destination and source, print each job's 3-2-1 status")
+    .argument('[jobs...]', 'only these jobs')
+    .action((jobs: string[], _options, command: Command) =>
+      run(() => checkCommand(jobs, command.optsWithGlobals())),
+    );
+
+  program
+    .command('backup')
+    .description('back up every job, or the jobs named')
+    .argument('[jobs...]', 'only these jobs')
+    .action((jobs: string[], _options, command: Command) =>
+      run(() => backupCommand(jobs, command.optsWithGlobals())),
+    );
+
+  program
+    .command('list')
+    .description('backups with their copies, sizes, sha256 and status')
+    .option('--job <job>', 'only this job')
+    .action((_options, command: Command) => run(() => listCommand(command.optsWithGlobals())));
+
+  program
+    .command('verify')
+    .description(
+      'check stored copies: exist with the right size (default), re-hash every byte (--deep), or restore',
+    )
+    .argument('[backupId]', 'one backup')
+    .option('--latest', 'the newest backup of each job')
+    .option('--all', 'every backup')
+    .option('--job <job>', 'only this job')
+    .option('--deep', 'read every copy and re-hash it')
+    .option(
+      '--restore-test',
+      'restore into a scratch target and compare per-table row counts with the manifest',
+    )
+    .action((backupId: string | undefined, _options, command: Command) =>
+      run(() => verifyCommand(backupId, command.optsWithGlobals())),
+    );
+
+  program
+    .command('restore')
+    .description('restore a backup from the cheapest good copy (sha256 confirmed before anything is applied)')
+    .argument('[backupId]', 'the backup to restore')
+    .option('--latest', 'the newest backup of --job')
+    .option('--job <job>', 'the job')
+    .option('--to <path>', 'file to restore into (SQLite)')
+    .option('--to-database <name>', "database to restore into, on the job's own server (PostgreSQL, MySQL)")
+    .option('--create-database', 'create the database if it does not exist')
+    .option('--force', 'replace an existing target')
+    .option('--from <destination>', 'read only the copy on this destination')
+    .action((backupId: string | undefined, _options, command: Command) =>
+      run(() => restoreCommand(backupId, command.optsWithGlobals())),
+    );
+
+  const catalog = program.command('catalog').description('the local catalog of backups');
+  catalog
+    .command('rebuild')
+    .description('rebuild the catalog from the manifests on one destination')
+    .requiredOption('--from <destination>', 'the destination to read manifests from')
+    .action((_options, command: Command) => run(() => catalogRebuildCommand(command.optsWithGlobals())));
+
+  return program;
+}

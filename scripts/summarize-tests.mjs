@@ -1,0 +1,26 @@
+// Adds up the vitest JSON reports of every package and prints one closing line: "N passed, N failed, N skipped".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = ['packages', 'plugins', 'examples'];
+const files = [
+  ...roots.flatMap((root) =>
+    existsSync(root) ? readdirSync(root).map((dir) => join(root, dir, '.vitest-result.json')) : [],
+  ),
+  join('test', '.vitest-result.json'),
+].filter((file) => existsSync(file));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const file of files) {
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  if ((report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) > 0)
+    console.log(`failures in ${file}`);
+}
+console.log(`\n${files.length} test reports`);
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (files.length === 0 || passed === 0 || failed > 0) process.exit(1);

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs what the tests need, builds, lints, type-checks, and runs every
+# package's tests (unit, conformance and end-to-end against real servers) one package at a time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-test-deps.sh
+bash scripts/setup.sh
+pnpm exec biome check .
+pnpm turbo run typecheck --output-logs=errors-only
+rm -f packages/*/.vitest-result.json plugins/*/.vitest-result.json examples/*/.vitest-result.json test/.vitest-result.json
+status=0
+pnpm turbo run test --concurrency=1 --continue -- --reporter=default --reporter=json --outputFile.json=.vitest-result.json || status=$?
+node scripts/summarize-tests.mjs || status=1
+exit $status
