@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { posix } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type Destination,
+  DestinationError,
+  type Logger,
+  NotFoundError,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+} from '@tricopy/contract';
+import pRetry from 'p-retry';
+import type { Session, SftpConnection } from './connection.js';
+import { type ErrorScope, translateError } from './errors.js';
+import {
+  closeHandle,
+  makeFolders,
+  openForReading,
+  readFolder,
+  removeFile,
+  replaceFile,
+  statOrUndefined,
+} from './remote-fs.js';
+
+/** Uploads in progress are written under this name prefix and never listed. */
+export const TEMP_PREFIX = '.tricopy-tmp-';
+
+export interface SftpDestinationSettings {
+  /** Remote root without a trailing slash ('' for the server's '/'). */
+  readonly root: string;
+  /** `sftp://user@host:port` */
+  readonly origin: string;
+  readonly retries: number;
+}
+
+export class SftpDestination implements Destination {
+  readonly capabilities = {};
+
+  constructor(
+    private readonly settings: SftpDestinationSettings,
+    private readonly connection: SftpConnection,
+    private readonly scope: ErrorScope,
+    private readonly logger: Logger,
+  ) {}
+
+  locate(key: string): string {
+    assertSafeKey(key);
+    const path = this.remotePath(key);
+    return `${this.settings.origin}${path.startsWith('/') ? '' : '/~/'}${path}`;
+  }
+
+  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+    assertSafeKey(key);
+    const { signal } = options;
+    const action = `put "${key}"`;
+    const target = this.remotePath(key);
+    const folder = posix.dirname(target);
+    const temp = posix.join(folder, `${TEMP_PREFIX}${randomUUID()}`);
+    if (signal?.aborted) throw this.#aborted(action, signal.reason);
+
+    const session = await this.#retrying(`${action}: create folder`, async (s) => {
+      await makeFolders(s.sftp, folder);
+      return s;
+    });
+    try {
+      const output = session.sftp.createWriteStream(temp, { flags: 'w', mode: 0o600 });
+      const closed = new Promise<void>((resolve) => output.once('close', () => resolve()));
+      const upload = pipeline(body, output, signal ? { signal } : {});
+      try {
+        await this.connection.watched(session, upload);
+      } catch (error) {
+        // A lost connection leaves ssh2's pending writes hanging: tear both streams down.
+        output.destroy();
+        (body as Partial<Readable>).destroy?.();
+        await upload.catch(() => {});
+        throw error;
+      }
+      // ssh2 emits 'finish' before the remote handle is closed; the size is only final after 'close'.
+      await this.connection.timed(session, `${action}: close`, closed);
+      const stored = await this.connection.timed(
+        session,
+        `${action}: stat`,
+        statOrUndefined(session.sftp, temp),
+      );
+      if (stored === undefined) throw new Error(`the uploaded file ${temp} vanished before it was renamed`);
+      await this.connection.timed(session, `${action}: rename`, replaceFile(session.sftp, temp, target));
+      return { size: stored.size, location: this.locate(key) };
+    } catch (error) {
+      await this.#removeTemp(session, temp);
+      if (signal?.aborted) throw this.#aborted(action, error);
+      const translated = translateError(this.scope, action, error);
+      if (DestinationError.hasCode(translated, 'DESTINATION') && (translated as DestinationError).retryable) {
+        this.connection.drop(session);
+      }
+      throw translated;
+    }
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+    assertSafeKey(key);
+    const path = this.remotePath(key);
+    const { session, handle } = await this.#retrying(`get "${key}"`, async (s) => {
+      const attributes = await statOrUndefined(s.sftp, path);
+      if (attributes === undefined || !attributes.isFile()) throw new NotFoundError(key, this.scope.who);
+      return { session: s, handle: await openForReading(s.sftp, path) };
+    });
+    if (options.signal?.aborted) {
+      await closeHandle(session.sftp, handle).catch(() => {});
+      throw this.#aborted(`get "${key}"`, options.signal.reason);
+    }
+    const stream = session.sftp.createReadStream(path, { handle, autoClose: true });
+    void session.lost.then((reason) => {
+      if (!stream.destroyed) stream.destroy(translateError(this.scope, `get "${key}"`, reason));
+    });
+    return options.signal ? addAbortSignal(options.signal, stream) : stream;
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    assertSafeKey(key);
+    const attributes = await this.#retrying(`stat "${key}"`, (s) =>
+      statOrUndefined(s.sftp, this.remotePath(key)),
+    );
+    if (attributes === undefined || !attributes.isFile()) return undefined;
+    return { key, size: attributes.size, modifiedAt: new Date(attributes.mtime * 1000) };
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertSafePrefix(prefix);
+    // Start at the deepest folder the prefix names entirely, then walk down.
+    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    yield* this.#walk(start, prefix);
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    await this.#retrying(`delete "${key}"`, (s) => removeFile(s.sftp, this.remotePath(key)));
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+
+  private remotePath(key: string): string {
+    return `${this.settings.root}/${key}`;
+  }
+
+  async *#walk(folderKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    const folder = folderKey === '' ? this.settings.root || '/' : this.remotePath(folderKey);
+    const entries = await this.#retrying(`list "${prefix}"`, (s) => readFolder(s.sftp, folder));
+    entries.sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.filename === '.' || entry.filename === '..' || entry.filename.startsWith(TEMP_PREFIX))
+        continue;
+      const key = folderKey === '' ? entry.filename : `${folderKey}/${entry.filename}`;
+      if (entry.attrs.isDirectory()) {
+        if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`)) yield* this.#walk(key, prefix);
+      } else if (entry.attrs.isFile() && key.startsWith(prefix)) {
+        yield { key, size: entry.attrs.size, modifiedAt: new Date(entry.attrs.mtime * 1000) };
+      }
+    }
+  }
+
+  /** Runs an idempotent request, reconnecting and retrying with backoff after network errors and timeouts. */
+  #retrying<T>(action: string, request: (session: Session) => Promise<T>): Promise<T> {
+    return pRetry(
+      async () => {
+        const session = await this.connection.session();
+        try {
+          return await this.connection.timed(session, action, request(session));
+        } catch (error) {
+          const translated = translateError(this.scope, action, error);
+          if (translated instanceof DestinationError && translated.retryable) this.connection.drop(session);
+          throw translated;
+        }
+      },
+      {
+        retries: this.settings.retries,
+        minTimeout: 250,
+        maxTimeout: 5_000,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) =>
+          DestinationError.isInstance(error) && (error as DestinationError).retryable === true,
+        onFailedAttempt: ({ error, retriesLeft }) => {
+          if (retriesLeft > 0 && (error as DestinationError).retryable === true) {
+            this.logger.warn(`${error.message}; retrying (${retriesLeft} left)`);
+          }
+        },
+      },
+    );
+  }
+
+  async #removeTemp(session: Session, temp: string): Promise<void> {
+    if (!session.alive) {
+      this.logger.warn(
+        `${this.scope.who}: connection lost; temporary file ${temp} may remain (never listed)`,
+      );
+      return;
+    }
+    try {
+      await this.connection.timed(session, 'remove temporary file', removeFile(session.sftp, temp));
+    } catch (error) {
+      this.logger.warn(`${this.scope.who}: could not remove temporary file ${temp} (never listed)`, {
+        error: this.scope.redact(String(error)),
+      });
+    }
+  }
+
+  #aborted(action: string, cause: unknown): DestinationError {
+    return new DestinationError(`${this.scope.who}: ${action}: aborted`, { cause });
+  }
+}
