@@ -107,11 +107,6 @@ async function runRestoreTool(
 ): Promise<void> {
   const { instance } = settings;
   const custom = options.format === 'pg-custom';
-  if (!custom && options.format !== 'pg-plain') {
-    throw new SourceError(
-      `source "${instance}": cannot restore format "${options.format}" (expected pg-custom or pg-plain)`,
-    );
-  }
   const tool = custom ? 'pg_restore' : 'psql';
   const file = await resolveTool(tool, settings.options, settings.configDir, instance);
   const conninfo = dbnameConninfo(database);
@@ -174,6 +169,14 @@ async function runRestoreTool(
   }
 }
 
+function assertKnownFormat(settings: ConnectionSettings, format: string): void {
+  if (format !== 'pg-custom' && format !== 'pg-plain') {
+    throw new SourceError(
+      `source "${settings.instance}": cannot restore format "${format}" with PostgreSQL (expected pg-custom or pg-plain)`,
+    );
+  }
+}
+
 export async function restore(
   settings: ConnectionSettings,
   workDir: string,
@@ -182,6 +185,7 @@ export async function restore(
   options: RestoreOptions,
 ): Promise<void> {
   options.signal?.throwIfAborted();
+  assertKnownFormat(settings, options.format);
   const { created } = await prepareTarget(settings, target);
   try {
     await runRestoreTool(settings, workDir, input, target.database!, options, settings.options.noOwner);
@@ -198,6 +202,8 @@ export async function restoreTest(
   input: NodeJS.ReadableStream,
   options: RestoreOptions,
 ): Promise<readonly TableCount[]> {
+  options.signal?.throwIfAborted();
+  assertKnownFormat(settings, options.format);
   const scratch = `${RESTORE_TEST_PREFIX}${randomBytes(8).toString('hex')}`;
   await withMaintenance(settings, (client) => createDatabase(client, scratch));
   try {
