@@ -69,7 +69,8 @@ export class FanOut extends Writable {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     for (const branch of this.#branches) {
-      if (branch.alive) {
+      // Branches that were ended after the last chunk keep draining to their consumers.
+      if (branch.alive && !branch.stream.writableEnded) {
         branch.alive = false;
         branch.stream.destroy(error ?? new Error('the backup pipeline was stopped'));
         branch.release?.();

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { formatBytes, parseDuration } from './duration.js';
+import { BACKUP_ID_PATTERN, newBackupId } from './ids.js';
+import { Redactor } from './redactor.js';
+
+describe('Redactor', () => {
+  it('replaces every known secret, longest first, and ignores very short values', () => {
+    const redactor = new Redactor();
+    redactor.add('hunter2');
+    redactor.add('hunter2-longer');
+    redactor.add('ab');
+    expect(redactor.redact('pw=hunter2-longer, old=hunter2, ab')).toBe('pw=***, old=***, ab');
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['2h', 7_200_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    [30, 30_000],
+    ['30', 30_000],
+  ])('%j is %d ms', (input, ms) => expect(parseDuration(input)).toBe(ms));
+
+  it.each(['', 'soon', '5 minutes', '1x', '-3s'])('rejects %j', (input) =>
+    expect(parseDuration(input)).toBeUndefined(),
+  );
+});
+
+describe('ids and sizes', () => {
+  it('makes sortable, key-safe backup ids', () => {
+    const a = newBackupId(new Date('2026-11-22T02:08:37.123Z'));
+    const b = newBackupId(new Date('2026-11-22T02:08:38.000Z'));
+    expect(a).toMatch(BACKUP_ID_PATTERN);
+    expect(a.startsWith('20261122T020837Z-')).toBe(true);
+    expect([b, a].sort()).toEqual([a, b]);
+  });
+
+  it('formats bytes', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+  });
+});
