@@ -1,0 +1,69 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { assertSafePrefix, CONTRACT_VERSION, type DestinationPlugin } from '@tricopy/contract';
+import type { ErrorScope } from './errors.js';
+import { type S3Options, s3OptionsSchema, secretOptions } from './options.js';
+import { S3Destination } from './s3-destination.js';
+
+export { DEFAULT_PART_SIZE, type S3Options, s3OptionsSchema } from './options.js';
+export { S3Destination, SHA256_METADATA } from './s3-destination.js';
+
+const plugin: DestinationPlugin<S3Options> = {
+  kind: 'destination',
+  contractVersion: CONTRACT_VERSION,
+  type: 's3',
+  optionsSchema: s3OptionsSchema,
+  secretOptions,
+  defaults: { media: 'cloud', offsite: true },
+
+  create(options, context) {
+    const prefix =
+      options.prefix === '' || options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
+    assertSafePrefix(prefix);
+    const checksums = options.checksumMode === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
+    const client = new S3Client({
+      region: options.region,
+      ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
+      forcePathStyle: options.forcePathStyle,
+      ...(options.accessKeyId !== undefined &&
+        options.secretAccessKey !== undefined && {
+          credentials: {
+            accessKeyId: options.accessKeyId,
+            secretAccessKey: options.secretAccessKey,
+            ...(options.sessionToken !== undefined && { sessionToken: options.sessionToken }),
+          },
+        }),
+      requestChecksumCalculation: checksums,
+      responseChecksumValidation: checksums,
+      maxAttempts: options.maxAttempts,
+      // socketTimeout is an idle timeout: a stalled store fails, a long but flowing upload does not.
+      requestHandler: {
+        connectionTimeout: options.connectTimeoutMs,
+        socketTimeout: options.requestTimeoutMs,
+      },
+    });
+    const scope: ErrorScope = {
+      who: `destination "${context.name}"`,
+      bucket: options.bucket,
+      endpoint: options.endpoint ?? `AWS S3 (${options.region})`,
+      redact: (text) => context.redact(text),
+    };
+    return new S3Destination(
+      {
+        bucket: options.bucket,
+        prefix,
+        partSize: options.partSize,
+        queueSize: options.queueSize,
+        ...(options.storageClass !== undefined && { storageClass: options.storageClass }),
+        ...(options.serverSideEncryption !== undefined && {
+          serverSideEncryption: options.serverSideEncryption,
+        }),
+        ...(options.sseKmsKeyId !== undefined && { sseKmsKeyId: options.sseKmsKeyId }),
+      },
+      client,
+      scope,
+      context.logger,
+    );
+  },
+};
+
+export default plugin;

@@ -1,0 +1,283 @@
+import { createHash } from 'node:crypto';
+import { type Readable, Transform } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import {
+  assertSafeKey,
+  assertSafePrefix,
+  type Destination,
+  DestinationError,
+  type Logger,
+  NotFoundError,
+  type ObjectInfo,
+  type PutOptions,
+  type PutResult,
+} from '@tricopy/contract';
+import { type ErrorScope, isNotFound, translateError } from './errors.js';
+
+/** Metadata entry (x-amz-meta-sha256) holding the sha256 (hex) of the object's bytes. */
+export const SHA256_METADATA = 'sha256';
+/** Largest object CopyObject can copy in one request (used to record the sha256 after a live upload). */
+const MAX_COPY_SIZE = 5 * 1024 * 1024 * 1024;
+
+export interface S3DestinationSettings {
+  readonly bucket: string;
+  /** '' or ending in '/'. */
+  readonly prefix: string;
+  readonly partSize: number;
+  readonly queueSize: number;
+  readonly storageClass?: string;
+  readonly serverSideEncryption?: string;
+  readonly sseKmsKeyId?: string;
+}
+
+export class S3Destination implements Destination {
+  readonly capabilities = { storedSha256: true };
+
+  constructor(
+    private readonly settings: S3DestinationSettings,
+    private readonly client: S3Client,
+    private readonly scope: ErrorScope,
+    private readonly logger: Logger,
+  ) {}
+
+  locate(key: string): string {
+    assertSafeKey(key);
+    return `s3://${this.settings.bucket}/${this.objectKey(key)}`;
+  }
+
+  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+    assertSafeKey(key);
+    const action = `put "${key}"`;
+    const { signal } = options;
+    if (signal?.aborted)
+      throw new DestinationError(`${this.scope.who}: ${action}: aborted`, { cause: signal.reason });
+
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const source = body as Readable;
+    source.once('error', (error) => counted.destroy(error));
+    source.pipe(counted);
+
+    const abort = new AbortController();
+    const onAbort = (): void => abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        ...this.#objectParams(key),
+        Body: counted,
+        ContentType: 'application/octet-stream',
+        ...(options.sha256 !== undefined && { Metadata: { [SHA256_METADATA]: options.sha256 } }),
+      },
+      partSize: this.settings.partSize,
+      queueSize: this.settings.queueSize,
+      leavePartsOnError: false,
+      abortController: abort,
+    });
+    try {
+      await upload.done();
+    } catch (error) {
+      source.unpipe(counted);
+      counted.destroy();
+      await this.#abortMultipart(upload, key);
+      if (signal?.aborted)
+        throw new DestinationError(`${this.scope.who}: ${action}: aborted`, { cause: error });
+      throw translateError(this.scope, action, error);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+
+    const sha256 = hash.digest('hex');
+    try {
+      if (options.sha256 !== undefined && options.sha256 !== sha256) {
+        throw new DestinationError(
+          `${this.scope.who}: ${action}: the bytes read (sha256 ${sha256}) differ from the expected sha256 ${options.sha256}`,
+        );
+      }
+      if (options.sha256 === undefined && bytes <= MAX_COPY_SIZE) await this.#recordSha256(key, sha256);
+      const head = await this.#head(key, `${action}: verify`);
+      const storedSize = head?.ContentLength;
+      const storedSha256 = head?.Metadata?.[SHA256_METADATA];
+      if (storedSize !== bytes) {
+        throw new DestinationError(
+          `${this.scope.who}: ${action}: the store reports ${storedSize ?? 'no object of'} bytes after uploading ` +
+            `${bytes}; the store mishandled the upload (with an S3-compatible store, keep checksumMode: when_required)`,
+        );
+      }
+      if (storedSha256 !== undefined && storedSha256 !== sha256) {
+        throw new DestinationError(
+          `${this.scope.who}: ${action}: the store recorded sha256 ${storedSha256}, expected ${sha256}`,
+        );
+      }
+      return { size: storedSize, location: this.locate(key) };
+    } catch (error) {
+      await this.#deleteQuietly(key);
+      throw translateError(this.scope, action, error);
+    }
+  }
+
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+    assertSafeKey(key);
+    try {
+      const output = await this.client.send(
+        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+      return output.Body as Readable;
+    } catch (error) {
+      if (isNotFound(error)) throw new NotFoundError(key, this.scope.who);
+      throw translateError(this.scope, `get "${key}"`, error);
+    }
+  }
+
+  async stat(key: string): Promise<ObjectInfo | undefined> {
+    assertSafeKey(key);
+    const head = await this.#head(key, `stat "${key}"`);
+    if (head === undefined) return undefined;
+    const sha256 = head.Metadata?.[SHA256_METADATA];
+    return {
+      key,
+      size: head.ContentLength ?? 0,
+      ...(sha256 !== undefined && { sha256 }),
+      ...(head.LastModified !== undefined && { modifiedAt: head.LastModified }),
+    };
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertSafePrefix(prefix);
+    const root = this.settings.prefix;
+    const pages = paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.settings.bucket, Prefix: `${root}${prefix}` },
+    );
+    try {
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          const key = object.Key.slice(root.length);
+          try {
+            assertSafeKey(key);
+          } catch {
+            this.logger.debug(`${this.scope.who}: skipping object with a key tricopy does not write`, {
+              key,
+            });
+            continue;
+          }
+          yield {
+            key,
+            size: object.Size ?? 0,
+            ...(object.LastModified !== undefined && { modifiedAt: object.LastModified }),
+          };
+        }
+      }
+    } catch (error) {
+      throw translateError(this.scope, `list "${prefix}"`, error);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw translateError(this.scope, `delete "${key}"`, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  private objectKey(key: string): string {
+    return `${this.settings.prefix}${key}`;
+  }
+
+  #objectParams(key: string) {
+    const { bucket, storageClass, serverSideEncryption, sseKmsKeyId } = this.settings;
+    return {
+      Bucket: bucket,
+      Key: this.objectKey(key),
+      ...(storageClass !== undefined && { StorageClass: storageClass as never }),
+      ...(serverSideEncryption !== undefined && { ServerSideEncryption: serverSideEncryption as never }),
+      ...(sseKmsKeyId !== undefined && { SSEKMSKeyId: sseKmsKeyId }),
+    };
+  }
+
+  async #head(key: string, action: string): Promise<HeadObjectCommandOutput | undefined> {
+    try {
+      return await this.client.send(
+        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw translateError(this.scope, action, error);
+    }
+  }
+
+  /** A live dump's sha256 is known only at the end: record it by copying the object onto itself. */
+  async #recordSha256(key: string, sha256: string): Promise<void> {
+    const params = this.#objectParams(key);
+    await this.client.send(
+      new CopyObjectCommand({
+        ...params,
+        CopySource: `${this.settings.bucket}/${encodeURIComponent(params.Key).replace(/%2F/g, '/')}`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'application/octet-stream',
+        Metadata: { [SHA256_METADATA]: sha256 },
+      }),
+    );
+  }
+
+  /** lib-storage aborts on failure too, but not when the failure was the abort request itself. */
+  async #abortMultipart(upload: Upload, key: string): Promise<void> {
+    if (upload.uploadId === undefined) return;
+    try {
+      await this.client.send(
+        new AbortMultipartUploadCommand({
+          Bucket: this.settings.bucket,
+          Key: this.objectKey(key),
+          UploadId: upload.uploadId,
+        }),
+      );
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchUpload') return;
+      this.logger.warn(
+        `${this.scope.who}: could not abort multipart upload ${upload.uploadId}; its parts stay billed until a ` +
+          'lifecycle rule (AbortIncompleteMultipartUpload) removes them',
+        { error: this.scope.redact(String(error)) },
+      );
+    }
+  }
+
+  async #deleteQuietly(key: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+      );
+    } catch (error) {
+      this.logger.warn(`${this.scope.who}: could not delete the rejected object "${key}"`, {
+        error: this.scope.redact(String(error)),
+      });
+    }
+  }
+}

@@ -1,0 +1,274 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  type Destination,
+  type DestinationError,
+  NotFoundError,
+  silentLogger,
+  TricopyError,
+} from '@tricopy/contract';
+import { freePort, type S3Server, startS3 } from '@tricopy/test-servers';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import plugin, { s3OptionsSchema } from './index.js';
+
+const MiB = 1024 * 1024;
+const SECRET = 'super-secret-value-0123456789';
+let server: S3Server;
+let prefixCounter = 0;
+const opened: Destination[] = [];
+
+beforeAll(async () => {
+  server = await startS3();
+});
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((d) => d.close?.()));
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+function openDestination(overrides: Record<string, unknown> = {}): {
+  destination: Destination;
+  prefix: string;
+} {
+  const prefix = `case-${++prefixCounter}/`;
+  const options = s3OptionsSchema.parse({
+    bucket: server.bucket,
+    prefix,
+    endpoint: server.endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    accessKeyId: server.accessKeyId,
+    secretAccessKey: SECRET,
+    partSize: 5 * MiB,
+    maxAttempts: 1,
+    ...overrides,
+  });
+  const destination = plugin.create(options, {
+    name: 'cloud',
+    configDir: '/',
+    workDir: '/tmp',
+    logger: silentLogger,
+    redact: (text) => text.replaceAll(SECRET, '***'),
+  }) as Destination;
+  opened.push(destination);
+  return { destination, prefix };
+}
+
+async function failure(promise: Promise<unknown>): Promise<TricopyError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(TricopyError.isInstance(error), String(error)).toBe(true);
+    expect((error as Error).message).not.toContain(SECRET);
+    return error as TricopyError;
+  }
+  throw new Error('expected a rejection');
+}
+
+function body(
+  total: number,
+  onProgress?: (sent: number) => void | Promise<void>,
+): Readable & { bytes: Buffer } {
+  const bytes = randomBytes(total);
+  let sent = 0;
+  const stream = new Readable({
+    async read() {
+      if (sent >= total) return void this.push(null);
+      const chunk = bytes.subarray(sent, sent + 256 * 1024);
+      sent += chunk.length;
+      try {
+        await onProgress?.(sent);
+      } catch (error) {
+        this.destroy(error as Error);
+        return;
+      }
+      this.push(chunk);
+    },
+  });
+  return Object.assign(stream, { bytes });
+}
+
+const sha256 = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+const objectFile = (key: string): string => join(server.directory, server.bucket, `${key}._S3rver_object`);
+const pendingUploads = async (): Promise<string[]> =>
+  readdir(join(server.directory, server.bucket, '._S3rver_uploads')).catch(() => []);
+
+async function keys(destination: Destination, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  for await (const info of destination.list(prefix)) found.push(info.key);
+  return found.sort();
+}
+
+describe('s3 destination against s3rver', () => {
+  it('streams a multipart upload, records size and sha256, readable by a plain GetObject and on disk', async () => {
+    const { destination, prefix } = openDestination();
+    const input = body(12 * MiB + 777);
+    const digest = sha256(input.bytes);
+    const result = await destination.put('app/db.dump', input, { sha256: digest });
+    expect(result).toEqual({
+      size: input.bytes.length,
+      location: `s3://${server.bucket}/${prefix}app/db.dump`,
+    });
+    expect(await destination.stat('app/db.dump')).toMatchObject({ size: input.bytes.length, sha256: digest });
+
+    const plain = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    const object = await plain.send(
+      new GetObjectCommand({ Bucket: server.bucket, Key: `${prefix}app/db.dump` }),
+    );
+    expect(object.Metadata?.sha256).toBe(digest);
+    expect((await buffer(object.Body as Readable)).equals(input.bytes)).toBe(true);
+    plain.destroy();
+
+    expect((await readFile(objectFile(`${prefix}app/db.dump`))).equals(input.bytes)).toBe(true);
+    expect((await buffer(await destination.get('app/db.dump'))).equals(input.bytes)).toBe(true);
+    expect(await pendingUploads()).toEqual([]);
+  });
+
+  it('records the sha256 of a live stream whose hash was not known in advance', async () => {
+    const { destination } = openDestination();
+    const input = body(7 * MiB);
+    await destination.put('live', input);
+    expect(await destination.stat('live')).toMatchObject({ size: 7 * MiB, sha256: sha256(input.bytes) });
+  });
+
+  it('replaces, lists by prefix, deletes idempotently, reports missing objects', async () => {
+    const { destination } = openDestination();
+    await destination.put('a/one', Readable.from([Buffer.from('first')]));
+    await destination.put('a/one', Readable.from([Buffer.from('second')]));
+    await destination.put('ab/two', Readable.from([Buffer.from('2')]));
+    await destination.put('b/three', Readable.from([Buffer.from('3')]));
+    expect((await buffer(await destination.get('a/one'))).toString()).toBe('second');
+    expect(await keys(destination, '')).toEqual(['a/one', 'ab/two', 'b/three']);
+    expect(await keys(destination, 'a/')).toEqual(['a/one']);
+    expect(await keys(destination, 'a')).toEqual(['a/one', 'ab/two']);
+    await destination.delete('a/one');
+    await destination.delete('a/one');
+    expect(await destination.stat('a/one')).toBeUndefined();
+    expect(await failure(destination.get('a/one'))).toBeInstanceOf(NotFoundError);
+    for (const key of ['../x', '/abs', 'a//b']) {
+      expect((await failure(destination.put(key, Readable.from(['x'])))).code).toBe('INVALID_KEY');
+    }
+  });
+
+  it('rejects and deletes an object whose bytes differ from the sha256 the engine announced', async () => {
+    const { destination, prefix } = openDestination();
+    const error = await failure(
+      destination.put('k', Readable.from([Buffer.from('abc')]), { sha256: '0'.repeat(64) }),
+    );
+    expect(error.message).toContain('differ from the expected sha256');
+    expect(await destination.stat('k')).toBeUndefined();
+    await expect(readFile(objectFile(`${prefix}k`))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('checksumMode when_supported still stores byte-exact objects (lib-storage sends buffered parts)', async () => {
+    const { destination } = openDestination({ checksumMode: 'when_supported' });
+    const input = body(6 * MiB);
+    await destination.put('checksummed', input, { sha256: sha256(input.bytes) });
+    expect((await buffer(await destination.get('checksummed'))).equals(input.bytes)).toBe(true);
+  });
+
+  it('an aborted multipart upload is aborted on the server: no parts left, nothing under the key', async () => {
+    const { destination, prefix } = openDestination();
+    const controller = new AbortController();
+    const input = body(24 * MiB, (sent) => {
+      if (sent === 12 * MiB) controller.abort();
+    });
+    const error = await failure(destination.put('aborted', input, { signal: controller.signal }));
+    expect(error.message).toBe('destination "cloud": put "aborted": aborted');
+    expect(await pendingUploads()).toEqual([]);
+    expect(await readFile(server.logPath, 'utf8')).toContain('abort multipart upload');
+    await expect(readFile(objectFile(`${prefix}aborted`))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a body failing mid-stream leaves no parts and nothing under the key', async () => {
+    const { destination } = openDestination();
+    const input = body(24 * MiB, (sent) => {
+      if (sent === 12 * MiB) throw new Error('dump tool crashed');
+    });
+    const error = await failure(destination.put('broken', input));
+    expect(error.message).toContain('dump tool crashed');
+    expect(await pendingUploads()).toEqual([]);
+    expect(await keys(destination, '')).toEqual([]);
+  });
+
+  it('reports a missing bucket', async () => {
+    const { destination } = openDestination({ bucket: 'no-such-bucket' });
+    const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
+    expect(error.message).toContain('bucket "no-such-bucket" does not exist');
+    expect(error.retryable).toBe(false);
+  });
+
+  it('reports an unknown access key id without printing the secret', async () => {
+    const { destination } = openDestination({ accessKeyId: 'WRONGKEYID' });
+    const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
+    expect(error.message).toContain('the access key id is not known to http://127.0.0.1:');
+    expect(error.message).toContain('check accessKeyId');
+    expect(error.retryable).toBe(false);
+    // HEAD answers carry no error code: the message still says what to check.
+    const headError = await failure(destination.stat('k'));
+    expect(headError.message).toContain('check accessKeyId/secretAccessKey');
+  });
+
+  it('reports a refused connection', async () => {
+    const { destination } = openDestination({ endpoint: `http://127.0.0.1:${await freePort()}` });
+    const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
+    expect(error.message).toContain('connection refused by http://127.0.0.1:');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('times out on an endpoint that accepts connections and never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    try {
+      const { destination } = openDestination({
+        endpoint: `http://127.0.0.1:${port}`,
+        requestTimeoutMs: 1_500,
+      });
+      const error = (await failure(destination.stat('k'))) as DestinationError;
+      expect(error.message).toContain('did not answer in time');
+      expect(error.retryable).toBe(true);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+});
+
+describe('s3 destination when the server dies mid-upload', () => {
+  it('rejects clearly and nothing appears under the key after a restart', async () => {
+    const { destination, prefix } = openDestination();
+    let killed = false;
+    const input = body(32 * MiB, async (sent) => {
+      if (!killed && sent >= 12 * MiB) {
+        killed = true;
+        await server.kill();
+      }
+    });
+    const error = (await failure(destination.put('db/big.dump', input))) as DestinationError;
+    expect(error.message).toMatch(
+      /destination "cloud": put "db\/big.dump": connection (refused by|to) .*127\.0\.0\.1/,
+    );
+    expect(error.retryable).toBe(true);
+
+    await server.restart();
+    expect(await destination.stat('db/big.dump')).toBeUndefined();
+    expect(await keys(destination, '')).toEqual([]);
+    await expect(readFile(objectFile(`${prefix}db/big.dump`))).rejects.toThrow(/ENOENT/);
+
+    await destination.put('db/after-restart', Readable.from([Buffer.from('ok')]));
+    expect(await keys(destination, '')).toEqual(['db/after-restart']);
+  });
+});
