@@ -112,7 +112,8 @@ describe('sftp destination against OpenSSH', () => {
     expect((await statFile(onDisk)).mode & 0o777).toBe(0o600);
     expect(await filesUnder(root)).toEqual(['app', 'app/2026', 'app/2026/db.sql.gz']);
 
-    const viaOpenSsh = join((await makeTempDir('sftp-get')).path, 'copy');
+    const download = await makeTempDir('sftp-get');
+    const viaOpenSsh = join(download.path, 'copy');
     await execa(
       'sftp',
       [
@@ -133,6 +134,7 @@ describe('sftp destination against OpenSSH', () => {
       { input: `get ${onDisk} ${viaOpenSsh}\n` },
     );
     expect((await readFile(viaOpenSsh)).equals(input.bytes)).toBe(true);
+    await download.remove();
 
     const readBack = await buffer(await destination.get('app/2026/db.sql.gz'));
     expect(readBack.equals(input.bytes)).toBe(true);
