@@ -1,4 +1,10 @@
-export { type BackupRow, Catalog, type CopyRow, type VerificationRow } from './catalog/catalog.js';
+export {
+  type BackupRow,
+  Catalog,
+  type CopyRow,
+  type CopyStatus,
+  type VerificationRow,
+} from './catalog/catalog.js';
 export {
   type DestinationSpec,
   defaultConfigPath,
@@ -20,7 +26,7 @@ export { backupPrefix, MANIFEST_NAME, type Manifest, manifestKey, parseManifest 
 export { evaluatePolicy, jobPolicy, type PolicyStatus } from './engine/policy.js';
 export { type RebuildReport, rebuildCatalog } from './engine/rebuild.js';
 export { type RestoreResult, restoreBackup, restoreTestBackup } from './engine/restore.js';
-export { type RunReport, runBackups, worstStatus } from './engine/run-backups.js';
+export { type RunOptions, type RunReport, runBackups, worstStatus } from './engine/run-backups.js';
 export { type Selection, selectBackups, usableCopies } from './engine/select.js';
 export { Session } from './engine/session.js';
 export {
@@ -30,7 +36,34 @@ export {
   verifyBackups,
 } from './engine/verify.js';
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
+export { acquireJobLock, type JobLock, type LockAttempt, lockPath } from './ops/job-lock.js';
+export {
+  eventOf,
+  healthcheckUrl,
+  type NotifyEvent,
+  notificationPayload,
+  notifyResult,
+  notifyStart,
+} from './ops/notify.js';
+export {
+  type DestinationPrune,
+  type JobPrune,
+  type PrunedCopy,
+  type PruneOptions,
+  type PruneReport,
+  pruneBackups,
+} from './ops/prune.js';
+export {
+  applyRetention,
+  hasKeepRules,
+  type KeepReason,
+  type KeepRules,
+  type RetentionDecision,
+  type Snapshot,
+} from './ops/retention.js';
+export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
 export { HashCounter, hashStream } from './pipeline/hash-counter.js';
+export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';
 export { formatBytes, parseDuration } from './util/duration.js';
 export { ConfigError, describeError, IntegrityError, PluginLoadError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';

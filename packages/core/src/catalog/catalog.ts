@@ -5,7 +5,7 @@ import type { Manifest } from '../engine/manifest.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
-export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleted';
+export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
 export type VerificationLevel = 'backup' | 'stat' | 'deep' | 'restore-test';
 
 export interface BackupRow {
@@ -24,6 +24,8 @@ export interface BackupRow {
   error: string | null;
   flagged: string | null;
   confirmedAt: string | null;
+  /** Set once prune has removed every copy of the backup. */
+  prunedAt: string | null;
 }
 
 export interface CopyRow {
@@ -201,6 +203,10 @@ export class Catalog {
     this.#db.prepare('UPDATE backups SET confirmed_at = ? WHERE id = ?').run(this.#stamp(), id);
   }
 
+  markPruned(id: string): void {
+    this.#db.prepare('UPDATE backups SET pruned_at = ? WHERE id = ?').run(this.#stamp(), id);
+  }
+
   deleteBackup(id: string): void {
     this.#db.prepare('DELETE FROM backups WHERE id = ?').run(id);
   }
@@ -295,6 +301,7 @@ function toBackup(row: Row): BackupRow {
     error: row.error as string | null,
     flagged: row.flagged as string | null,
     confirmedAt: row.confirmed_at as string | null,
+    prunedAt: (row.pruned_at as string | null | undefined) ?? null,
   };
 }
 

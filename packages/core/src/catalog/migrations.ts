@@ -55,4 +55,25 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX verifications_backup ON verifications(backup_id, checked_at);
   `,
+  // 2: prune marks a copy 'deleting' before removing it, 'deleted' after; backups remember when they were pruned.
+  `
+  CREATE TABLE copies_v2 (
+    backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+    destination TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'verified', 'failed', 'deleting', 'deleted')),
+    key TEXT NOT NULL,
+    location TEXT,
+    size INTEGER,
+    sha256 TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (backup_id, destination)
+  );
+  INSERT INTO copies_v2 SELECT backup_id, destination, status, key, location, size, sha256, attempts, error, updated_at
+    FROM copies;
+  DROP TABLE copies;
+  ALTER TABLE copies_v2 RENAME TO copies;
+  ALTER TABLE backups ADD COLUMN pruned_at TEXT;
+  `,
 ];

@@ -184,7 +184,7 @@ export async function backupJob(
 
     let dump: Dump;
     try {
-      dump = await source.dump({ signal: abort.signal });
+      dump = await untilAborted(source.dump({ signal: abort.signal }), abort.signal);
     } catch (error) {
       return finish('failed', { error: describeError(error) });
     }
@@ -211,7 +211,11 @@ export async function backupJob(
         hasher = h;
       },
     );
-    const dumped = await completion;
+    // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.
+    const dumped = await untilAborted(completion, abort.signal).catch((error: unknown) => ({
+      ok: false as const,
+      error,
+    }));
 
     if (!dumped.ok || outcome.error !== undefined) {
       const reason = !dumped.ok ? describeError(dumped.error) : (outcome.error as string);
@@ -276,6 +280,25 @@ export async function backupJob(
   }
 }
 
+/** Settles like `promise`, or rejects with the abort reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 function keyOf(extra: { artifactKey?: string }): string {
   return extra.artifactKey ?? '';
 }
@@ -325,12 +348,14 @@ async function streamToDestinations(
   const hasher = new HashCounter();
   exposeHasher(hasher);
 
+  const previous = session.catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] })[0];
+  const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
   const puts = live.map(async (state) => {
     const branch = fanOut.branches.find((b) => b.name === state.destination);
     if (branch === undefined || state.instance === undefined) return;
     state.attempts++;
     try {
-      state.put = await state.instance.put(key, branch.stream, { signal });
+      state.put = await state.instance.put(key, branch.stream, { signal, ...sizeHint });
       fanOut.detach(state.destination);
     } catch (error) {
       state.error = describeError(error);

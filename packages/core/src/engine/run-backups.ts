@@ -1,3 +1,7 @@
+import { acquireJobLock, lockPath } from '../ops/job-lock.js';
+import { notifyResult, notifyStart } from '../ops/notify.js';
+import { type JobPrune, pruneBackups } from '../ops/prune.js';
+import { flagIfShrunk } from '../ops/shrink.js';
 import { describeError } from '../util/errors.js';
 import { type BackupEvents, backupJob, type JobResult, type RunStatus } from './backup.js';
 import { evaluatePolicy, jobPolicy } from './policy.js';
@@ -7,75 +11,144 @@ export interface RunReport {
   readonly runs: readonly JobResult[];
   /** The worst status over all jobs. */
   readonly status: RunStatus;
+  /** Automatic prunes (retention `auto: true`) that ran after successful backups. */
+  readonly prunes: readonly JobPrune[];
+}
+
+export interface RunOptions {
+  readonly events?: BackupEvents;
+  readonly signal?: AbortSignal;
+  /** Notification retry tuning (tests); defaults are 3 retries from 1 s. */
+  readonly notify?: { readonly retries?: number; readonly minRetryDelayMs?: number };
 }
 
 /**
  * Backs up the given jobs (all by default), at most `config.concurrency` at once. One job failing never stops the
- * others. With `policy.enforce: error`, a job whose destinations cannot meet the 3-2-1 policy is refused.
+ * others. With `policy.enforce: error`, a job whose destinations cannot meet the 3-2-1 policy is refused. A job
+ * runs only while holding its lock file, so it never runs twice at once, across processes too.
  */
 export async function runBackups(
   session: Session,
   jobNames?: readonly string[],
-  options: { events?: BackupEvents; signal?: AbortSignal } = {},
+  options: RunOptions = {},
 ): Promise<RunReport> {
   const names = jobNames && jobNames.length > 0 ? [...jobNames] : [...session.config.jobs.keys()];
   for (const name of names) session.job(name);
   const runId = session.catalog.startRun(`backup ${names.join(' ')}`);
   const results: JobResult[] = new Array(names.length);
+  const prunes: JobPrune[] = [];
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
       const index = next++;
       const name = names[index] as string;
-      results[index] = await runOne(session, name, runId, options);
+      results[index] = await runOne(session, name, runId, options, prunes);
     }
   };
   await Promise.all(Array.from({ length: Math.min(session.config.concurrency, names.length) }, worker));
   const status = worstStatus(results.map((r) => r.status));
   session.catalog.finishRun(runId, status);
-  return { runs: results, status };
+  return { runs: results, status, prunes };
 }
 
 async function runOne(
   session: Session,
   name: string,
   runId: number,
-  options: { events?: BackupEvents; signal?: AbortSignal },
+  options: RunOptions,
+  prunes: JobPrune[],
 ): Promise<JobResult> {
+  const job = session.job(name);
+  const notifyOptions = {
+    logger: session.logger,
+    redact: (text: string) => session.redact(text),
+    ...options.notify,
+  };
   const policy = jobPolicy(session.config, name);
   if (!policy.met) {
     if (session.config.policy.enforce === 'error') {
-      const now = session.now().toISOString();
-      const result: JobResult = {
-        job: name,
-        backupId: '',
-        status: 'failed',
-        startedAt: now,
-        finishedAt: now,
-        copies: [],
-        error: `refused by policy.enforce: error: the job's destinations give ${policy.shortfall}`,
-        policy: evaluatePolicy([], session.config.policy),
-      };
+      const result = refused(
+        session,
+        name,
+        `refused by policy.enforce: error: the job's destinations give ${policy.shortfall}`,
+      );
       options.events?.onJobDone?.(result);
+      await notifyResult(job.notify, result, notifyOptions);
       return result;
     }
     session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
   }
-  try {
-    return await backupJob(session, name, { runId, ...options });
-  } catch (error) {
-    const now = session.now().toISOString();
-    return {
-      job: name,
-      backupId: '',
-      status: 'failed',
-      startedAt: now,
-      finishedAt: now,
-      copies: [],
-      error: session.redact(describeError(error)),
-      policy: evaluatePolicy([], session.config.policy),
-    };
+
+  const lock = await acquireJobLock(lockPath(session.config.catalogPath, name), name, session.now()).catch(
+    (error: unknown) =>
+      ({ acquired: false, message: `job "${name}": cannot take its lock: ${describeError(error)}` }) as const,
+  );
+  if (!lock.acquired) {
+    const result = refused(session, name, `not started: ${lock.message}`);
+    session.logger.warn(result.error as string);
+    options.events?.onJobDone?.(result);
+    await notifyResult(job.notify, result, notifyOptions);
+    return result;
   }
+  if (lock.tookOverFrom !== undefined) {
+    session.logger.warn(
+      `job ${name}: took over a stale lock of pid ${lock.tookOverFrom.pid} (no longer running) from ${lock.tookOverFrom.since}`,
+    );
+  }
+
+  try {
+    await notifyStart(job.notify, name, notifyOptions);
+    let result: JobResult;
+    try {
+      result = await backupJob(session, name, {
+        runId,
+        ...(options.events === undefined ? {} : { events: options.events }),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
+    } catch (error) {
+      result = refused(session, name, session.redact(describeError(error)));
+    }
+    if (result.status !== 'failed') {
+      try {
+        flagIfShrunk(session, result);
+        if (wantsAutoPrune(job) && !options.signal?.aborted) {
+          const report = await pruneBackups(session, { jobs: [name], onlyAuto: true, lockHeld: true });
+          prunes.push(...report.jobs);
+          for (const pruned of report.jobs)
+            if (pruned.skipped) session.logger.warn(`auto prune ${name}: ${pruned.skipped}`);
+        }
+      } catch (error) {
+        session.logger.error(
+          `job ${name}: after-backup retention failed: ${session.redact(describeError(error))}`,
+        );
+      }
+    }
+    await notifyResult(job.notify, result, notifyOptions);
+    return result;
+  } finally {
+    await lock.lock.release();
+  }
+}
+
+function wantsAutoPrune(job: {
+  retention?: { auto: boolean };
+  retentionByDestination?: Readonly<Record<string, { auto: boolean }>>;
+}): boolean {
+  return job.retention?.auto === true || Object.values(job.retentionByDestination ?? {}).some((r) => r.auto);
+}
+
+function refused(session: Session, name: string, error: string): JobResult {
+  const now = session.now().toISOString();
+  return {
+    job: name,
+    backupId: '',
+    status: 'failed',
+    startedAt: now,
+    finishedAt: now,
+    copies: [],
+    error,
+    policy: evaluatePolicy([], session.config.policy),
+  };
 }
 
 export function worstStatus(statuses: readonly RunStatus[]): RunStatus {

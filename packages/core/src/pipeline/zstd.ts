@@ -1,5 +1,8 @@
+import { accessSync, constants as fsConstants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { execa } from 'execa';
 
 type ZstdFactory = (options?: { params?: Record<number, number> }) => Duplex;
 const native = zlib as unknown as {
@@ -8,20 +11,76 @@ const native = zlib as unknown as {
   constants: Record<string, number>;
 };
 
-/** zstd through Node's zlib (Node 22.15+). */
+/** Where zstd comes from here: Node's zlib (22.15+), else the `zstd` program. */
+export function zstdImplementation(): 'node:zlib' | 'zstd binary' {
+  return native.createZstdCompress !== undefined && !forceBinary() ? 'node:zlib' : 'zstd binary';
+}
+
+let binaryFound: boolean | undefined;
+
+/** zstd can be used here: Node's zlib has it, or a `zstd` program is on PATH. */
+export function zstdAvailable(): boolean {
+  if (zstdImplementation() === 'node:zlib') return true;
+  binaryFound ??= (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    if (dir === '') return false;
+    try {
+      accessSync(join(dir, 'zstd'), fsConstants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return binaryFound;
+}
+
 export function createZstdCompressor(level: number): Duplex {
-  if (native.createZstdCompress === undefined) throw zstdUnavailable();
-  const levelParam = native.constants.ZSTD_c_compressionLevel as number;
-  return native.createZstdCompress({ params: { [levelParam]: level } });
+  if (zstdImplementation() === 'node:zlib' && native.createZstdCompress !== undefined) {
+    const levelParam = native.constants.ZSTD_c_compressionLevel as number;
+    return native.createZstdCompress({ params: { [levelParam]: level } });
+  }
+  return zstdProcess([`-${level}`, '-c', '-q', '--no-progress'], 'compress');
 }
 
 export function createZstdDecompressor(): Duplex {
-  if (native.createZstdDecompress === undefined) throw zstdUnavailable();
-  return native.createZstdDecompress();
+  if (zstdImplementation() === 'node:zlib' && native.createZstdDecompress !== undefined) {
+    return native.createZstdDecompress();
+  }
+  return zstdProcess(['-d', '-c', '-q', '--no-progress'], 'decompress');
 }
 
-function zstdUnavailable(): Error {
-  return new Error(
-    `zstd compression needs Node 22.15 or newer (this is ${process.version}); use gzip or none`,
-  );
+/** TRICOPY_ZSTD=binary uses the program even where zlib has zstd (tests and comparisons). */
+function forceBinary(): boolean {
+  return process.env.TRICOPY_ZSTD === 'binary';
+}
+
+/**
+ * `zstd` as a child process, stdin → stdout, as one Duplex stream. A missing program, a non-zero exit or a signal
+ * destroys the stream with an error that says what to do, so the pipeline (and the backup) fails.
+ */
+function zstdProcess(args: readonly string[], what: 'compress' | 'decompress'): Duplex {
+  const child = execa('zstd', args, { stderr: 'pipe', buffer: { stderr: true, stdout: false } });
+  const stream = child.duplex();
+  // The duplex reports execa's own error; rewrite it into one line that names the fix.
+  const originalDestroy = stream._destroy.bind(stream);
+  stream._destroy = (error, callback) => {
+    originalDestroy(error, (final) => callback(final ? explain(final, what) : final));
+  };
+  child.catch(() => undefined);
+  return stream;
+}
+
+function explain(error: Error, what: string): Error {
+  const e = error as Error & { code?: string; exitCode?: number; stderr?: string; signal?: string };
+  if (e.code === 'ENOENT') {
+    return new Error(
+      `zstd: the zstd program is not installed and this Node (${process.version}) has no built-in zstd: ` +
+        'install it (apt-get install zstd) or use compression: gzip',
+    );
+  }
+  const stderr = typeof e.stderr === 'string' ? e.stderr.trim().split('\n').slice(-2).join(' | ') : '';
+  if (e.exitCode !== undefined) {
+    return new Error(`zstd ${what} failed (exit ${e.exitCode})${stderr ? `: ${stderr}` : ''}`);
+  }
+  if (e.signal) return new Error(`zstd ${what} was killed by ${e.signal}`);
+  return error;
 }

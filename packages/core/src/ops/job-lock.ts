@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+
+interface LockOwner {
+  readonly pid: number;
+  readonly host: string;
+  readonly since: string;
+  readonly token: string;
+}
+
+export interface JobLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export type LockAttempt =
+  | { readonly acquired: true; readonly lock: JobLock; readonly tookOverFrom?: LockOwner }
+  | {
+      readonly acquired: false;
+      readonly path: string;
+      readonly holder?: LockOwner;
+      readonly message: string;
+    };
+
+/** Lock files live beside the catalog, so every tricopy process using that catalog shares them. */
+export function lockPath(catalogPath: string, job: string): string {
+  return join(dirname(catalogPath), 'locks', `${job}.lock`);
+}
+
+/**
+ * Takes the per-job lock (an O_EXCL lock file holding pid, host and time). A lock whose holder is a dead process on
+ * this host is stale and taken over; a live holder, or one on another host, keeps it.
+ */
+export async function acquireJobLock(
+  path: string,
+  job: string,
+  now: Date = new Date(),
+): Promise<LockAttempt> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const owner: LockOwner = {
+    pid: process.pid,
+    host: hostname(),
+    since: now.toISOString(),
+    token: randomBytes(8).toString('hex'),
+  };
+  let tookOverFrom: LockOwner | undefined;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    if (await createExclusive(path, owner)) {
+      return { acquired: true, lock: heldLock(path, owner), ...(tookOverFrom ? { tookOverFrom } : {}) };
+    }
+    const text = await readFile(path, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // released meanwhile: try again
+    if (text.length === 0 && attempt < 2) {
+      // Possibly a holder between creating the file and writing it: look again shortly.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    const holder = parseOwner(text);
+    if (holder !== undefined && !isStale(holder)) {
+      const where = holder.host === owner.host ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
+      return {
+        acquired: false,
+        path,
+        holder,
+        message: `job "${job}" is already running (${where} since ${holder.since}; lock file ${path})`,
+      };
+    }
+    if (holder === undefined && text.length > 0) {
+      return {
+        acquired: false,
+        path,
+        message: `job "${job}": lock file ${path} is not one tricopy wrote; remove it if no tricopy is running`,
+      };
+    }
+    // Stale (dead holder on this host) or empty (a holder that died while writing it): move it aside, and only
+    // discard it if what was moved is still the stale lock we examined.
+    const aside = `${path}.stale-${owner.token}`;
+    try {
+      await rename(path, aside);
+    } catch {
+      continue;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => '');
+    if (moved === text) {
+      await unlink(aside).catch(() => undefined);
+      tookOverFrom = holder;
+    } else {
+      await link(aside, path).catch(() => undefined);
+      await unlink(aside).catch(() => undefined);
+    }
+  }
+  return { acquired: false, path, message: `job "${job}": could not take lock file ${path} (contended)` };
+}
+
+async function createExclusive(path: string, owner: LockOwner): Promise<boolean> {
+  let handle: Awaited<ReturnType<typeof open>>;
+  try {
+    handle = await open(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(`${JSON.stringify(owner)}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return true;
+}
+
+function heldLock(path: string, owner: LockOwner): JobLock {
+  let released = false;
+  return {
+    path,
+    async release() {
+      if (released) return;
+      released = true;
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      // Only remove the lock if it is still ours.
+      if (text !== undefined && parseOwner(text)?.token === owner.token)
+        await unlink(path).catch(() => undefined);
+    },
+  };
+}
+
+function parseOwner(text: string): LockOwner | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<LockOwner>;
+    if (typeof value.pid === 'number' && typeof value.host === 'string') return value as LockOwner;
+  } catch {
+    // not ours
+  }
+  return undefined;
+}
+
+function isStale(holder: LockOwner): boolean {
+  if (holder.host !== hostname()) return false;
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}

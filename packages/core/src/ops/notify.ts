@@ -1,0 +1,214 @@
+import type { Logger } from '@tricopy/contract';
+import { execa } from 'execa';
+import pRetry from 'p-retry';
+import type { NotifyTarget } from '../config/schema.js';
+import type { JobResult } from '../engine/backup.js';
+import { formatBytes } from '../util/duration.js';
+import { describeError } from '../util/errors.js';
+
+export type NotifyEvent = 'success' | 'degraded' | 'failure';
+
+export interface NotifyOptions {
+  readonly logger: Logger;
+  readonly redact: (text: string) => string;
+  /** Retries after the first attempt (p-retry), bounded. */
+  readonly retries?: number;
+  readonly minRetryDelayMs?: number;
+  readonly timeoutMs?: number;
+}
+
+const DEFAULTS = { retries: 3, minRetryDelayMs: 1000, timeoutMs: 15_000 };
+
+export function eventOf(status: JobResult['status']): NotifyEvent {
+  return status === 'ok' ? 'success' : status === 'degraded' ? 'degraded' : 'failure';
+}
+
+/** The JSON every webhook and command receives. Redacted as a whole; carries no option values of any plugin. */
+export function notificationPayload(
+  result: JobResult,
+  redact: (text: string) => string,
+): Record<string, unknown> {
+  const event = eventOf(result.status);
+  const copies = result.copies.map((c) => ({
+    destination: c.destination,
+    status: c.status,
+    size: c.size ?? null,
+    location: c.location ?? null,
+    ...(c.error === undefined ? {} : { error: c.error }),
+  }));
+  const good = copies.filter((c) => c.status === 'verified').length;
+  const size = result.size === undefined ? '' : `, ${formatBytes(result.size)}`;
+  const icon = event === 'success' ? '✅' : event === 'degraded' ? '⚠️' : '❌';
+  const text =
+    `${icon} tricopy job ${result.job}: ${result.status.toUpperCase()} (${good}/${copies.length} copies verified${size})` +
+    (result.error === undefined ? '' : `: ${result.error}`);
+  const payload = {
+    text,
+    event,
+    job: result.job,
+    status: result.status,
+    backupId: result.backupId || null,
+    startedAt: result.startedAt,
+    finishedAt: result.finishedAt,
+    size: result.size ?? null,
+    sha256: result.sha256 ?? null,
+    compression: result.compression ?? null,
+    copies,
+    policy: { met: result.policy.met, summary: result.policy.summary },
+    error: result.error ?? null,
+  };
+  return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
+}
+
+/** Pings healthcheck targets that a run started (healthchecks.io `/start`; Uptime Kuma push URLs have no start). */
+export async function notifyStart(
+  targets: readonly NotifyTarget[],
+  job: string,
+  options: NotifyOptions,
+): Promise<void> {
+  await Promise.all(
+    targets
+      .filter((t) => t.type === 'healthcheck')
+      .map((t) => {
+        const url = healthcheckUrl(t.url, 'start', job);
+        return url === undefined
+          ? undefined
+          : deliver(`healthcheck start for job ${job}`, options, () => ping(url, options));
+      }),
+  );
+}
+
+/**
+ * Sends a finished run to every target whose `on` includes its outcome. Never throws: a failed notification is
+ * logged (after bounded retries) and does not change the run's result.
+ */
+export async function notifyResult(
+  targets: readonly NotifyTarget[],
+  result: JobResult,
+  options: NotifyOptions,
+): Promise<void> {
+  const event = eventOf(result.status);
+  const payload = notificationPayload(result, options.redact);
+  const body = JSON.stringify(payload);
+  await Promise.all(
+    targets.map((target) => {
+      if (target.type === 'healthcheck') {
+        const outcome = healthcheckOutcome(event, target.on);
+        if (outcome === undefined) return undefined;
+        const url = healthcheckUrl(target.url, outcome, result.job, String(payload.text));
+        if (url === undefined) return undefined;
+        return deliver(`healthcheck ${outcome} for job ${result.job}`, options, () =>
+          ping(url, options, body),
+        );
+      }
+      if (!target.on.includes(event)) return undefined;
+      if (target.type === 'webhook') {
+        return deliver(`webhook for job ${result.job}`, options, () =>
+          postJson(target.url, target.headers, body, options),
+        );
+      }
+      return deliver(`notify command for job ${result.job}`, options, () =>
+        runCommand(target.command, body, options),
+      );
+    }),
+  );
+}
+
+/** A degraded run the target does not count as a failure still produced a backup: it reports success. */
+function healthcheckOutcome(event: NotifyEvent, on: readonly NotifyEvent[]): 'success' | 'fail' | undefined {
+  if (event === 'success') return on.includes('success') ? 'success' : undefined;
+  if (on.includes(event)) return 'fail';
+  if (event === 'degraded' && on.includes('success')) return 'success';
+  return undefined;
+}
+
+async function deliver(what: string, options: NotifyOptions, send: () => Promise<void>): Promise<void> {
+  try {
+    await pRetry(send, {
+      retries: options.retries ?? DEFAULTS.retries,
+      minTimeout: options.minRetryDelayMs ?? DEFAULTS.minRetryDelayMs,
+      factor: 2,
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft > 0)
+          options.logger.warn(
+            `${what}: attempt ${attemptNumber} failed: ${options.redact(describeError(error))}`,
+          );
+      },
+    });
+    options.logger.debug(`${what}: sent`);
+  } catch (error) {
+    options.logger.error(`${what} could not be delivered: ${options.redact(describeError(error))}`);
+  }
+}
+
+/** `kind` start/success/fail as healthchecks.io (path suffix) or Uptime Kuma (status query) understand it. */
+export function healthcheckUrl(
+  base: string,
+  kind: 'start' | 'success' | 'fail',
+  job: string,
+  message?: string,
+): string | undefined {
+  const url = new URL(base);
+  if (url.searchParams.has('status')) {
+    if (kind === 'start') return undefined;
+    url.searchParams.set('status', kind === 'success' ? 'up' : 'down');
+    url.searchParams.set('msg', (message ?? `tricopy ${job}`).slice(0, 200));
+    return url.toString();
+  }
+  if (kind !== 'success') url.pathname = `${url.pathname.replace(/\/$/, '')}/${kind}`;
+  return url.toString();
+}
+
+async function ping(url: string, options: NotifyOptions, body?: string): Promise<void> {
+  const response = await fetch(url, {
+    method: body === undefined ? 'GET' : 'POST',
+    ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/json' } }),
+    signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULTS.timeoutMs),
+  });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`${describeUrl(url)} answered HTTP ${response.status}`);
+}
+
+async function postJson(
+  url: string,
+  headers: Readonly<Record<string, string>> | undefined,
+  body: string,
+  options: NotifyOptions,
+): Promise<void> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULTS.timeoutMs),
+  });
+  await response.body?.cancel();
+  if (!response.ok) throw new Error(`${describeUrl(url)} answered HTTP ${response.status}`);
+}
+
+async function runCommand(command: readonly string[], body: string, options: NotifyOptions): Promise<void> {
+  const [program, ...args] = command as [string, ...string[]];
+  const result = await execa(program, args, {
+    input: body,
+    timeout: options.timeoutMs ?? DEFAULTS.timeoutMs,
+    reject: false,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    maxBuffer: 64 * 1024,
+  });
+  if (result.failed) {
+    const why = result.timedOut
+      ? 'timed out'
+      : result.exitCode !== undefined
+        ? `exited with code ${result.exitCode}`
+        : (result.shortMessage ?? 'failed');
+    const stderr =
+      typeof result.stderr === 'string' ? result.stderr.trim().split('\n').slice(-3).join(' | ') : '';
+    throw new Error(`${program} ${why}${stderr ? `: ${stderr}` : ''}`);
+  }
+}
+
+/** A URL for a log line: scheme and host only (paths and queries of webhook and ping URLs often hold tokens). */
+function describeUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.host}`;
+}
