@@ -52,8 +52,13 @@ export interface PutOptions {
   readonly signal?: AbortSignal;
   /** The sha256 (hex) the engine computed for the bytes; stores that keep metadata should keep it. */
   readonly sha256?: string;
-  /** Expected byte count when known in advance (retries); unknown for a live dump. */
+  /** Exact byte count when known in advance (retries from a completed copy); unknown for a live dump. */
   readonly size?: number;
+  /**
+   * Approximate size for sizing upload parts when `size` is unknown: the job's previous backup size. May be
+   * missing or wrong; never rely on it for correctness.
+   */
+  readonly sizeHint?: number;
 }
 
 export interface PutResult {

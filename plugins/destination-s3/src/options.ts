@@ -5,8 +5,20 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PARTS = 10_000;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
-/** Smallest whole-MiB part size that fits a 5 TiB object in 10,000 parts (525 MiB). */
-export const DEFAULT_PART_SIZE = Math.ceil(MAX_OBJECT_SIZE / MAX_PARTS / MiB) * MiB;
+/** Part size when nothing is known of the object's size: 160 GB objects, about 48 MiB of memory per upload. */
+export const DEFAULT_PART_SIZE = 16 * MiB;
+const MAX_PART_SIZE = 5 * 1024 * MiB;
+
+/**
+ * The part size for one upload: the configured one, else 16 MiB grown (in whole MiB) until 10,000 parts hold the
+ * exact size or four times the hinted size, so a database may quadruple between backups.
+ */
+export function choosePartSize(configured: number | undefined, size?: number, sizeHint?: number): number {
+  if (configured !== undefined) return configured;
+  const needed = size ?? (sizeHint === undefined ? 0 : sizeHint * 4);
+  const fitting = Math.ceil(needed / MAX_PARTS / MiB) * MiB;
+  return Math.min(MAX_PART_SIZE, Math.max(DEFAULT_PART_SIZE, fitting));
+}
 
 export const s3OptionsSchema = z
   .strictObject({
@@ -64,10 +76,10 @@ export const s3OptionsSchema = z
       .int()
       .min(MIN_PART_SIZE)
       .max(5 * 1024 * MiB)
-      .default(DEFAULT_PART_SIZE)
+      .optional()
       .describe(
-        'Multipart part size in bytes. The largest object is 10,000 × partSize. Memory per upload is up to ' +
-          '(queueSize + 1) × partSize',
+        'Multipart part size in bytes. Default: automatic — 16 MiB, grown so that 4× the previous backup fits in ' +
+          '10,000 parts. The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 1) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),
     checksumMode: z

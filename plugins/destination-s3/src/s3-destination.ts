@@ -23,6 +23,7 @@ import {
   type PutResult,
 } from '@tricopy/contract';
 import { type ErrorScope, isNotFound, translateError } from './errors.js';
+import { choosePartSize } from './options.js';
 
 /** Metadata entry (x-amz-meta-sha256) holding the sha256 (hex) of the object's bytes. */
 export const SHA256_METADATA = 'sha256';
@@ -33,7 +34,7 @@ export interface S3DestinationSettings {
   readonly bucket: string;
   /** '' or ending in '/'. */
   readonly prefix: string;
-  readonly partSize: number;
+  readonly partSize: number | undefined;
   readonly queueSize: number;
   readonly storageClass?: string;
   readonly serverSideEncryption?: string;
@@ -86,7 +87,7 @@ export class S3Destination implements Destination {
         ContentType: 'application/octet-stream',
         ...(options.sha256 !== undefined && { Metadata: { [SHA256_METADATA]: options.sha256 } }),
       },
-      partSize: this.settings.partSize,
+      partSize: choosePartSize(this.settings.partSize, options.size, options.sizeHint),
       queueSize: this.settings.queueSize,
       leavePartsOnError: false,
       abortController: abort,

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { choosePartSize, DEFAULT_PART_SIZE } from './options.js';
+
+const MiB = 1024 * 1024;
+
+describe('choosePartSize', () => {
+  it('uses the configured size as is', () => {
+    expect(choosePartSize(64 * MiB, 10 ** 13, 10 ** 13)).toBe(64 * MiB);
+  });
+
+  it('uses 16 MiB when nothing is known or the object is small', () => {
+    expect(choosePartSize(undefined)).toBe(DEFAULT_PART_SIZE);
+    expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(16 * MiB);
+  });
+
+  it('grows so four times the previous backup fits in 10,000 parts', () => {
+    const hint = 100 * 1024 ** 3; // 100 GiB → 400 GiB must fit
+    const part = choosePartSize(undefined, undefined, hint);
+    expect(part * 10_000).toBeGreaterThanOrEqual(hint * 4);
+    expect(part % MiB).toBe(0);
+  });
+
+  it('fits an exact size, and never exceeds 5 GiB', () => {
+    expect(choosePartSize(undefined, 5 * 1024 ** 4) * 10_000).toBeGreaterThanOrEqual(5 * 1024 ** 4);
+    expect(choosePartSize(undefined, undefined, 10 ** 15)).toBe(5 * 1024 * MiB);
+  });
+});
