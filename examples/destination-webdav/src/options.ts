@@ -12,7 +12,9 @@ export const webdavOptionsSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('Password for username (secret: reference an environment variable, for example NAS_PASSWORD)'),
+      .describe(
+        'Password for username (secret: reference an environment variable, for example NAS_PASSWORD)',
+      ),
     verifyUploads: z
       .boolean()
       .default(true)
