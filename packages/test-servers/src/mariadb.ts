@@ -70,7 +70,12 @@ export async function startMariadb(): Promise<MariadbServer> {
   const port = await freePort();
   const password = randomBytes(18).toString('base64url');
   const userArgs = asRoot ? [`--user=${OS_USER}`] : [];
-  const clientArgs = ['--no-defaults', `--user=${socketUser}`, `--socket=${socket}`];
+  const clientArgs = [
+    '--no-defaults',
+    `--user=${socketUser}`,
+    `--socket=${socket}`,
+    '--default-character-set=utf8mb4',
+  ];
 
   const sql = async (text: string, database?: string): Promise<string> => {
     const args = [

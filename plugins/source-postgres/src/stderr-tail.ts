@@ -11,10 +11,11 @@ export function collectTail(stream: Readable | null | undefined, limit = 64 * 10
   return () => (text.length > limit ? `…${text.slice(-limit)}` : text).trim();
 }
 
-/** The first line mentioning an error, for one-line messages; the whole text goes to `details`. */
+/** The first line mentioning an error (else the last line), for one-line messages; `details` has them all. */
 export function firstErrorLine(text: string): string | undefined {
-  return text
+  const lines = text
     .split('\n')
     .map((line) => line.trim())
-    .find((line) => /error|fatal|failed/i.test(line));
+    .filter((line) => line !== '');
+  return lines.find((line) => /error|fatal|failed/i.test(line)) ?? lines.at(-1);
 }

@@ -1,0 +1,167 @@
+import { finished, pipeline } from 'node:stream/promises';
+import { type Dump, type DumpInfo, SourceError } from '@tricopy/contract';
+import { execa } from 'execa';
+import { binaryVersion, resolveBinary } from './binaries.js';
+import { type ConnectionSettings, connect, where } from './connection.js';
+import { DumpScanner } from './dump-scanner.js';
+import { clientInvocation } from './options-file.js';
+import { collectTail, firstErrorLine } from './stderr-tail.js';
+
+/** The smallest complete dump of an empty database is about 1.2 KiB of header and footer. */
+export const MIN_DUMP_BYTES = 300;
+const TRAILER = '-- Dump completed';
+export const FORMAT_SINGLE = 'mysql-sql';
+export const FORMAT_DATABASES = 'mysql-sql-databases';
+
+export interface ServerInfo {
+  readonly engine: 'mariadb' | 'mysql';
+  readonly version: string;
+}
+
+export function engineOf(version: string): ServerInfo['engine'] {
+  return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+}
+
+export function databasesOf(settings: ConnectionSettings): string[] {
+  return settings.options.databases ?? [settings.options.database!];
+}
+
+/** Connects, checks every database exists, returns the server version. */
+export async function probeServer(settings: ConnectionSettings): Promise<ServerInfo> {
+  const names = databasesOf(settings);
+  const connection = await connect(settings, settings.options.databases === undefined ? names[0] : undefined);
+  try {
+    const [rows] = await connection.query('SELECT VERSION() AS version');
+    const version = String((rows as Array<{ version: string }>)[0]!.version);
+    const [found] = await connection.query(
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN (?)',
+      [names],
+    );
+    const present = new Set((found as Array<{ name: string }>).map((row) => row.name));
+    const missing = names.filter((name) => !present.has(name));
+    if (missing.length > 0) {
+      throw new SourceError(
+        `source "${settings.instance}": database ${missing.map((name) => `"${name}"`).join(', ')} does not exist on ${where(settings.options)} (check the database option)`,
+      );
+    }
+    return { engine: engineOf(version), version };
+  } finally {
+    await connection.end().catch(() => {});
+  }
+}
+
+export async function resolveDumpBinary(settings: ConnectionSettings): Promise<string> {
+  return resolveBinary(
+    settings.options.dumpBinary,
+    ['mariadb-dump', 'mysqldump'],
+    'dumpBinary',
+    settings.configDir,
+    settings.instance,
+  );
+}
+
+export async function startDump(
+  settings: ConnectionSettings,
+  workDir: string,
+  signal?: AbortSignal,
+): Promise<Dump> {
+  const { options, instance } = settings;
+  signal?.throwIfAborted();
+  const dumpBinary = await resolveDumpBinary(settings);
+  const server = await probeServer(settings);
+  const invocation = await clientInvocation(settings, workDir);
+  try {
+    const tool = await binaryVersion(dumpBinary, invocation.env, instance);
+    const multi = options.databases !== undefined;
+    const args = [
+      ...invocation.args,
+      '--single-transaction',
+      '--routines',
+      '--triggers',
+      '--events',
+      '--hex-blob',
+      '--quick',
+      '--no-tablespaces',
+      '--default-character-set=utf8mb4',
+      ...(multi ? ['--databases', ...databasesOf(settings)] : [options.database!]),
+    ];
+    const child = execa(dumpBinary, args, {
+      env: invocation.env,
+      extendEnv: false,
+      stdin: 'ignore',
+      buffer: false,
+      reject: false,
+      ...(signal === undefined ? {} : { cancelSignal: signal }),
+      forceKillAfterDelay: 5_000,
+    });
+    const stderr = collectTail(child.stderr);
+    const scanner = new DumpScanner(multi);
+    const piped = pipeline(child.stdout, scanner).catch((error: unknown) => {
+      child.kill();
+      throw error;
+    });
+    const name = tool.mariadb ? 'mariadb-dump' : 'mysqldump';
+    const completion = (async (): Promise<DumpInfo> => {
+      try {
+        const [exit, pipedResult] = await Promise.allSettled([child, piped]);
+        const result = exit.status === 'fulfilled' ? exit.value : undefined;
+        const details = settings.redact(stderr());
+        const fail = (what: string, cause?: unknown) =>
+          new SourceError(`source "${instance}": ${what}`, {
+            details,
+            ...(cause === undefined ? {} : { cause }),
+          });
+        if (result?.isCanceled || signal?.aborted)
+          throw fail(`${name} was cancelled; the dump is incomplete`);
+        if (result === undefined || result.failed) {
+          if (result?.signal) throw fail(`${name} was killed by ${result.signal}; the dump is incomplete`);
+          const line = firstErrorLine(details);
+          throw fail(
+            `${name} failed${result?.exitCode === undefined ? '' : ` (exit code ${result.exitCode})`}${line === undefined ? '' : `: ${line}`}`,
+            exit.status === 'rejected' ? exit.reason : undefined,
+          );
+        }
+        if (pipedResult.status === 'rejected') {
+          throw fail(`reading ${name}'s output failed: ${String(pipedResult.reason)}`, pipedResult.reason);
+        }
+        await finished(scanner);
+        if (scanner.bytes < MIN_DUMP_BYTES) {
+          throw fail(
+            `${name} produced only ${scanner.bytes} bytes, less than any complete dump (${MIN_DUMP_BYTES})`,
+          );
+        }
+        if (!scanner.tail.toString('utf8').includes(TRAILER)) {
+          throw fail(`${name} output lacks its final "${TRAILER}" line: the dump is truncated`);
+        }
+        const tables = [...scanner.counts]
+          .map(([table, rows]) => ({ name: table, rows, exact: true }))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        return {
+          engine: server.engine,
+          engineVersion: server.version,
+          toolVersion: `${name} ${tool.text}`,
+          tables,
+          details: {
+            databases: databasesOf(settings),
+            format: multi ? FORMAT_DATABASES : FORMAT_SINGLE,
+            bytes: scanner.bytes,
+            rowCounts: 'counted in the dump stream',
+          },
+        };
+      } finally {
+        await invocation.dispose();
+      }
+    })();
+    completion.catch(() => {});
+    return {
+      stream: scanner,
+      format: multi ? FORMAT_DATABASES : FORMAT_SINGLE,
+      extension: 'sql',
+      compressed: false,
+      completion,
+    };
+  } catch (error) {
+    await invocation.dispose();
+    throw error;
+  }
+}

@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ConnectionSettings } from './connection.js';
+
+function quoteValue(value: string): string {
+  const escaped = value
+    .replaceAll('\\', '\\\\')
+    .replaceAll('"', '\\"')
+    .replaceAll('\n', '\\n')
+    .replaceAll('\r', '\\r')
+    .replaceAll('\t', '\\t');
+  return `"${escaped}"`;
+}
+
+export function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  for (const name of ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'] as const) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}
+
+export interface ClientInvocation {
+  /** Must come first on the command line: the options file (and with it the password). */
+  readonly args: readonly string[];
+  readonly env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Connection settings and the password travel in a 0600 options file in the work folder, never in argv.
+ * `--defaults-file` replaces every other option file (the user's my.cnf cannot change what is dumped);
+ * with useDefaultsFile the file is read after the usual ones instead (`--defaults-extra-file`).
+ * MYSQL_* variables of the parent are not passed on.
+ */
+export async function clientInvocation(
+  settings: ConnectionSettings,
+  workDir: string,
+): Promise<ClientInvocation> {
+  const { options } = settings;
+  const lines = ['[client]', `user=${quoteValue(options.user)}`];
+  if (options.socket !== undefined) {
+    lines.push('host=localhost', `socket=${quoteValue(options.socket)}`, 'protocol=SOCKET');
+  } else {
+    lines.push(`host=${quoteValue(options.host)}`, `port=${options.port}`, 'protocol=TCP');
+  }
+  if (settings.password !== undefined) lines.push(`password=${quoteValue(settings.password)}`);
+  // [client] is read by every client tool; options only some tools know go to their own groups.
+  lines.push('default-character-set=utf8mb4');
+  lines.push('[mysql]', `connect-timeout=${options.connectTimeoutSeconds}`);
+  const file = join(workDir, `.my-${randomBytes(8).toString('hex')}.cnf`);
+  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
+  return {
+    args: [options.useDefaultsFile ? `--defaults-extra-file=${file}` : `--defaults-file=${file}`],
+    env: baseEnv(),
+    dispose: () => rm(file, { force: true }),
+  };
+}

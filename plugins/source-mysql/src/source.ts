@@ -1,0 +1,99 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import {
+  type Dump,
+  type DumpOptions,
+  type PluginContext,
+  type RestoreOptions,
+  type RestoreTarget,
+  type Source,
+  SourceError,
+  type SourceStatus,
+  type TableCount,
+} from '@tricopy/contract';
+import { binaryVersion, resolveBinary } from './binaries.js';
+import type { ConnectionSettings } from './connection.js';
+import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
+import type { MysqlOptions } from './options.js';
+import { baseEnv } from './options-file.js';
+import { restore, restoreTest } from './restore.js';
+
+async function readPassword(options: MysqlOptions, context: PluginContext): Promise<string | undefined> {
+  if (options.passwordFile === undefined) return options.password;
+  const file = isAbsolute(options.passwordFile)
+    ? options.passwordFile
+    : join(context.configDir, options.passwordFile);
+  try {
+    return (await readFile(file, 'utf8')).split(/\r?\n/)[0];
+  } catch (error) {
+    throw new SourceError(
+      `source "${context.name}": cannot read passwordFile ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (check the path and its permissions)`,
+    );
+  }
+}
+
+export class MysqlSource implements Source {
+  readonly restoreTarget = 'database' as const;
+  private settingsPromise: Promise<ConnectionSettings> | undefined;
+
+  constructor(
+    private readonly options: MysqlOptions,
+    private readonly context: PluginContext,
+  ) {}
+
+  private settings(): Promise<ConnectionSettings> {
+    this.settingsPromise ??= readPassword(this.options, this.context).then((password) => ({
+      options: this.options,
+      password,
+      configDir: this.context.configDir,
+      instance: this.context.name,
+      redact: (text: string) => {
+        const redacted = this.context.redact(text);
+        return password === undefined || password === '' ? redacted : redacted.replaceAll(password, '***');
+      },
+    }));
+    return this.settingsPromise;
+  }
+
+  describe(): string {
+    const { user, host, port, socket } = this.options;
+    const names = (this.options.databases ?? [this.options.database!]).map(encodeURIComponent).join(',');
+    return socket === undefined
+      ? `mysql://${encodeURIComponent(user)}@${host}:${port}/${names}`
+      : `mysql://${encodeURIComponent(user)}@localhost/${names}?socket=${encodeURIComponent(socket)}`;
+  }
+
+  async check(): Promise<SourceStatus> {
+    const settings = await this.settings();
+    const server = await probeServer(settings);
+    const dumpBinary = await resolveDumpBinary(settings);
+    const tool = await binaryVersion(dumpBinary, baseEnv(), this.context.name);
+    const client = await resolveBinary(
+      this.options.clientBinary,
+      ['mariadb', 'mysql'],
+      'clientBinary',
+      this.context.configDir,
+      this.context.name,
+    );
+    const notes = [
+      `${dumpBinary} ${tool.text} dumps ${databasesOf(settings).join(', ')}`,
+      `restores with ${client}`,
+    ];
+    if (server.engine === 'mariadb' && !tool.mariadb) {
+      notes.push('mysqldump from MySQL against MariaDB: prefer mariadb-dump (set dumpBinary)');
+    }
+    return { engine: server.engine, engineVersion: server.version, toolVersion: tool.text, notes };
+  }
+
+  async dump(options?: DumpOptions): Promise<Dump> {
+    return startDump(await this.settings(), this.context.workDir, options?.signal);
+  }
+
+  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void> {
+    await restore(await this.settings(), this.context.workDir, input, target, options);
+  }
+
+  async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
+    return restoreTest(await this.settings(), this.context.workDir, input, options);
+  }
+}

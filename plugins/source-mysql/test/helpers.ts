@@ -1,0 +1,118 @@
+import { createWriteStream } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Dump, type PluginContext, silentLogger } from '@tricopy/contract';
+import type { MariadbServer } from '@tricopy/test-servers';
+import { execa } from 'execa';
+import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
+
+export function makeContext(dir: string, name = 'app'): PluginContext {
+  return { name, configDir: dir, workDir: dir, logger: silentLogger, redact: (text) => text };
+}
+
+export function makeSource(
+  server: MariadbServer,
+  dir: string,
+  overrides: Partial<Record<keyof MysqlOptions, unknown>> = {},
+): MysqlSource {
+  const options = plugin.optionsSchema['~standard'].validate({
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    ...overrides,
+  });
+  if (options instanceof Promise || options.issues !== undefined) {
+    throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
+  }
+  return plugin.create(options.value, makeContext(dir)) as MysqlSource;
+}
+
+export async function dumpToFile(dump: Dump, file: string) {
+  await pipeline(dump.stream, createWriteStream(file));
+  return dump.completion;
+}
+
+export async function rejection(promise: Promise<unknown>): Promise<Error & { details?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { details?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+export function quote(name: string): string {
+  return `\`${name.replaceAll('`', '``')}\``;
+}
+
+/** Structure as mariadb-dump --no-data prints it, without comments. */
+export async function schemaOf(server: MariadbServer, database: string): Promise<string> {
+  const { stdout } = await execa('mariadb-dump', [
+    '--no-defaults',
+    '--user=root',
+    `--socket=${server.socket}`,
+    '--no-data',
+    '--routines',
+    '--triggers',
+    '--events',
+    '--skip-comments',
+    database,
+  ]);
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '' && !line.startsWith('/*M!999999'))
+    .join('\n');
+}
+
+/** Per base table: row count and an md5 over every row's column bytes (hex), rows sorted. */
+export async function contentOf(server: MariadbServer, database: string): Promise<Record<string, string>> {
+  const columns = await server.sql(
+    `SELECT c.TABLE_NAME, c.COLUMN_NAME
+       FROM information_schema.COLUMNS c JOIN information_schema.TABLES t
+         ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME AND t.TABLE_TYPE = 'BASE TABLE'
+      WHERE c.TABLE_SCHEMA = '${database.replaceAll("'", "''")}' ORDER BY c.TABLE_NAME, c.ORDINAL_POSITION`,
+  );
+  const tables = new Map<string, string[]>();
+  for (const line of columns.split('\n').filter(Boolean)) {
+    const [table, column] = line.split('\t') as [string, string];
+    tables.set(table, [
+      ...(tables.get(table) ?? []),
+      `IFNULL(HEX(CAST(${quote(column)} AS BINARY)), 'NULL')`,
+    ]);
+  }
+  const content: Record<string, string> = {};
+  for (const [table, expressions] of tables) {
+    content[table] = await server.sql(
+      `SET SESSION group_concat_max_len = 1 << 30;
+       SELECT CONCAT(COUNT(*), ' ', IFNULL(MD5(GROUP_CONCAT(h ORDER BY h SEPARATOR ',')), '-'))
+         FROM (SELECT MD5(CONCAT_WS('|', ${expressions.join(', ')})) AS h FROM ${quote(table)}) x;`,
+      database,
+    );
+  }
+  return content;
+}
+
+export async function databases(server: MariadbServer): Promise<string[]> {
+  return (await server.sql('SHOW DATABASES')).split('\n');
+}
+
+export async function findProcesses(binary: string, marker: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (argv[0]?.endsWith(binary) && argv.includes(marker)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+export async function waitForProcess(binary: string, marker: string): Promise<number> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const [pid] = await findProcesses(binary, marker);
+    if (pid !== undefined) return pid;
+    await sleep(50);
+  }
+  throw new Error(`no ${binary} process with ${marker} appeared`);
+}
