@@ -3,9 +3,12 @@ import { Command, Option } from 'commander';
 import { backupCommand } from './commands/backup.js';
 import { catalogRebuildCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
+import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
 import { listCommand } from './commands/list.js';
+import { confirmCommand, pruneCommand } from './commands/prune.js';
 import { restoreCommand } from './commands/restore.js';
+import { scheduleCommand } from './commands/schedule.js';
 import { verifyCommand } from './commands/verify.js';
 
 export type Action = (...args: never[]) => Promise<number>;
@@ -89,6 +92,38 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => restoreCommand(backupId, command.optsWithGlobals())),
     );
+
+  program
+    .command('prune')
+    .description(
+      "remove backups the jobs' retention rules no longer keep (safety rules: see docs/operations.md)",
+    )
+    .option('--job <job>', 'only this job')
+    .option('--dry-run', 'print what would be removed on each destination, remove nothing')
+    .action((_options, command: Command) => run(() => pruneCommand(command.optsWithGlobals())));
+
+  program
+    .command('confirm')
+    .description('confirm a backup flagged as suspiciously small, so pruning of its job may resume')
+    .argument('<backupId>', 'the flagged backup')
+    .action((backupId: string, _options, command: Command) =>
+      run(() => confirmCommand(backupId, command.optsWithGlobals())),
+    );
+
+  program
+    .command('daemon')
+    .description('run every job on its schedule in the foreground (JSON logs; SIGTERM stops cleanly)')
+    .action((_options, command: Command) => run(() => daemonCommand(command.optsWithGlobals())));
+
+  program
+    .command('schedule')
+    .description('print crontab lines or systemd units for the configured schedules')
+    .addOption(
+      new Option('--print <format>', 'what to print')
+        .choices(['crontab', 'systemd', 'systemd-daemon'])
+        .makeOptionMandatory(),
+    )
+    .action((_options, command: Command) => run(() => scheduleCommand(command.optsWithGlobals())));
 
   const catalog = program.command('catalog').description('the local catalog of backups');
   catalog

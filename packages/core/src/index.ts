@@ -36,6 +36,7 @@ export {
   verifyBackups,
 } from './engine/verify.js';
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
+export { type DaemonOptions, runDaemon } from './ops/daemon.js';
 export { acquireJobLock, type JobLock, type LockAttempt, lockPath } from './ops/job-lock.js';
 export {
   eventOf,
@@ -61,6 +62,7 @@ export {
   type RetentionDecision,
   type Snapshot,
 } from './ops/retention.js';
+export { cronToOnCalendar, nextRuns, validateCron } from './ops/schedule.js';
 export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
 export { HashCounter, hashStream } from './pipeline/hash-counter.js';
 export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';

@@ -1,0 +1,77 @@
+import { formatBytes, type PruneReport, pruneBackups, UsageError } from '@tricopy/core';
+import { type GlobalOptions, withSession } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { printJson, printLine } from '../output.js';
+
+export interface PruneCommandOptions extends GlobalOptions {
+  job?: string;
+  dryRun?: boolean;
+}
+
+export async function pruneCommand(options: PruneCommandOptions): Promise<number> {
+  return withSession(options, async (session) => {
+    if (options.job !== undefined) {
+      const job = session.job(options.job);
+      if (job.retention === undefined && job.retentionByDestination === undefined) {
+        throw new UsageError(`job ${options.job} has no retention rules (add jobs.${options.job}.retention)`);
+      }
+    }
+    const report = await pruneBackups(session, {
+      ...(options.job === undefined ? {} : { jobs: [options.job] }),
+      dryRun: options.dryRun === true,
+    });
+    if (options.json) printJson(report);
+    else printReport(report);
+    if (!report.ok) return EXIT.failed;
+    const blocked = report.jobs.some(
+      (j) => j.skipped !== undefined && j.skipped !== 'no retention rules configured',
+    );
+    return blocked ? EXIT.degraded : EXIT.ok;
+  });
+}
+
+function printReport(report: PruneReport): void {
+  if (report.jobs.length === 0) printLine('no job has retention rules: nothing to prune');
+  const verb = report.dryRun ? 'would remove' : 'removed';
+  for (const job of report.jobs) {
+    if (job.skipped !== undefined) {
+      printLine(`job ${job.job}: not pruned: ${job.skipped}`);
+      continue;
+    }
+    for (const d of job.destinations) {
+      if (d.skipped !== undefined && d.removed.length === 0) {
+        printLine(`job ${job.job} on ${d.destination}: not pruned: ${d.skipped}`);
+      } else {
+        const removable = d.removed.filter((r) => r.status === 'deleted' || r.status === 'would-delete');
+        const bytes = removable.reduce((sum, r) => sum + (r.size ?? 0), 0);
+        printLine(
+          `job ${job.job} on ${d.destination}: keep ${d.kept.length}, ${verb} ${removable.length} (${formatBytes(bytes)})`,
+        );
+        for (const r of d.removed) {
+          const mark = r.status === 'deleted' || r.status === 'would-delete' ? '-' : '!';
+          printLine(`  ${mark} ${r.backupId}  ${r.key}${r.error ? `  ${r.status}: ${r.error}` : ''}`);
+        }
+      }
+      for (const key of d.foreign) printLine(`  ? ${key}  (not in the catalog: left alone)`);
+    }
+  }
+  if (report.dryRun) printLine('dry run: nothing was removed');
+}
+
+export async function confirmCommand(backupId: string, options: GlobalOptions): Promise<number> {
+  return withSession(options, async (session) => {
+    const backup = session.catalog.getBackup(backupId);
+    if (backup === undefined)
+      throw new UsageError(`no backup with id ${backupId} in the catalog (see tricopy list)`);
+    if (backup.flagged === null) {
+      if (options.json) printJson({ backupId, flagged: null, confirmed: false });
+      else printLine(`backup ${backupId} is not flagged; nothing to confirm`);
+      return EXIT.ok;
+    }
+    session.catalog.confirmBackup(backupId);
+    if (options.json) printJson({ backupId, flagged: backup.flagged, confirmed: true });
+    else
+      printLine(`backup ${backupId} confirmed (${backup.flagged}); pruning of job ${backup.job} may resume`);
+    return EXIT.ok;
+  });
+}

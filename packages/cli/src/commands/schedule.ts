@@ -1,0 +1,144 @@
+import { realpathSync } from 'node:fs';
+import { cronToOnCalendar, type LoadedConfig, UsageError, validateCron } from '@tricopy/core';
+import { type GlobalOptions, openConfig } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+import { printJson, printLine } from '../output.js';
+
+export interface ScheduleOptions extends GlobalOptions {
+  print: string;
+}
+
+/** Prints ready-to-install crontab lines or systemd units for the configured schedules. */
+export async function scheduleCommand(options: ScheduleOptions): Promise<number> {
+  const config = await openConfig(options);
+  const jobs = [...config.jobs.values()].filter((j) => j.schedule !== undefined);
+  if (jobs.length === 0) throw new UsageError('no job has a schedule: add `schedule: "0 3 * * *"` to a job');
+  for (const job of jobs) {
+    const problem = validateCron(job.schedule as string, job.timezone);
+    if (problem !== undefined)
+      throw new UsageError(`jobs.${job.name}.schedule "${job.schedule}": ${problem}`);
+  }
+  const command = tricopyCommand(config);
+  let text: string;
+  let warnings: string[] = [];
+  switch (options.print) {
+    case 'crontab':
+      ({ text, warnings } = crontab(config, command));
+      break;
+    case 'systemd':
+      ({ text, warnings } = systemdTimers(config, command));
+      break;
+    case 'systemd-daemon':
+      text = daemonUnit(config, command);
+      break;
+    default:
+      throw new UsageError(`--print ${options.print}: expected crontab, systemd or systemd-daemon`);
+  }
+  if (options.json) printJson({ format: options.print, text, warnings });
+  else {
+    process.stdout.write(text);
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+  }
+  return EXIT.ok;
+}
+
+function tricopyCommand(config: LoadedConfig): string {
+  const script = process.argv[1] === undefined ? 'tricopy' : realpathSync(process.argv[1]);
+  return `${quote(process.execPath)} ${quote(script)} --config ${quote(config.file)}`;
+}
+
+function quote(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+function crontab(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
+  const lines = [
+    '# tricopy: scheduled backups (install with: crontab -e, or a file in /etc/cron.d with a user field)',
+  ];
+  const warnings: string[] = [];
+  for (const job of config.jobs.values()) {
+    if (job.schedule === undefined) continue;
+    const fields = job.schedule.trim().split(/\s+/);
+    if (fields.length === 6) {
+      warnings.push(
+        `job ${job.name}: "${job.schedule}" has a seconds field, which cron lacks; use tricopy daemon`,
+      );
+      continue;
+    }
+    if (job.timezone !== undefined) lines.push(`CRON_TZ=${job.timezone}`);
+    lines.push(`${job.schedule} ${command} --quiet backup ${job.name}`);
+  }
+  return { text: `${lines.join('\n')}\n`, warnings };
+}
+
+function systemdTimers(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
+  const parts: string[] = [];
+  const warnings: string[] = [];
+  for (const job of config.jobs.values()) {
+    if (job.schedule === undefined) continue;
+    const converted = cronToOnCalendar(job.schedule, job.timezone);
+    if (!converted.ok) {
+      warnings.push(
+        `job ${job.name}: ${converted.reason}; run it with the daemon instead (tricopy schedule --print systemd-daemon)`,
+      );
+      continue;
+    }
+    parts.push(
+      `# /etc/systemd/system/tricopy-${job.name}.service
+[Unit]
+Description=tricopy backup of job ${job.name}
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+WorkingDirectory=${config.dir}
+ExecStart=${command} --log-format json backup ${job.name}
+${job.timeoutMs === undefined ? '' : `TimeoutStartSec=${Math.ceil(job.timeoutMs / 1000) + 60}\n`}Nice=10
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
+
+# /etc/systemd/system/tricopy-${job.name}.timer
+[Unit]
+Description=tricopy schedule of job ${job.name} (cron: ${job.schedule})
+
+[Timer]
+OnCalendar=${converted.value}
+Persistent=true
+RandomizedDelaySec=30
+
+[Install]
+WantedBy=timers.target
+`,
+    );
+  }
+  const names = [...config.jobs.values()]
+    .filter((j) => j.schedule !== undefined)
+    .map((j) => `tricopy-${j.name}.timer`);
+  parts.push(`# then: systemctl daemon-reload && systemctl enable --now ${names.join(' ')}\n`);
+  return { text: parts.join('\n'), warnings };
+}
+
+function daemonUnit(config: LoadedConfig, command: string): string {
+  return `# /etc/systemd/system/tricopy.service
+[Unit]
+Description=tricopy backup daemon (runs every job on its schedule)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+WorkingDirectory=${config.dir}
+ExecStart=${command} daemon
+Restart=on-failure
+RestartSec=30
+# SIGTERM stops scheduling and aborts running backups cleanly; give them time to clean up.
+KillSignal=SIGTERM
+TimeoutStopSec=120
+Nice=10
+
+[Install]
+WantedBy=multi-user.target
+# then: systemctl daemon-reload && systemctl enable --now tricopy.service
+`;
+}

@@ -1,0 +1,133 @@
+import type { Logger } from '@tricopy/contract';
+import { Cron } from 'croner';
+import type { LoadedConfig } from '../config/load.js';
+import type { JobResult } from '../engine/backup.js';
+import { runBackups } from '../engine/run-backups.js';
+import { Session } from '../engine/session.js';
+import { describeError, UsageError } from '../util/errors.js';
+import { validateCron } from './schedule.js';
+
+export interface DaemonOptions {
+  readonly config: LoadedConfig;
+  readonly logger: Logger;
+  /** Aborting it stops scheduling and aborts running backups (they clean up and are recorded as failed). */
+  readonly signal: AbortSignal;
+  readonly now?: () => Date;
+  readonly onResult?: (result: JobResult) => void;
+}
+
+/**
+ * Runs every job that has a `schedule` on it (croner, in the job's `timezone`), at most `concurrency` jobs at once,
+ * never the same job twice at once. Resolves after `signal` aborts and every running backup has ended.
+ */
+export async function runDaemon(options: DaemonOptions): Promise<void> {
+  const { config, logger, signal } = options;
+  const scheduled = [...config.jobs.values()].filter((job) => job.schedule !== undefined);
+  if (scheduled.length === 0) {
+    throw new UsageError(
+      'no job has a schedule: add e.g. `schedule: "0 3 * * *"` to a job (cron syntax, optional timezone)',
+    );
+  }
+  const problems = scheduled.flatMap((job) => {
+    const problem = validateCron(job.schedule as string, job.timezone);
+    return problem === undefined ? [] : [`jobs.${job.name}.schedule "${job.schedule}": ${problem}`];
+  });
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+
+  const running = new Map<string, Promise<void>>();
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  const slot = async () => {
+    if (active >= config.concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+  };
+  const release = () => {
+    active--;
+    waiting.shift()?.();
+  };
+
+  const runJob = async (name: string, cron: Cron) => {
+    await slot();
+    try {
+      if (signal.aborted) return;
+      const session = new Session({
+        config,
+        logger,
+        ...(options.now === undefined ? {} : { now: options.now }),
+      });
+      try {
+        logger.info(`job ${name}: starting scheduled backup`, { job: name, event: 'job-start' });
+        const report = await runBackups(session, [name], { signal });
+        for (const result of report.runs) {
+          const fields = {
+            job: name,
+            event: 'job-done',
+            status: result.status,
+            backupId: result.backupId,
+            size: result.size ?? null,
+            copies: result.copies.map((c) => ({ destination: c.destination, status: c.status })),
+            ...(result.error === undefined ? {} : { error: result.error }),
+          };
+          if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
+          else if (result.status === 'degraded') logger.warn(`job ${name}: degraded`, fields);
+          else logger.error(`job ${name}: failed`, fields);
+          options.onResult?.(result);
+        }
+        for (const prune of report.prunes) {
+          const removed = prune.destinations.flatMap((d) => d.removed.filter((r) => r.status === 'deleted'));
+          if (removed.length > 0)
+            logger.info(`job ${name}: pruned ${removed.length} copies`, { job: name, event: 'prune' });
+        }
+      } finally {
+        await session.close();
+        session.closeCatalog();
+      }
+    } catch (error) {
+      logger.error(`job ${name}: ${describeError(error)}`, { job: name, event: 'job-error' });
+    } finally {
+      release();
+      const next = cron.nextRun();
+      if (!signal.aborted && next)
+        logger.info(`job ${name}: next run ${next.toISOString()}`, { job: name, next: next.toISOString() });
+    }
+  };
+
+  const crons = scheduled.map((job) => {
+    const cron: Cron = new Cron(
+      job.schedule as string,
+      { ...(job.timezone === undefined ? {} : { timezone: job.timezone }), name: job.name },
+      () => {
+        if (signal.aborted) return;
+        if (running.has(job.name)) {
+          logger.warn(`job ${job.name}: previous run still going; this run is skipped`, {
+            job: job.name,
+            event: 'job-skipped',
+          });
+          return;
+        }
+        const run = runJob(job.name, cron).finally(() => running.delete(job.name));
+        running.set(job.name, run);
+      },
+    );
+    const next = cron.nextRun();
+    logger.info(`job ${job.name}: scheduled "${job.schedule}"${job.timezone ? ` (${job.timezone})` : ''}`, {
+      job: job.name,
+      schedule: job.schedule,
+      next: next?.toISOString() ?? null,
+    });
+    return cron;
+  });
+  const unscheduled = [...config.jobs.keys()].filter((name) => !scheduled.some((job) => job.name === name));
+  if (unscheduled.length > 0) logger.info(`not scheduled (no schedule): ${unscheduled.join(', ')}`);
+
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  for (const cron of crons) cron.stop();
+  if (running.size > 0) {
+    logger.info(`stopping: waiting for ${running.size} running backup(s) to end`, { event: 'shutdown' });
+  }
+  await Promise.allSettled([...running.values()]);
+  logger.info('stopped', { event: 'stopped' });
+}
