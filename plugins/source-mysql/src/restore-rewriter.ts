@@ -12,7 +12,7 @@ export interface RewriteRules {
 
 const SANDBOX = /^\/\*M!999999\\- enable the sandbox mode \*\/\s*$/;
 const DEFINER =
-  /DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s@*]+)@(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s*]+)\s*/g;
+  /DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s@*]+)@(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s*]+)\s*/;
 const DATABASE_LINE = /^(CREATE DATABASE (?:\/\*!32312 IF NOT EXISTS\*\/ )?|USE )`((?:[^`]|``)*)`/;
 
 /**
@@ -35,7 +35,14 @@ export class RestoreRewriter extends Transform {
     }
     if (line.startsWith('(') || line.startsWith('INSERT ')) return line;
     let out = line;
-    if (this.rules.stripDefiners && out.includes('DEFINER')) out = out.replace(DEFINER, '');
+    // Only the clause of a CREATE statement (views, triggers, events, routines), never text in a routine body.
+    if (
+      this.rules.stripDefiners &&
+      (out.startsWith('CREATE ') || out.startsWith('/*!')) &&
+      out.includes('DEFINER')
+    ) {
+      out = out.replace(DEFINER, '');
+    }
     const rename = this.rules.renameDatabases;
     if (rename !== undefined) {
       out = out.replace(DATABASE_LINE, (_all, prefix: string, name: string) => {
