@@ -10,6 +10,7 @@ import {
   contentOf,
   databases,
   dumpToFile,
+  findProcesses,
   makeSource,
   rejection,
   schemaOf,
@@ -374,5 +375,19 @@ describe('mysql source: failures name what to fix', () => {
     expect((await rejection(dump.completion)).message).toMatch(
       /lacks its final "-- Dump completed" line: the dump is truncated/,
     );
+  });
+});
+
+describe('mysql source: cancellation', () => {
+  it('an aborted dump stops the dump tool and rejects the completion', async () => {
+    const controller = new AbortController();
+    const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
+    const pid = await waitForProcess('mariadb-dump', 'noisy');
+    controller.abort();
+    dump.stream.resume();
+    const error = await rejection(dump.completion);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.message).toMatch(/mariadb-dump was cancelled; the dump is incomplete/);
+    expect(await findProcesses('mariadb-dump', 'noisy')).not.toContain(pid);
   });
 });

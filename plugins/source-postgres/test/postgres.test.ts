@@ -10,6 +10,7 @@ import {
   contentOf,
   databases,
   dumpToFile,
+  findProcesses,
   makeSource,
   rejection,
   schemaOf,
@@ -346,5 +347,19 @@ describe('postgres source: schema filter with plain format', () => {
     const file = join(dir, 'public-only.sql');
     const info = await dumpToFile(dump, file);
     expect(await source.restoreTest(createReadStream(file), { format: dump.format })).toEqual(info.tables);
+  });
+});
+
+describe('postgres source: cancellation', () => {
+  it('an aborted dump stops pg_dump and rejects the completion', async () => {
+    const controller = new AbortController();
+    const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
+    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    controller.abort();
+    dump.stream.resume();
+    const error = await rejection(dump.completion);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
+    expect(await findProcesses('pg_dump', "dbname='noisy'")).not.toContain(pid);
   });
 });
