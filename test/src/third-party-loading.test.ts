@@ -114,6 +114,7 @@ describe('a third-party plugin installed as an npm package beside the config', (
   beforeAll(async () => {
     ws = await makeWorkspace('third-party-package');
     await copyFile(CHINOOK, join(ws.dir, 'chinook.db'));
+    await mkdir(join(ws.dir, 'dest/disk'), { recursive: true });
     await writePackage(ws, 'tricopy-destination-x', {
       'package.json': JSON.stringify({
         name: 'tricopy-destination-x',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { copyFile, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,9 @@ describe('a third-party WebDAV destination loaded by path from the config', () =
     server = await startWebdavServer({ username: USER, password: PASSWORD });
     ws = await makeWorkspace('third-party-webdav');
     await copyFile(CHINOOK, join(ws.dir, 'chinook.db'));
+    await mkdir(join(ws.dir, 'dest/disk'), { recursive: true });
+    // The plugin creates the folder in url (backups/tricopy) itself; its parent must exist, as on a real NAS share.
+    await mkdir(join(server.root, 'backups'));
     const pluginPath = relative(ws.dir, WEBDAV_PLUGIN);
     expect(pluginPath.startsWith('../')).toBe(true);
     await ws.writeConfig(config(pluginPath, server.port));
@@ -125,6 +128,7 @@ describe('a third-party WebDAV destination loaded by path from the config', () =
 
   it('restore --from nas rebuilds an equal database from the WebDAV copy alone', async () => {
     await rm(join(ws.dir, 'dest/disk'), { recursive: true, force: true });
+    await mkdir(join(ws.dir, 'dest/disk'));
     const target = join(ws.dir, 'restored.db');
     const result = await tricopy(
       ['restore', run.backupId, '--job', 'music', '--from', 'nas', '--to', target],

@@ -235,9 +235,15 @@ export class WebdavDestination implements Destination {
         method: 'MKCOL',
         url: this.#url(key, true),
         action: `${action}: create folder "${key === '' ? this.settings.base.pathname : key}"`,
-        accept: [405],
+        accept: key === '' ? [405, 409] : [405],
       });
       await response.body?.cancel();
+      if (response.status === 409) {
+        throw this.#error(
+          `${action}: the folder of url (${decodeURIComponent(this.settings.base.pathname)}) cannot be created ` +
+            'because its parent does not exist on the server: create the parent, or fix url',
+        );
+      }
       this.#folders.add(key);
     }
   }

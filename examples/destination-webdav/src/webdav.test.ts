@@ -123,3 +123,25 @@ describe('webdav destination, failure paths', () => {
     expect(await messages({ url: 'ftp://nas.example/' })).toContain('http:// or https://');
   });
 });
+
+describe('webdav destination, the folder in url', () => {
+  it('is created when missing, but its parent must exist, with a message saying so', async () => {
+    const missingParent = `${server.url}no-such-${randomUUID()}/backups/`;
+    const destination = await plugin.create(
+      await options({ url: missingParent, username: USER, password: PASSWORD }),
+      testContext({ name: 'nas' }),
+    );
+    const error = await expectCode(() => destination.put('a', bufferBody(Buffer.from('x'))), 'DESTINATION');
+    expect(error.message).toMatch(
+      /^destination "nas": put "a": the folder of url \(\/no-such-.*\/backups\/\) cannot be created because its parent does not exist on the server/,
+    );
+
+    const fresh = `fresh-${randomUUID()}`;
+    const created = await plugin.create(
+      await options({ url: `${server.url}${fresh}`, username: USER, password: PASSWORD }),
+      testContext({ name: 'nas' }),
+    );
+    await created.put('a', bufferBody(Buffer.from('x')));
+    expect(await readdir(join(server.root, fresh))).toEqual(['a']);
+  });
+});
