@@ -16,14 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Destination } from '@tricopy/contract';
-import {
-  bufferBody,
-  expectCode,
-  failingBody,
-  readAll,
-  sha256Hex,
-  testContext,
-} from '@tricopy/testkit';
+import { bufferBody, expectCode, failingBody, readAll, sha256Hex, testContext } from '@tricopy/testkit';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { localOptionsSchema, TEMP_PREFIX } from './index.js';
 
