@@ -92,4 +92,12 @@ describe('FanOut', () => {
     await expect(pipeline(failing, fanOut)).rejects.toThrow('pg_dump died');
     expect(await Promise.all(reads)).toEqual(['pg_dump died', 'pg_dump died']);
   });
+
+  it('survives a branch whose consumer failed before reading anything', async () => {
+    const fanOut = new FanOut(['gone', 'kept']);
+    fanOut.detach('gone', new Error('folder missing'));
+    const kept = hashStream(fanOut.branches[1]!.stream);
+    await pipeline(chunks(8, 1024), fanOut);
+    expect((await kept).size).toBe(8 * 1024);
+  });
 });

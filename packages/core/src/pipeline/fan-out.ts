@@ -27,12 +27,13 @@ export class FanOut extends Writable {
 
   constructor(names: readonly string[]) {
     super({ highWaterMark: BRANCH_HIGH_WATER_MARK });
-    this.#branches = names.map((name) => ({
-      name,
-      stream: new PassThrough({ highWaterMark: BRANCH_HIGH_WATER_MARK }),
-      alive: true,
-      release: undefined,
-    }));
+    this.#branches = names.map((name) => {
+      const stream = new PassThrough({ highWaterMark: BRANCH_HIGH_WATER_MARK });
+      // A branch's failure reaches its consumer through the consumer's own reading; a consumer that already gave
+      // up (a destination that failed to open its file) must not turn the branch's error into a crash.
+      stream.on('error', () => {});
+      return { name, stream, alive: true, release: undefined };
+    });
   }
 
   get branches(): readonly Branch[] {
