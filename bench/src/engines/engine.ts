@@ -1,0 +1,35 @@
+/** What the benchmark needs from one database engine, as bash snippets and tricopy config. */
+export interface PreparedDatabase {
+  /** e.g. `orders: 1,000,000 rows`. */
+  readonly description: string;
+  /** Environment the snippets need (passwords go here, never into argv). */
+  readonly env: Record<string, string>;
+  /** The dump tool alone, its output discarded: the read floor. */
+  readonly dumpToNull: string;
+  /** Writes the raw (uncompressed) dump to `path`. */
+  dumpToFile(path: string): string;
+  /** The usual script's first step: the dump, compressed with `gzip -<level>`, into `path`. */
+  dumpCompressed(path: string, level: number): string;
+  /** tricopy `source:` block, as YAML flow mapping (secrets as ${VARS} taken from `env`). */
+  readonly sourceYaml: string;
+  /** Restores the raw dump at `rawPath` into fresh target number `n` with the engine's own tool alone. */
+  restoreFloor(rawPath: string, n: number): string;
+  /** Arguments that make `tricopy restore` write fresh target number `n`. */
+  restoreArgs(n: number): string[];
+  /** Removes restore targets, to keep disk use low between runs. */
+  dropRestoreTargets(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Engine {
+  readonly name: 'sqlite' | 'postgres' | 'mariadb';
+  /** Tool versions for the report. */
+  versions(): Promise<string>;
+  /** A database whose raw dump is about `bytes` long. */
+  prepare(bytes: number, scratch: string): Promise<PreparedDatabase>;
+}
+
+/** The same table in every engine: an orders table whose dump compresses about 3× with gzip -1, like real data. */
+export const ROW_COUNT_PER_MIB = { sqlite: 8_200, postgres: 9_400, mariadb: 9_000 } as const;
+
+export const GENERATE_BATCH = 1_000_000;
