@@ -353,6 +353,9 @@ async function streamToDestinations(
   const puts = live.map(async (state) => {
     const branch = fanOut.branches.find((b) => b.name === state.destination);
     if (branch === undefined || state.instance === undefined) return;
+    // detach() destroys the branch with the put's error; a put that failed before reading its body (missing folder,
+    // refused login) left no listener on it, and an unheard 'error' event would crash the whole run.
+    branch.stream.on('error', () => undefined);
     state.attempts++;
     try {
       state.put = await state.instance.put(key, branch.stream, { signal, ...sizeHint });
