@@ -51,7 +51,8 @@ export function cronToOnCalendar(
     return { ok: false, reason: `"${expression}" has ${fields.length} fields; only 5-field cron converts` };
   }
   const [minute, hour, dom, month, dow] = fields as [string, string, string, string, string];
-  if (/[LW#?]/i.test(expanded)) return { ok: false, reason: `"${expression}" uses L, W, # or ?` };
+  if (expanded.includes('?') || /[LW]/i.test(dom) || /#|\dL|^L$/i.test(dow))
+    return { ok: false, reason: `"${expression}" uses L, W, # or ?` };
   if (dom !== '*' && dow !== '*') {
     return {
       ok: false,
