@@ -21,7 +21,7 @@ class DumpMeter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.head.length < 16) this.head = Buffer.concat([this.head, chunk.subarray(0, 16)]);
-    this.tail = Buffer.concat([this.tail, chunk]).subarray(-256);
+    this.tail = Buffer.concat([this.tail, chunk.subarray(-256)]).subarray(-256);
     callback(null, chunk);
   }
 }
