@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { chown, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { findPostgresBinDir } from './pg-binaries.js';
+import { makeTestCertificates } from './pg-tls.js';
 import { startWatchdog } from './pg-watchdog.js';
 import { freePort } from './ports.js';
 import { makeTempDir } from './temp-dir.js';
@@ -19,6 +20,8 @@ export interface PostgresServer {
   readonly dataDir: string;
   /** Folder of the trusted Unix socket (setup only; the plugin under test should use TCP + password). */
   readonly socketDir: string;
+  /** With `tls: true`: the CA that signed the server certificate (for sslrootcert). */
+  readonly caFile?: string;
   /**
    * Runs `text` with psql as the superuser over the trusted socket (ON_ERROR_STOP, unaligned, tuples only:
    * `SELECT 1, 'a'` gives `1|a\n`) and returns stdout. Rejects on the first SQL error.
@@ -51,8 +54,13 @@ async function osUserIds(name: string): Promise<{ uid: number; gid: number }> {
   return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
 }
 
+export interface StartPostgresOptions {
+  /** Serve TLS too (ssl=on) with a throwaway CA; clients may still connect without TLS. */
+  readonly tls?: boolean;
+}
+
 /** Starts a throwaway PostgreSQL cluster on a free 127.0.0.1 port in a temp dir. */
-export async function startPostgres(): Promise<PostgresServer> {
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const binDir = await findPostgresBinDir();
   const asRoot = process.getuid?.() === 0;
   const dir = await makeTempDir('pg', 0o755);
@@ -67,6 +75,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       : execa(file, args, { env: toolEnv(), extendEnv: false });
 
   let postmasterPid: number | undefined;
+  let caFile: string | undefined;
   try {
     const pwFile = join(dir.path, 'pwfile');
     await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
@@ -90,6 +99,20 @@ export async function startPostgres(): Promise<PostgresServer> {
       '--no-sync',
     ]);
     await rm(pwFile, { force: true });
+    let tlsArgs = '';
+    if (options.tls) {
+      const certDir = join(dir.path, 'certs');
+      await mkdir(certDir);
+      const certs = await makeTestCertificates(certDir);
+      caFile = certs.caFile;
+      await chmod(certs.keyFile, 0o600);
+      if (asRoot) {
+        const { uid, gid } = await osUserIds(OS_USER);
+        await chown(certs.keyFile, uid, gid);
+        await chown(certs.certFile, uid, gid);
+      }
+      tlsArgs = ` -c ssl=on -c ssl_cert_file=${certs.certFile} -c ssl_key_file=${certs.keyFile}`;
+    }
     await asServerUser(join(binDir, 'pg_ctl'), [
       '-D',
       dataDir,
@@ -99,7 +122,7 @@ export async function startPostgres(): Promise<PostgresServer> {
       '-t',
       '60',
       '-o',
-      `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off`,
+      `-c listen_addresses=127.0.0.1 -p ${port} -k ${socketDir} -c fsync=off -c full_page_writes=off -c synchronous_commit=off${tlsArgs}`,
       'start',
     ]);
     const pidText = await readFile(join(dataDir, 'postmaster.pid'), 'utf8');
@@ -175,6 +198,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     binDir,
     dataDir,
     socketDir,
+    ...(caFile === undefined ? {} : { caFile }),
     sql,
     createDatabase: async (name) => {
       await sql('postgres', `CREATE DATABASE ${quotePgIdent(name)}`);

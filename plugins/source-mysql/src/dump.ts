@@ -83,7 +83,8 @@ export async function startDump(
       '--quick',
       '--no-tablespaces',
       '--default-character-set=utf8mb4',
-      ...(multi ? ['--databases', ...databasesOf(settings)] : [options.database!]),
+      // `--` ends the options: a database named `-x` or `--all-databases` stays a name.
+      ...(multi ? ['--databases', '--', ...databasesOf(settings)] : ['--', options.database!]),
     ];
     const child = execa(dumpBinary, args, {
       env: invocation.env,

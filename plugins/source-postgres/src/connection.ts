@@ -92,6 +92,11 @@ export function connectionError(settings: ConnectionSettings, database: string, 
     case '53300':
       return say(`PostgreSQL at ${where} has no free connection slots (too many clients)`);
   }
+  if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code)) {
+    return say(
+      `the TLS certificate of PostgreSQL at ${where} is not trusted: ${raw} (check sslrootcert, or the host name for verify-full)`,
+    );
+  }
   if (/timeout/i.test(raw)) {
     return say(`timed out connecting to PostgreSQL at ${where} (check host, port and connectTimeoutSeconds)`);
   }

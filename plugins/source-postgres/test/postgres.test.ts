@@ -262,6 +262,15 @@ describe('postgres source: failures name what to fix', () => {
     );
   });
 
+  it('sslmode require against a server without TLS', async () => {
+    const error = await rejection(
+      makeSource(server, dir, { database: 'tricky', sslmode: 'require' }).check(),
+    );
+    expect(error.message).toMatch(
+      /PostgreSQL at 127\.0\.0\.1:\d+ does not accept TLS \(set sslmode to prefer or disable\)/,
+    );
+  });
+
   it('missing pg_dump binary', async () => {
     const error = await rejection(
       makeSource(server, dir, { database: 'tricky', pgDumpPath: '/nonexistent/pg_dump' }).dump(),
