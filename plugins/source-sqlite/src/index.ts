@@ -1,0 +1,24 @@
+import { resolve } from 'node:path';
+import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
+import { type SqliteOptions, sqliteOptionsSchema } from './options.js';
+import { SqliteSource } from './sqlite-source.js';
+
+export { type SqliteOptions, sqliteOptionsSchema } from './options.js';
+export { SQLITE_FORMAT, SqliteSource } from './sqlite-source.js';
+
+const plugin: SourcePlugin<SqliteOptions> = {
+  kind: 'source',
+  contractVersion: CONTRACT_VERSION,
+  type: 'sqlite',
+  optionsSchema: sqliteOptionsSchema,
+  create(options, context) {
+    return new SqliteSource({
+      path: resolve(context.configDir, options.path),
+      busyTimeoutMs: options.busyTimeoutMs,
+      name: context.name,
+      workDir: context.workDir,
+    });
+  },
+};
+
+export default plugin;

@@ -1,0 +1,38 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sourceSuite, testContext } from '@tricopy/testkit';
+import plugin, { sqliteOptionsSchema } from './index.js';
+import { copyChinook, createOddDatabase, readContent } from './test-support/fixtures.js';
+
+const fixtures: Record<string, (dir: string) => Promise<string>> = {
+  chinook: copyChinook,
+  'odd schema, WAL': async (dir) => {
+    const path = join(dir, 'odd.sqlite');
+    createOddDatabase(path);
+    return path;
+  },
+};
+
+for (const [label, prepare] of Object.entries(fixtures)) {
+  sourceSuite(`sqlite (${label})`, {
+    create: async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'tricopy-sqlite-test-'));
+      const path = await prepare(dir);
+      const source = await plugin.create(
+        sqliteOptionsSchema.parse({ path }),
+        testContext({ name: 'app', configDir: dir, workDir: join(dir, 'work') }),
+      );
+      let restored = 0;
+      return {
+        source,
+        newRestoreTarget: async () => ({ path: join(dir, 'restored', `r${restored++}.sqlite`) }),
+        content: async (target) => readContent(target?.path ?? path),
+        breakSource: async () => {
+          await rm(path);
+        },
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+  });
+}

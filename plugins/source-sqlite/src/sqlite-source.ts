@@ -1,0 +1,161 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { addAbortSignal } from 'node:stream';
+import {
+  type Dump,
+  type DumpInfo,
+  type DumpOptions,
+  type RestoreOptions,
+  type RestoreTarget,
+  type Source,
+  SourceError,
+  type SourceStatus,
+  type TableCount,
+} from '@tricopy/contract';
+import Database from 'better-sqlite3';
+import { databaseFacts } from './inspect.js';
+import { restoreFile } from './restore.js';
+import { takeSnapshot } from './snapshot.js';
+import { assertDatabaseFile, messageOf, sourceDatabaseError } from './sqlite-errors.js';
+
+export const SQLITE_FORMAT = 'sqlite-database';
+
+export interface SqliteSourceSettings {
+  /** Absolute path of the database file. */
+  readonly path: string;
+  readonly busyTimeoutMs: number;
+  /** Instance name, used in every error message. */
+  readonly name: string;
+  /** The run's scratch folder; snapshots go there (os.tmpdir() if it cannot be created). */
+  readonly workDir: string;
+}
+
+export class SqliteSource implements Source {
+  readonly restoreTarget = 'file' as const;
+  private readonly where: string;
+
+  constructor(private readonly settings: SqliteSourceSettings) {
+    this.where = `source "${settings.name}"`;
+  }
+
+  describe(): string {
+    return this.settings.path;
+  }
+
+  async check(): Promise<SourceStatus> {
+    const { path, busyTimeoutMs } = this.settings;
+    await assertDatabaseFile(this.where, path);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+      const facts = databaseFacts(db);
+      return {
+        engine: 'sqlite',
+        engineVersion: facts.engineVersion,
+        notes: [`journal_mode=${facts.journalMode}`, `${facts.pageCount * facts.pageSize} bytes`],
+      };
+    } catch (error) {
+      throw sourceDatabaseError(this.where, path, busyTimeoutMs, error);
+    } finally {
+      db?.close();
+    }
+  }
+
+  async dump(options: DumpOptions = {}): Promise<Dump> {
+    const { signal } = options;
+    const { path, busyTimeoutMs } = this.settings;
+    signal?.throwIfAborted();
+    const dir = await this.scratchFolder();
+    const file = join(dir, 'snapshot.sqlite');
+    let facts: Awaited<ReturnType<typeof takeSnapshot>>;
+    try {
+      facts = await takeSnapshot({ where: this.where, path, file, busyTimeoutMs, signal });
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const info: DumpInfo = {
+      engine: 'sqlite',
+      engineVersion: facts.engineVersion,
+      tables: facts.tables,
+      details: { journalMode: facts.journalMode, pageSize: facts.pageSize, pageCount: facts.pageCount },
+    };
+    const stream = createReadStream(file);
+    if (signal) addAbortSignal(signal, stream);
+    const completion = new Promise<DumpInfo>((resolvePromise, reject) => {
+      let ended = false;
+      let failure: unknown;
+      stream.once('end', () => {
+        ended = true;
+      });
+      stream.once('error', (error) => {
+        failure = error;
+      });
+      stream.once('close', () => {
+        void rm(dir, { recursive: true, force: true }).finally(() => {
+          if (ended && failure === undefined) resolvePromise(info);
+          else {
+            const reason =
+              failure === undefined ? 'the stream was closed before its end' : messageOf(failure);
+            reject(
+              new SourceError(`${this.where}: the dump of ${path} did not complete: ${reason}`, {
+                cause: failure,
+              }),
+            );
+          }
+        });
+      });
+    });
+    completion.catch(() => {}); // the engine observes it; never an unhandled rejection
+    return { stream, format: SQLITE_FORMAT, extension: 'sqlite', completion };
+  }
+
+  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void> {
+    this.assertFormat(options.format);
+    if (!target.path) {
+      throw new SourceError(`${this.where}: a SQLite restore needs a target file path (--to <file>)`);
+    }
+    await restoreFile(input, {
+      where: this.where,
+      target: resolve(target.path),
+      force: target.force === true,
+      signal: options.signal,
+    });
+  }
+
+  async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
+    this.assertFormat(options.format);
+    const dir = await this.scratchFolder();
+    try {
+      return await restoreFile(input, {
+        where: this.where,
+        target: join(dir, 'restore-test.sqlite'),
+        force: false,
+        signal: options.signal,
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private assertFormat(format: string): void {
+    if (format !== SQLITE_FORMAT) {
+      throw new SourceError(
+        `${this.where}: cannot restore a "${format}" dump: the sqlite source restores "${SQLITE_FORMAT}" dumps only`,
+      );
+    }
+  }
+
+  /** A fresh private (0700) folder under the run's workDir, else under the system temp folder. */
+  private async scratchFolder(): Promise<string> {
+    try {
+      await mkdir(this.settings.workDir, { recursive: true });
+      return await mkdtemp(join(this.settings.workDir, 'sqlite-'));
+    } catch {
+      return await mkdtemp(join(tmpdir(), 'tricopy-sqlite-'));
+    }
+  }
+}
