@@ -1,7 +1,18 @@
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, REPO_ROOT, startTricopy, tricopy, tricopyJson, type Workspace } from './cli.js';
+import {
+  FIXTURES,
+  makeWorkspace,
+  REPO_ROOT,
+  startTricopy,
+  tricopy,
+  tricopyJson,
+  type Workspace,
+} from './cli.js';
 
 // A source plugin loaded by path: streams a file, or (hang: true) never ends its stream.
 const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
@@ -31,14 +42,14 @@ describe('retention through the CLI: prune, dry run, confirm', () => {
   beforeAll(async () => {
     ws = await makeWorkspace('ops-prune');
     await mkdir(join(ws.dir, 'dest'));
-    await writeFile(join(ws.dir, 'data.sql'), 'INSERT INTO t VALUES (1, 2, 3);\n'.repeat(2000));
+    await copyFile(join(FIXTURES, 'chinook/Chinook_Sqlite.sqlite'), join(ws.dir, 'app.db'));
     await ws.writeConfig(`
 destinations:
   primary: { type: local, path: ./dest/primary }
   usb: { type: local, path: ./dest/usb, media: removable }
 jobs:
   app:
-    source: { type: ${FILE_SOURCE}, path: ./data.sql }
+    source: { type: sqlite, path: ./app.db }
     destinations: [primary, usb]
     retention: { keepLast: 2 }
 `);
@@ -68,7 +79,7 @@ jobs:
     const human = await tricopy(['prune', '--dry-run'], { cwd: ws.dir });
     expect(human.stdout).toContain('job app on primary: keep 2, would remove 2');
     expect(human.stdout).toContain('job app on usb: keep 2, would remove 2');
-    expect(human.stdout).toContain(`- ${ids[0]}  app/${ids[0]}/app.txt.zst`);
+    expect(human.stdout).toContain(`- ${ids[0]}  app/${ids[0]}/app.sqlite.zst`);
     expect(human.stdout).toContain('dry run: nothing was removed');
     expect(await filesUnder(join(ws.dir, 'dest'))).toEqual(before);
   });
@@ -78,7 +89,7 @@ jobs:
     expect(pruned.code, pruned.stderr).toBe(0);
     for (const destination of ['primary', 'usb']) {
       expect(await filesUnder(join(ws.dir, 'dest', destination))).toEqual(
-        ids.slice(2).flatMap((id) => [`app/${id}/app.txt.zst`, `app/${id}/manifest.json`]),
+        ids.slice(2).flatMap((id) => [`app/${id}/app.sqlite.zst`, `app/${id}/manifest.json`]),
       );
     }
     const list = await tricopyJson<{ backups: { backupId: string; copies: { status: string }[] }[] }>(
@@ -92,7 +103,11 @@ jobs:
   });
 
   it('a much smaller dump blocks prune (exit 3) until `tricopy confirm`', async () => {
-    await writeFile(join(ws.dir, 'data.sql'), 'x');
+    // The database is replaced by a nearly empty one: the next dump is a fraction of the previous ones.
+    await rm(join(ws.dir, 'app.db'));
+    const db = new Database(join(ws.dir, 'app.db'));
+    db.exec('CREATE TABLE t (x INTEGER)');
+    db.close();
     const small = await tricopyJson<{ runs: { backupId: string }[] }>(['backup'], { cwd: ws.dir });
     expect(small.code, small.stderr).toBe(0);
     const smallId = small.json.runs[0]?.backupId as string;
@@ -225,5 +240,73 @@ jobs:
 
     const bad = await tricopy(['schedule', '--print', 'launchd'], { cwd: ws.dir });
     expect(bad.code).toBe(2);
+  });
+});
+
+describe('notifications and zstd restore through the CLI', () => {
+  let ws: Workspace;
+  let server: Server;
+  let base = '';
+  const received: { url: string; body: string }[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        received.push({ url: req.url ?? '', body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ws = await makeWorkspace('ops-notify');
+    await mkdir(join(ws.dir, 'dest'));
+    await writeFile(join(ws.dir, 'dest', 'usb'), 'a file where the usb folder should be');
+    await copyFile(join(FIXTURES, 'chinook/Chinook_Sqlite.sqlite'), join(ws.dir, 'app.db'));
+    await ws.writeConfig(`
+destinations:
+  primary: { type: local, path: ./dest/primary }
+  usb: { type: local, path: ./dest/usb, media: removable }
+jobs:
+  app:
+    source: { type: sqlite, path: ./app.db }
+    destinations: [primary, usb]
+    compression: zstd
+    compressionLevel: 5
+notify:
+  - { type: webhook, url: "${base}/hook" }
+  - { type: healthcheck, url: "${base}/ping/uuid" }
+`);
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await ws.remove();
+  });
+
+  it('a degraded backup posts a webhook and pings /fail; the zstd copy restores', async () => {
+    const backup = await tricopyJson<{ runs: { backupId: string; status: string }[] }>(['backup'], {
+      cwd: ws.dir,
+    });
+    expect(backup.code).toBe(3);
+    expect(received.map((r) => r.url)).toEqual(
+      expect.arrayContaining(['/ping/uuid/start', '/hook', '/ping/uuid/fail']),
+    );
+    const hook = JSON.parse(received.find((r) => r.url === '/hook')?.body ?? '{}');
+    expect(hook).toMatchObject({ job: 'app', status: 'degraded', backupId: backup.json.runs[0]?.backupId });
+    expect(hook.text).toContain('DEGRADED');
+
+    const restored = await tricopy(['restore', '--latest', '--job', 'app', '--to', './restored.db'], {
+      cwd: ws.dir,
+    });
+    expect(restored.code, restored.stderr).toBe(0);
+    const db = new Database(join(ws.dir, 'restored.db'), { readonly: true });
+    try {
+      expect((db.prepare('SELECT COUNT(*) AS n FROM Track').get() as { n: number }).n).toBe(3503);
+    } finally {
+      db.close();
+    }
   });
 });
