@@ -165,3 +165,14 @@ describe('kit helpers', () => {
     expect(rowCountsOf('opaque')).toBeUndefined();
   });
 });
+
+describe('testContext', () => {
+  it('redacts secrets and gives distinct folders', async () => {
+    const { testContext } = await import('./context.js');
+    const a = testContext({ secrets: ['s3cr3t', ''] });
+    const b = testContext();
+    expect(a.redact('password=s3cr3t; again s3cr3t')).toBe('password=***; again ***');
+    expect(a.workDir).not.toBe(b.workDir);
+    expect(a.configDir).not.toBe(a.workDir);
+  });
+});
