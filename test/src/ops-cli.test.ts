@@ -196,7 +196,7 @@ jobs:
 
     daemon.kill('SIGTERM');
     const result = await daemon;
-    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.exitCode, String(result.stderr)).toBe(0);
     const records = lines.filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records.every((r) => typeof r.time === 'string' && typeof r.msg === 'string')).toBe(true);
     expect(records.find((r) => r.job === 'nightly' && typeof r.schedule === 'string')).toMatchObject({
