@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { makeTestCertificates } from './pg-tls.js';
 import { startWatchdog } from './pg-watchdog.js';
 import { freePort } from './ports.js';
 import { makeTempDir } from './temp-dir.js';
@@ -17,6 +18,8 @@ export interface MariadbServer {
   /** TCP user with all privileges (`tricopy`@`127.0.0.1`, `%` and `localhost`); it needs `password`. */
   readonly user: string;
   readonly password: string;
+  /** With `tls: true`: the CA that signed the server certificate (for ssl-ca). */
+  readonly caFile?: string;
   /** Server version as reported by mariadbd, e.g. `10.11.19-MariaDB-0+deb12u1`. */
   readonly version: string;
   /** Runs `text` with the mariadb client as root over the socket (batch mode, no column names); returns stdout. */
@@ -54,8 +57,13 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
+export interface StartMariadbOptions {
+  /** Serve TLS too, with a throwaway CA; clients may still connect without TLS unless their user requires it. */
+  readonly tls?: boolean;
+}
+
 /** Starts a throwaway MariaDB server on a free 127.0.0.1 port in a temp dir. */
-export async function startMariadb(): Promise<MariadbServer> {
+export async function startMariadb(options: StartMariadbOptions = {}): Promise<MariadbServer> {
   const installDb = await findBinary(['/usr/bin/mariadb-install-db', '/usr/bin/mysql_install_db']);
   const mariadbd = await findBinary(['/usr/sbin/mariadbd', '/usr/sbin/mysqld']);
   const client = await findBinary(['/usr/bin/mariadb', '/usr/bin/mysql']);
@@ -89,8 +97,21 @@ export async function startMariadb(): Promise<MariadbServer> {
   };
 
   let child: ChildProcess | undefined;
+  let caFile: string | undefined;
+  const tlsArgs: string[] = [];
   try {
     await mkdir(tmpDir);
+    if (options.tls) {
+      const certDir = join(dir.path, 'certs');
+      await mkdir(certDir, { mode: 0o755 });
+      const certs = await makeTestCertificates(certDir);
+      caFile = certs.caFile;
+      if (asRoot) {
+        const uid = Number((await execa('id', ['-u', OS_USER])).stdout.trim());
+        await chown(certs.keyFile, uid, -1);
+      }
+      tlsArgs.push(`--ssl-ca=${certs.caFile}`, `--ssl-cert=${certs.certFile}`, `--ssl-key=${certs.keyFile}`);
+    }
     if (asRoot) {
       const uid = Number((await execa('id', ['-u', OS_USER])).stdout.trim());
       const gid = Number((await execa('id', ['-g', OS_USER])).stdout.trim());
@@ -130,6 +151,7 @@ export async function startMariadb(): Promise<MariadbServer> {
         '--innodb-flush-log-at-trx-commit=0',
         '--innodb-doublewrite=0',
         '--sync-binlog=0',
+        ...tlsArgs,
       ],
       { stdio: 'ignore', env: toolEnv() },
     );
@@ -179,7 +201,17 @@ export async function startMariadb(): Promise<MariadbServer> {
     ]);
     await sql(statements.join('\n'));
     const version = (await sql('SELECT VERSION();')).trim();
-    return { host: '127.0.0.1', port, socket, user, password, version, sql, stop };
+    return {
+      host: '127.0.0.1',
+      port,
+      socket,
+      user,
+      password,
+      version,
+      ...(caFile === undefined ? {} : { caFile }),
+      sql,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
 import mysql from 'mysql2/promise';
 import type { MysqlOptions } from './options.js';
@@ -18,6 +20,24 @@ export function where(options: MysqlOptions): string {
   return options.socket ?? `${options.host}:${options.port}`;
 }
 
+export function tlsCaPath(settings: ConnectionSettings): string | undefined {
+  const file = settings.options.tlsCa;
+  if (file === undefined) return undefined;
+  return isAbsolute(file) ? file : join(settings.configDir, file);
+}
+
+function sslConfig(settings: ConnectionSettings): mysql.SslOptions | undefined {
+  const { tls } = settings.options;
+  if (tls === 'off' || tls === 'prefer') return undefined;
+  if (tls === 'require') return { rejectUnauthorized: false };
+  const ca = tlsCaPath(settings);
+  return {
+    rejectUnauthorized: true,
+    ...(ca === undefined ? {} : { ca: readFileSync(ca, 'utf8') }),
+    ...(tls === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
+}
+
 export async function connect(settings: ConnectionSettings, database?: string): Promise<mysql.Connection> {
   const { options } = settings;
   try {
@@ -29,6 +49,7 @@ export async function connect(settings: ConnectionSettings, database?: string): 
       ...(settings.password === undefined ? {} : { password: settings.password }),
       ...(database === undefined ? {} : { database }),
       connectTimeout: options.connectTimeoutSeconds * 1000,
+      ...(options.tls === 'off' || options.tls === 'prefer' ? {} : { ssl: sslConfig(settings) }),
       charset: 'utf8mb4',
       multipleStatements: false,
       supportBigNumbers: true,
@@ -75,6 +96,14 @@ export function connectionError(
       return say(`database "${database}" does not exist on ${at} (check the database option)`);
     case 'ER_DBACCESS_DENIED_ERROR':
       return say(`user "${options.user}" may not access database "${database}" on ${at} (grant it access)`);
+  }
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code ?? '') || /certificate/i.test(raw)) {
+    return say(
+      `the TLS certificate of MySQL/MariaDB at ${at} is not trusted: ${raw} (check tlsCa, or the host name for verify-full)`,
+    );
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+    return say(`MySQL/MariaDB at ${at} does not offer TLS (set tls: off, or enable TLS on the server)`);
   }
   return say(`cannot connect to MySQL/MariaDB at ${at} as "${options.user}": ${raw}`);
 }

@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, where } from './connection.js';
 import { DumpScanner } from './dump-scanner.js';
-import { clientInvocation } from './options-file.js';
+import { baseEnv, clientInvocation } from './options-file.js';
 import { collectTail, firstErrorLine } from './stderr-tail.js';
 
 /** The smallest complete dump of an empty database is about 1.2 KiB of header and footer. */
@@ -69,9 +69,9 @@ export async function startDump(
   signal?.throwIfAborted();
   const dumpBinary = await resolveDumpBinary(settings);
   const server = await probeServer(settings);
-  const invocation = await clientInvocation(settings, workDir);
+  const tool = await binaryVersion(dumpBinary, baseEnv(), instance);
+  const invocation = await clientInvocation(settings, workDir, tool.mariadb);
   try {
-    const tool = await binaryVersion(dumpBinary, invocation.env, instance);
     const multi = options.databases !== undefined;
     const args = [
       ...invocation.args,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ConnectionSettings } from './connection.js';
+import { type ConnectionSettings, tlsCaPath } from './connection.js';
 
 function quoteValue(value: string): string {
   const escaped = value
@@ -35,9 +35,32 @@ export interface ClientInvocation {
  * with useDefaultsFile the file is read after the usual ones instead (`--defaults-extra-file`).
  * MYSQL_* variables of the parent are not passed on.
  */
+/** TLS settings in the dialect of the tool: MariaDB's `ssl` / `ssl-verify-server-cert`, MySQL's `ssl-mode`. */
+function tlsLines(settings: ConnectionSettings, mariadbTool: boolean): string[] {
+  const { tls } = settings.options;
+  const ca = tlsCaPath(settings);
+  const caLine = ca === undefined ? [] : [`ssl-ca=${quoteValue(ca)}`];
+  if (mariadbTool) {
+    if (tls === 'off') return ['skip-ssl'];
+    // MariaDB clients then use TLS when the server offers it (10.11.8+ by default), without verification.
+    if (tls === 'prefer') return caLine;
+    if (tls === 'require') return ['ssl', 'skip-ssl-verify-server-cert', ...caLine];
+    return ['ssl', 'ssl-verify-server-cert', ...caLine];
+  }
+  const mode = {
+    off: 'DISABLED',
+    prefer: 'PREFERRED',
+    require: 'REQUIRED',
+    'verify-ca': 'VERIFY_CA',
+    'verify-full': 'VERIFY_IDENTITY',
+  }[tls];
+  return [`ssl-mode=${mode}`, ...caLine];
+}
+
 export async function clientInvocation(
   settings: ConnectionSettings,
   workDir: string,
+  mariadbTool: boolean,
 ): Promise<ClientInvocation> {
   const { options } = settings;
   const lines = ['[client]', `user=${quoteValue(options.user)}`];
@@ -48,7 +71,7 @@ export async function clientInvocation(
   }
   if (settings.password !== undefined) lines.push(`password=${quoteValue(settings.password)}`);
   // [client] is read by every client tool; options only some tools know go to their own groups.
-  lines.push('default-character-set=utf8mb4');
+  lines.push('default-character-set=utf8mb4', ...tlsLines(settings, mariadbTool));
   lines.push('[mysql]', `connect-timeout=${options.connectTimeoutSeconds}`);
   const file = join(workDir, `.my-${randomBytes(8).toString('hex')}.cnf`);
   await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600, flag: 'wx' });

@@ -54,6 +54,17 @@ export const mysqlOptionsSchema = z
       .describe(
         'strip: remove DEFINER= clauses while restoring, so a non-root user can restore views and routines',
       ),
+    tls: z
+      .enum(['off', 'prefer', 'require', 'verify-ca', 'verify-full'])
+      .default('prefer')
+      .describe(
+        'TLS: off; prefer (the tools use TLS when the server offers it; the check connection of tricopy does not); require (encrypt, no certificate check); verify-ca (certificate signed by tlsCa); verify-full (also the host name). MariaDB clients check the host name for verify-ca too',
+      ),
+    tlsCa: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('CA certificate file for verify-ca / verify-full, relative to the config file'),
     connectTimeoutSeconds: z.number().int().min(1).max(600).default(15).describe('Connection timeout'),
   })
   .refine((options) => (options.database === undefined) !== (options.databases === undefined), {

@@ -6,7 +6,7 @@ import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
-import { clientInvocation } from './options-file.js';
+import { baseEnv, clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
 import { collectTail, firstErrorLine } from './stderr-tail.js';
 
@@ -133,9 +133,9 @@ async function runClient(
     settings.configDir,
     instance,
   );
-  const invocation = await clientInvocation(settings, workDir);
+  const version = await binaryVersion(client, baseEnv(), instance);
+  const invocation = await clientInvocation(settings, workDir, version.mariadb);
   try {
-    const version = await binaryVersion(client, invocation.env, instance);
     const rewriter = new RestoreRewriter({
       dropSandboxLine: !clientUnderstandsSandbox(version.text, version.mariadb),
       stripDefiners: settings.options.definers === 'strip',
