@@ -295,6 +295,26 @@ describe('mysql source: failures name what to fix', () => {
     expect(`${error.message}\n${error.details ?? ''}`).not.toContain(wrong);
   });
 
+  it('passwordFile: read relative to the config folder; a missing file is named', async () => {
+    await writeFile(join(dir, 'my.pass'), `${server.password}\n`, { mode: 0o600 });
+    const status = await makeSource(server, dir, {
+      database: 'tricky',
+      password: undefined,
+      passwordFile: 'my.pass',
+    }).check();
+    expect(status.engine).toBe('mariadb');
+    const error = await rejection(
+      makeSource(server, dir, {
+        database: 'tricky',
+        password: undefined,
+        passwordFile: 'missing.pass',
+      }).check(),
+    );
+    expect(error.message).toBe(
+      `source "app": cannot read passwordFile ${join(dir, 'missing.pass')}: ENOENT (check the path and its permissions)`,
+    );
+  });
+
   it('connection refused', async () => {
     const port = await freePort();
     const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).check());

@@ -247,6 +247,26 @@ describe('postgres source: failures name what to fix', () => {
     expect((await rejection(source.check())).message).toMatch(/rejected the password/);
   });
 
+  it('passwordFile: read relative to the config folder; a missing file is named', async () => {
+    await writeFile(join(dir, 'pg.pass'), `${server.password}\n`, { mode: 0o600 });
+    const status = await makeSource(server, dir, {
+      database: 'tricky',
+      password: undefined,
+      passwordFile: 'pg.pass',
+    }).check();
+    expect(status.engine).toBe('postgresql');
+    const error = await rejection(
+      makeSource(server, dir, {
+        database: 'tricky',
+        password: undefined,
+        passwordFile: 'missing.pass',
+      }).check(),
+    );
+    expect(error.message).toBe(
+      `source "app": cannot read passwordFile ${join(dir, 'missing.pass')}: ENOENT (check the path and its permissions)`,
+    );
+  });
+
   it('connection refused', async () => {
     const port = await freePort();
     const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).dump());
