@@ -42,7 +42,9 @@ export async function verifyBackups(
   const copies: CopyVerification[] = [];
   const restoreTests: RestoreTestVerification[] = [];
   for (const backup of backups) {
-    const rows = session.catalog.listCopies(backup.id).filter((c) => c.status !== 'deleted');
+    const rows = session.catalog
+      .listCopies(backup.id)
+      .filter((c) => c.status !== 'deleted' && c.status !== 'deleting');
     const checks = await Promise.all(
       rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep')),
     );
@@ -112,7 +114,11 @@ async function verifyCopy(
 }
 
 function refreshBackupStatus(session: Session, backupId: string): void {
-  const copies = session.catalog.listCopies(backupId);
+  // Copies pruned on purpose do not make a backup degraded.
+  const copies = session.catalog
+    .listCopies(backupId)
+    .filter((c) => c.status !== 'deleted' && c.status !== 'deleting');
+  if (copies.length === 0) return;
   const good = copies.filter((c) => c.status === 'verified').length;
   const status = good === 0 ? 'failed' : good === copies.length ? 'ok' : 'degraded';
   session.catalog.setBackupStatus(backupId, status);

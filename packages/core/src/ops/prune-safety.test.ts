@@ -10,6 +10,7 @@ import { parseConfig } from '../config/load.js';
 import { runBackups } from '../engine/run-backups.js';
 import { usableCopies } from '../engine/select.js';
 import { Session } from '../engine/session.js';
+import { verifyBackups } from '../engine/verify.js';
 import { acquireJobLock, lockPath } from './job-lock.js';
 import { pruneBackups } from './prune.js';
 
@@ -200,6 +201,11 @@ describe('prune safety rules', () => {
     await pruneBackups(ws.session);
     expect(await ws.onDisk('primary')).toEqual(ids.slice(3));
     expect(await ws.onDisk('usb')).toEqual(ids.slice(1));
+    // A backup pruned on one destination only is still ok, and verify checks only the copy that remains.
+    const partly = ws.session.catalog.getBackup(ids[1] as string);
+    const report = await verifyBackups(ws.session, [partly as NonNullable<typeof partly>], 'deep');
+    expect(report.copies.map((c) => [c.destination, c.status])).toEqual([['usb', 'ok']]);
+    expect(ws.session.catalog.getBackup(ids[1] as string)?.status).toBe('ok');
   });
 });
 
