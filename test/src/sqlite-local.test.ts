@@ -53,6 +53,9 @@ describe('SQLite to local destinations, through the CLI', () => {
   beforeAll(async () => {
     ws = await makeWorkspace('sqlite-local');
     await copyFile(CHINOOK, join(ws.dir, 'chinook.db'));
+    // The local destination creates its folder only when the parent exists (an unmounted disk stays unwritten).
+    await mkdir(join(ws.dir, 'dest'));
+    await mkdir(join(ws.dir, 'dest-missing'));
     await ws.writeConfig(CONFIG);
   });
   afterAll(() => ws.remove());

@@ -74,7 +74,7 @@ policy: { copies: 3, media: 2, offsite: 1, enforce: warn }
 
 export async function writeDemo(dir: string): Promise<{ config: string; database: string }> {
   const root = resolve(dir);
-  await mkdir(root, { recursive: true });
+  await mkdir(join(root, 'backups'), { recursive: true, mode: 0o700 });
   const database = join(root, 'shop.db');
   const config = join(root, 'tricopy.yaml');
   if (!existsSync(database)) createDemoDatabase(database);

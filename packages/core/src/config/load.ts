@@ -93,98 +93,87 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
     if (SECRET_KEY.test(keyPath.split('.').pop() ?? '')) redactor.add(value);
   }
 
+  // Validate everything that can be validated, even when the file's shape is off, so every problem is reported at once.
   const parsed = configSchema.safeParse(interpolated.value);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => formatIssue(issue.path, issue.message)));
+  }
+  const loose = looseShape(interpolated.value);
+  problems.push(...crossReferenceProblems(loose));
+
+  const destinationPlugins = new Map<string, { plugin: DestinationPlugin<unknown>; options: unknown }>();
+  const sourcePlugins = new Map<string, { plugin: SourcePlugin<unknown>; options: unknown }>();
+  await Promise.all([
+    ...Object.entries(loose.destinations).map(async ([name, block]) => {
+      const { type, media: _media, offsite: _offsite, ...options } = block;
+      if (typeof type !== 'string' || type === '') return;
+      const where = `destinations.${name}`;
+      try {
+        const plugin = await loadDestinationPlugin(type, dir);
+        collectSecrets(plugin.secretOptions, options, redactor);
+        const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
+        if (validated.ok) destinationPlugins.set(name, { plugin, options: validated.value });
+      } catch (error) {
+        problems.push(`${where}.type: ${describeError(error)}`);
+      }
+    }),
+    ...Object.entries(loose.jobs).map(async ([name, job]) => {
+      const source = isRecord(job.source) ? job.source : {};
+      const { type, ...options } = source;
+      if (typeof type !== 'string' || type === '') return;
+      const where = `jobs.${name}.source`;
+      try {
+        const plugin = await loadSourcePlugin(type, dir);
+        collectSecrets(plugin.secretOptions, options, redactor);
+        const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
+        if (validated.ok) sourcePlugins.set(name, { plugin, options: validated.value });
+      } catch (error) {
+        problems.push(`${where}.type: ${describeError(error)}`);
+      }
+    }),
+  ]);
+
+  if (!parsed.success || problems.length > 0) {
     throw new ConfigError(
-      problems.map((p) => redactor.redact(p)),
+      [...new Set(problems)].sort().map((p) => redactor.redact(p)),
       path,
     );
   }
   const raw = parsed.data;
 
-  for (const [jobName, job] of Object.entries(raw.jobs)) {
-    job.destinations.forEach((name, index) => {
-      if (!(name in raw.destinations)) {
-        const known = Object.keys(raw.destinations).join(', ') || 'none defined';
-        problems.push(
-          `jobs.${jobName}.destinations[${index}]: unknown destination "${name}" (known: ${known})`,
-        );
-      }
+  const destinations = new Map<string, DestinationSpec>();
+  for (const [name, block] of Object.entries(raw.destinations)) {
+    const loaded = destinationPlugins.get(name) as { plugin: DestinationPlugin<unknown>; options: unknown };
+    destinations.set(name, {
+      name,
+      type: block.type,
+      media: block.media ?? loaded.plugin.defaults.media,
+      offsite: block.offsite ?? loaded.plugin.defaults.offsite,
+      plugin: loaded.plugin,
+      options: loaded.options,
     });
-    const duplicates = job.destinations.filter((name, index) => job.destinations.indexOf(name) !== index);
-    if (duplicates.length > 0)
-      problems.push(`jobs.${jobName}.destinations: "${duplicates[0]}" is listed twice`);
-    for (const name of Object.keys(job.retentionByDestination ?? {})) {
-      if (!job.destinations.includes(name)) {
-        problems.push(`jobs.${jobName}.retentionByDestination.${name}: not one of this job's destinations`);
-      }
-    }
   }
 
-  const destinations = new Map<string, DestinationSpec>();
-  await Promise.all(
-    Object.entries(raw.destinations).map(async ([name, block]) => {
-      const { type, media, offsite, ...options } = block;
-      const where = `destinations.${name}`;
-      try {
-        const plugin = await loadDestinationPlugin(type, dir);
-        const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
-        collectSecrets(plugin.secretOptions, options, redactor);
-        if (validated.ok) {
-          destinations.set(name, {
-            name,
-            type,
-            media: media ?? plugin.defaults.media,
-            offsite: offsite ?? plugin.defaults.offsite,
-            plugin,
-            options: validated.value,
-          });
-        }
-      } catch (error) {
-        problems.push(`${where}.type: ${describeError(error)}`);
-      }
-    }),
-  );
-
   const jobs = new Map<string, JobSpec>();
-  await Promise.all(
-    Object.entries(raw.jobs).map(async ([name, job]) => {
-      const { type, ...options } = job.source;
-      const where = `jobs.${name}.source`;
-      try {
-        const plugin = await loadSourcePlugin(type, dir);
-        const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
-        collectSecrets(plugin.secretOptions, options, redactor);
-        if (!validated.ok) return;
-        const spec: JobSpec = {
-          name,
-          source: { type, plugin, options: validated.value },
-          destinations: job.destinations,
-          compression: job.compression,
-          notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
-          spool: job.spool,
-          ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
-          ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
-          ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
-          ...(job.timeout === undefined ? {} : { timeoutMs: parseDuration(job.timeout) as number }),
-          ...(job.retention === undefined ? {} : { retention: job.retention }),
-          ...(job.retentionByDestination === undefined
-            ? {}
-            : { retentionByDestination: job.retentionByDestination }),
-        };
-        jobs.set(name, spec);
-      } catch (error) {
-        problems.push(`${where}.type: ${describeError(error)}`);
-      }
-    }),
-  );
-
-  if (problems.length > 0)
-    throw new ConfigError(
-      problems.sort().map((p) => redactor.redact(p)),
-      path,
-    );
+  for (const [name, job] of Object.entries(raw.jobs)) {
+    const loaded = sourcePlugins.get(name) as { plugin: SourcePlugin<unknown>; options: unknown };
+    jobs.set(name, {
+      name,
+      source: { type: job.source.type, plugin: loaded.plugin, options: loaded.options },
+      destinations: job.destinations,
+      compression: job.compression,
+      notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
+      spool: job.spool,
+      ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
+      ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
+      ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
+      ...(job.timeout === undefined ? {} : { timeoutMs: parseDuration(job.timeout) as number }),
+      ...(job.retention === undefined ? {} : { retention: job.retention }),
+      ...(job.retentionByDestination === undefined
+        ? {}
+        : { retentionByDestination: job.retentionByDestination }),
+    });
+  }
 
   return {
     file: path,
@@ -202,6 +191,47 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
     jobs: sortedMap(jobs),
     redactor,
   };
+}
+
+type Loose = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Loose {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The destinations and jobs of a config whose shape may be wrong, keeping only entries that are objects. */
+function looseShape(value: unknown): { destinations: Record<string, Loose>; jobs: Record<string, Loose> } {
+  const root = isRecord(value) ? value : {};
+  const objects = (v: unknown) =>
+    Object.fromEntries(Object.entries(isRecord(v) ? v : {}).filter(([, item]) => isRecord(item))) as Record<
+      string,
+      Loose
+    >;
+  return { destinations: objects(root.destinations), jobs: objects(root.jobs) };
+}
+
+function crossReferenceProblems(loose: ReturnType<typeof looseShape>): string[] {
+  const problems: string[] = [];
+  const known = Object.keys(loose.destinations);
+  for (const [jobName, job] of Object.entries(loose.jobs)) {
+    const names = Array.isArray(job.destinations) ? job.destinations : [];
+    names.forEach((name, index) => {
+      if (typeof name === 'string' && !known.includes(name)) {
+        problems.push(
+          `jobs.${jobName}.destinations[${index}]: unknown destination "${name}" (known: ${known.join(', ') || 'none defined'})`,
+        );
+      }
+    });
+    const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+    if (duplicate !== undefined)
+      problems.push(`jobs.${jobName}.destinations: "${duplicate}" is listed twice`);
+    for (const name of Object.keys(isRecord(job.retentionByDestination) ? job.retentionByDestination : {})) {
+      if (!names.includes(name)) {
+        problems.push(`jobs.${jobName}.retentionByDestination.${name}: not one of this job's destinations`);
+      }
+    }
+  }
+  return problems;
 }
 
 function sortedMap<T>(map: Map<string, T>): Map<string, T> {
