@@ -110,5 +110,5 @@ workDir: ./work
       await session.close();
       session.closeCatalog();
     }
-  });
+  }, 240_000); // 600 copies written and checked; slow when the 2 cores are shared
 });
