@@ -21,11 +21,11 @@ export const mysqlOptionsSchema = z
       .describe(
         'Several databases in one dump (mariadb-dump --databases); restores under the original names',
       ),
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's variable syntax, shown literally
     password: z
       .string()
       .min(1)
       .optional()
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's variable syntax, shown literally
       .describe('Password (secret: write ${MYSQL_PASS_APP} and set the variable)'),
     passwordFile: z
       .string()
