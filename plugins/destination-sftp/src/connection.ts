@@ -155,6 +155,10 @@ export class SftpConnection {
           return accepted;
         },
       });
+      // Without TCP_NODELAY, Nagle's algorithm and delayed ACKs stall the SFTP write requests that pg_dump's 64 KiB
+      // chunks turn into: 2 MB/s instead of 70 MB/s over loopback.
+      // ssh2-sftp-client's typings omit its public `client` (the ssh2 Client).
+      (client as unknown as { client?: { setNoDelay?(on: boolean): void } }).client?.setNoDelay?.(true);
       session = { client, sftp, alive, lost, markLost };
       logger.debug('sftp connected', { server: this.scope.server });
       return session;
