@@ -113,6 +113,10 @@ export class SftpDestination implements Destination {
       throw this.#aborted(`get "${key}"`, options.signal.reason);
     }
     const stream = session.sftp.createReadStream(path, { handle, autoClose: true });
+    // Closing the handle is a request of its own: when the connection ends first (the run closes its
+    // destinations), ssh2 fails it with "No response from server" on a stream whose reader is gone. Readers
+    // still get every error through their own listeners; this one only keeps a late one from crashing the process.
+    stream.on('error', () => undefined);
     void session.lost.then((reason) => {
       if (!stream.destroyed) stream.destroy(translateError(this.scope, `get "${key}"`, reason));
     });
