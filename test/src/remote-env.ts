@@ -80,6 +80,8 @@ export async function startRemoteEnv(name: string): Promise<RemoteEnv> {
 
 export interface ConfigParts {
   database?: string;
+  /** Extra lines inside the source block (6 spaces). */
+  source?: string;
   /** Extra lines inside the sftp block (indented by the caller's convention: 4 spaces). */
   sftp?: string;
   s3?: string;
@@ -131,6 +133,7 @@ jobs:
       password: \${PGPASS_TEST}
       database: ${parts.database ?? 'chinook'}
       pgDumpPath: ./pg_dump
+${parts.source ?? ''}
     destinations: [${(parts.destinations ?? ['local', 'nas', 'cloud']).join(', ')}]
 ${parts.job ?? ''}
 retries: { attempts: 2, minDelay: 200ms, maxDelay: 1s }
