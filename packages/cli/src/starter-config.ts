@@ -35,7 +35,7 @@ jobs:
     # postgres: { type: postgres, host: db1, user: backup, database: app, password: \${PGPASS_APP} }
     # mysql:    { type: mysql, host: db2, user: backup, database: shop, password: \${MYSQL_PASS_SHOP} }
     destinations: [primary, second-disk]
-    compression: auto            # auto | gzip | zstd | none (auto: gzip; none for pg_dump's compressed format)
+    compression: auto            # auto | gzip | zstd | none (auto: zstd; none for pg_dump's compressed format)
 
 # The 3-2-1 rule: copies, kinds of media, offsite copies. enforce: warn runs short jobs and says
 # what is missing; error refuses them.

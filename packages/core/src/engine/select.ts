@@ -41,7 +41,7 @@ export function usableCopies(session: Session, backupId: string): CopyRow[] {
     .filter((c) => c.status === 'verified' || c.status === 'pending');
 }
 
-/** Cheapest first: copies on local disk, then on-site ones, then offsite ones. */
+/** Cheapest first: local disk before remote stores, on-site before offsite. */
 export async function rankCopies(session: Session, copies: readonly CopyRow[]): Promise<CopyRow[]> {
   const ranked = await Promise.all(
     copies.map(async (copy) => {
@@ -49,9 +49,9 @@ export async function rankCopies(session: Session, copies: readonly CopyRow[]): 
       try {
         const spec = session.destinationSpec(copy.destination);
         const destination = await session.destination(copy.destination);
-        rank = destination.capabilities?.local ? 0 : spec.offsite ? 2 : 1;
+        rank = (destination.capabilities?.local ? 0 : 2) + (spec.offsite ? 1 : 0);
       } catch {
-        rank = 3;
+        rank = 4;
       }
       return { copy, rank };
     }),
