@@ -1,11 +1,11 @@
 // PostgreSQL → local disk + SFTP (real sshd) + S3 (real s3rver), through the real CLI: 3-2-1, one read, bytes
 // identical everywhere, restore/verify/rebuild from the remote copies, bad credentials, corruption, secrets.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, type CliResult, tricopy, tricopyJson } from './cli.js';
+import { type BackupJson, type CliResult, FIXTURES, tricopy, tricopyJson } from './cli.js';
 import {
   databaseContent,
   databaseExists,
@@ -401,6 +401,52 @@ describe('bad credentials and unreachable stores fail one copy, with a message s
     expect(nas?.error).toMatch(/destination "nas".*connection refused/);
   });
 });
+
+describe('SQLite to the remote destinations', () => {
+  it('backs up once to local, SFTP and S3, and restores from each remote copy', async () => {
+    await copyFile(join(FIXTURES, 'chinook/Chinook_Sqlite.sqlite'), join(env.ws.dir, 'music.db'));
+    const destinations = remoteConfig(env).split('\njobs:')[0] as string;
+    const config = await sideConfig(
+      'sqlite',
+      `${destinations}
+jobs:
+  music:
+    source: { type: sqlite, path: ./music.db }
+    destinations: [local, nas, cloud]
+    compression: zstd
+`,
+    );
+    const result = await cliJson<BackupJson>(['backup'], config);
+    expect(result.code, result.stderr).toBe(0);
+    const run = result.json.runs[0] as Run;
+    expect(run.copies.map((c) => c.status)).toEqual(['verified', 'verified', 'verified']);
+    const artifact = `music/${run.backupId}/music.sqlite.zst`;
+    expect(await sha256Of(join(env.sshd.rootDir, 'tricopy', artifact))).toBe(run.sha256);
+    expect(await sha256Of(s3ObjectPath(env.s3, `backups/${artifact}`))).toBe(run.sha256);
+    const expected = await sqliteCounts(join(env.ws.dir, 'music.db'));
+    expect(expected.Track).toBe(3503);
+    for (const from of ['nas', 'cloud']) {
+      const target = join(env.ws.dir, `music-from-${from}.db`);
+      const restored = await cli(['restore', run.backupId, '--from', from, '--to', target], config);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(await sqliteCounts(target)).toEqual(expected);
+    }
+  });
+});
+
+/** Row counts per table, read with the sqlite3 command-line tool (not tricopy). */
+async function sqliteCounts(path: string): Promise<Record<string, number>> {
+  const { stdout: names } = await execa('sqlite3', [
+    path,
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+  ]);
+  const counts: Record<string, number> = {};
+  for (const name of names.split('\n').filter(Boolean)) {
+    const { stdout } = await execa('sqlite3', [path, `SELECT count(*) FROM "${name}"`]);
+    counts[name] = Number(stdout.trim());
+  }
+  return counts;
+}
 
 describe('secrets', () => {
   it('the S3 secret key and the PostgreSQL password appear in no output, manifest or catalog', async () => {
