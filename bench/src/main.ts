@@ -154,7 +154,7 @@ async function main(): Promise<number> {
   const markdown = [
     `# tricopy benchmark, ${date.slice(0, 10)}`,
     '',
-    `Command: \`pnpm bench -- ${process.argv.slice(2).join(' ')}\``.replace(' -- `', '`'),
+    `Options: --size ${options.sizes.length === 2 ? 'both' : options.sizes[0]} --scale ${options.scale} --runs ${options.runs} --scenarios ${options.engines.join(',')} --level ${options.level}${options.restore ? '' : ' --no-restore'}`,
     '',
     markdownTable(HEADER, tableRows(results)),
     '',

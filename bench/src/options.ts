@@ -27,7 +27,7 @@ export const FULL_SIZES: Record<EngineName, Record<SizeName, number>> = {
   mariadb: { small: 50 * MiB, large: 500 * MiB },
 };
 
-export const DEFAULTS = { scale: 0.25, runs: 3, level: 1 } as const;
+export const DEFAULTS = { scale: 0.1, runs: 3, level: 1 } as const;
 
 export const USAGE = `pnpm bench [-- options]
 
