@@ -1,6 +1,7 @@
+export { type MariadbServer, quoteMysqlIdent, type StartMariadbOptions, startMariadb } from './mariadb.js';
+export { makeTestCertificates, type TestCertificates } from './pg-tls.js';
 export { freePort } from './ports.js';
+export { type PostgresServer, quotePgIdent, type StartPostgresOptions, startPostgres } from './postgres.js';
+export { type S3Server, startS3 } from './s3.js';
+export { type SshdServer, startSshd } from './sshd.js';
 export { makeTempDir } from './temp-dir.js';
-export { startPostgres, type PostgresServer } from './postgres.js';
-export { startMariadb, type MariadbServer } from './mariadb.js';
-export { startSshd, type SshdServer } from './sshd.js';
-export { startS3, type S3Server } from './s3.js';

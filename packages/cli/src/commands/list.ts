@@ -22,7 +22,7 @@ export async function listCommand(options: GlobalOptions & { job?: string }): Pr
         items.map((b) => [
           b.backupId,
           b.job,
-          b.status,
+          b.prunedAt === null ? b.status : 'pruned',
           b.size === null ? '-' : formatBytes(b.size),
           shortHash(b.sha256),
           b.copies.map((c) => `${c.destination}:${c.status}`).join(' ') || '-',
@@ -59,6 +59,7 @@ function describeBackup(session: Session, backup: BackupRow) {
     format: backup.format,
     error: backup.error,
     flagged: backup.flagged,
+    prunedAt: backup.prunedAt,
     policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall },
     lastVerified: last === undefined ? null : { at: last.checkedAt, level: last.level, status: last.status },
     copies: copies.map((c) => ({
