@@ -20,6 +20,9 @@ const plugin: DestinationPlugin<S3Options> = {
       options.prefix === '' || options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
     assertSafePrefix(prefix);
     const checksums = options.checksumMode === 'when_supported' ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED';
+    // The SDK prints a multi-line notice on Node 20 about its future Node 22 requirement on every run; tricopy's
+    // README says this once, and a backup's stderr is for the backup.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     const client = new S3Client({
       region: options.region,
       ...(options.endpoint !== undefined && { endpoint: options.endpoint }),
