@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SourceError, TricopyError } from '@tricopy/contract';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,9 @@ import {
   waitForProcess,
 } from './helpers.js';
 
-const CHINOOK = '/work/shared/fixtures/chinook/Chinook_PostgreSql.sql';
+const CHINOOK = fileURLToPath(
+  new URL('../../../../shared/fixtures/chinook/Chinook_PostgreSql.sql', import.meta.url),
+);
 
 let server: PostgresServer;
 let dir: string;

@@ -1,9 +1,12 @@
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { quoteIdentifier } from '../inspect.js';
 
-export const CHINOOK = '/work/shared/fixtures/chinook/Chinook_Sqlite.sqlite';
+export const CHINOOK = fileURLToPath(
+  new URL('../../../../../shared/fixtures/chinook/Chinook_Sqlite.sqlite', import.meta.url),
+);
 
 export async function copyChinook(dir: string): Promise<string> {
   const path = join(dir, 'chinook.sqlite');
