@@ -25,7 +25,6 @@ export const mysqlOptionsSchema = z
       .string()
       .min(1)
       .optional()
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's variable syntax, shown literally
       .describe('Password (secret: write ${MYSQL_PASS_APP} and set the variable)'),
     passwordFile: z
       .string()

@@ -10,7 +10,6 @@ export const postgresOptionsSchema = z
       .string()
       .min(1)
       .optional()
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's variable syntax, shown literally
       .describe('Password (secret: write ${PGPASS_APP} and set the variable)'),
     passwordFile: z
       .string()

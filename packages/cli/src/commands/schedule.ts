@@ -2,7 +2,7 @@ import { realpathSync } from 'node:fs';
 import { cronToOnCalendar, type LoadedConfig, UsageError, validateCron } from '@tricopy/core';
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { printJson, printLine } from '../output.js';
+import { printJson } from '../output.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   print: string;

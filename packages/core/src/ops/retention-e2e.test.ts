@@ -10,7 +10,7 @@ import { Session } from '../engine/session.js';
 import { pruneBackups } from './prune.js';
 import { applyRetention } from './retention.js';
 
-export const FILE_SOURCE = fileURLToPath(new URL('./__fixtures__/file-source.mjs', import.meta.url));
+const FILE_SOURCE = fileURLToPath(new URL('./__fixtures__/file-source.mjs', import.meta.url));
 const DAY = 86_400_000;
 
 /** A clock the test moves by hand. */
