@@ -71,7 +71,7 @@ async function prepareDatabase(
   const { instance } = settings;
   if (databasesOf(settings).includes(name) && !target.force) {
     throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force to drop and replace it`,
+      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
     );
   }
   const like = settings.options.database;
@@ -84,7 +84,7 @@ async function prepareDatabase(
     }
     if (!(await isEmpty(connection, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force to drop and replace it`,
+        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
     return false;
@@ -92,7 +92,7 @@ async function prepareDatabase(
   if (!createIfMissing) return false;
   if (!target.createDatabase) {
     throw new SourceError(
-      `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase`,
+      `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
     );
   }
   await connection.query(`CREATE DATABASE ${quoteIdent(name)}${await createClause(connection, like)}`);

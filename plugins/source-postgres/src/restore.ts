@@ -68,7 +68,7 @@ async function prepareTarget(
   const same = name === options.database;
   if (same && !target.force) {
     throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force to drop and replace it`,
+      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
     );
   }
   return withMaintenance(settings, async (client) => {
@@ -81,14 +81,14 @@ async function prepareTarget(
       }
       if (!(await databaseIsEmpty(settings, name))) {
         throw new SourceError(
-          `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force to drop and replace it`,
+          `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
         );
       }
       return { created: false };
     }
     if (!target.createDatabase) {
       throw new SourceError(
-        `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase`,
+        `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
       );
     }
     await createDatabase(client, name);
