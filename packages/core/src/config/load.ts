@@ -47,6 +47,7 @@ export interface LoadedConfig {
   readonly catalogPath: string;
   readonly workDir: string;
   readonly concurrency: number;
+  readonly stallTimeoutMs: number;
   readonly retries: { readonly attempts: number; readonly minDelayMs: number; readonly maxDelayMs: number };
   readonly destinations: ReadonlyMap<string, DestinationSpec>;
   readonly jobs: ReadonlyMap<string, JobSpec>;
@@ -182,6 +183,7 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
     catalogPath: resolve(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
     workDir: resolve(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
     concurrency: raw.concurrency,
+    stallTimeoutMs: parseDuration(raw.stallTimeout) as number,
     retries: {
       attempts: raw.retries.attempts,
       minDelayMs: parseDuration(raw.retries.minDelay) as number,

@@ -93,6 +93,8 @@ export const configSchema = z.strictObject({
   catalog: z.string().optional(),
   workDir: z.string().optional(),
   concurrency: z.int().min(1).max(64).default(2),
+  /** A destination that takes no data for this long during a backup is given up on (and retried from a copy). */
+  stallTimeout: duration.default('10m'),
   retries: z
     .strictObject({
       attempts: z.int().min(0).max(20).default(3),

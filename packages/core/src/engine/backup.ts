@@ -344,7 +344,7 @@ async function streamToDestinations(
   const live = states.filter((s) => s.instance !== undefined);
   const spoolPath = job.spool ? join(await session.workDir(), `${job.name}.spool`) : undefined;
   const branchNames = [...live.map((s) => s.destination), ...(spoolPath === undefined ? [] : ['\0spool'])];
-  const fanOut = new FanOut(branchNames);
+  const fanOut = new FanOut(branchNames, { stallMs: session.config.stallTimeoutMs });
   const hasher = new HashCounter();
   exposeHasher(hasher);
 

@@ -100,4 +100,16 @@ describe('FanOut', () => {
     await pipeline(chunks(8, 1024), fanOut);
     expect((await kept).size).toBe(8 * 1024);
   });
+
+  it('detaches a branch that takes no data for stallMs and completes the others', async () => {
+    const fanOut = new FanOut(['stuck', 'kept'], { stallMs: 200 });
+    const kept = hashStream(fanOut.branches[1]!.stream);
+    const stuck = new Promise<string>((resolve) =>
+      fanOut.branches[0]!.stream.once('close', () => resolve('closed')),
+    );
+    await pipeline(chunks(16, 256 * 1024), fanOut);
+    expect(await stuck).toBe('closed');
+    expect(fanOut.branches[0]!.alive).toBe(false);
+    expect((await kept).size).toBe(16 * 256 * 1024);
+  });
 });

@@ -24,9 +24,12 @@ interface BranchState {
  */
 export class FanOut extends Writable {
   readonly #branches: BranchState[];
+  readonly #stallMs: number | undefined;
 
-  constructor(names: readonly string[]) {
+  /** `stallMs`: a branch that takes no data for that long is detached, so one stalled destination cannot hold the others. */
+  constructor(names: readonly string[], options: { stallMs?: number } = {}) {
     super({ highWaterMark: BRANCH_HIGH_WATER_MARK });
+    this.#stallMs = options.stallMs;
     this.#branches = names.map((name) => {
       const stream = new PassThrough({ highWaterMark: BRANCH_HIGH_WATER_MARK });
       // A branch's failure reaches its consumer through the consumer's own reading; a consumer that already gave
@@ -82,7 +85,22 @@ export class FanOut extends Writable {
 
   #roomIn(branch: BranchState): Promise<void> {
     return new Promise((resolve) => {
+      const stallMs = this.#stallMs;
+      const timer =
+        stallMs === undefined
+          ? undefined
+          : setTimeout(
+              () =>
+                this.detach(
+                  branch.name,
+                  new Error(
+                    `the destination took no data for ${Math.round(stallMs / 1000)} s (stalled); detached`,
+                  ),
+                ),
+              stallMs,
+            );
       const done = () => {
+        if (timer !== undefined) clearTimeout(timer);
         branch.stream.off('drain', done);
         branch.stream.off('close', done);
         branch.release = undefined;
