@@ -92,8 +92,8 @@ export async function startSourcesEnv(name: string): Promise<SourcesEnv> {
       outputs,
       run: async (args, options = {}) =>
         record(await tricopy(args, { cwd: ws.dir, env: { ...env, ...options.env } })),
-      runJson: async (args, options = {}) =>
-        record(await tricopyJson(args, { cwd: ws.dir, env: { ...env, ...options.env } })),
+      runJson: async <T>(args: readonly string[], options: { env?: Record<string, string> } = {}) =>
+        record(await tricopyJson<T>(args, { cwd: ws.dir, env: { ...env, ...options.env } })),
       stop: stopAll,
     };
   } catch (error) {

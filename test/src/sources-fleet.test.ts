@@ -338,7 +338,8 @@ describe('verify --restore-test', () => {
     const run = backup.json.runs[0] as Run;
     for (const copy of run.copies) {
       const bytes = await readFile(copy.location as string);
-      bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+      const middle = Math.floor(bytes.length / 2);
+      bytes[middle] = (bytes[middle] as number) ^ 0xff;
       await writeFile(copy.location as string, bytes);
     }
     const before = await mysqlDatabases(env.maria);
