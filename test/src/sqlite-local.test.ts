@@ -142,7 +142,8 @@ describe('SQLite to local destinations, through the CLI', () => {
   it('verify --deep names exactly the corrupted copy, and restore falls back to a good copy', async () => {
     const primary = first.copies.find((c) => c.destination === 'primary')?.location as string;
     const bytes = await readFile(primary);
-    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const middle = Math.floor(bytes.length / 2);
+    bytes.writeUInt8(bytes.readUInt8(middle) ^ 0xff, middle);
     await chmod(primary, 0o600);
     await writeFile(primary, bytes);
 
