@@ -1,7 +1,7 @@
 // Shared setup of the sources-* end-to-end files: one PostgreSQL and one MariaDB server per file, both loaded with
 // Chinook, a workspace with the SQLite Chinook, and helpers that read databases with the servers' own clients.
 import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type MariadbServer,
   type PostgresServer,
@@ -154,6 +154,7 @@ destinations:
   offsite: { type: local, path: ./${root}/offsite, media: tape, offsite: true }
 jobs:${names.map((n) => jobs[n]).join('')}
 retries: { attempts: 2, minDelay: 10ms, maxDelay: 50ms }
+workDir: ./work
 `;
 }
 
@@ -246,13 +247,6 @@ export async function mysqlContent(maria: MariadbServer, database: string): Prom
 export async function filesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-/** Files under a final artifact or manifest name (`<job>.<ext>[.gz|.zst]`, `manifest.json`). */
-export async function finalNamesUnder(dir: string): Promise<string[]> {
-  return (await filesUnder(dir)).filter((file) =>
-    /^(manifest\.json|[\w-]+\.(pgdump|sql|sqlite)(\.gz|\.zst)?)$/.test(basename(file)),
-  );
 }
 
 export function hasStackTrace(text: string): boolean {

@@ -1,13 +1,13 @@
 // PostgreSQL and MariaDB sources failing through the real CLI: one clear line per problem, nothing recorded as good,
 // nothing under a final name; a dump killed mid-way; and the passwords out of every dump child's argv and environment.
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@tricopy/test-servers';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, startTricopy } from './cli.js';
-import { finalNamesUnder, hasStackTrace, type SourcesEnv, startSourcesEnv } from './sources-env.js';
+import { filesUnder, hasStackTrace, type SourcesEnv, startSourcesEnv } from './sources-env.js';
 
 type Run = BackupJson['runs'][number];
 
@@ -80,6 +80,7 @@ ${sourceYaml}
     destinations: [primary, usb, offsite]
     compression: none
 retries: { attempts: 2, minDelay: 10ms, maxDelay: 50ms }
+workDir: ./work
 `,
   );
   await execa('mkdir', ['-p', join(env.ws.dir, root)]);
@@ -191,7 +192,8 @@ describe('a source that cannot be dumped: one line through the CLI, nothing reco
       failure.name,
     ]);
     expect(list.json.backups.map((b) => b.status)).toEqual(['failed', 'failed']);
-    expect(await finalNamesUnder(join(env.ws.dir, root))).toEqual([]);
+    // Not even a temporary file is left behind.
+    expect(await filesUnder(join(env.ws.dir, root))).toEqual([]);
   });
 });
 
@@ -224,7 +226,8 @@ exit 2`,
     expect(shown).toMatch(/connecting with password=.*\*\*\*/);
     expect(shown).not.toContain(env.maria.password);
     expect(hasStackTrace(backup.stderr)).toBe(false);
-    expect(await finalNamesUnder(join(env.ws.dir, 'dest-dying-mysql'))).toEqual([]);
+    // Not even a temporary file is left behind.
+    expect(await filesUnder(join(env.ws.dir, 'dest-dying-mysql'))).toEqual([]);
   });
 
   it('pg_dump killed by SIGKILL after some output: failed, no artifact, its stderr shown with the password redacted', async () => {
@@ -251,7 +254,8 @@ kill -KILL $$`,
     expect(shown).toMatch(/password file holds .*\*\*\*/);
     expect(shown).not.toContain(env.pg.password);
     expect(hasStackTrace(backup.stderr)).toBe(false);
-    expect(await finalNamesUnder(join(env.ws.dir, 'dest-dying-pg'))).toEqual([]);
+    // Not even a temporary file is left behind.
+    expect(await filesUnder(join(env.ws.dir, 'dest-dying-pg'))).toEqual([]);
   });
 });
 
@@ -423,10 +427,29 @@ describe('passwords stay out of the dump children', () => {
 });
 
 describe('secrets', () => {
+  const secrets = () => [env.pg.password, env.maria.password, WRONG];
+
   it('no password, right or wrong, in any output of any command run above', () => {
     expect(env.outputs.length).toBeGreaterThan(40);
-    for (const secret of [env.pg.password, env.maria.password, WRONG]) {
+    for (const secret of secrets()) {
       for (const output of env.outputs) expect(output).not.toContain(secret);
+    }
+  });
+
+  it('every run removed its work folder files, also when the dump was killed', async () => {
+    // The folder exists (tricopy used it), its files are gone.
+    expect((await stat(join(env.ws.dir, 'work'))).isDirectory()).toBe(true);
+    expect(await filesUnder(join(env.ws.dir, 'work'))).toEqual([]);
+  });
+
+  it('no password in the bytes of the catalog that recorded all these failures, nor in any manifest', async () => {
+    const files = (await filesUnder(env.ws.dir)).filter(
+      (f) => f.includes('catalog.db') || f.endsWith('manifest.json'),
+    );
+    expect(files.filter((f) => f.includes('catalog.db')).length).toBeGreaterThan(0);
+    for (const file of files) {
+      const bytes = await readFile(file);
+      for (const secret of secrets()) expect(bytes.includes(secret), `${secret} in ${file}`).toBe(false);
     }
   });
 });

@@ -1,6 +1,6 @@
 // A mixed fleet (PostgreSQL, MariaDB, SQLite) in one config, through the real CLI: backup, manifests, restores with
 // their safety rules, restore tests, a failing job among good ones, and no password anywhere it could leak.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,6 +163,13 @@ describe('restore of the PostgreSQL job', () => {
     expect(await pgCounts(env.pg, 'occupied')).toEqual(CHINOOK_COUNTS);
   });
 
+  it('into an existing empty database without --create-database or --force', async () => {
+    await env.pg.createDatabase('empty_target');
+    const result = await env.run(['restore', '--latest', '--job', 'pg', '--to-database', 'empty_target']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await pgContent(env.pg, 'empty_target')).toEqual(await pgContent(env.pg, 'chinook'));
+  });
+
   it('over the database the job backs up: refused without --force and says so; --force replaces it', async () => {
     const before = await pgContent(env.pg, 'chinook');
     await env.pg.sql('chinook', 'CREATE TABLE added_after_backup (x int)');
@@ -239,6 +246,13 @@ describe('restore of the MariaDB job', () => {
     ]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(await mysqlCounts(env.maria, 'occupied')).toEqual(CHINOOK_COUNTS);
+  });
+
+  it('into an existing empty database without --create-database or --force', async () => {
+    await env.maria.sql('CREATE DATABASE empty_target');
+    const result = await env.run(['restore', '--latest', '--job', 'mysql', '--to-database', 'empty_target']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(await mysqlContent(env.maria, 'empty_target')).toEqual(await mysqlContent(env.maria, 'Chinook'));
   });
 
   it('over the database the job backs up: refused without --force and says so; --force replaces it', async () => {
@@ -361,6 +375,19 @@ describe('verify --restore-test', () => {
   });
 });
 
+describe('verify --restore-test against a server that refuses the credentials', () => {
+  it('records an error naming the fix, exit 1, no scratch database left', async () => {
+    const before = await pgDatabases(env.pg);
+    const result = await env.runJson<VerifyJson>(['verify', '--latest', '--job', 'pg', '--restore-test'], {
+      env: { PGPASS_APP: 'wrong-password-7f3a9c' },
+    });
+    expect(result.code).toBe(1);
+    expect(result.json.restoreTests[0]?.status).toBe('error');
+    expect(result.json.restoreTests[0]?.error).toMatch(/source "pg".*rejected the password.*check password/);
+    expect(await pgDatabases(env.pg)).toEqual(before);
+  });
+});
+
 describe('a failing job among good ones', () => {
   it('the mysql job with a wrong password fails alone: exit 1, the others ok', async () => {
     const result = await env.runJson<BackupJson>(['backup'], {
@@ -383,6 +410,12 @@ describe('secrets', () => {
     for (const secret of secrets()) {
       for (const output of env.outputs) expect(output).not.toContain(secret);
     }
+  });
+
+  it('every run removed its work folder files: password files, options files, staged copies', async () => {
+    // The folder exists (tricopy used it), its files are gone.
+    expect((await stat(join(env.ws.dir, 'work'))).isDirectory()).toBe(true);
+    expect(await filesUnder(join(env.ws.dir, 'work'))).toEqual([]);
   });
 
   it('no password in any manifest or in the bytes of the catalog', async () => {
