@@ -99,6 +99,7 @@ export async function backupJob(
         );
 
   const states: CopyState[] = job.destinations.map((destination) => ({ destination, attempts: 0 }));
+  let spoolPath: string | undefined;
   let hasher: HashCounter | undefined;
   options.events?.onJobStart?.({
     job: job.name,
@@ -195,6 +196,7 @@ export async function backupJob(
         (error: unknown) => ({ ok: false, error }),
       );
 
+    spoolPath = job.spool ? join(await session.workDir(), `${job.name}.spool`) : undefined;
     const compression = chooseCompression(job.compression, dump.compressed === true);
     const artifactKey = `${backupPrefix(job.name, backupId)}${job.name}.${dump.extension}${COMPRESSION_SUFFIX[compression]}`;
     const keyed = { artifactKey };
@@ -206,6 +208,7 @@ export async function backupJob(
       compression,
       artifactKey,
       states,
+      spoolPath,
       abort.signal,
       (h) => {
         hasher = h;
@@ -218,8 +221,16 @@ export async function backupJob(
     }));
 
     if (!dumped.ok || outcome.error !== undefined) {
-      const reason = !dumped.ok ? describeError(dumped.error) : (outcome.error as string);
-      const details = !dumped.ok ? (dumped.error as { details?: string }).details : undefined;
+      // When every destination failed, the dump was stopped because of it: its own error is not the cause.
+      const reason = outcome.destinationsFailed
+        ? `every destination failed during the dump, so there is no copy to retry from (set spool: true on the job to keep one): ${summarizeFailures(states)}`
+        : !dumped.ok
+          ? describeError(dumped.error)
+          : (outcome.error as string);
+      const details =
+        !outcome.destinationsFailed && !dumped.ok
+          ? (dumped.error as { details?: string }).details
+          : undefined;
       await removeCopies(states, artifactKey, log);
       for (const state of states) {
         state.verified = undefined;
@@ -241,7 +252,6 @@ export async function backupJob(
 
     await Promise.all(states.map((state) => checkCopy(session, state, artifactKey, produced)));
     await retryFailedCopies(session, job, states, artifactKey, produced, outcome.spoolPath, abort.signal);
-    if (outcome.spoolPath !== undefined) await rm(outcome.spoolPath, { force: true });
 
     const manifest = buildManifest(
       session,
@@ -277,6 +287,7 @@ export async function backupJob(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onOuterAbort);
+    if (spoolPath !== undefined) await rm(spoolPath, { force: true }).catch(() => undefined);
   }
 }
 
@@ -327,8 +338,11 @@ function toCopyResult(state: CopyState, key: string): CopyResult {
 
 interface StreamOutcome {
   produced?: Produced;
+  /** Set when the spool file holds the whole artifact. */
   spoolPath?: string;
   error?: string;
+  /** The pipeline stopped because no destination (and no spool) was left to write to. */
+  destinationsFailed?: boolean;
 }
 
 async function streamToDestinations(
@@ -338,11 +352,11 @@ async function streamToDestinations(
   compression: CompressionKind,
   key: string,
   states: CopyState[],
+  spoolPath: string | undefined,
   signal: AbortSignal,
   exposeHasher: (h: HashCounter) => void,
 ): Promise<StreamOutcome> {
   const live = states.filter((s) => s.instance !== undefined);
-  const spoolPath = job.spool ? join(await session.workDir(), `${job.name}.spool`) : undefined;
   const branchNames = [...live.map((s) => s.destination), ...(spoolPath === undefined ? [] : ['\0spool'])];
   const fanOut = new FanOut(branchNames, { stallMs: session.config.stallTimeoutMs });
   const hasher = new HashCounter();
@@ -350,6 +364,12 @@ async function streamToDestinations(
 
   const previous = session.catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] })[0];
   const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
+  let destinationsFailed = false;
+  const stopIfNoneLeft = () => {
+    if (fanOut.aliveCount > 0) return;
+    destinationsFailed = true;
+    fanOut.destroy(new Error('every destination failed during the dump'));
+  };
   const puts = live.map(async (state) => {
     const branch = fanOut.branches.find((b) => b.name === state.destination);
     if (branch === undefined || state.instance === undefined) return;
@@ -366,14 +386,27 @@ async function streamToDestinations(
       session.logger.warn(
         `job ${job.name}: destination ${state.destination} failed: ${session.redact(state.error)}`,
       );
-      if (fanOut.aliveCount === 0) fanOut.destroy(new Error('every destination failed during the dump'));
+      stopIfNoneLeft();
     }
   });
+  let spooled = false;
   const spool = (async () => {
     const branch = fanOut.branches.find((b) => b.name === '\0spool');
     if (branch === undefined || spoolPath === undefined) return;
-    await pipeline(branch.stream, createWriteStream(spoolPath, { mode: 0o600 }));
-  })().catch(() => undefined);
+    try {
+      await pipeline(branch.stream, createWriteStream(spoolPath, { mode: 0o600 }));
+      spooled = true;
+    } catch (error) {
+      // Like a failed destination: detached, so the fan-out never waits on it; the copies go on without it.
+      fanOut.detach('\0spool');
+      if (!signal.aborted && !destinationsFailed) {
+        session.logger.warn(
+          `job ${job.name}: the spool file ${spoolPath} could not be written (${describeError(error)}); failed copies can only be retried from a completed copy`,
+        );
+      }
+      stopIfNoneLeft();
+    }
+  })();
 
   const compressor = createCompressor(compression, job.compressionLevel);
   let pipelineError: string | undefined;
@@ -385,10 +418,12 @@ async function streamToDestinations(
   }
   await Promise.all(puts);
   await spool;
-  if (pipelineError !== undefined) return { error: pipelineError };
+  if (pipelineError !== undefined) {
+    return { error: pipelineError, ...(destinationsFailed && !signal.aborted ? { destinationsFailed } : {}) };
+  }
   return {
     produced: { size: hasher.bytes, sha256: hasher.sha256 },
-    ...(spoolPath === undefined ? {} : { spoolPath }),
+    ...(spoolPath !== undefined && spooled ? { spoolPath } : {}),
   };
 }
 
