@@ -1,6 +1,6 @@
 // PostgreSQL and MariaDB sources failing through the real CLI: one clear line per problem, nothing recorded as good,
 // nothing under a final name; a dump killed mid-way; and the passwords out of every dump child's argv and environment.
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@tricopy/test-servers';
@@ -423,6 +423,89 @@ describe('passwords stay out of the dump children', () => {
       if (backup !== undefined && backup.exitCode === null) backup.kill();
       await backup;
     }
+  });
+});
+
+describe('a restore or restore test interrupted by SIGTERM', () => {
+  /** The proc.yaml jobs (whose backups are in the catalog) with restore tools that announce themselves and hang. */
+  async function hangingRestoreConfig(): Promise<{ config: string; started: string }> {
+    const started = join(env.ws.dir, 'restore-tool-started');
+    await rm(started, { force: true });
+    const hang = (real: string) =>
+      `case " $* " in *" --version "*) exec ${real} "$@" ;; esac\ntouch '${started}'\nexec sleep 300`;
+    const pgRestore = await writeScript('hanging-pg_restore', hang(join(env.pg.binDir, 'pg_restore')));
+    const client = await writeScript('hanging-mariadb', hang('/usr/bin/mariadb'));
+    const proc = await readFile(join(env.ws.dir, 'proc.yaml'), 'utf8');
+    const config = join(env.ws.dir, 'hanging-restore.yaml');
+    await writeFile(
+      config,
+      proc
+        .replace('      type: "postgres"', `      type: "postgres"\n      pgRestorePath: "${pgRestore}"`)
+        .replace('      type: "mysql"', `      type: "mysql"\n      clientBinary: "${client}"`),
+    );
+    return { config, started };
+  }
+
+  async function interrupted(args: string[], started: string): Promise<{ code: number; stderr: string }> {
+    const child = startTricopy(args, { cwd: env.ws.dir, env: env.env });
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!(await stat(started).catch(() => undefined))) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          throw new Error('the restore tool never started');
+        await sleep(20);
+      }
+      child.kill('SIGTERM');
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    const result = await child;
+    env.outputs.push(String(result.stdout), String(result.stderr));
+    return { code: result.exitCode ?? -1, stderr: String(result.stderr) };
+  }
+
+  it('restore --create-database: exits non-zero, drops the database it created, leaves no password file', async () => {
+    const { config, started } = await hangingRestoreConfig();
+    const result = await interrupted(
+      [
+        'restore',
+        '--config',
+        config,
+        '--latest',
+        '--job',
+        'pg',
+        '--to-database',
+        'interrupted_copy',
+        '--create-database',
+      ],
+      started,
+    );
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/cancelled|interrupted/);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(
+      await env.pg.sql('postgres', "SELECT count(*) FROM pg_database WHERE datname = 'interrupted_copy'"),
+    ).toBe('0');
+    expect(await filesUnder(join(env.ws.dir, 'work'))).toEqual([]);
+  });
+
+  it('verify --restore-test: exits non-zero, drops its scratch database, leaves no password file', async () => {
+    const { config, started } = await hangingRestoreConfig();
+    const before = await env.maria.sql('SHOW DATABASES');
+    const result = await interrupted(
+      ['verify', '--config', config, '--latest', '--job', 'mysql', '--restore-test'],
+      started,
+    );
+    expect(result.code).not.toBe(0);
+    expect(hasStackTrace(result.stderr)).toBe(false);
+    expect(await env.maria.sql('SHOW DATABASES')).toBe(before);
+    expect(await filesUnder(join(env.ws.dir, 'work'))).toEqual([]);
+    // An interrupted test says nothing about the backup: the copy checks before it are the last verification.
+    const list = await env.runJson<{ backups: { lastVerified: { level: string; status: string } | null }[] }>(
+      ['list', '--config', config, '--job', 'mysql'],
+    );
+    expect(list.json.backups[0]?.lastVerified).toMatchObject({ level: 'deep', status: 'ok' });
   });
 });
 

@@ -30,17 +30,32 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
       ...(options.job === undefined ? {} : { job: options.job }),
     });
     if (backup === undefined) throw new UsageError(`job ${options.job} has no backup with a good copy`);
-    const result = await restoreBackup(
-      session,
-      backup,
-      {
-        ...(options.to === undefined ? {} : { path: options.to }),
-        ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
-        ...(options.createDatabase ? { createDatabase: true } : {}),
-        ...(options.force ? { force: true } : {}),
-      },
-      options.from === undefined ? {} : { from: options.from },
-    );
+    // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
+    // process.on, not once: execa's exit hook re-raises a signal that no other listener holds any more.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(EXIT.failed);
+      stop.abort(new Error(`interrupted by ${signal}: the restore was stopped before it finished`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let result: Awaited<ReturnType<typeof restoreBackup>>;
+    try {
+      result = await restoreBackup(
+        session,
+        backup,
+        {
+          ...(options.to === undefined ? {} : { path: options.to }),
+          ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
+          ...(options.createDatabase ? { createDatabase: true } : {}),
+          ...(options.force ? { force: true } : {}),
+        },
+        { ...(options.from === undefined ? {} : { from: options.from }), signal: stop.signal },
+      );
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (options.json) printJson(result);
     else {
       const where = options.to ?? `database ${options.toDatabase}`;

@@ -20,7 +20,22 @@ export async function verifyCommand(backupId: string | undefined, options: Verif
       ...(options.job === undefined ? {} : { job: options.job }),
     });
     const level: VerifyLevel = options.restoreTest ? 'restore-test' : options.deep ? 'deep' : 'stat';
-    const report = await verifyBackups(session, backups, level);
+    // Ctrl-C / SIGTERM stop a restore test, so its scratch database is dropped and its password file removed.
+    // process.on, not once: execa's exit hook re-raises a signal that no other listener holds any more.
+    const stop = new AbortController();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop.signal.aborted) process.exit(EXIT.failed);
+      stop.abort(new Error(`interrupted by ${signal}: verify was stopped before it finished`));
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    let report: Awaited<ReturnType<typeof verifyBackups>>;
+    try {
+      report = await verifyBackups(session, backups, level, { signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (options.json) {
       printJson({
         ok: report.ok,

@@ -60,7 +60,7 @@ export async function restoreBackup(
 export async function restoreTestBackup(
   session: Session,
   backup: BackupRow,
-  options: { from?: string } = {},
+  options: { from?: string; signal?: AbortSignal } = {},
 ): Promise<{
   destination: string;
   tables: readonly TableCount[];
@@ -71,6 +71,7 @@ export async function restoreTestBackup(
   try {
     const tables = await source.restoreTest(await decompressed(staged, backup), {
       format: backup.format ?? '',
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
     return { destination: copy.destination, tables, skipped };
   } finally {

@@ -38,10 +38,12 @@ export async function verifyBackups(
   session: Session,
   backups: readonly BackupRow[],
   level: VerifyLevel,
+  options: { signal?: AbortSignal } = {},
 ): Promise<VerifyReport> {
   const copies: CopyVerification[] = [];
   const restoreTests: RestoreTestVerification[] = [];
   for (const backup of backups) {
+    options.signal?.throwIfAborted();
     const rows = session.catalog
       .listCopies(backup.id)
       .filter((c) => c.status !== 'deleted' && c.status !== 'deleting');
@@ -50,7 +52,7 @@ export async function verifyBackups(
     );
     copies.push(...checks);
     refreshBackupStatus(session, backup.id);
-    if (level === 'restore-test') restoreTests.push(await restoreTest(session, backup));
+    if (level === 'restore-test') restoreTests.push(await restoreTest(session, backup, options.signal));
   }
   const ok = copies.every((c) => c.status === 'ok') && restoreTests.every((r) => r.status === 'ok');
   return { copies, restoreTests, ok };
@@ -124,12 +126,16 @@ function refreshBackupStatus(session: Session, backupId: string): void {
   session.catalog.setBackupStatus(backupId, status);
 }
 
-async function restoreTest(session: Session, backup: BackupRow): Promise<RestoreTestVerification> {
+async function restoreTest(
+  session: Session,
+  backup: BackupRow,
+  signal: AbortSignal | undefined,
+): Promise<RestoreTestVerification> {
   const base = { backupId: backup.id, job: backup.job };
   let result: RestoreTestVerification;
   let destination: string | undefined;
   try {
-    const tested = await restoreTestBackup(session, backup);
+    const tested = await restoreTestBackup(session, backup, signal === undefined ? {} : { signal });
     destination = tested.destination;
     const expected = new Map((backup.manifest?.tables ?? []).map((t) => [t.name, t]));
     const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
@@ -146,6 +152,8 @@ async function restoreTest(session: Session, backup: BackupRow): Promise<Restore
     const mismatch = tables.some((t) => t.exact && t.expected !== t.actual);
     result = { ...base, destination, status: mismatch ? 'mismatch' : 'ok', tables };
   } catch (error) {
+    // An interrupted test says nothing about the backup: nothing is recorded.
+    signal?.throwIfAborted();
     result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
   }
   session.catalog.recordVerification({
