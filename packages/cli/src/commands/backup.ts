@@ -1,23 +1,20 @@
 import { formatBytes, type RunReport, runBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
+import { interruptible } from '../interruptible.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 import { createProgress } from '../progress.js';
 
 export async function backupCommand(jobs: string[], options: GlobalOptions): Promise<number> {
   return withSession(options, async (session) => {
     const progress = createProgress({ json: options.json === true, quiet: options.quiet === true });
-    const stop = new AbortController();
-    const onSignal = () => stop.abort(new Error('interrupted: the backup was stopped before it finished'));
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
     let report: RunReport;
     try {
-      report = await runBackups(session, jobs, { events: progress.events, signal: stop.signal });
+      report = await interruptible('the backup', (signal) =>
+        runBackups(session, jobs, { events: progress.events, signal }),
+      );
     } finally {
       progress.stop();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
     }
     if (options.json) printJson(toJson(report));
     else printSummary(report);

@@ -1,6 +1,7 @@
 import { formatBytes, restoreBackup, selectBackups, UsageError } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { interruptible } from '../interruptible.js';
 import { printJson, printLine } from '../output.js';
 
 export interface RestoreOptions extends GlobalOptions {
@@ -31,17 +32,8 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
     });
     if (backup === undefined) throw new UsageError(`job ${options.job} has no backup with a good copy`);
     // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
-    // process.on, not once: execa's exit hook re-raises a signal that no other listener holds any more.
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.signal.aborted) process.exit(EXIT.failed);
-      stop.abort(new Error(`interrupted by ${signal}: the restore was stopped before it finished`));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let result: Awaited<ReturnType<typeof restoreBackup>>;
-    try {
-      result = await restoreBackup(
+    const result = await interruptible('the restore', (signal) =>
+      restoreBackup(
         session,
         backup,
         {
@@ -50,12 +42,9 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
           ...(options.createDatabase ? { createDatabase: true } : {}),
           ...(options.force ? { force: true } : {}),
         },
-        { ...(options.from === undefined ? {} : { from: options.from }), signal: stop.signal },
-      );
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+        { ...(options.from === undefined ? {} : { from: options.from }), signal },
+      ),
+    );
     if (options.json) printJson(result);
     else {
       const where = options.to ?? `database ${options.toDatabase}`;

@@ -1,6 +1,7 @@
 import { selectBackups, type VerifyLevel, verifyBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { interruptible } from '../interruptible.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -21,21 +22,9 @@ export async function verifyCommand(backupId: string | undefined, options: Verif
     });
     const level: VerifyLevel = options.restoreTest ? 'restore-test' : options.deep ? 'deep' : 'stat';
     // Ctrl-C / SIGTERM stop a restore test, so its scratch database is dropped and its password file removed.
-    // process.on, not once: execa's exit hook re-raises a signal that no other listener holds any more.
-    const stop = new AbortController();
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stop.signal.aborted) process.exit(EXIT.failed);
-      stop.abort(new Error(`interrupted by ${signal}: verify was stopped before it finished`));
-    };
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    let report: Awaited<ReturnType<typeof verifyBackups>>;
-    try {
-      report = await verifyBackups(session, backups, level, { signal: stop.signal });
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const report = await interruptible('verify', (signal) =>
+      verifyBackups(session, backups, level, { signal }),
+    );
     if (options.json) {
       printJson({
         ok: report.ok,
