@@ -16,10 +16,11 @@ let skipped = 0;
 for (const file of files) {
   const report = JSON.parse(readFileSync(file, 'utf8'));
   passed += report.numPassedTests ?? 0;
-  failed += (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0);
+  // A file that fails outside any test (an import error, a failing hook) counts once.
+  const failedHere = (report.numFailedTests ?? 0) || (report.success === false ? 1 : 0);
+  failed += failedHere;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if ((report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) > 0)
-    console.log(`failures in ${file}`);
+  if (failedHere > 0) console.log(`failures in ${file}`);
 }
 console.log(`\n${files.length} test reports`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

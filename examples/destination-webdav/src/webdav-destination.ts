@@ -248,15 +248,23 @@ export class WebdavDestination implements Destination {
     }
   }
 
+  /**
+   * A server may still be storing the part of an aborted PUT it received when our DELETE arrives (and answer 404), so
+   * the temporary file is removed until it is really gone, a few times at most.
+   */
   async #removeTemp(temp: URL): Promise<void> {
     try {
-      const response = await davRequest(this.settings.http, {
-        method: 'DELETE',
-        url: temp,
-        action: 'remove a failed upload',
-        accept: [404],
-      });
-      await response.body?.cancel();
+      for (let attempt = 1; attempt <= 5; attempt++) {
+        const response = await davRequest(this.settings.http, {
+          method: 'DELETE',
+          url: temp,
+          action: 'remove a failed upload',
+          accept: [404],
+        });
+        await response.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        if ((await this.#entry(temp, 'remove a failed upload')) === undefined) return;
+      }
     } catch (error) {
       this.logger.warn(
         `${this.settings.http.who}: could not remove the temporary upload ${temp.pathname} (never listed): ${messageOf(error)}`,
