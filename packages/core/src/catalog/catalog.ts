@@ -191,6 +191,23 @@ export class Catalog {
       .run({ ...v, checkedAt: this.#stamp() });
   }
 
+  /**
+   * Marks the job's backups still recorded as running as failed with `error`, and returns their ids. Only for a
+   * caller holding the job's lock: then no process is still writing them (theirs ended without finishing).
+   * finished_at stays empty: when they stopped is not known.
+   */
+  failUnfinishedBackups(job: string, error: string): string[] {
+    return this.#db.transaction(() => {
+      const rows = this.#db
+        .prepare(`SELECT id FROM backups WHERE job = ? AND status = 'running' ORDER BY started_at`)
+        .all(job) as { id: string }[];
+      this.#db
+        .prepare(`UPDATE backups SET status = 'failed', error = ? WHERE job = ? AND status = 'running'`)
+        .run(error, job);
+      return rows.map((row) => row.id);
+    })();
+  }
+
   setBackupStatus(id: string, status: Exclude<BackupStatus, 'running'>): void {
     this.#db.prepare('UPDATE backups SET status = ? WHERE id = ?').run(status, id);
   }

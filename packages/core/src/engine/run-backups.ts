@@ -7,6 +7,9 @@ import { type BackupEvents, backupJob, type JobResult, type RunStatus } from './
 import { evaluatePolicy, jobPolicy } from './policy.js';
 import type { Session } from './session.js';
 
+/** Recorded on a backup whose process ended before it finished (found by the next run of its job). */
+const INTERRUPTED = 'interrupted: the process ended before the backup finished';
+
 export interface RunReport {
   readonly runs: readonly JobResult[];
   /** The worst status over all jobs. */
@@ -97,6 +100,14 @@ async function runOne(
   }
 
   try {
+    // Holding the lock, no other process is writing this job's backups: one still marked running was left by a
+    // process that ended (killed, crashed, power lost) before finishing it.
+    const interrupted = session.catalog.failUnfinishedBackups(name, INTERRUPTED);
+    if (interrupted.length > 0) {
+      session.logger.warn(
+        `job ${name}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
+      );
+    }
     await notifyStart(job.notify, name, notifyOptions);
     let result: JobResult;
     try {
