@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
 import { Catalog } from '../catalog/catalog.js';
@@ -37,10 +37,11 @@ export class Session {
     return this.config.redactor.redact(text);
   }
 
+  /** This run's scratch folder, `<workDir>/run-<pid>-<random>`; folders left by runs that were killed are removed. */
   workDir(): Promise<string> {
-    this.#workDir ??= mkdir(this.config.workDir, { recursive: true, mode: 0o700 }).then(() =>
-      mkdtemp(join(this.config.workDir, 'run-')),
-    );
+    this.#workDir ??= mkdir(this.config.workDir, { recursive: true, mode: 0o700 })
+      .then(() => removeFoldersOfDeadRuns(this.config.workDir, this.logger))
+      .then(() => mkdtemp(join(this.config.workDir, `run-${process.pid}-`)));
     return this.#workDir;
   }
 
@@ -132,5 +133,24 @@ async function closeQuietly(
     await resolved.close?.();
   } catch (error) {
     logger.debug(`closing ${what}: ${describeError(error)}`);
+  }
+}
+
+/** Scratch folders (spools, staged copies, password files) of tricopy processes that no longer exist on this host. */
+async function removeFoldersOfDeadRuns(workDir: string, logger: Logger): Promise<void> {
+  for (const name of await readdir(workDir).catch(() => [] as string[])) {
+    const pid = Number(/^run-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await rm(join(workDir, name), { recursive: true, force: true });
+    logger.info(`removed the scratch folder of an interrupted run: ${join(workDir, name)}`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
