@@ -1,11 +1,11 @@
 import { finished, pipeline } from 'node:stream/promises';
 import { type Dump, type DumpInfo, SourceError } from '@tricopy/contract';
+import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, where } from './connection.js';
 import { DumpScanner } from './dump-scanner.js';
 import { baseEnv, clientInvocation } from './options-file.js';
-import { collectTail, firstErrorLine } from './stderr-tail.js';
 
 /** The smallest complete dump of an empty database is about 1.2 KiB of header and footer. */
 export const MIN_DUMP_BYTES = 300;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
+import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
@@ -8,7 +9,6 @@ import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
 import { baseEnv, clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
-import { collectTail, firstErrorLine } from './stderr-tail.js';
 
 export const RESTORE_TEST_PREFIX = 'tricopy_restoretest_';
 

@@ -1,36 +1,20 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import {
-  type Dump,
-  type DumpOptions,
-  type PluginContext,
-  type RestoreOptions,
-  type RestoreTarget,
-  type Source,
-  SourceError,
-  type SourceStatus,
-  type TableCount,
+import type {
+  Dump,
+  DumpOptions,
+  PluginContext,
+  RestoreOptions,
+  RestoreTarget,
+  Source,
+  SourceStatus,
+  TableCount,
 } from '@tricopy/contract';
+import { readPasswordOption, redactorWith } from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
 import type { MysqlOptions } from './options.js';
 import { baseEnv } from './options-file.js';
 import { restore, restoreTest } from './restore.js';
-
-async function readPassword(options: MysqlOptions, context: PluginContext): Promise<string | undefined> {
-  if (options.passwordFile === undefined) return options.password;
-  const file = isAbsolute(options.passwordFile)
-    ? options.passwordFile
-    : join(context.configDir, options.passwordFile);
-  try {
-    return (await readFile(file, 'utf8')).split(/\r?\n/)[0];
-  } catch (error) {
-    throw new SourceError(
-      `source "${context.name}": cannot read passwordFile ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (check the path and its permissions)`,
-    );
-  }
-}
 
 export class MysqlSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -42,15 +26,12 @@ export class MysqlSource implements Source {
   ) {}
 
   private settings(): Promise<ConnectionSettings> {
-    this.settingsPromise ??= readPassword(this.options, this.context).then((password) => ({
+    this.settingsPromise ??= readPasswordOption(this.options, this.context).then((password) => ({
       options: this.options,
       password,
       configDir: this.context.configDir,
       instance: this.context.name,
-      redact: (text: string) => {
-        const redacted = this.context.redact(text);
-        return password === undefined || password === '' ? redacted : redacted.replaceAll(password, '***');
-      },
+      redact: redactorWith(this.context, password),
     }));
     return this.settingsPromise;
   }

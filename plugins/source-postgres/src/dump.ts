@@ -1,12 +1,12 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { type Dump, type DumpInfo, SourceError, type TableCount } from '@tricopy/contract';
+import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import type pg from 'pg';
 import { familyName, resolveTool, serverFamily, type ToolVersion, toolVersion } from './binaries.js';
 import { countRows, exactPattern, listTables, matchesPattern } from './catalog.js';
 import { type ConnectionSettings, connect } from './connection.js';
-import { collectTail, firstErrorLine } from './stderr-tail.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 /** An empty database's custom dump is about 1 KiB; anything under this cannot be a whole dump. */

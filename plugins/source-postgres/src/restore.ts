@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
+import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import type pg from 'pg';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
-import { collectTail, firstErrorLine } from './stderr-tail.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 export const RESTORE_TEST_PREFIX = 'tricopy_restoretest_';

@@ -1,34 +1,20 @@
-import { readFile } from 'node:fs/promises';
-import {
-  type Dump,
-  type DumpOptions,
-  type PluginContext,
-  type RestoreOptions,
-  type RestoreTarget,
-  type Source,
-  SourceError,
-  type SourceStatus,
-  type TableCount,
+import type {
+  Dump,
+  DumpOptions,
+  PluginContext,
+  RestoreOptions,
+  RestoreTarget,
+  Source,
+  SourceStatus,
+  TableCount,
 } from '@tricopy/contract';
+import { readPasswordOption, redactorWith } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
-import { type ConnectionSettings, connect, resolvePath } from './connection.js';
+import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import type { PostgresOptions } from './options.js';
 import { restore, restoreTest } from './restore.js';
 import { baseEnv } from './tool-env.js';
-
-async function readPassword(options: PostgresOptions, context: PluginContext): Promise<string | undefined> {
-  if (options.passwordFile === undefined) return options.password;
-  const file = resolvePath(context.configDir, options.passwordFile);
-  try {
-    const text = await readFile(file, 'utf8');
-    return text.split(/\r?\n/)[0];
-  } catch (error) {
-    throw new SourceError(
-      `source "${context.name}": cannot read passwordFile ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (check the path and its permissions)`,
-    );
-  }
-}
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -40,15 +26,12 @@ export class PostgresSource implements Source {
   ) {}
 
   private settings(): Promise<ConnectionSettings> {
-    this.settingsPromise ??= readPassword(this.options, this.context).then((password) => ({
+    this.settingsPromise ??= readPasswordOption(this.options, this.context).then((password) => ({
       options: this.options,
       password,
       configDir: this.context.configDir,
       instance: this.context.name,
-      redact: (text: string) => {
-        const redacted = this.context.redact(text);
-        return password === undefined || password === '' ? redacted : redacted.replaceAll(password, '***');
-      },
+      redact: redactorWith(this.context, password),
     }));
     return this.settingsPromise;
   }
