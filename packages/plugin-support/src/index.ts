@@ -1,2 +1,2 @@
-export { readPasswordOption, redactorWith } from './password.js';
+export { loadToolSettings, readPasswordOption, redactorWith, type ToolSettings } from './password.js';
 export { collectTail, firstErrorLine } from './stderr-tail.js';

@@ -25,3 +25,27 @@ export function redactorWith(context: PluginContext, secret: string | undefined)
     return secret === undefined || secret === '' ? redacted : redacted.replaceAll(secret, '***');
   };
 }
+
+/** What a database source's helpers need: its options, its password, and where and who it is. */
+export interface ToolSettings<Options> {
+  readonly options: Options;
+  readonly password: string | undefined;
+  readonly configDir: string;
+  readonly instance: string;
+  redact(text: string): string;
+}
+
+/** Reads the password (inline or from `passwordFile`) once and bundles it with the redaction that hides it. */
+export async function loadToolSettings<Options extends { password?: string; passwordFile?: string }>(
+  options: Options,
+  context: PluginContext,
+): Promise<ToolSettings<Options>> {
+  const password = await readPasswordOption(options, context);
+  return {
+    options,
+    password,
+    configDir: context.configDir,
+    instance: context.name,
+    redact: redactorWith(context, password),
+  };
+}

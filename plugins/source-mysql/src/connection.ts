@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
+import type { ToolSettings } from '@tricopy/plugin-support';
 import mysql from 'mysql2/promise';
 import type { MysqlOptions } from './options.js';
 
-export interface ConnectionSettings {
-  readonly options: MysqlOptions;
-  readonly password: string | undefined;
-  readonly configDir: string;
-  readonly instance: string;
-  redact(text: string): string;
-}
+export type ConnectionSettings = ToolSettings<MysqlOptions>;
 
 export function quoteIdent(name: string): string {
   return `\`${name.replaceAll('`', '``')}\``;

@@ -8,7 +8,7 @@ import type {
   SourceStatus,
   TableCount,
 } from '@tricopy/contract';
-import { readPasswordOption, redactorWith } from '@tricopy/plugin-support';
+import { loadToolSettings } from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
@@ -26,13 +26,7 @@ export class MysqlSource implements Source {
   ) {}
 
   private settings(): Promise<ConnectionSettings> {
-    this.settingsPromise ??= readPasswordOption(this.options, this.context).then((password) => ({
-      options: this.options,
-      password,
-      configDir: this.context.configDir,
-      instance: this.context.name,
-      redact: redactorWith(this.context, password),
-    }));
+    this.settingsPromise ??= loadToolSettings(this.options, this.context);
     return this.settingsPromise;
   }
 

@@ -1,16 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
+import type { ToolSettings } from '@tricopy/plugin-support';
 import pg from 'pg';
 import type { PostgresOptions } from './options.js';
 
-export interface ConnectionSettings {
-  readonly options: PostgresOptions;
-  readonly password: string | undefined;
-  readonly configDir: string;
-  readonly instance: string;
-  redact(text: string): string;
-}
+export type ConnectionSettings = ToolSettings<PostgresOptions>;
 
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;

@@ -8,7 +8,7 @@ import type {
   SourceStatus,
   TableCount,
 } from '@tricopy/contract';
-import { readPasswordOption, redactorWith } from '@tricopy/plugin-support';
+import { loadToolSettings } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
@@ -26,13 +26,7 @@ export class PostgresSource implements Source {
   ) {}
 
   private settings(): Promise<ConnectionSettings> {
-    this.settingsPromise ??= readPasswordOption(this.options, this.context).then((password) => ({
-      options: this.options,
-      password,
-      configDir: this.context.configDir,
-      instance: this.context.name,
-      redact: redactorWith(this.context, password),
-    }));
+    this.settingsPromise ??= loadToolSettings(this.options, this.context);
     return this.settingsPromise;
   }
 
