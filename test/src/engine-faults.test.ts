@@ -4,16 +4,14 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, REPO_ROOT, startTricopy, tricopyJson } from './cli.js';
+import { type BackupJson, filesUnder, REPO_ROOT, sha256File, startTricopy, tricopyJson } from './cli.js';
 import {
   type ConfigParts,
   dumpCount,
   exists,
-  filesUnder,
   type RemoteEnv,
   remoteConfig,
   s3ObjectPath,
-  sha256Of,
   startRemoteEnv,
 } from './remote-env.js';
 
@@ -144,7 +142,7 @@ describe('a server dies mid-upload', () => {
     expect(nas.attempts).toBeGreaterThanOrEqual(2);
     expect(result.stderr).toMatch(/copy on nas written again from destination local and verified/);
     const folder = join(env.sshd.rootDir, 'tricopy/app', result.run.backupId);
-    expect(await sha256Of(join(folder, 'app.pgdump'))).toBe(result.run.sha256);
+    expect(await sha256File(join(folder, 'app.pgdump'))).toBe(result.run.sha256);
     const manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ dumps: 1, artifact: { sha256: result.run.sha256 } });
     expect(manifest.copies.map((c: { destination: string }) => c.destination).sort()).toEqual([
@@ -179,10 +177,10 @@ describe('a server dies mid-upload', () => {
     expect(copyOf(result.run, 'local').status).toBe('verified');
     expect(copyOf(result.run, 'cloud').status).toBe('verified');
     const { backupId } = result.run;
-    expect(await sha256Of(join(env.ws.dir, 'dest-sftp-dead/local/app', backupId, 'app.pgdump'))).toBe(
+    expect(await sha256File(join(env.ws.dir, 'dest-sftp-dead/local/app', backupId, 'app.pgdump'))).toBe(
       result.run.sha256,
     );
-    expect(await sha256Of(s3ObjectPath(env.s3, `backups/app/${backupId}/app.pgdump`))).toBe(
+    expect(await sha256File(s3ObjectPath(env.s3, `backups/app/${backupId}/app.pgdump`))).toBe(
       result.run.sha256,
     );
     const onServer = await filesUnder(join(env.sshd.rootDir, 'tricopy/app', backupId));
@@ -226,7 +224,7 @@ describe('stores that mangle what they are given', () => {
     if (cloud.status === 'verified') {
       // lib-storage buffers parts, so the SDK sends plain bodies: no framing reaches the object.
       expect(result.code).toBe(0);
-      expect(await sha256Of(stored)).toBe(result.run.sha256);
+      expect(await sha256File(stored)).toBe(result.run.sha256);
     } else {
       expect(result.code).toBe(3);
       expect(cloud.error).toMatch(/size|sha256|checksum/);

@@ -5,8 +5,15 @@ import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, makeWorkspace, startTricopy, tricopyJson, type Workspace } from './cli.js';
-import { filesUnder, sha256Of } from './remote-env.js';
+import {
+  type BackupJson,
+  filesUnder,
+  makeWorkspace,
+  sha256File,
+  startTricopy,
+  tricopyJson,
+  type Workspace,
+} from './cli.js';
 
 interface ListJson {
   backups: { backupId: string; job: string; status: string; error: string | null; copies: unknown[] }[];
@@ -183,7 +190,7 @@ describe('a backup process stopped mid-way', () => {
     expect(ok.status).toBe('ok');
     expect(ok.backupId).not.toBe(killedId);
     for (const name of DESTINATIONS) {
-      expect(await sha256Of(join(destFolder(name), 'app', ok.backupId, 'app.pgdump'))).toBe(ok.sha256);
+      expect(await sha256File(join(destFolder(name), 'app', ok.backupId, 'app.pgdump'))).toBe(ok.sha256);
     }
     expect(await finalFiles()).toEqual(
       DESTINATIONS.flatMap((d) => [

@@ -4,16 +4,8 @@
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, startTricopy } from './cli.js';
-import {
-  type ConfigParts,
-  dumpCount,
-  filesUnder,
-  type RemoteEnv,
-  remoteConfig,
-  sha256Of,
-  startRemoteEnv,
-} from './remote-env.js';
+import { type BackupJson, filesUnder, sha256File, startTricopy } from './cli.js';
+import { type ConfigParts, dumpCount, type RemoteEnv, remoteConfig, startRemoteEnv } from './remote-env.js';
 
 type Run = BackupJson['runs'][number];
 type Copy = Run['copies'][number] & { attempts: number };
@@ -142,7 +134,7 @@ describe('spool: the only destination dies during the dump', () => {
     expect(result.stderr).toMatch(/copy on nas written again from the spool file and verified/);
 
     const folder = join(env.sshd.rootDir, 'tricopy/app', result.run.backupId);
-    expect(await sha256Of(join(folder, 'app.pgdump'))).toBe(result.run.sha256);
+    expect(await sha256File(join(folder, 'app.pgdump'))).toBe(result.run.sha256);
     const manifest = JSON.parse(await readFile(join(folder, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({
       dumps: 1,

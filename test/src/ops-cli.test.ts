@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   FIXTURES,
+  filesUnder,
   makeWorkspace,
   REPO_ROOT,
   startTricopy,
@@ -16,14 +17,6 @@ import {
 
 // A source plugin loaded by path: streams a file, or (hang: true) never ends its stream.
 const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
-}
 
 interface PruneJson {
   dryRun: boolean;
@@ -89,7 +82,10 @@ jobs:
     expect(pruned.code, pruned.stderr).toBe(0);
     for (const destination of ['primary', 'usb']) {
       expect(await filesUnder(join(ws.dir, 'dest', destination))).toEqual(
-        ids.slice(2).flatMap((id) => [`app/${id}/app.sqlite.zst`, `app/${id}/manifest.json`]),
+        ids
+          .slice(2)
+          .flatMap((id) => [`app/${id}/app.sqlite.zst`, `app/${id}/manifest.json`])
+          .sort(),
       );
     }
     const list = await tricopyJson<{ backups: { backupId: string; copies: { status: string }[] }[] }>(

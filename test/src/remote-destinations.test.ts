@@ -5,18 +5,24 @@ import { join } from 'node:path';
 import { freePort } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, type CliResult, FIXTURES, tricopy, tricopyJson } from './cli.js';
+import {
+  type BackupJson,
+  type CliResult,
+  FIXTURES,
+  filesUnder,
+  sha256File,
+  tricopy,
+  tricopyJson,
+} from './cli.js';
 import {
   databaseContent,
   databaseExists,
   dumpCount,
-  filesUnder,
   flipByte,
   type RemoteEnv,
   remoteConfig,
   S3_SECRET,
   s3ObjectPath,
-  sha256Of,
   startRemoteEnv,
 } from './remote-env.js';
 
@@ -121,10 +127,10 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
     const localFile = join(env.ws.dir, 'dest/local', artifact);
     const sftpFile = join(env.sshd.rootDir, 'tricopy', artifact);
     const s3File = s3ObjectPath(env.s3, `backups/${artifact}`);
-    const localSha = await sha256Of(localFile);
+    const localSha = await sha256File(localFile);
     expect(localSha).toBe(first.sha256);
-    expect(await sha256Of(sftpFile)).toBe(localSha);
-    expect(await sha256Of(s3File)).toBe(localSha);
+    expect(await sha256File(sftpFile)).toBe(localSha);
+    expect(await sha256File(s3File)).toBe(localSha);
     expect(copyOf(first, 'nas').location).toContain(`sftp://`);
     expect(copyOf(first, 'cloud').location).toBe(`s3://${env.s3.bucket}/backups/${artifact}`);
 
@@ -421,8 +427,8 @@ jobs:
     const run = result.json.runs[0] as Run;
     expect(run.copies.map((c) => c.status)).toEqual(['verified', 'verified', 'verified']);
     const artifact = `music/${run.backupId}/music.sqlite.zst`;
-    expect(await sha256Of(join(env.sshd.rootDir, 'tricopy', artifact))).toBe(run.sha256);
-    expect(await sha256Of(s3ObjectPath(env.s3, `backups/${artifact}`))).toBe(run.sha256);
+    expect(await sha256File(join(env.sshd.rootDir, 'tricopy', artifact))).toBe(run.sha256);
+    expect(await sha256File(s3ObjectPath(env.s3, `backups/${artifact}`))).toBe(run.sha256);
     const expected = await sqliteCounts(join(env.ws.dir, 'music.db'));
     expect(expected.Track).toBe(3503);
     for (const from of ['nas', 'cloud']) {

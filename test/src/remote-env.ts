@@ -1,7 +1,4 @@
-// Shared setup of the remote/engine end-to-end files: one PostgreSQL, one sshd and one s3rver per file, a workspace
-// with a pg_dump wrapper that counts dumps, and a config with a local, an SFTP and an S3 destination.
-import { createHash } from 'node:crypto';
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type PostgresServer,
@@ -146,24 +143,9 @@ export async function dumpCount(env: RemoteEnv): Promise<number> {
   return text.split('\n').filter(Boolean).length;
 }
 
-export async function sha256Of(path: string): Promise<string> {
-  return createHash('sha256')
-    .update(await readFile(path))
-    .digest('hex');
-}
-
 /** Where s3rver keeps an object's bytes on disk. */
 export function s3ObjectPath(s3: S3Server, objectKey: string): string {
   return join(s3.directory, s3.bucket, `${objectKey}._S3rver_object`);
-}
-
-/** Every file under `dir` (relative paths), or [] when it does not exist. */
-export async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries
-    .filter((e) => e.isFile())
-    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-    .sort();
 }
 
 export async function flipByte(path: string, offset?: number): Promise<void> {

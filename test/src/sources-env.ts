@@ -1,6 +1,6 @@
 // Shared setup of the sources-* end-to-end files: one PostgreSQL and one MariaDB server per file, both loaded with
 // Chinook, a workspace with the SQLite Chinook, and helpers that read databases with the servers' own clients.
-import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type MariadbServer,
@@ -243,11 +243,6 @@ export async function mysqlContent(maria: MariadbServer, database: string): Prom
 }
 
 // --- Files -----------------------------------------------------------------------------------------------------
-
-export async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
 
 export function hasStackTrace(text: string): boolean {
   return /\n\s+at .+:\d+:\d+\)?/.test(text);

@@ -6,8 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '@tricopy/test-servers';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BackupJson, startTricopy } from './cli.js';
-import { filesUnder, hasStackTrace, type SourcesEnv, startSourcesEnv } from './sources-env.js';
+import { type BackupJson, filesUnder, startTricopy } from './cli.js';
+import { hasStackTrace, type SourcesEnv, startSourcesEnv } from './sources-env.js';
 
 type Run = BackupJson['runs'][number];
 
@@ -526,9 +526,9 @@ describe('secrets', () => {
   });
 
   it('no password in the bytes of the catalog that recorded all these failures, nor in any manifest', async () => {
-    const files = (await filesUnder(env.ws.dir)).filter(
-      (f) => f.includes('catalog.db') || f.endsWith('manifest.json'),
-    );
+    const files = (await filesUnder(env.ws.dir))
+      .filter((f) => f.includes('catalog.db') || f.endsWith('manifest.json'))
+      .map((f) => join(env.ws.dir, f));
     expect(files.filter((f) => f.includes('catalog.db')).length).toBeGreaterThan(0);
     for (const file of files) {
       const bytes = await readFile(file);

@@ -4,11 +4,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BackupJson } from './cli.js';
+import { type BackupJson, filesUnder } from './cli.js';
 import {
   byChinookName,
   CHINOOK_COUNTS,
-  filesUnder,
   fleetConfig,
   hasStackTrace,
   mysqlContent,
@@ -419,11 +418,13 @@ describe('secrets', () => {
   });
 
   it('no password in any manifest or in the bytes of the catalog', async () => {
-    const files = (await filesUnder(join(env.ws.dir, 'dest'))).filter((f) => f.endsWith('manifest.json'));
+    const files = (await filesUnder(join(env.ws.dir, 'dest')))
+      .filter((f) => f.endsWith('manifest.json'))
+      .map((f) => join(env.ws.dir, 'dest', f));
     expect(files.length).toBeGreaterThanOrEqual(9);
-    const catalogFiles = (await filesUnder(join(env.ws.dir, '.tricopy'))).filter((f) =>
-      f.includes('catalog.db'),
-    );
+    const catalogFiles = (await filesUnder(join(env.ws.dir, '.tricopy')))
+      .filter((f) => f.includes('catalog.db'))
+      .map((f) => join(env.ws.dir, '.tricopy', f));
     expect(catalogFiles.length).toBeGreaterThan(0);
     for (const file of [...files, ...catalogFiles]) {
       const bytes = await readFile(file);

@@ -38,6 +38,12 @@ describe('ids and sizes', () => {
     expect([b, a].sort()).toEqual([a, b]);
   });
 
+  it('sorts backups started within the same second in start order', () => {
+    const ids = [999, 0, 10, 500, 1].map((ms) => newBackupId(new Date(Date.UTC(2026, 10, 22, 2, 8, 37, ms))));
+    expect([...ids].sort()).toEqual([ids[1], ids[4], ids[2], ids[3], ids[0]]);
+    for (const id of ids) expect(id).toMatch(BACKUP_ID_PATTERN);
+  });
+
   it('formats bytes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
