@@ -20,14 +20,20 @@ export function chooseCompression(
   return zstdAvailable() ? 'zstd' : 'gzip';
 }
 
+/**
+ * zlib's default 16 KiB output chunks mean one write, hash update and fan-out event per 16 KiB on every branch; 256 KiB
+ * chunks cut that per-chunk cost 16-fold at a fixed 256 KiB of memory.
+ */
+const OUTPUT_CHUNK = 256 * 1024;
+
 export function createCompressor(kind: CompressionKind, level?: number): Duplex | undefined {
   switch (kind) {
     case 'none':
       return undefined;
     case 'gzip':
-      return createGzip({ level: level ?? constants.Z_DEFAULT_COMPRESSION });
+      return createGzip({ level: level ?? constants.Z_DEFAULT_COMPRESSION, chunkSize: OUTPUT_CHUNK });
     case 'zstd':
-      return createZstdCompressor(level ?? 3);
+      return createZstdCompressor(level ?? 3, OUTPUT_CHUNK);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { execa } from 'execa';
 
-type ZstdFactory = (options?: { params?: Record<number, number> }) => Duplex;
+type ZstdFactory = (options?: { params?: Record<number, number>; chunkSize?: number }) => Duplex;
 const native = zlib as unknown as {
   createZstdCompress?: ZstdFactory;
   createZstdDecompress?: ZstdFactory;
@@ -33,10 +33,10 @@ export function zstdAvailable(): boolean {
   return binaryFound;
 }
 
-export function createZstdCompressor(level: number): Duplex {
+export function createZstdCompressor(level: number, chunkSize?: number): Duplex {
   if (zstdImplementation() === 'node:zlib' && native.createZstdCompress !== undefined) {
     const levelParam = native.constants.ZSTD_c_compressionLevel as number;
-    return native.createZstdCompress({ params: { [levelParam]: level } });
+    return native.createZstdCompress({ params: { [levelParam]: level }, chunkSize });
   }
   return zstdProcess([`-${level}`, '-c', '-q', '--no-progress'], 'compress');
 }
