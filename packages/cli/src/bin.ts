@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+import './heap.js';
 
+// Loaded only after heap.js has run: a static import would load the whole module graph first.
+const { main } = await import('./main.js');
 process.exitCode = await main(process.argv);
