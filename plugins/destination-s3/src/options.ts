@@ -5,7 +5,7 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PARTS = 10_000;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
-/** Part size when nothing is known of the object's size: 160 GB objects, about 48 MiB of memory per upload. */
+/** Part size when nothing is known of the object's size: 160 GB objects, up to 64 MiB of memory per upload. */
 export const DEFAULT_PART_SIZE = 16 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 
@@ -79,7 +79,7 @@ export const s3OptionsSchema = z
       .optional()
       .describe(
         'Multipart part size in bytes. Default: automatic — 16 MiB, grown so that 4× the previous backup fits in ' +
-          '10,000 parts. The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 1) × partSize',
+          '10,000 parts. The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),
     checksumMode: z
