@@ -1,0 +1,35 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const HEAP = fileURLToPath(new URL('../dist/heap.js', import.meta.url));
+const MiB = 1024 * 1024;
+
+/** Size of V8's young generation after churning through short-lived objects, in a fresh node. */
+function youngGenerationAfterChurn(options: { loadHeap: boolean; nodeOptions?: string }): number {
+  const script = `
+    ${options.loadHeap ? `await import(${JSON.stringify(HEAP)});` : ''}
+    const { getHeapSpaceStatistics } = await import('node:v8');
+    let kept = [];
+    for (let i = 0; i < 3e6; i++) { kept.push({ i }); if (kept.length > 1e5) kept = []; }
+    console.log(getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size);
+  `;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...(options.nodeOptions && { NODE_OPTIONS: options.nodeOptions }) },
+  });
+  return Number(stdout.trim());
+}
+
+describe('heap', () => {
+  it('keeps the young generation small while a backup churns through buffers', () => {
+    expect(youngGenerationAfterChurn({ loadHeap: false })).toBeGreaterThan(8 * MiB);
+    expect(youngGenerationAfterChurn({ loadHeap: true })).toBeLessThanOrEqual(4 * MiB);
+  });
+
+  it('leaves the young generation alone when the user sized it', () => {
+    expect(
+      youngGenerationAfterChurn({ loadHeap: true, nodeOptions: '--max-semi-space-size=16' }),
+    ).toBeGreaterThan(8 * MiB);
+  });
+});
