@@ -1,2 +1,3 @@
+export { type FeedToolRun, feedTool } from './feed-tool.js';
 export { loadToolSettings, readPasswordOption, redactorWith, type ToolSettings } from './password.js';
 export { collectTail, firstErrorLine } from './stderr-tail.js';

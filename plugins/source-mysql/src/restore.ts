@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
-import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
-import { execa } from 'execa';
+import { feedTool } from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
@@ -141,45 +139,17 @@ async function runClient(
       stripDefiners: settings.options.definers === 'strip',
       ...(renameDatabases === undefined ? {} : { renameDatabases }),
     });
-    const child = execa(
-      client,
-      [...invocation.args, '--batch', ...(database === undefined ? [] : [`--database=${database}`])],
-      {
-        env: invocation.env,
-        extendEnv: false,
-        stdin: 'pipe',
-        stdout: 'ignore',
-        buffer: false,
-        reject: false,
-        ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-        forceKillAfterDelay: 5_000,
-      },
-    );
-    const stderr = collectTail(child.stderr);
-    // The client stops reading at the first error; its exit status tells the story, not EPIPE.
-    const feeding = pipeline(input, rewriter, child.stdin).catch((error: unknown) => error);
-    const [result, fed] = await Promise.all([child, feeding]);
-    const details = settings.redact(stderr());
-    const into = database === undefined ? '' : ` into "${database}"`;
-    if (result.isCanceled || options.signal?.aborted) {
-      throw new SourceError(`source "${instance}": restore${into} was cancelled`, { details });
-    }
-    if (result.failed) {
-      const line = firstErrorLine(details);
-      const how = result.signal ? `was killed by ${result.signal}` : `failed (exit code ${result.exitCode})`;
-      throw new SourceError(
-        `source "${instance}": ${client} ${how} restoring${into}${line === undefined ? '' : `: ${line}`}`,
-        {
-          details,
-        },
-      );
-    }
-    if (fed instanceof Error) {
-      throw new SourceError(`source "${instance}": reading the dump to restore failed: ${fed.message}`, {
-        cause: fed,
-        details,
-      });
-    }
+    await feedTool({
+      file: client,
+      args: [...invocation.args, '--batch', ...(database === undefined ? [] : [`--database=${database}`])],
+      env: invocation.env,
+      streams: [input, rewriter],
+      signal: options.signal,
+      instance,
+      tool: client,
+      into: database === undefined ? '' : ` into "${database}"`,
+      redact: settings.redact,
+    });
   } finally {
     await invocation.dispose();
   }

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
-import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
-import { execa } from 'execa';
+import { feedTool } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
@@ -132,38 +130,17 @@ async function runRestoreTool(
       ];
   const tools = await toolEnv(settings, workDir);
   try {
-    const child = execa(file, args, {
+    await feedTool({
+      file,
+      args,
       env: tools.env,
-      extendEnv: false,
-      stdin: 'pipe',
-      stdout: 'ignore',
-      buffer: false,
-      reject: false,
-      ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-      forceKillAfterDelay: 5_000,
+      streams: [input],
+      signal: options.signal,
+      instance,
+      tool,
+      into: ` into "${database}"`,
+      redact: settings.redact,
     });
-    const stderr = collectTail(child.stderr);
-    // The tool may stop reading early (first error); its exit status says why, so EPIPE here is not the story.
-    const feeding = pipeline(input, child.stdin).catch((error: unknown) => error);
-    const [result, fed] = await Promise.all([child, feeding]);
-    const details = settings.redact(stderr());
-    if (result.isCanceled || options.signal?.aborted) {
-      throw new SourceError(`source "${instance}": restore into "${database}" was cancelled`, { details });
-    }
-    if (result.failed) {
-      const line = firstErrorLine(details);
-      const how = result.signal ? `was killed by ${result.signal}` : `failed (exit code ${result.exitCode})`;
-      throw new SourceError(
-        `source "${instance}": ${tool} ${how} restoring into "${database}"${line === undefined ? '' : `: ${line}`}`,
-        { details },
-      );
-    }
-    if (fed instanceof Error) {
-      throw new SourceError(`source "${instance}": reading the dump to restore failed: ${fed.message}`, {
-        cause: fed,
-        details,
-      });
-    }
   } finally {
     await tools.dispose();
   }
