@@ -1,6 +1,6 @@
 import { formatBytes, type RunReport, runBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
-import { exitCodeFor } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -18,7 +18,9 @@ export async function backupCommand(jobs: string[], options: GlobalOptions): Pro
     }
     if (options.json) printJson(toJson(report));
     else printSummary(report);
-    return exitCodeFor(report.status);
+    return report.status === 'ok' && report.runs.some((r) => r.flagged !== undefined)
+      ? EXIT.degraded
+      : exitCodeFor(report.status);
   });
 }
 
@@ -35,6 +37,7 @@ function toJson(report: RunReport) {
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       policy: { met: run.policy.met, summary: run.policy.summary, shortfall: run.policy.shortfall },
+      flagged: run.flagged ?? null,
       ...(run.error === undefined ? {} : { error: run.error }),
       copies: run.copies.map((copy) => ({
         destination: copy.destination,
@@ -52,7 +55,7 @@ function toJson(report: RunReport) {
 function printSummary(report: RunReport): void {
   const rows = report.runs.map((run) => [
     run.job,
-    run.status.toUpperCase(),
+    run.flagged === undefined ? run.status.toUpperCase() : `${run.status.toUpperCase()} SMALL!`,
     run.size === undefined ? '-' : formatBytes(run.size),
     shortHash(run.sha256),
     run.copies.map((c) => `${c.destination}:${c.status === 'verified' ? 'ok' : 'FAILED'}`).join(' ') || '-',
@@ -65,5 +68,10 @@ function printSummary(report: RunReport): void {
     }
     if (run.error !== undefined && run.copies.every((c) => c.status !== 'verified'))
       printLine(`  ${run.job}: ${run.error}`);
+    if (run.flagged !== undefined) {
+      printLine(
+        `  ${run.job}: suspiciously small: ${run.flagged}; pruning of ${run.job} is blocked until you check it and run: tricopy confirm ${run.backupId}`,
+      );
+    }
   }
 }

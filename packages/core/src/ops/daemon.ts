@@ -67,8 +67,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
             size: result.size ?? null,
             copies: result.copies.map((c) => ({ destination: c.destination, status: c.status })),
             ...(result.error === undefined ? {} : { error: result.error }),
+            ...(result.flagged === undefined ? {} : { flagged: result.flagged }),
           };
-          if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
+          if (result.status === 'ok' && result.flagged !== undefined)
+            logger.warn(`job ${name}: ok but suspiciously small: ${result.flagged}`, fields);
+          else if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
           else if (result.status === 'degraded') logger.warn(`job ${name}: degraded`, fields);
           else logger.error(`job ${name}: failed`, fields);
           options.onResult?.(result);
