@@ -5,7 +5,7 @@ import { catalogRebuildCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
-import { listCommand } from './commands/list.js';
+import { addListOptions, listCommand } from './commands/list.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
 import { restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -54,11 +54,9 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
       run(() => backupCommand(jobs, command.optsWithGlobals())),
     );
 
-  program
-    .command('list')
-    .description('backups with their copies, sizes, sha256 and status')
-    .option('--job <job>', 'only this job')
-    .action((_options, command: Command) => run(() => listCommand(command.optsWithGlobals())));
+  addListOptions(
+    program.command('list').description('backups with their copies, sizes, sha256 and status'),
+  ).action((_options, command: Command) => run(() => listCommand(command.optsWithGlobals())));
 
   program
     .command('verify')

@@ -37,7 +37,13 @@ export {
 } from './engine/verify.js';
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
 export { type DaemonOptions, runDaemon } from './ops/daemon.js';
-export { acquireJobLock, type JobLock, type LockAttempt, lockPath } from './ops/job-lock.js';
+export {
+  acquireJobLock,
+  type JobLock,
+  type LockAttempt,
+  lockPath,
+  runningBackupIsAlive,
+} from './ops/job-lock.js';
 export {
   eventOf,
   healthcheckUrl,

@@ -1,4 +1,4 @@
-import { formatBytes, type RunReport, runBackups } from '@tricopy/core';
+import { formatBytes, type Policy, type RunReport, runBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
@@ -17,7 +17,7 @@ export async function backupCommand(jobs: string[], options: GlobalOptions): Pro
       progress.stop();
     }
     if (options.json) printJson(toJson(report));
-    else printSummary(report);
+    else printSummary(report, session.config.policy);
     return report.status === 'ok' && report.runs.some((r) => r.flagged !== undefined)
       ? EXIT.degraded
       : exitCodeFor(report.status);
@@ -52,14 +52,15 @@ function toJson(report: RunReport) {
   };
 }
 
-function printSummary(report: RunReport): void {
+function printSummary(report: RunReport, policy: Policy): void {
+  const rule = `${policy.copies}-${policy.media}-${policy.offsite}`;
   const rows = report.runs.map((run) => [
     run.job,
     run.flagged === undefined ? run.status.toUpperCase() : `${run.status.toUpperCase()} SMALL!`,
     run.size === undefined ? '-' : formatBytes(run.size),
     shortHash(run.sha256),
     run.copies.map((c) => `${c.destination}:${c.status === 'verified' ? 'ok' : 'FAILED'}`).join(' ') || '-',
-    run.policy.met ? '3-2-1 ok' : `below policy (${run.policy.shortfall})`,
+    run.policy.met ? `${rule} ok` : `below ${rule} (${run.policy.shortfall})`,
   ]);
   printLine(formatTable(['job', 'status', 'size', 'sha256', 'copies', 'policy'], rows));
   for (const run of report.runs) {
