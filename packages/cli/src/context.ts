@@ -8,6 +8,7 @@ import {
   Redactor,
   Session,
 } from '@tricopy/core';
+import { configEnvironment } from './env-file.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -15,6 +16,7 @@ export interface GlobalOptions {
   verbose?: boolean;
   quiet?: boolean;
   logFormat?: 'human' | 'json';
+  envFile?: string;
 }
 
 export function logLevel(options: GlobalOptions): LogLevel {
@@ -24,7 +26,7 @@ export function logLevel(options: GlobalOptions): LogLevel {
 }
 
 export async function openConfig(options: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(options.config ?? defaultConfigPath());
+  return loadConfig(options.config ?? defaultConfigPath(), await configEnvironment(options.envFile));
 }
 
 /** Loads the config and opens a session with a logger on stderr (stdout is kept for results). */

@@ -22,6 +22,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .description('3-2-1 backups for PostgreSQL, MySQL/MariaDB and SQLite: one read, every copy verified')
     .version(TRICOPY_VERSION)
     .option('-c, --config <file>', 'config file (default: $TRICOPY_CONFIG or ./tricopy.yaml)')
+    .option('--env-file <file>', 'KEY=value lines (mode 0600) that ${VAR} in the config is filled from')
     .option('--json', 'machine-readable output on stdout (and nothing else there)')
     .option('-v, --verbose', 'debug logging on stderr')
     .option('-q, --quiet', 'only errors on stderr')

@@ -36,7 +36,7 @@ export {
   verifyBackups,
 } from './engine/verify.js';
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
-export { type DaemonOptions, runDaemon } from './ops/daemon.js';
+export { type DaemonControl, type DaemonOptions, runDaemon } from './ops/daemon.js';
 export {
   acquireJobLock,
   type JobLock,
