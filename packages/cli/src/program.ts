@@ -7,7 +7,7 @@ import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
 import { addListOptions, listCommand } from './commands/list.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
-import { restoreCommand } from './commands/restore.js';
+import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -88,6 +88,11 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--create-database', 'create the database if it does not exist')
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
+    .option(
+      '--source-option <key=value>',
+      'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
+      parseSourceOption,
+    )
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => restoreCommand(backupId, command.optsWithGlobals())),
     );
@@ -97,7 +102,8 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .description(
       "remove backups the jobs' retention rules no longer keep (safety rules: see docs/operations.md)",
     )
-    .option('--job <job>', 'only this job')
+    .option('--job <job>', 'only this job (also a job removed from the config: see --orphaned)')
+    .option('--orphaned', 'only jobs removed from the config: all their backups but the newest')
     .option('--dry-run', 'print what would be removed on each destination, remove nothing')
     .action((_options, command: Command) => run(() => pruneCommand(command.optsWithGlobals())));
 

@@ -59,7 +59,9 @@ export {
   type PruneOptions,
   type PruneReport,
   pruneBackups,
+  removedJobs,
 } from './ops/prune.js';
+export { configWithRemovedJob } from './ops/removed-job.js';
 export {
   applyRetention,
   hasKeepRules,

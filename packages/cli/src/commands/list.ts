@@ -60,8 +60,9 @@ export function parseStatus(value: string, previous: ListState[] = []): ListStat
  */
 export async function listCommand(options: ListOptions): Promise<number> {
   return withSession(options, async (session) => {
-    if (options.job !== undefined) session.job(options.job);
     const rows = session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
+    // A job removed from the config is still listed while the catalog has backups of it.
+    if (options.job !== undefined && rows.length === 0) session.job(options.job);
     const alive = await liveRunning(session, rows);
     const all = rows.map((backup) => describeBackup(session, backup, alive.get(backup.id)));
     const items = choose(all, options);

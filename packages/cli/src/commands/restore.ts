@@ -1,12 +1,16 @@
 import {
   type BackupRow,
+  configWithRemovedJob,
   formatBytes,
   restoreBackup,
-  type Session,
+  Session,
   selectBackups,
   UsageError,
 } from '@tricopy/core';
+import { InvalidArgumentError } from 'commander';
+import { parse } from 'yaml';
 import { type GlobalOptions, withSession } from '../context.js';
+import { configEnvironment } from '../env-file.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
 import { printJson, printLine } from '../output.js';
@@ -19,6 +23,23 @@ export interface RestoreOptions extends GlobalOptions {
   createDatabase?: boolean;
   force?: boolean;
   from?: string;
+  sourceOption?: Record<string, unknown>;
+}
+
+/** Commander parser for `--source-option KEY=VALUE` (repeatable); VALUE is read as a YAML scalar, as in the config. */
+export function parseSourceOption(
+  value: string,
+  previous: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('KEY=VALUE, e.g. host=db1.internal');
+  let parsed: unknown;
+  try {
+    parsed = parse(value.slice(at + 1));
+  } catch {
+    throw new InvalidArgumentError(`${value.slice(0, at)}: not a YAML value (quote it: key='text')`);
+  }
+  return { ...previous, [value.slice(0, at)]: parsed };
 }
 
 export async function restoreCommand(backupId: string | undefined, options: RestoreOptions): Promise<number> {
@@ -33,16 +54,13 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
     throw new UsageError('--latest needs --job JOB (which job to restore)');
   }
   return withSession(options, async (session) => {
-    const [backup] = selectBackups(session, {
-      ...(backupId === undefined ? { latest: true } : { backupId }),
-      ...(options.job === undefined ? {} : { job: options.job }),
-    });
-    if (backup === undefined) throw new UsageError(`job ${options.job} has no backup with a good copy`);
+    const backup = chooseBackup(session, backupId, options.job);
     warnIfFlagged(session, backup);
+    const restoring = await sessionFor(session, backup, options);
     // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
     const result = await interruptible('the restore', (signal) =>
       restoreBackup(
-        session,
+        restoring,
         backup,
         {
           ...(options.to === undefined ? {} : { path: options.to }),
@@ -52,7 +70,7 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
         },
         { ...(options.from === undefined ? {} : { from: options.from }), signal },
       ),
-    );
+    ).finally(() => (restoring === session ? undefined : restoring.close()));
     const flagged = backup.confirmedAt === null ? backup.flagged : null;
     if (options.json) printJson({ ...result, flagged });
     else {
@@ -64,6 +82,45 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
     }
     return EXIT.ok;
   });
+}
+
+/** The backup by id, or the newest good one of `job` (also of a job no longer in the config). */
+function chooseBackup(session: Session, backupId: string | undefined, job: string | undefined): BackupRow {
+  if (backupId === undefined && job !== undefined && !session.config.jobs.has(job)) {
+    const newest = session.catalog.listBackups({ job, statuses: ['ok', 'degraded'] })[0];
+    if (newest !== undefined) return newest;
+  }
+  const [backup] = selectBackups(session, {
+    ...(backupId === undefined ? { latest: true } : { backupId }),
+    ...(job === undefined ? {} : { job }),
+  });
+  if (backup === undefined) throw new UsageError(`job ${job} has no backup with a good copy`);
+  return backup;
+}
+
+/**
+ * The session to restore with: this one, or for a backup whose job was removed from the config, one whose config
+ * has that job again, built from the source type the backup was made with and `--source-option`.
+ */
+async function sessionFor(session: Session, backup: BackupRow, options: RestoreOptions): Promise<Session> {
+  if (session.config.jobs.has(backup.job)) {
+    if (options.sourceOption !== undefined)
+      throw new UsageError(
+        `--source-option is only for jobs removed from the config; ${backup.job} is in it`,
+      );
+    return session;
+  }
+  const config = await configWithRemovedJob(
+    session.config,
+    backup.job,
+    backup.sourceType,
+    options.sourceOption ?? {},
+    await configEnvironment(options.envFile),
+  );
+  session.logger.info(
+    `job ${backup.job} is no longer in the config: restoring with its source type ${backup.sourceType} and --source-option`,
+  );
+  return new Session({ config, logger: session.logger, catalog: session.catalog, now: session.now });
 }
 
 /** A backup flagged as suspiciously small and not confirmed may be an emptied database: say so before restoring it. */

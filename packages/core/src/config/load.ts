@@ -245,7 +245,7 @@ function formatIssue(path: readonly PropertyKey[], message: string): string {
   return `${formatPath(parts)}: ${message}`;
 }
 
-async function validateOptions(
+export async function validateOptions(
   schema: StandardSchemaV1<unknown, unknown>,
   options: Record<string, unknown>,
   where: string,
@@ -263,7 +263,7 @@ async function validateOptions(
   return { ok: false };
 }
 
-function collectSecrets(
+export function collectSecrets(
   keys: readonly string[] | undefined,
   options: Record<string, unknown>,
   redactor: Redactor,
