@@ -1,3 +1,4 @@
+import { pipeline, type Readable, Transform } from 'node:stream';
 import type { BackupEvents, JobResult } from '@tricopy/core';
 import { formatBytes } from '@tricopy/core';
 import cliProgress from 'cli-progress';
@@ -78,4 +79,124 @@ export function describeResult(result: JobResult): string {
   const size = result.size === undefined ? '' : ` ${formatBytes(result.size)}`;
   const error = result.error === undefined ? '' : `: ${result.error}`;
   return `job ${result.job}: ${result.status}${size}${copies ? ` (${copies})` : ''}${error}`;
+}
+
+/** Counts the bytes of streams read from stored copies and shows them: a bar per read on a TTY, else lines. */
+export interface ReadProgress {
+  /** Returns a stream with the same bytes as `stream`, counted under `label`; `total` is the expected size. */
+  track(stream: NodeJS.ReadableStream, label: string, total: number): NodeJS.ReadableStream;
+  stop(): void;
+}
+
+export interface ReadProgressOptions {
+  /** Seconds between lines when stderr is not a terminal. */
+  readonly intervalMs?: number;
+  readonly out?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+/** Progress of reads on stderr (`restore`, `verify --deep`, `--restore-test`); nothing with --json or --quiet. */
+export function createReadProgress(
+  mode: { json: boolean; quiet: boolean },
+  options: ReadProgressOptions = {},
+): ReadProgress {
+  const out = options.out ?? process.stderr;
+  if (mode.json || mode.quiet) return { track: (stream) => stream, stop() {} };
+  return out.isTTY ? readBars(out) : readLines(out, options.intervalMs ?? 10_000);
+}
+
+function counted(stream: NodeJS.ReadableStream, onBytes: (n: number) => void, onEnd: () => void) {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      onBytes(chunk.length);
+      done(null, chunk);
+    },
+  });
+  pipeline(stream as Readable, counter, () => onEnd());
+  return counter;
+}
+
+function readLines(out: NodeJS.WritableStream, intervalMs: number): ReadProgress {
+  const timers = new Set<NodeJS.Timeout>();
+  return {
+    track(stream, label, total) {
+      const started = Date.now();
+      let bytes = 0;
+      const line = (state: string) => {
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        out.write(
+          `${label}: ${formatBytes(bytes)} of ${formatBytes(total)} (${percent(bytes, total)}, ${formatBytes(bytes / seconds)}/s)${state}\n`,
+        );
+      };
+      out.write(`${label}: ${formatBytes(total)}\n`);
+      const timer = setInterval(() => line(''), intervalMs);
+      timer.unref();
+      timers.add(timer);
+      return counted(
+        stream,
+        (n) => {
+          bytes += n;
+        },
+        () => {
+          clearInterval(timer);
+          timers.delete(timer);
+          line(bytes >= total ? ' done' : ' stopped');
+        },
+      );
+    },
+    stop() {
+      for (const timer of timers) clearInterval(timer);
+    },
+  };
+}
+
+function readBars(out: NodeJS.WritableStream): ReadProgress {
+  const bars = new cliProgress.MultiBar(
+    {
+      format: ' {label} |{bar}| {percentage}% | {done} of {size} | {rate}',
+      barsize: 20,
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      fps: 5,
+      stream: out,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let stopped = false;
+  return {
+    track(stream, label, total) {
+      const started = Date.now();
+      let bytes = 0;
+      const bar = bars.create(Math.max(total, 1), 0, {
+        label,
+        done: '0 B',
+        size: formatBytes(total),
+        rate: '-',
+      });
+      const update = () => {
+        const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+        bar.update(Math.min(bytes, total), {
+          done: formatBytes(bytes),
+          rate: `${formatBytes(bytes / seconds)}/s`,
+        });
+      };
+      return counted(
+        stream,
+        (n) => {
+          bytes += n;
+          update();
+        },
+        update,
+      );
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      bars.stop();
+    },
+  };
+}
+
+function percent(bytes: number, total: number): string {
+  return total > 0 ? `${Math.min(100, Math.floor((bytes / total) * 100))}%` : '-';
 }

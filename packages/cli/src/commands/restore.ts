@@ -3,7 +3,7 @@ import {
   configWithRemovedJob,
   formatBytes,
   restoreBackup,
-  Session,
+  type Session,
   selectBackups,
   UsageError,
 } from '@tricopy/core';
@@ -13,7 +13,9 @@ import { type GlobalOptions, withSession } from '../context.js';
 import { configEnvironment } from '../env-file.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
+import { MeteredSession } from '../metered-session.js';
 import { printJson, printLine } from '../output.js';
+import { createReadProgress } from '../progress.js';
 
 export interface RestoreOptions extends GlobalOptions {
   latest?: boolean;
@@ -53,35 +55,63 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   if (backupId === undefined && options.job === undefined) {
     throw new UsageError('--latest needs --job JOB (which job to restore)');
   }
-  return withSession(options, async (session) => {
-    const backup = chooseBackup(session, backupId, options.job);
-    warnIfFlagged(session, backup);
-    const restoring = await sessionFor(session, backup, options);
-    // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
-    const result = await interruptible('the restore', (signal) =>
-      restoreBackup(
-        restoring,
-        backup,
-        {
-          ...(options.to === undefined ? {} : { path: options.to }),
-          ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
-          ...(options.createDatabase ? { createDatabase: true } : {}),
-          ...(options.force ? { force: true } : {}),
-        },
-        { ...(options.from === undefined ? {} : { from: options.from }), signal },
-      ),
-    ).finally(() => (restoring === session ? undefined : restoring.close()));
-    const flagged = backup.confirmedAt === null ? backup.flagged : null;
-    if (options.json) printJson({ ...result, flagged });
-    else {
-      const where = options.to ?? `database ${options.toDatabase}`;
-      printLine(
-        `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
-          (flagged === null ? '' : ` (flagged as suspiciously small: ${flagged})`),
-      );
-    }
-    return EXIT.ok;
+  const progress = createReadProgress({ json: options.json === true, quiet: options.quiet === true });
+  const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
+  try {
+    return await withSession(
+      options,
+      (session) => restoreChosen(session, backupId, options, metered, () => progress.stop()),
+      metered,
+    );
+  } finally {
+    progress.stop();
+  }
+}
+
+type SessionOptions = ConstructorParameters<typeof Session>[0];
+
+async function restoreChosen(
+  session: Session,
+  backupId: string | undefined,
+  options: RestoreOptions,
+  metered: (o: SessionOptions) => Session,
+  readsDone: () => void,
+): Promise<number> {
+  const backup = chooseBackup(session, backupId, options.job);
+  warnIfFlagged(session, backup);
+  const restoring = await sessionFor(session, backup, options, metered);
+  // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
+  const result = await interruptible('the restore', (signal) =>
+    restoreBackup(
+      restoring,
+      backup,
+      {
+        ...(options.to === undefined ? {} : { path: options.to }),
+        ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
+        ...(options.createDatabase ? { createDatabase: true } : {}),
+        ...(options.force ? { force: true } : {}),
+      },
+      { ...(options.from === undefined ? {} : { from: options.from }), signal },
+    ),
+  ).finally(() => {
+    readsDone();
+    return restoring === session ? undefined : restoring.close();
   });
+  const flagged = backup.confirmedAt === null ? backup.flagged : null;
+  if (options.json) printJson({ ...result, flagged });
+  else {
+    const where = options.to ?? `database ${options.toDatabase}`;
+    printLine(
+      `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
+        (flagged === null ? '' : ` (flagged as suspiciously small: ${flagged})`),
+    );
+  }
+  return EXIT.ok;
+}
+
+/** A restore reads the copy twice: to confirm its sha256 (or download it), then to feed the restore tool. */
+function restoreLabel(backupId: string, destination: string, pass: number): string {
+  return pass === 1 ? `${backupId}: checking ${destination}` : `${backupId}: restoring from ${destination}`;
 }
 
 /** The backup by id, or the newest good one of `job` (also of a job no longer in the config). */
@@ -102,7 +132,12 @@ function chooseBackup(session: Session, backupId: string | undefined, job: strin
  * The session to restore with: this one, or for a backup whose job was removed from the config, one whose config
  * has that job again, built from the source type the backup was made with and `--source-option`.
  */
-async function sessionFor(session: Session, backup: BackupRow, options: RestoreOptions): Promise<Session> {
+async function sessionFor(
+  session: Session,
+  backup: BackupRow,
+  options: RestoreOptions,
+  create: (o: SessionOptions) => Session,
+): Promise<Session> {
   if (session.config.jobs.has(backup.job)) {
     if (options.sourceOption !== undefined)
       throw new UsageError(
@@ -120,7 +155,7 @@ async function sessionFor(session: Session, backup: BackupRow, options: RestoreO
   session.logger.info(
     `job ${backup.job} is no longer in the config: restoring with its source type ${backup.sourceType} and --source-option`,
   );
-  return new Session({ config, logger: session.logger, catalog: session.catalog, now: session.now });
+  return create({ config, logger: session.logger, catalog: session.catalog, now: session.now });
 }
 
 /** A backup flagged as suspiciously small and not confirmed may be an emptied database: say so before restoring it. */
