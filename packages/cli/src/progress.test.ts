@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createReadProgress } from './progress.js';
+import { createProgress, createReadProgress } from './progress.js';
 
 function sink(isTTY: boolean): Writable & { isTTY: boolean; written: string } {
   const out = new Writable({
@@ -50,6 +50,39 @@ describe('read progress', () => {
     expect(await read).toBe('0123456789');
     progress.stop();
     expect(out.written).toContain('verify X: re-hashing');
+  });
+
+  it('backup off a terminal: a line per job start, one every interval with the bytes so far, one at the end', async () => {
+    vi.useFakeTimers();
+    const out = sink(false);
+    const progress = createProgress({ json: false, quiet: false }, { out, intervalMs: 10_000 });
+    let bytes = 0;
+    progress.events.onJobStart?.({
+      job: 'app',
+      backupId: 'B1',
+      destinations: ['primary'],
+      bytes: () => bytes,
+    });
+    bytes = 3 * 1024 * 1024;
+    await vi.advanceTimersByTimeAsync(10_000);
+    progress.events.onJobDone?.({
+      job: 'app',
+      backupId: 'B1',
+      status: 'ok',
+      startedAt: '',
+      finishedAt: '',
+      size: bytes,
+      copies: [],
+      policy: { copies: 1, media: 1, offsite: 0, met: true, shortfall: '', summary: '' },
+    });
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(out.written.split('\n')).toEqual([
+      'job app: backup B1 to primary',
+      expect.stringMatching(/^job app: 3\.0 MiB so far \(.*\/s\)$/),
+      'job app: ok 3.0 MiB',
+      '',
+    ]);
+    progress.stop();
   });
 
   it.each([

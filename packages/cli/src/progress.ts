@@ -5,25 +5,50 @@ import cliProgress from 'cli-progress';
 
 /**
  * Live progress on stderr: on a terminal, one line per job with bytes and rate (cli-progress); otherwise plain lines
- * when a job starts and ends. Silent in --json mode.
+ * when a job starts, every `intervalMs` while it runs, and when it ends. Silent in --json and --quiet mode.
  */
-export function createProgress(mode: { json: boolean; quiet: boolean }): {
+export function createProgress(
+  mode: { json: boolean; quiet: boolean },
+  options: ReadProgressOptions = {},
+): {
   events: BackupEvents;
   stop(): void;
 } {
+  const out = options.out ?? process.stderr;
   if (mode.json || mode.quiet) return { events: {}, stop() {} };
-  if (!process.stderr.isTTY) return plainProgress();
+  if (!out.isTTY) return plainProgress(out, options.intervalMs ?? 10_000);
   return barProgress();
 }
 
-function plainProgress(): { events: BackupEvents; stop(): void } {
+function plainProgress(
+  out: NodeJS.WritableStream,
+  intervalMs: number,
+): { events: BackupEvents; stop(): void } {
+  const timers = new Map<string, NodeJS.Timeout>();
+  const clear = (job: string) => {
+    clearInterval(timers.get(job));
+    timers.delete(job);
+  };
   return {
     events: {
-      onJobStart: ({ job, backupId, destinations }) =>
-        process.stderr.write(`job ${job}: backup ${backupId} to ${destinations.join(', ')}\n`),
-      onJobDone: (result) => process.stderr.write(`${describeResult(result)}\n`),
+      onJobStart: ({ job, backupId, destinations, bytes }) => {
+        out.write(`job ${job}: backup ${backupId} to ${destinations.join(', ')}\n`);
+        const started = Date.now();
+        const timer = setInterval(() => {
+          const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+          out.write(`job ${job}: ${formatBytes(bytes())} so far (${formatBytes(bytes() / seconds)}/s)\n`);
+        }, intervalMs);
+        timer.unref();
+        timers.set(job, timer);
+      },
+      onJobDone: (result) => {
+        clear(result.job);
+        out.write(`${describeResult(result)}\n`);
+      },
     },
-    stop() {},
+    stop() {
+      for (const job of [...timers.keys()]) clear(job);
+    },
   };
 }
 
