@@ -63,7 +63,7 @@ policy: { copies: 1, media: 1, offsite: 0 }
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(100);
     const rows = lines.slice(2, -1);
     expect(rows).toHaveLength(3); // billing: newest (ok); broken: newest (failed, and it has no good one); hung
-    expect(rows.filter((r) => r.includes('customer-bill… '))).toHaveLength(1);
+    expect(rows.filter((r) => r.includes('customer-bil… '))).toHaveLength(1);
     expect(
       rows.filter((r) => /\bbroken\s+failed\b/.test(r)),
       result.stdout,
@@ -71,6 +71,14 @@ policy: { copies: 1, media: 1, offsite: 0 }
     expect(rows.join('\n')).not.toContain('pruned');
     expect(rows.join('\n')).not.toContain('below');
     expect(lines.at(-1)).toMatch(/6 older or pruned backup\(s\) not shown: --all/);
+  });
+
+  it('shows the last verification as level, result and age', async () => {
+    expect((await tricopy(['verify', '--latest', '--job', longJob, '--deep'], { cwd: ws.dir })).code).toBe(0);
+    const result = await tricopy(['list', '--job', longJob], { cwd: ws.dir });
+    expect(result.stdout).toMatch(/customer-bil… +ok +\S+ \S+ +1\/1 ok +deep ok \d+m$/m);
+    const wide = await tricopy(['list', '--job', longJob, '--wide'], { cwd: ws.dir });
+    expect(wide.stdout).toMatch(/\d{4}-\d\d-\d\dT\S+ deep ok$/m);
   });
 
   it('shows a killed run as interrupted, not running, when its process is gone', async () => {

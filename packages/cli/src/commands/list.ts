@@ -74,7 +74,7 @@ export async function listCommand(options: ListOptions): Promise<number> {
       printLine('no backups in the catalog yet (run tricopy backup)');
       return EXIT.ok;
     }
-    printLine(options.wide ? wideTable(items) : narrowTable(items));
+    printLine(options.wide ? wideTable(items) : narrowTable(items, session.now()));
     const hidden = all.length - items.length;
     if (hidden > 0) {
       printLine(
@@ -135,11 +135,21 @@ function stateCell(b: BackupView): string {
   return b.flaggedNow ? `${b.state} SMALL!` : b.state;
 }
 
-function verifiedCell(b: BackupView, wide: boolean): string {
+/** Wide: time, level, status. Narrow: level, ok or FAILED, and how long ago (`restore-test ok 3d`). */
+function verifiedCell(b: BackupView, now: Date | undefined): string {
   const last = b.lastVerified;
   if (last === null) return 'never';
-  const at = wide ? last.at : last.at.slice(0, 10);
-  return `${at} ${last.level}${last.status === 'ok' ? '' : ` ${last.status}`}`;
+  if (now === undefined) return `${last.at} ${last.level} ${last.status}`;
+  return `${last.level} ${last.status === 'ok' ? 'ok' : 'FAILED'} ${age(now.getTime() - Date.parse(last.at))}`;
+}
+
+function age(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  return days < 1000 ? `${days}d` : `${Math.floor(days / 365)}y`;
 }
 
 function policyCell(b: BackupView, wide: boolean): string {
@@ -149,22 +159,29 @@ function policyCell(b: BackupView, wide: boolean): string {
   return wide ? `below (${b.policy.shortfall})` : 'below';
 }
 
-/** At most 100 columns: job names are cut to 14 characters. */
-function narrowTable(items: readonly BackupView[]): string {
+/**
+ * At most 100 columns: id 23, job 13 (longer names are cut), status 11, size 10, good copies and 3-2-1 9
+ * (`2/3 below`), last verification 24 (`restore-test FAILED 364d`), and the gaps.
+ */
+function narrowTable(items: readonly BackupView[], now: Date): string {
   return formatTable(
-    ['backup', 'job', 'status', 'size', 'copies', 'policy', 'verified'],
+    ['backup', 'job', 'status', 'size', 'copies', 'verified'],
     items.map((b) => [
       b.backupId,
-      b.job.length > 14 ? `${b.job.slice(0, 13)}…` : b.job,
+      b.job.length > 13 ? `${b.job.slice(0, 12)}…` : b.job,
       stateCell(b),
       b.size === null ? '-' : formatBytes(b.size),
-      b.copies.length === 0
-        ? '-'
-        : `${b.copies.filter((c) => c.status === 'verified').length}/${b.copies.length}`,
-      policyCell(b, false),
-      verifiedCell(b, false),
+      copiesCell(b),
+      verifiedCell(b, now),
     ]),
   );
+}
+
+function copiesCell(b: BackupView): string {
+  if (b.copies.length === 0) return '-';
+  const good = `${b.copies.filter((c) => c.status === 'verified').length}/${b.copies.length}`;
+  const policy = policyCell(b, false);
+  return policy === '-' ? good : `${good} ${policy}`;
 }
 
 function wideTable(items: readonly BackupView[]): string {
@@ -178,7 +195,7 @@ function wideTable(items: readonly BackupView[]): string {
       shortHash(b.sha256),
       b.copies.map((c) => `${c.destination}:${c.status}`).join(' ') || '-',
       policyCell(b, true),
-      verifiedCell(b, true),
+      verifiedCell(b, undefined),
     ]),
   );
 }
