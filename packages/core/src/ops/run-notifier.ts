@@ -18,6 +18,7 @@ interface SharedCheck {
   readonly jobs: ReadonlySet<string>;
   readonly results: JobResult[];
   started: boolean;
+  sent: boolean;
 }
 
 /**
@@ -42,7 +43,7 @@ export class RunNotifier {
       }
     }
     for (const [url, { target, jobs: names }] of users) {
-      if (names.size > 1) this.#shared.set(url, { target, jobs: names, results: [], started: false });
+      if (names.size > 1) this.#shared.set(url, { target, jobs: names, results: [], started: false, sent: false });
     }
     this.#jobs = new Map(
       [...jobs].map(([job, targets]) => [
@@ -64,9 +65,13 @@ export class RunNotifier {
   async jobFinished(result: JobResult): Promise<void> {
     const complete: SharedCheck[] = [];
     for (const check of this.#shared.values()) {
-      if (!check.jobs.has(result.job)) continue;
+      if (!check.jobs.has(result.job) || check.sent) continue;
       check.results.push(result);
-      if (check.results.length === check.jobs.size) complete.push(check);
+      const finished = new Set(check.results.map((r) => r.job));
+      if (finished.size === check.jobs.size) {
+        check.sent = true;
+        complete.push(check);
+      }
     }
     await Promise.all([
       notifyResult(this.#jobs.get(result.job) ?? [], result, this.#options),
