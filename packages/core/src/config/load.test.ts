@@ -1,3 +1,6 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { silentLogger } from '@tricopy/contract';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../util/errors.js';
 import { parseConfig } from './load.js';
@@ -114,5 +117,44 @@ describe('config: YAML errors', () => {
     expect(message.split('\n')).toHaveLength(1);
     expect(message).toContain(`${FILE}: line 5, column`);
     expect(message).toContain('quote values that contain ${');
+  });
+});
+
+describe('config: paths', () => {
+  const SFTP = `destinations:
+  nas:
+    type: sftp
+    host: nas.lan
+    username: backup
+    password: "\${NAS_PASSWORD}"
+    privateKey: ~/.ssh/tricopy-test-missing-key
+    path: /volume1/tricopy
+    insecureAcceptAnyHostKey: true
+jobs:
+  a:
+    source: { type: sqlite, path: ~/app.db }
+    destinations: [nas]
+workDir: ~/tricopy-work
+`;
+
+  it('~ is the home folder, and a key path in an error is not masked', async () => {
+    const loaded = await parseConfig(SFTP, FILE, { NAS_PASSWORD: 'nas-secret-1' });
+    expect(loaded.workDir).toBe(join(homedir(), 'tricopy-work'));
+    const spec = loaded.destinations.get('nas');
+    const context = {
+      name: 'nas',
+      configDir: '/etc/tricopy',
+      workDir: '/tmp',
+      logger: silentLogger,
+      redact: (text: string) => loaded.redactor.redact(text),
+    };
+    const error = await Promise.resolve(spec?.plugin.create(spec.options, context)).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    const keyPath = join(homedir(), '.ssh/tricopy-test-missing-key');
+    expect(error?.message).toContain(`cannot read privateKey ${keyPath}`);
+    expect(loaded.redactor.redact(error?.message ?? '')).toContain(keyPath);
+    expect(loaded.redactor.redact('password nas-secret-1')).toBe('password ***');
   });
 });

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { DestinationPlugin, SourcePlugin, StandardSchemaV1 } from '@tricopy/contract';
+import {
+  type DestinationPlugin,
+  resolveConfigPath,
+  type SourcePlugin,
+  type StandardSchemaV1,
+} from '@tricopy/contract';
 import { parseDocument, type YAMLError } from 'yaml';
 import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
@@ -185,8 +190,8 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
     file: path,
     dir,
     policy: raw.policy,
-    catalogPath: resolve(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
-    workDir: resolve(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
+    catalogPath: resolveConfigPath(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
+    workDir: resolveConfigPath(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
     concurrency: raw.concurrency,
     stallTimeoutMs: parseDuration(raw.stallTimeout) as number,
     retries: {
@@ -327,12 +332,17 @@ async function validateOptions(
   return { ok: false };
 }
 
+/**
+ * The options a plugin declares secret are redacted; a plugin that declares none gets every option named like a
+ * secret redacted. (A declared list is trusted: sftp's `privateKey` is a path, and a path in an error stays readable.)
+ */
 function collectSecrets(
   keys: readonly string[] | undefined,
   options: Record<string, unknown>,
   redactor: Redactor,
 ) {
+  const isSecret = (key: string) => (keys === undefined ? SECRET_KEY.test(key) : keys.includes(key));
   for (const [key, value] of Object.entries(options)) {
-    if (typeof value === 'string' && (keys?.includes(key) || SECRET_KEY.test(key))) redactor.add(value);
+    if (typeof value === 'string' && isSecret(key)) redactor.add(value);
   }
 }
