@@ -125,3 +125,15 @@ describe('backup output', () => {
     ]);
   });
 });
+
+describe('a damaged catalog', () => {
+  it('is named, with the way back, and never reported as INTERNAL', async () => {
+    await mkdir(join(dir, '.tricopy'));
+    await writeFile(join(dir, '.tricopy', 'catalog.db'), 'garbage '.repeat(1000));
+    expect(await run('--json', 'list')).toBe(EXIT.failed);
+    const parsed = JSON.parse(stdout) as { error: { code: string; message: string } };
+    expect(parsed.error.code).toBe('INTEGRITY');
+    expect(parsed.error.message).toContain(`the catalog ${join(dir, '.tricopy', 'catalog.db')} is damaged`);
+    expect(parsed.error.message).toContain('tricopy catalog rebuild');
+  });
+});

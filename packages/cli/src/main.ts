@@ -66,7 +66,7 @@ function reportError(error: unknown, { json, verbose, writeError }: ReportOption
     TricopyError.hasCode(error, 'USAGE') ||
     TricopyError.hasCode(error, 'PLUGIN_LOAD');
   const code = usage ? EXIT.usage : EXIT.failed;
-  const message = describeError(error);
+  const message = describeError(error) + damagedDatabaseHint(error);
   const details = TricopyError.isInstance(error) ? error.details : undefined;
   if (json) {
     printJson({
@@ -81,4 +81,11 @@ function reportError(error: unknown, { json, verbose, writeError }: ReportOption
   if (details) writeError(`${details}\n`);
   if (verbose && error instanceof Error && error.stack) writeError(`${error.stack}\n`);
   return code;
+}
+
+/** SQLite reporting a damaged file outside the catalog's own checks (a page read late in a command). */
+function damagedDatabaseHint(error: unknown): string {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  if (code !== 'SQLITE_NOTADB' && !code.startsWith('SQLITE_CORRUPT')) return '';
+  return ' (a SQLite file is damaged: if it is the catalog, move it aside and run `tricopy catalog rebuild --from DESTINATION`)';
 }

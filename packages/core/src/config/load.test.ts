@@ -158,3 +158,25 @@ workDir: ~/tricopy-work
     expect(loaded.redactor.redact('password nas-secret-1')).toBe('password ***');
   });
 });
+
+describe('config: plugin types', () => {
+  it.each([
+    ['source', 'postgress', 'postgres'],
+    ['source', 'SQLite', 'sqlite'],
+    ['destination', 'sfpt', 'sftp'],
+  ])('a %s typed %j is answered with "did you mean %s", never npm install', async (kind, typed, meant) => {
+    const text =
+      kind === 'source'
+        ? config('').replace('type: sqlite', `type: ${typed}`)
+        : config('').replace('type: local', `type: ${typed}`);
+    const message = await problemsOf(text);
+    expect(message).toContain(`did you mean "${meant}"?`);
+    expect(message).not.toContain('npm install');
+  });
+
+  it('a name far from every built-in still says where it was looked for', async () => {
+    const message = await problemsOf(config('').replace('type: local', 'type: tricopy-destination-webdav'));
+    expect(message).toContain('not found');
+    expect(message).not.toContain('did you mean');
+  });
+});
