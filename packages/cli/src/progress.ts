@@ -1,14 +1,28 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
+import type { Logger } from '@tricopy/contract';
 import type { BackupEvents, JobResult } from '@tricopy/core';
-import { formatBytes } from '@tricopy/core';
+import { createJsonLogger, formatBytes, Redactor } from '@tricopy/core';
 import cliProgress from 'cli-progress';
+import type { GlobalOptions } from './context.js';
+
+type ProgressMode = { json: boolean; quiet: boolean; jsonLog?: Logger };
+
+/** The progress mode of a command's options; with --log-format json, progress lines are JSON log records. */
+export function progressMode(options: GlobalOptions): ProgressMode {
+  return {
+    json: options.json === true,
+    quiet: options.quiet === true,
+    ...(options.logFormat === 'json' ? { jsonLog: createJsonLogger('info', new Redactor()) } : {}),
+  };
+}
 
 /**
  * Live progress on stderr: on a terminal, one line per job with bytes and rate (cli-progress); otherwise plain lines
- * when a job starts, every `intervalMs` while it runs, and when it ends. Silent in --json and --quiet mode.
+ * when a job starts, every `intervalMs` while it runs, and when it ends, or log records through `jsonLog`
+ * (--log-format json). Silent in --json and --quiet mode.
  */
 export function createProgress(
-  mode: { json: boolean; quiet: boolean },
+  mode: ProgressMode,
   options: ReadProgressOptions = {},
 ): {
   events: BackupEvents;
@@ -16,8 +30,28 @@ export function createProgress(
 } {
   const out = options.out ?? process.stderr;
   if (mode.json || mode.quiet) return { events: {}, stop() {} };
+  if (mode.jsonLog !== undefined) return logProgress(mode.jsonLog);
   if (!out.isTTY) return plainProgress(out, options.intervalMs ?? 10_000);
   return barProgress();
+}
+
+function logProgress(logger: Logger): { events: BackupEvents; stop(): void } {
+  return {
+    events: {
+      onJobStart: ({ job, backupId, destinations }) =>
+        logger.info(`job ${job}: backup ${backupId} to ${destinations.join(', ')}`, {
+          job,
+          backupId,
+          destinations,
+        }),
+      onJobDone: (result) => {
+        const fields = { job: result.job, backupId: result.backupId, status: result.status };
+        if (result.status === 'ok') logger.info(describeResult(result), fields);
+        else logger.error(describeResult(result), fields);
+      },
+    },
+    stop() {},
+  };
 }
 
 function plainProgress(
@@ -120,13 +154,13 @@ export interface ReadProgressOptions {
 }
 
 /** Progress of reads on stderr (`restore`, `verify --deep`, `--restore-test`); nothing with --json or --quiet. */
-export function createReadProgress(
-  mode: { json: boolean; quiet: boolean },
-  options: ReadProgressOptions = {},
-): ReadProgress {
+export function createReadProgress(mode: ProgressMode, options: ReadProgressOptions = {}): ReadProgress {
   const out = options.out ?? process.stderr;
+  const intervalMs = options.intervalMs ?? 10_000;
   if (mode.json || mode.quiet) return { track: (stream) => stream, stop() {} };
-  return out.isTTY ? readBars(out) : readLines(out, options.intervalMs ?? 10_000);
+  const logger = mode.jsonLog;
+  if (logger !== undefined) return readLines((line) => logger.info(line, { event: 'progress' }), intervalMs);
+  return out.isTTY ? readBars(out) : readLines((line) => out.write(`${line}\n`), intervalMs);
 }
 
 function counted(stream: NodeJS.ReadableStream, onBytes: (n: number) => void, onEnd: () => void) {
@@ -140,7 +174,7 @@ function counted(stream: NodeJS.ReadableStream, onBytes: (n: number) => void, on
   return counter;
 }
 
-function readLines(out: NodeJS.WritableStream, intervalMs: number): ReadProgress {
+function readLines(write: (line: string) => void, intervalMs: number): ReadProgress {
   const timers = new Set<NodeJS.Timeout>();
   return {
     track(stream, label, total) {
@@ -148,11 +182,11 @@ function readLines(out: NodeJS.WritableStream, intervalMs: number): ReadProgress
       let bytes = 0;
       const line = (state: string) => {
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);
-        out.write(
-          `${label}: ${formatBytes(bytes)} of ${formatBytes(total)} (${percent(bytes, total)}, ${formatBytes(bytes / seconds)}/s)${state}\n`,
+        write(
+          `${label}: ${formatBytes(bytes)} of ${formatBytes(total)} (${percent(bytes, total)}, ${formatBytes(bytes / seconds)}/s)${state}`,
         );
       };
-      out.write(`${label}: ${formatBytes(total)}\n`);
+      write(`${label}: ${formatBytes(total)}`);
       const timer = setInterval(() => line(''), intervalMs);
       timer.unref();
       timers.add(timer);

@@ -15,7 +15,7 @@ import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { printJson, printLine } from '../output.js';
-import { createReadProgress } from '../progress.js';
+import { createReadProgress, progressMode } from '../progress.js';
 
 export interface RestoreOptions extends GlobalOptions {
   latest?: boolean;
@@ -55,7 +55,7 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   if (backupId === undefined && options.job === undefined) {
     throw new UsageError('--latest needs --job JOB (which job to restore)');
   }
-  const progress = createReadProgress({ json: options.json === true, quiet: options.quiet === true });
+  const progress = createReadProgress(progressMode(options));
   const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
   try {
     return await withSession(

@@ -4,7 +4,7 @@ import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
-import { createReadProgress } from '../progress.js';
+import { createReadProgress, progressMode } from '../progress.js';
 
 export interface VerifyOptions extends GlobalOptions {
   latest?: boolean;
@@ -22,7 +22,7 @@ function verifyLabel(backupId: string, destination: string, pass: number): strin
 }
 
 export async function verifyCommand(backupId: string | undefined, options: VerifyOptions): Promise<number> {
-  const progress = createReadProgress({ json: options.json === true, quiet: options.quiet === true });
+  const progress = createReadProgress(progressMode(options));
   try {
     return await withSession(
       options,

@@ -43,7 +43,8 @@ export class RunNotifier {
       }
     }
     for (const [url, { target, jobs: names }] of users) {
-      if (names.size > 1) this.#shared.set(url, { target, jobs: names, results: [], started: false, sent: false });
+      if (names.size > 1)
+        this.#shared.set(url, { target, jobs: names, results: [], started: false, sent: false });
     }
     this.#jobs = new Map(
       [...jobs].map(([job, targets]) => [
