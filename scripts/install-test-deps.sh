@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: PostgreSQL, MariaDB, OpenSSH server/client, sqlite3, zstd,
+# promtool (Debian's prometheus package),
 # and pnpm. Idempotent; uses apt-get (Debian/Ubuntu) as root. Everything else comes from the npm registry.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need+=(openssh-client)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the /metrics exposition
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

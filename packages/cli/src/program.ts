@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
 import { addListOptions, listCommand } from './commands/list.js';
+import { metricsCommand } from './commands/metrics.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
 import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
@@ -130,6 +131,17 @@ export function buildProgram(
     .command('daemon')
     .description('run every job on its schedule in the foreground (JSON logs; SIGTERM stops cleanly)')
     .action((_options, command: Command) => run(() => daemonCommand(command.optsWithGlobals())));
+
+  program
+    .command('metrics')
+    .description(
+      "print Prometheus metrics from the catalog (each job's last backup, verification, staleness)",
+    )
+    .option(
+      '--textfile <path>',
+      "write them atomically to this .prom file (node_exporter's textfile collector)",
+    )
+    .action((_options, command: Command) => run(() => metricsCommand(command.optsWithGlobals())));
 
   program
     .command('schedule')

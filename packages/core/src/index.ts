@@ -38,12 +38,23 @@ export {
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './ops/daemon.js';
 export {
+  describeStaleness,
+  fleetStatus,
+  formatAge,
+  type JobStatus,
+  jobStatus,
+  type LastBackup,
+  type Staleness,
+  VERIFIED_LEVELS,
+} from './ops/fleet-status.js';
+export {
   acquireJobLock,
   type JobLock,
   type LockAttempt,
   lockPath,
   runningBackupIsAlive,
 } from './ops/job-lock.js';
+export { METRICS_CONTENT_TYPE, metricsRegistry, renderMetrics, writeTextfile } from './ops/metrics.js';
 export {
   eventOf,
   healthcheckUrl,

@@ -51,6 +51,8 @@ export interface JobSpec {
   readonly schedule?: string;
   readonly timezone?: string;
   readonly timeoutMs?: number;
+  /** Stale when the newest backup with a verified copy is older (the job's maxAge, else policy.maxAge). */
+  readonly maxAgeMs?: number;
   readonly retention?: Retention;
   readonly retentionByDestination?: Readonly<Record<string, Retention>>;
   readonly notify: readonly NotifyTarget[];
@@ -179,6 +181,7 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
       ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
       ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
       ...(job.timeout === undefined ? {} : { timeoutMs: parseDuration(job.timeout) as number }),
+      ...maxAge(job.maxAge ?? raw.policy.maxAge),
       ...(job.retention === undefined ? {} : { retention: job.retention }),
       ...(job.retentionByDestination === undefined
         ? {}
@@ -235,6 +238,10 @@ function yamlProblem(error: YAMLError, text: string): string {
 }
 
 /** Unset variables in a job's source or a destination's options make only that job or destination unusable. */
+function maxAge(value: string | number | undefined): { maxAgeMs?: number } {
+  return value === undefined ? {} : { maxAgeMs: parseDuration(value) as number };
+}
+
 function unusableParts(unset: readonly UnsetVariable[]) {
   const problems: string[] = [];
   const jobs = new Map<string, string>();

@@ -100,6 +100,8 @@ export const jobSchema = z
     schedule: z.string().optional(),
     timezone: z.string().optional(),
     timeout: timerDuration.optional(),
+    /** The job is stale when its newest backup with a verified copy is older than this (default: policy.maxAge). */
+    maxAge: duration.optional(),
     retention: retentionSchema.optional(),
     /** Per-destination retention overrides. */
     retentionByDestination: z.record(z.string(), retentionSchema).optional(),
@@ -126,6 +128,8 @@ export const policySchema = z.strictObject({
   media: z.int().min(1).default(2),
   offsite: z.int().min(0).default(1),
   enforce: z.enum(['warn', 'error']).default('warn'),
+  /** Every job's maxAge unless the job sets its own. */
+  maxAge: duration.optional(),
 });
 export type Policy = z.infer<typeof policySchema>;
 

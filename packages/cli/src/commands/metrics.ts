@@ -1,0 +1,29 @@
+import { fleetStatus, renderMetrics, UsageError, writeTextfile } from '@tricopy/core';
+import { type GlobalOptions, withSession } from '../context.js';
+import { EXIT } from '../exit-codes.js';
+
+export interface MetricsOptions extends GlobalOptions {
+  textfile?: string;
+}
+
+/**
+ * Prints the Prometheus metrics computed from the catalog, or with `--textfile PATH` writes them atomically for
+ * node_exporter's textfile collector (a cron line after each backup, no daemon needed).
+ */
+export async function metricsCommand(options: MetricsOptions): Promise<number> {
+  return withSession(options, async (session) => {
+    const jobs = fleetStatus(session, session.now());
+    if (options.textfile === undefined) {
+      process.stdout.write(await renderMetrics(jobs));
+      return EXIT.ok;
+    }
+    if (!options.textfile.endsWith('.prom'))
+      throw new UsageError(`--textfile ${options.textfile}: node_exporter reads only files ending in .prom`);
+    try {
+      await writeTextfile(options.textfile, jobs);
+    } catch (error) {
+      throw new Error(`cannot write --textfile ${options.textfile}: ${(error as Error).message}`);
+    }
+    return EXIT.ok;
+  });
+}

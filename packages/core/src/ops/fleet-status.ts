@@ -1,0 +1,160 @@
+import type { BackupRow, BackupStatus, Catalog } from '../catalog/catalog.js';
+import type { LoadedConfig } from '../config/load.js';
+import { evaluatePolicy } from '../engine/policy.js';
+
+/** Verification levels as metrics and the dashboard name them (`stat` is stored for "exists with the right size"). */
+export const VERIFIED_LEVELS = ['exists', 'deep', 'restore-test'] as const;
+export type VerifiedLevel = (typeof VERIFIED_LEVELS)[number];
+const STORED_LEVEL: Record<string, VerifiedLevel> = {
+  stat: 'exists',
+  deep: 'deep',
+  'restore-test': 'restore-test',
+};
+
+export const RUN_STATUSES: readonly BackupStatus[] = ['ok', 'degraded', 'failed', 'running'];
+
+/** The newest good (ok or degraded) backup of a job that still has copies. */
+export interface LastBackup {
+  readonly backupId: string;
+  readonly status: BackupStatus;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly size: number | null;
+  readonly durationSeconds: number;
+  readonly copies: number;
+  readonly copiesVerified: number;
+  readonly policyMet: boolean;
+  readonly policy: string;
+}
+
+export interface Staleness {
+  /** The job's maxAge, undefined when neither the job nor the policy sets one (then it is never stale). */
+  readonly maxAgeMs: number | null;
+  /** When the newest backup with a verified copy finished; null when there is none. */
+  readonly newestVerifiedAt: string | null;
+  readonly stale: boolean;
+  /** How far past maxAge (ms); null when not stale or when there is no verified backup at all. */
+  readonly overdueMs: number | null;
+}
+
+export interface JobStatus {
+  readonly job: string;
+  readonly lastSuccessAt: string | null;
+  readonly lastBackup: LastBackup | null;
+  /** The newest passed verification of each level, over the job's unpruned backups. */
+  readonly lastVerified: Readonly<Record<VerifiedLevel, string | null>>;
+  /** Backups recorded per status (a backup is one run of the job). */
+  readonly runs: Readonly<Record<BackupStatus, number>>;
+  readonly staleness: Staleness;
+}
+
+interface Sources {
+  readonly catalog: Catalog;
+  readonly config: LoadedConfig;
+}
+
+/** The status of every configured job, computed from the catalog: what metrics, `check`, `list` and `serve` show. */
+export function fleetStatus(sources: Sources, now: Date): JobStatus[] {
+  return [...sources.config.jobs.keys()].map((job) => jobStatus(sources, job, now));
+}
+
+export function jobStatus(sources: Sources, job: string, now: Date): JobStatus {
+  const backups = sources.catalog.listBackups({ job });
+  const live = backups.filter((b) => b.prunedAt === null);
+  const good = (b: BackupRow) => (b.status === 'ok' || b.status === 'degraded') && b.finishedAt !== null;
+  const newestGood = live.find(good);
+  const verifiedBackup = live.find((b) => good(b) && verifiedCopies(sources, b).length > 0);
+  return {
+    job,
+    lastSuccessAt: backups.find(good)?.finishedAt ?? null,
+    lastBackup: newestGood === undefined ? null : describeLast(sources, newestGood),
+    lastVerified: lastVerified(sources.catalog, live),
+    runs: countRuns(backups),
+    staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
+  };
+}
+
+function verifiedCopies(sources: Sources, backup: BackupRow) {
+  return sources.catalog
+    .listCopies(backup.id)
+    .filter((c) => c.status === 'verified')
+    .flatMap((c) => {
+      const spec = sources.config.destinations.get(c.destination);
+      return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
+    });
+}
+
+function describeLast(sources: Sources, backup: BackupRow): LastBackup {
+  const finishedAt = backup.finishedAt as string;
+  const verified = verifiedCopies(sources, backup);
+  const policy = evaluatePolicy(verified, sources.config.policy);
+  return {
+    backupId: backup.id,
+    status: backup.status,
+    startedAt: backup.startedAt,
+    finishedAt,
+    size: backup.size,
+    durationSeconds: Math.max(0, (Date.parse(finishedAt) - Date.parse(backup.startedAt)) / 1000),
+    copies: sources.catalog.listCopies(backup.id).filter((c) => c.status !== 'deleted').length,
+    copiesVerified: verified.length,
+    policyMet: policy.met,
+    policy: policy.met ? policy.summary : policy.shortfall,
+  };
+}
+
+function lastVerified(catalog: Catalog, backups: readonly BackupRow[]): Record<VerifiedLevel, string | null> {
+  const last: Record<VerifiedLevel, string | null> = { exists: null, deep: null, 'restore-test': null };
+  for (const backup of backups) {
+    for (const v of catalog.listVerifications(backup.id)) {
+      const level = STORED_LEVEL[v.level];
+      if (level === undefined || v.status !== 'ok') continue;
+      const seen = last[level];
+      if (seen === null || v.checkedAt > seen) last[level] = v.checkedAt;
+    }
+  }
+  return last;
+}
+
+function countRuns(backups: readonly BackupRow[]): Record<BackupStatus, number> {
+  const runs: Record<BackupStatus, number> = { ok: 0, degraded: 0, failed: 0, running: 0 };
+  for (const b of backups) runs[b.status]++;
+  return runs;
+}
+
+function staleness(maxAgeMs: number | undefined, newestVerifiedAt: string | null, now: Date): Staleness {
+  if (maxAgeMs === undefined) return { maxAgeMs: null, newestVerifiedAt, stale: false, overdueMs: null };
+  if (newestVerifiedAt === null) return { maxAgeMs, newestVerifiedAt, stale: true, overdueMs: null };
+  const overdue = now.getTime() - Date.parse(newestVerifiedAt) - maxAgeMs;
+  return { maxAgeMs, newestVerifiedAt, stale: overdue > 0, overdueMs: overdue > 0 ? overdue : null };
+}
+
+/** `backup 2h 10m past maxAge 26h`, or `no backup with a verified copy`, for people. */
+export function describeStaleness(s: Staleness): string {
+  if (!s.stale) return 'fresh';
+  if (s.overdueMs === null) return 'stale: no backup with a verified copy';
+  return `stale: newest verified backup is ${formatAge(s.overdueMs)} past maxAge ${formatAge(s.maxAgeMs ?? 0)}`;
+}
+
+/** `3d 4h`, `2h 10m`, `5m`, `40s`: the largest unit and the next one when it is not 0. */
+export function formatAge(ms: number): string {
+  let rest = Math.max(0, Math.floor(ms / 1000));
+  const amounts = (
+    [
+      ['d', 86_400],
+      ['h', 3600],
+      ['m', 60],
+      ['s', 1],
+    ] as const
+  ).map(([unit, size]) => {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    return { unit, n };
+  });
+  const first = amounts.findIndex((a) => a.n > 0);
+  if (first === -1) return '0s';
+  return amounts
+    .slice(first, first + 2)
+    .filter((a) => a.n > 0)
+    .map((a) => `${a.n}${a.unit}`)
+    .join(' ');
+}
