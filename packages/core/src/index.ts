@@ -38,13 +38,13 @@ export {
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './ops/daemon.js';
 export {
-  describeStaleness,
   fleetStatus,
   formatAge,
   type JobStatus,
   jobStatus,
   type LastBackup,
   type Staleness,
+  staleReason,
   VERIFIED_LEVELS,
 } from './ops/fleet-status.js';
 export {
@@ -83,6 +83,7 @@ export {
 } from './ops/retention.js';
 export { cronToOnCalendar, nextRuns, validateCron } from './ops/schedule.js';
 export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
+export { alertStaleJobs } from './ops/stale-alerts.js';
 export { HashCounter, hashStream } from './pipeline/hash-counter.js';
 export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';
 export { formatBytes, parseDuration } from './util/duration.js';

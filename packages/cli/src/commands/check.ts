@@ -1,4 +1,12 @@
-import { type CheckReport, checkConfig } from '@tricopy/core';
+import {
+  alertStaleJobs,
+  type CheckReport,
+  checkConfig,
+  type JobStatus,
+  jobStatus,
+  type Session,
+  staleReason,
+} from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatTable, printJson, printLine } from '../output.js';
@@ -7,9 +15,19 @@ export async function checkCommand(jobs: string[], options: GlobalOptions): Prom
   return withSession(options, async (session) => {
     const report = await checkConfig(session, jobs.length > 0 ? [...new Set(jobs)] : undefined);
     const enforce = session.config.policy.enforce;
-    if (options.json) printJson({ ...report, policy: session.config.policy });
-    else printReport(report, enforce, session.config.file);
-    return report.ok ? EXIT.ok : EXIT.failed;
+    const stale = await staleJobs(session, report);
+    if (options.json)
+      printJson({
+        ...report,
+        ok: report.ok && stale.length === 0,
+        policy: session.config.policy,
+        stale: stale.map(staleJson),
+      });
+    else {
+      printReport(report, enforce, session.config.file);
+      printStale(stale);
+    }
+    return report.ok && stale.length === 0 ? EXIT.ok : EXIT.failed;
   });
 }
 
@@ -53,4 +71,25 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
       ]),
     ),
   );
+}
+
+/** The checked jobs that are stale (past their maxAge); notifies once per episode. */
+async function staleJobs(session: Session, report: CheckReport): Promise<JobStatus[]> {
+  const now = session.now();
+  const statuses = report.jobs.map((j) => jobStatus(session, j.job, now));
+  await alertStaleJobs(session, statuses, {
+    logger: session.logger,
+    redact: (text) => session.redact(text),
+  });
+  return statuses.filter((s) => s.staleness.stale);
+}
+
+function staleJson(status: JobStatus) {
+  return { job: status.job, reason: staleReason(status.staleness), ...status.staleness };
+}
+
+function printStale(stale: readonly JobStatus[]): void {
+  if (stale.length === 0) return;
+  printLine();
+  for (const s of stale) printLine(`STALE job ${s.job}: ${staleReason(s.staleness)}`);
 }

@@ -1,4 +1,12 @@
-import { type BackupRow, formatBytes, lockPath, runningBackupIsAlive, type Session } from '@tricopy/core';
+import {
+  type BackupRow,
+  formatBytes,
+  jobStatus,
+  lockPath,
+  runningBackupIsAlive,
+  type Session,
+  staleReason,
+} from '@tricopy/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -66,12 +74,14 @@ export async function listCommand(options: ListOptions): Promise<number> {
     const alive = await liveRunning(session, rows);
     const all = rows.map((backup) => describeBackup(session, backup, alive.get(backup.id)));
     const items = choose(all, options);
+    const stale = staleJobs(session, options.job);
     if (options.json) {
-      printJson({ backups: items });
+      printJson({ backups: items, stale });
       return EXIT.ok;
     }
     if (all.length === 0) {
       printLine('no backups in the catalog yet (run tricopy backup)');
+      printStale(stale);
       return EXIT.ok;
     }
     printLine(options.wide ? wideTable(items) : narrowTable(items, session.now()));
@@ -81,8 +91,29 @@ export async function listCommand(options: ListOptions): Promise<number> {
         `(${hidden} older or pruned backup(s) not shown: --all, --limit N per job, --status S, --wide)`,
       );
     }
+    printStale(stale);
     return EXIT.ok;
   });
+}
+
+/** Configured jobs (or `job`) past their maxAge, with why. */
+function staleJobs(session: Session, job: string | undefined): { job: string; reason: string }[] {
+  const names =
+    job === undefined ? [...session.config.jobs.keys()] : session.config.jobs.has(job) ? [job] : [];
+  const now = session.now();
+  return names
+    .map((name) => jobStatus(session, name, now))
+    .filter((s) => s.staleness.stale)
+    .map((s) => ({ job: s.job, reason: staleReason(s.staleness) }));
+}
+
+/** One line per stale job under the table, within 100 columns (a long job name is cut as in the table). */
+function printStale(stale: readonly { job: string; reason: string }[]): void {
+  for (const s of stale) printLine(`STALE ${shortJob(s.job)}: ${s.reason}`);
+}
+
+function shortJob(job: string): string {
+  return job.length > 13 ? `${job.slice(0, 12)}…` : job;
 }
 
 /** For each backup marked running: is a live process behind it (its job's lock)? */
@@ -168,7 +199,7 @@ function narrowTable(items: readonly BackupView[], now: Date): string {
     ['backup', 'job', 'status', 'size', 'copies', 'verified'],
     items.map((b) => [
       b.backupId,
-      b.job.length > 13 ? `${b.job.slice(0, 12)}…` : b.job,
+      shortJob(b.job),
       stateCell(b),
       b.size === null ? '-' : formatBytes(b.size),
       copiesCell(b),

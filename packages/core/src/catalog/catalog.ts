@@ -323,6 +323,19 @@ export class Catalog {
     })();
   }
 
+  /** Records that `job` became stale; true only for the caller that started the episode (false: it already was). */
+  startStaleEpisode(job: string): boolean {
+    const info = this.#db
+      .prepare('INSERT OR IGNORE INTO stale_episodes (job, since) VALUES (?, ?)')
+      .run(job, this.#stamp());
+    return info.changes === 1;
+  }
+
+  /** Ends `job`'s stale episode; true when there was one. */
+  endStaleEpisode(job: string): boolean {
+    return this.#db.prepare('DELETE FROM stale_episodes WHERE job = ?').run(job).changes === 1;
+  }
+
   transaction<T>(fn: () => T): T {
     return this.#db.transaction(fn)();
   }

@@ -128,11 +128,10 @@ function staleness(maxAgeMs: number | undefined, newestVerifiedAt: string | null
   return { maxAgeMs, newestVerifiedAt, stale: overdue > 0, overdueMs: overdue > 0 ? overdue : null };
 }
 
-/** `backup 2h 10m past maxAge 26h`, or `no backup with a verified copy`, for people. */
-export function describeStaleness(s: Staleness): string {
-  if (!s.stale) return 'fresh';
-  if (s.overdueMs === null) return 'stale: no backup with a verified copy';
-  return `stale: newest verified backup is ${formatAge(s.overdueMs)} past maxAge ${formatAge(s.maxAgeMs ?? 0)}`;
+/** Why a job is stale, for people: `no backup with a verified copy`, `newest verified backup 2h 10m past maxAge 26h`. */
+export function staleReason(s: Staleness): string {
+  if (s.overdueMs === null) return 'no backup with a verified copy';
+  return `newest verified backup ${formatAge(s.overdueMs)} past maxAge ${formatAge(s.maxAgeMs ?? 0)}`;
 }
 
 /** `3d 4h`, `2h 10m`, `5m`, `40s`: the largest unit and the next one when it is not 0. */

@@ -151,6 +151,30 @@ export async function notifyResult(
   );
 }
 
+/**
+ * Sends `payload` to the webhook and command targets whose `on` includes `event` (healthchecks follow runs, not
+ * this). Never throws, like notifyResult.
+ */
+export async function notifyPayload(
+  targets: readonly NotifyTarget[],
+  event: NotifyEvent,
+  what: string,
+  payload: Record<string, unknown>,
+  options: NotifyOptions,
+): Promise<void> {
+  const body = JSON.stringify(payload);
+  await Promise.all(
+    targets.map((target) => {
+      if (target.type === 'healthcheck' || !target.on.includes(event)) return undefined;
+      if (target.type === 'webhook')
+        return deliver(`webhook for ${what}`, options, () =>
+          postJson(target.url, target.headers, body, options),
+        );
+      return deliver(`notify command for ${what}`, options, () => runCommand(target.command, body, options));
+    }),
+  );
+}
+
 /** Pings one healthcheck with the outcome of `event` (if its `on` wants it); `payload` is the POST body. */
 export async function pingResult(
   target: Extract<NotifyTarget, { type: 'healthcheck' }>,
