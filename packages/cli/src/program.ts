@@ -10,7 +10,20 @@ import { metricsCommand } from './commands/metrics.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
 import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
+import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { DEFAULT_LISTEN } from './serve/listen-options.js';
+
+/** `--listen` (given a default, the server always runs) and `--token-file`, for `serve` and `daemon`. */
+function addServeOptions(command: Command, defaultListen?: string): Command {
+  const listen = new Option(
+    '--listen <host:port>',
+    'serve /metrics and /api/jobs read-only on this address (off loopback a bearer token is required)',
+  );
+  return command
+    .addOption(defaultListen === undefined ? listen : listen.default(defaultListen))
+    .option('--token-file <file>', 'the bearer token every request must carry (else $TRICOPY_SERVE_TOKEN)');
+}
 
 export type Action = (...args: never[]) => Promise<number>;
 
@@ -127,10 +140,18 @@ export function buildProgram(
       run(() => confirmCommand(backupId, command.optsWithGlobals())),
     );
 
-  program
-    .command('daemon')
-    .description('run every job on its schedule in the foreground (JSON logs; SIGTERM stops cleanly)')
-    .action((_options, command: Command) => run(() => daemonCommand(command.optsWithGlobals())));
+  addServeOptions(
+    program
+      .command('serve')
+      .description('read-only HTTP: Prometheus /metrics and JSON /api/jobs from the catalog (SIGTERM stops)'),
+    DEFAULT_LISTEN,
+  ).action((_options, command: Command) => run(() => serveCommand(command.optsWithGlobals())));
+
+  addServeOptions(
+    program
+      .command('daemon')
+      .description('run every job on its schedule in the foreground (JSON logs; SIGTERM stops cleanly)'),
+  ).action((_options, command: Command) => run(() => daemonCommand(command.optsWithGlobals())));
 
   program
     .command('metrics')

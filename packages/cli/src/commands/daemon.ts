@@ -1,7 +1,16 @@
 import type { Logger } from '@tricopy/contract';
-import { createJsonLogger, type DaemonControl, describeError, Redactor, runDaemon } from '@tricopy/core';
+import {
+  createJsonLogger,
+  type DaemonControl,
+  describeError,
+  type LoadedConfig,
+  Redactor,
+  runDaemon,
+  Session,
+} from '@tricopy/core';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { type ServeOptions, type StatusService, startStatusService } from '../serve/status-service.js';
 
 /**
  * Runs scheduled jobs in the foreground with JSON log lines on stderr. SIGTERM or SIGINT stops scheduling and aborts
@@ -9,10 +18,25 @@ import { EXIT } from '../exit-codes.js';
  * signal exits at once. SIGHUP reloads the config (and `--env-file`); an invalid one is logged and the current one
  * kept.
  */
-export async function daemonCommand(options: GlobalOptions): Promise<number> {
+export async function daemonCommand(options: GlobalOptions & ServeOptions): Promise<number> {
   const config = await openConfig(options);
   const redactor = new EveryConfigRedactor(config.redactor);
   const logger = createJsonLogger(logLevel(options), redactor);
+  let served: Session | undefined;
+  const serve = (next: LoadedConfig) => {
+    served?.closeCatalog();
+    served = new Session({ config: next, logger });
+  };
+  let status: StatusService | undefined;
+  if (options.listen !== undefined) {
+    serve(config);
+    status = await startStatusService(
+      { ...options, listen: options.listen },
+      () => served as Session,
+      logger,
+      (text) => redactor.redact(text),
+    );
+  }
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -28,7 +52,8 @@ export async function daemonCommand(options: GlobalOptions): Promise<number> {
   let control: DaemonControl | undefined;
   const onHangup = () => {
     logger.info(`received SIGHUP: reloading ${config.file}`, { event: 'signal', signal: 'SIGHUP' });
-    if (control !== undefined) void reload(control, options, logger, redactor);
+    if (control !== undefined)
+      void reload(control, options, logger, redactor, served === undefined ? undefined : serve);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -48,6 +73,8 @@ export async function daemonCommand(options: GlobalOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onHangup);
+    await status?.stop();
+    served?.closeCatalog();
   }
 }
 
@@ -57,11 +84,13 @@ async function reload(
   options: GlobalOptions,
   logger: Logger,
   redactor: EveryConfigRedactor,
+  serve?: (config: LoadedConfig) => void,
 ): Promise<void> {
   try {
     const next = await openConfig(options);
     redactor.include(next.redactor);
     control.reload(next);
+    serve?.(next);
     logger.info(`reloaded ${next.file}`, { event: 'reloaded', config: next.file });
   } catch (error) {
     logger.error(`reload failed, keeping the current config: ${describeError(error)}`, {
