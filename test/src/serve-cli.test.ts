@@ -74,6 +74,22 @@ describe('serve: read-only HTTP over the catalog of real backups', () => {
         'primary:verified',
         'usb:verified',
       ]);
+      const fleet = await fetch(`${url}/`);
+      expect(fleet.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      const html = await fleet.text();
+      expect(html).toMatch(
+        /<tr class=""><td><a href="\/jobs\/app">app<\/a><\/td><td>\d+s ago<\/td><td>ok<\/td>/,
+      );
+      expect(html).toMatch(/<span class="ok">2\/2 ok<\/span>/);
+      expect(html).toMatch(
+        /<tr class="stale"><td><a href="\/jobs\/never">never<\/a>.*STALE: no backup with a verified copy/,
+      );
+      const jobHtml = await (await fetch(`${url}/jobs/app`)).text();
+      expect(jobHtml).toContain(`<code>${backupId}</code>`);
+      expect(jobHtml).toMatch(
+        /primary: <span class="ok">verified<\/span><br>usb: <span class="ok">verified<\/span>/,
+      );
+      expect((await fetch(`${url}/jobs/nope`)).status).toBe(404);
       expect((await fetch(`${url}/api/jobs/nope`)).status).toBe(404);
       expect((await fetch(`${url}/elsewhere`)).status).toBe(404);
       expect((await fetch(`${url}/api/jobs`, { method: 'POST' })).status).toBe(405);

@@ -11,6 +11,7 @@ import {
   METRICS_CONTENT_TYPE,
   renderMetrics,
 } from '@tricopy/core';
+import { escapeHtml, fleetPage, jobPage } from './dashboard.js';
 import type { ListenAddress } from './listen-options.js';
 
 export interface StatusSources {
@@ -33,7 +34,9 @@ const json = (status: number, value: unknown): Reply => ({
   body: `${JSON.stringify(value, null, 2)}\n`,
 });
 
-/** Read-only HTTP: `/metrics` (Prometheus), `/api/jobs` and `/api/jobs/NAME` (JSON). */
+const html = (status: number, body: string): Reply => ({ status, type: 'text/html; charset=utf-8', body });
+
+/** Read-only HTTP: the dashboard at `/` and `/jobs/NAME`, `/metrics` (Prometheus), `/api/jobs` and `/api/jobs/NAME` (JSON). */
 export function createStatusServer(options: StatusServerOptions): Server {
   const digest = options.token === undefined ? undefined : sha256(options.token);
   return createServer((request, response) => {
@@ -61,6 +64,13 @@ async function handle(
   if (path === '/metrics')
     return { status: 200, type: METRICS_CONTENT_TYPE, body: await renderMetrics(fleetStatus(sources, now)) };
   if (path === '/api/jobs') return json(200, { jobs: fleetStatus(sources, now) });
+  if (path === '/') return html(200, fleetPage(fleetStatus(sources, now), now));
+  const page = /^\/jobs\/([^/]+)$/.exec(path)?.[1];
+  if (page !== undefined) {
+    const name = decodeURIComponent(page);
+    if (!sources.config.jobs.has(name)) return html(404, `<p>no job ${escapeHtml(name)} in the config</p>`);
+    return html(200, jobPage(jobStatus(sources, name, now), sources.catalog, now));
+  }
   const job = /^\/api\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return jobReply(sources, decodeURIComponent(job), now);
   return json(404, { error: `no such page: ${path} (try /metrics, /api/jobs)` });

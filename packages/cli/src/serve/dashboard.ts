@@ -1,0 +1,106 @@
+import {
+  type BackupRow,
+  type Catalog,
+  formatAge,
+  formatBytes,
+  type JobStatus,
+  staleReason,
+} from '@tricopy/core';
+
+/** Server-rendered, read-only pages: the fleet (one row per job) and one job's backups. No scripts, no build step. */
+
+export const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
+
+const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
+th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}tr.stale td{background:#fde2e2}
+.bad{color:#b00020;font-weight:600}.ok{color:#1b6e20}code{font-size:12px}`;
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
+<meta name="viewport" content="width=device-width"><style>${STYLE}</style></head><body>${body}</body></html>\n`;
+}
+
+function ago(iso: string | null, now: Date): string {
+  return iso === null ? 'never' : `${formatAge(now.getTime() - Date.parse(iso))} ago`;
+}
+
+function fleetRow(s: JobStatus, now: Date): string {
+  const last = s.lastBackup;
+  const stale = s.staleness.stale;
+  const cells = [
+    `<a href="/jobs/${encodeURIComponent(s.job)}">${escapeHtml(s.job)}</a>`,
+    ago(s.lastSuccessAt, now),
+    last === null ? '-' : escapeHtml(last.status),
+    last === null
+      ? '-'
+      : `<span class="${last.policyMet ? 'ok' : 'bad'}">${last.copiesVerified}/${last.copies} ${last.policyMet ? 'ok' : 'below'}</span>`,
+    ago(s.lastVerified.deep, now),
+    ago(s.lastVerified['restore-test'], now),
+    last?.size == null ? '-' : formatBytes(last.size),
+    stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(s.staleness))}</span>` : 'fresh',
+  ];
+  return `<tr class="${stale ? 'stale' : ''}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+}
+
+export function fleetPage(jobs: readonly JobStatus[], now: Date): string {
+  const head = [
+    'job',
+    'last backup',
+    'status',
+    '3-2-1',
+    'last deep verify',
+    'last restore test',
+    'size',
+    'staleness',
+  ];
+  return page(
+    'tricopy fleet',
+    `<h1>tricopy fleet</h1><p>${jobs.length} job(s), ${jobs.filter((j) => j.staleness.stale).length} stale, as of ${escapeHtml(now.toISOString())}</p>
+<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
+${jobs.map((j) => fleetRow(j, now)).join('\n')}</tbody></table><p><a href="/metrics">/metrics</a> · <a href="/api/jobs">/api/jobs</a></p>`,
+  );
+}
+
+function backupRow(catalog: Catalog, b: BackupRow): string {
+  const copies = catalog
+    .listCopies(b.id)
+    .map(
+      (c) =>
+        `${escapeHtml(c.destination)}: <span class="${c.status === 'verified' ? 'ok' : 'bad'}">${escapeHtml(c.status)}</span>`,
+    )
+    .join('<br>');
+  const checks = catalog
+    .listVerifications(b.id)
+    .filter((v) => v.level !== 'backup')
+    .map(
+      (v) =>
+        `${escapeHtml(v.checkedAt)} ${escapeHtml(v.level)} ${escapeHtml(v.destination ?? '')} ${escapeHtml(v.status)}`,
+    )
+    .join('<br>');
+  const cells = [
+    `<code>${escapeHtml(b.id)}</code>`,
+    escapeHtml(b.prunedAt === null ? b.status : 'pruned'),
+    escapeHtml(b.finishedAt ?? '-'),
+    b.size === null ? '-' : formatBytes(b.size),
+    `<code>${escapeHtml(b.sha256 ?? '-')}</code>`,
+    copies || '-',
+    checks || '-',
+  ];
+  return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
+}
+
+export function jobPage(status: JobStatus, catalog: Catalog, now: Date): string {
+  const head = ['backup', 'status', 'finished', 'size', 'sha256', 'copies', 'verifications'];
+  const backups = catalog.listBackups({ job: status.job });
+  return page(
+    `tricopy job ${status.job}`,
+    `<p><a href="/">← fleet</a></p><h1>job ${escapeHtml(status.job)}</h1>
+<p>last backup ${ago(status.lastSuccessAt, now)}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
+<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
+${backups.map((b) => backupRow(catalog, b)).join('\n')}</tbody></table>`,
+  );
+}
