@@ -103,6 +103,8 @@ export class MemoryDestination implements Destination {
     try {
       await pipeline(body, sink, ...(options.signal === undefined ? [] : [{ signal: options.signal }]));
     } catch (error) {
+      // Like a real store, it removes its temporary object before it answers.
+      await new Promise((resolve) => setImmediate(resolve));
       throw this.#failure('put', key, error);
     }
     let bytes: Buffer = Buffer.concat(sink.chunks);
