@@ -49,7 +49,7 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     const { session, ids } = await twoBackupsThenLoseCatalog(h);
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems).toEqual([]);
-    expect(report.imported.sort()).toEqual([...ids].sort());
+    expect([...report.imported].sort()).toEqual([...ids].sort());
     expect(session.catalog.listCopies(ids[0] as string).map((c) => [c.destination, c.status])).toEqual([
       ['cloud', 'pending'],
       ['local', 'verified'],
