@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Dump, DumpInfo } from '@tricopy/contract';
+import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
 import { FanOut } from '../pipeline/fan-out.js';
 import { describeError } from '../util/errors.js';
@@ -147,7 +147,7 @@ async function writeBranch(
   const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
   const attempts = copy.attempts + 1;
   try {
-    const put = await copy.instance.put(key, branch.stream, { signal: run.signal, ...sizeHint });
+    const put = await putWithin(run, copy.instance, key, branch.stream, sizeHint);
     fanOut.detach(copy.destination);
     return { state: 'written', destination: copy.destination, instance: copy.instance, attempts, put };
   } catch (error) {
@@ -204,4 +204,37 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
       },
     );
   });
+}
+
+/**
+ * A put bounded like the stream that feeds it: once its body has ended, the destination has stallTimeout to finish
+ * storing it (it is aborted through its signal after that), so a store that takes every byte and never answers
+ * cannot hold the run.
+ */
+export async function putWithin(
+  run: RunContext,
+  destination: Destination,
+  key: string,
+  body: NodeJS.ReadableStream,
+  options: Omit<PutOptions, 'signal'>,
+): Promise<PutResult> {
+  const stallMs = run.session.config.stallTimeoutMs;
+  const abort = new AbortController();
+  const onRunAbort = () => abort.abort(run.signal.reason);
+  run.signal.addEventListener('abort', onRunAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Error(
+    `the destination did not finish storing the copy within ${Math.round(stallMs / 1000)} s of its last byte (stalled)`,
+  );
+  body.once('end', () => {
+    timer = setTimeout(() => abort.abort(stalled), stallMs);
+  });
+  try {
+    return await destination.put(key, body, { ...options, signal: abort.signal });
+  } catch (error) {
+    throw abort.signal.reason === stalled ? stalled : error;
+  } finally {
+    clearTimeout(timer);
+    run.signal.removeEventListener('abort', onRunAbort);
+  }
 }

@@ -1,13 +1,13 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { isRetryable, type PutResult } from '@tricopy/contract';
 import pRetry from 'p-retry';
+import { type Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
 import { recordCheck } from './backup-checks.js';
 import type { RunContext } from './backup-run.js';
-import { settle } from './backup-stream.js';
+import { putWithin, settle } from './backup-stream.js';
 import { checkStoredCopy, type Expected } from './copy-check.js';
 
 export interface RetryRequest {
@@ -93,25 +93,30 @@ async function writeOnce(
   const target = await session.destination(request.destination);
   const body = await from.open();
   const hasher = new HashCounter();
-  const flowing = new PassThrough();
-  // Which side gave up first: the copy being read (a source error) or the target (it destroyed its body).
+  // One branch, so a target that stops taking data is detached after stallTimeout, as during the dump.
+  const fanOut = new FanOut([request.destination], { stallMs: session.config.stallTimeoutMs });
+  const branch = fanOut.branches[0] as Branch;
+  // Which side gave up first: the copy being read (a source error) or the target.
   let first: 'source' | 'target' | undefined;
   body.once('error', () => {
     first ??= 'source';
   });
-  flowing.once('close', () => {
-    if (!flowing.writableFinished) first ??= 'target';
+  branch.stream.once('close', () => {
+    if (!branch.stream.writableFinished) first ??= 'target';
   });
-  // Observed from the start: the target may destroy `flowing` (disk full, connection reset) while put is pending.
-  const feeding = settle(pipeline(body, hasher, flowing));
+  // Observed from the start: the target may give up on its body (disk full, connection reset) while put is pending.
+  const feeding = settle(pipeline(body, hasher, fanOut));
   const stored = await settle(
-    target.put(request.key, flowing, {
+    putWithin(run, target, request.key, branch.stream, {
       size: request.produced.size,
       sha256: request.produced.sha256,
-      signal: run.signal,
     }),
   );
-  if (!stored.ok) flowing.destroy();
+  if (stored.ok) fanOut.detach(request.destination);
+  else {
+    first ??= 'target';
+    fanOut.destroy(stored.error instanceof Error ? stored.error : new Error(String(stored.error)));
+  }
   const fed = await feeding;
   if (!fed.ok && (stored.ok || first === 'source')) {
     if (stored.ok) await target.delete(request.key).catch(() => undefined);

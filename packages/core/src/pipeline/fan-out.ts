@@ -76,8 +76,8 @@ export class FanOut extends Writable {
   }
 
   /**
-   * After the last chunk, a branch's consumer still has its buffered bytes to take; one that takes none of them for
-   * `stallMs` is detached like a consumer that stalls mid-stream.
+   * After the last chunk, a branch's consumer still has its buffered bytes (and the end) to take; one that takes
+   * nothing for `stallMs` (its buffer unchanged, the end not read) is detached like a consumer that stalls mid-stream.
    */
   #watchDraining(branch: BranchState): void {
     const stallMs = this.#stallMs;
@@ -86,7 +86,7 @@ export class FanOut extends Writable {
     const timer = setInterval(() => {
       const now = branch.stream.readableLength;
       if (!branch.alive || branch.stream.readableEnded || branch.stream.destroyed) clearInterval(timer);
-      else if (now === seen && now > 0) {
+      else if (now === seen) {
         clearInterval(timer);
         // Ended, so detach() would leave it to drain: destroy it, so its consumer stops.
         branch.alive = false;
