@@ -45,7 +45,9 @@ async function crossCheck(
     `job ${run.job.name}: copy on ${copy.destination} does not match what was produced: ${check.message}`,
   );
   await copy.instance.delete(key).catch(() => undefined);
-  return failedCopy({ ...copy, location: copy.put.location }, check.message);
+  const failed = failedCopy({ ...copy, location: copy.put.location }, check.message);
+  // A destination that breaks its declared capability will break it again: not worth a retry.
+  return check.kind === 'no-checksum' ? { ...failed, retryable: false } : failed;
 }
 
 export function recordCheck(

@@ -183,11 +183,12 @@ describe('bad copies', () => {
         local: {},
         nas: { faults: [{ op: 'put', key: /\.bin$/, times: Infinity, fault: { kind: 'omit-sha256' } }] },
       },
-      retries: 0,
     });
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('degraded');
-    expect(report.runs[0]?.copies.find((c) => c.destination === 'nas')?.error).toMatch(/sha256/);
+    const nas = report.runs[0]?.copies.find((c) => c.destination === 'nas');
+    expect(nas?.error).toMatch(/sha256/);
+    expect(nas?.attempts, 'a broken promise is not retried').toBe(1);
     expectConsistent(h);
   });
 

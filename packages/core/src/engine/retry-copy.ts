@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { isRetryable, type PutResult } from '@tricopy/contract';
+import { DestinationError, isRetryable, type PutResult } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import { type Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
@@ -132,7 +132,7 @@ async function writeOnce(
   recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
   if (!check.ok) {
     await target.delete(request.key).catch(() => undefined);
-    throw new Error(check.message);
+    throw new DestinationError(check.message, { retryable: check.kind !== 'no-checksum' });
   }
   session.logger.info(
     `job ${run.job.name}: copy on ${request.destination} written again from ${from.name} and verified`,
