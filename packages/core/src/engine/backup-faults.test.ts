@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { FaultError } from '@tricopy/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { lockPath } from '../ops/job-lock.js';
 import { MANIFEST_NAME, parseManifest } from './manifest.js';
 import { runBackups } from './run-backups.js';
 import { type Harness, harness } from './testing/harness.js';
@@ -59,6 +61,11 @@ describe('a destination failing mid-upload', () => {
       });
       const report = await runBackups(h.session, ['app', 'other']);
       expect(report.runs.map((r) => r.status)).toEqual(['degraded', 'degraded']);
+      for (const job of ['app', 'other']) {
+        expect(existsSync(lockPath(h.session.config.catalogPath, job)), `lock of ${job} released`).toBe(
+          false,
+        );
+      }
       for (const run of report.runs) {
         expect(run.copies.find((c) => c.destination === 'local')?.status).toBe('verified');
         expect(run.copies.find((c) => c.destination === 'nas')?.error).toMatch(
