@@ -1,8 +1,9 @@
-import { type FileHandle, mkdtemp, open, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashCounter } from '../pipeline/hash-counter.js';
+import { formatBytes } from '../util/duration.js';
 import { IntegrityError } from '../util/errors.js';
 import { judgeCopy } from './copy-check.js';
 import type { Session } from './session.js';
@@ -15,8 +16,9 @@ export interface StagedCopy {
 
 /**
  * Makes a copy's bytes available only once their size and sha256 are confirmed: the copy is read once, into a
- * private file through one open handle while hashing, and what is applied is read back through that same handle.
- * Whatever happens to the stored copy (or to the file's path) afterwards, the bytes applied are the bytes hashed.
+ * file in this run's private work folder through one open handle while hashing, and what is applied is read back
+ * through that same handle. Whatever happens to the stored copy (or to the file's path) afterwards, the bytes
+ * applied are the bytes hashed.
  */
 export async function stageCopy(
   session: Session,
@@ -25,31 +27,29 @@ export async function stageCopy(
   expected: { size: number; sha256: string },
 ): Promise<StagedCopy> {
   const destination = await session.destination(destinationName);
-  const folder = await mkdtemp(join(await session.workDir(), 'staged-'));
-  const handle = await open(join(folder, 'copy'), 'wx+', 0o600);
+  const file = join(await session.workDir(), `staged-${destinationName}-${key.replaceAll('/', '_')}`);
+  const handle = await open(file, 'w+', 0o600);
   const cleanup = async () => {
     await handle.close().catch(() => undefined);
-    await rm(folder, { recursive: true, force: true });
+    await rm(file, { force: true });
   };
+  const hasher = new HashCounter();
   try {
-    const hasher = new HashCounter();
     await pipeline(await destination.get(key), hasher, async (hashed: AsyncIterable<Buffer>) => {
       for await (const chunk of hashed) await handle.write(chunk);
     });
-    const check = judgeCopy(expected, { read: { size: hasher.bytes, sha256: hasher.sha256 } });
-    if (!check.ok) {
-      throw new IntegrityError(
-        `copy on ${destinationName} does not match the backup: ${hasher.bytes} bytes sha256 ${hasher.sha256}, expected ${expected.size} bytes sha256 ${expected.sha256}`,
-      );
-    }
   } catch (error) {
     await cleanup();
-    throw error;
+    throw workDirError(error, session.config.workDir, destinationName, expected.size) ?? error;
   }
-  return {
-    open: async () => Readable.from(readFrom(handle)),
-    cleanup,
-  };
+  const check = judgeCopy(expected, { read: { size: hasher.bytes, sha256: hasher.sha256 } });
+  if (!check.ok) {
+    await cleanup();
+    throw new IntegrityError(
+      `copy on ${destinationName} does not match the backup: ${hasher.bytes} bytes sha256 ${hasher.sha256}, expected ${expected.size} bytes sha256 ${expected.sha256}`,
+    );
+  }
+  return { open: async () => Readable.from(readFrom(handle)), cleanup };
 }
 
 const READ_SIZE = 1024 * 1024;
@@ -62,4 +62,19 @@ async function* readFrom(handle: FileHandle): AsyncGenerator<Buffer> {
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
+}
+
+/** A full or over-quota workDir is named as such: the copy being staged is not at fault. */
+function workDirError(
+  error: unknown,
+  workDir: string,
+  destinationName: string,
+  size: number,
+): Error | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new Error(
+    `workDir ${workDir} has no space left to stage the copy from ${destinationName} (${formatBytes(size)} needed): free space there, or set workDir in the config to a folder with room`,
+    { cause: error },
+  );
 }
