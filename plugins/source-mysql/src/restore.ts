@@ -1,11 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
+import {
+  childEnv,
+  type RestoreOptions,
+  type RestoreTarget,
+  SourceError,
+  type TableCount,
+} from '@tricopy/contract';
 import { feedTool } from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
-import { baseEnv, clientInvocation } from './options-file.js';
+import { clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
 
 export const RESTORE_TEST_PREFIX = 'tricopy_restoretest_';
@@ -131,7 +137,7 @@ async function runClient(
     settings.configDir,
     instance,
   );
-  const version = await binaryVersion(client, baseEnv(), instance);
+  const version = await binaryVersion(client, childEnv(), instance);
   const invocation = await clientInvocation(settings, workDir, version.mariadb);
   try {
     const rewriter = new RestoreRewriter({

@@ -8,12 +8,12 @@ import type {
   SourceStatus,
   TableCount,
 } from '@tricopy/contract';
+import { childEnv } from '@tricopy/contract';
 import { loadToolSettings } from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
 import type { MysqlOptions } from './options.js';
-import { baseEnv } from './options-file.js';
 import { restore, restoreTest } from './restore.js';
 
 export class MysqlSource implements Source {
@@ -42,7 +42,7 @@ export class MysqlSource implements Source {
     const settings = await this.settings();
     const server = await probeServer(settings);
     const dumpBinary = await resolveDumpBinary(settings);
-    const tool = await binaryVersion(dumpBinary, baseEnv(), this.context.name);
+    const tool = await binaryVersion(dumpBinary, childEnv(), this.context.name);
     const client = await resolveBinary(
       this.options.clientBinary,
       ['mariadb', 'mysql'],

@@ -8,13 +8,13 @@ import type {
   SourceStatus,
   TableCount,
 } from '@tricopy/contract';
+import { childEnv } from '@tricopy/contract';
 import { loadToolSettings } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import type { PostgresOptions } from './options.js';
 import { restore, restoreTest } from './restore.js';
-import { baseEnv } from './tool-env.js';
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -45,7 +45,7 @@ export class PostgresSource implements Source {
       await client.end().catch(() => {});
     }
     const pgDump = await resolveTool('pg_dump', this.options, this.context.configDir, this.context.name);
-    const tool = await toolVersion(pgDump, baseEnv(), this.context.name);
+    const tool = await toolVersion(pgDump, childEnv(), this.context.name);
     assertDumpCanReadServer(this.context.name, pgDump, tool, server);
     const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
     const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
