@@ -247,6 +247,58 @@ describe('s3 destination against s3rver', () => {
   });
 });
 
+describe('s3 destination against an endpoint that accepts connections and never answers', () => {
+  const sockets: Socket[] = [];
+  let silent: ReturnType<typeof createServer>;
+  let endpoint: string;
+  beforeAll(async () => {
+    silent = createServer((socket) => void sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('operationTimeoutMs bounds stat, list, get and delete, whatever requestTimeoutMs says', async () => {
+    const { destination } = openDestination({
+      endpoint,
+      requestTimeoutMs: 600_000,
+      operationTimeoutMs: 1_000,
+      maxAttempts: 3,
+    });
+    const calls: Array<[string, Promise<unknown>]> = [
+      ['stat "k"', destination.stat('k')],
+      [
+        'list "db/"',
+        (async () => {
+          for await (const _ of destination.list('db/')) void _;
+        })(),
+      ],
+      ['get "k"', destination.get('k')],
+      ['delete "k"', destination.delete('k')],
+    ];
+    for (const [action, call] of calls) {
+      const error = (await failure(call)) as DestinationError;
+      expect(error.message).toBe(
+        `destination "cloud": ${action}: ${endpoint} did not answer within 1000 ms (operationTimeoutMs)`,
+      );
+      expect(error.retryable).toBe(true);
+    }
+  }, 60_000);
+
+  it('an upload ends with a clear error once the connection stays silent requestTimeoutMs', async () => {
+    const { destination } = openDestination({ endpoint, requestTimeoutMs: 1_000, maxAttempts: 2 });
+    const error = (await failure(
+      destination.put('db/x.dump', Readable.from([randomBytes(1024)])),
+    )) as DestinationError;
+    expect(error.message).toMatch(/^destination "cloud": put "db\/x.dump": .*did not answer in time/);
+    expect(error.retryable).toBe(true);
+  }, 60_000);
+});
+
 describe('s3 destination when the server dies mid-upload', () => {
   it('rejects clearly and nothing appears under the key after a restart', async () => {
     const { destination, prefix } = openDestination();

@@ -15,7 +15,7 @@ import {
 } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import type { Session, SftpConnection } from './connection.js';
-import { type ErrorScope, translateError } from './errors.js';
+import { type ErrorScope, translateError, worthRetryingHere } from './errors.js';
 import {
   closeHandle,
   makeFolders,
@@ -187,10 +187,9 @@ export class SftpDestination implements Destination {
         maxTimeout: 5_000,
         factor: 2,
         randomize: true,
-        shouldRetry: ({ error }) =>
-          DestinationError.isInstance(error) && (error as DestinationError).retryable === true,
+        shouldRetry: ({ error }) => worthRetryingHere(error),
         onFailedAttempt: ({ error, retriesLeft }) => {
-          if (retriesLeft > 0 && (error as DestinationError).retryable === true) {
+          if (retriesLeft > 0 && worthRetryingHere(error)) {
             this.logger.warn(`${error.message}; retrying (${retriesLeft} left)`);
           }
         },

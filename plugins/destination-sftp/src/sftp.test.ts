@@ -7,6 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import {
   type Destination,
   DestinationError,
+  type Logger,
   NotFoundError,
   silentLogger,
   TricopyError,
@@ -32,6 +33,7 @@ afterAll(async () => {
 
 async function openDestination(
   overrides: Record<string, unknown> = {},
+  logger: Logger = silentLogger,
 ): Promise<{ destination: Destination; root: string }> {
   const root = join(server.rootDir, `case-${++folderCounter}`);
   const options = sftpOptionsSchema.parse({
@@ -48,7 +50,7 @@ async function openDestination(
     name: 'nas',
     configDir: '/',
     workDir: '/tmp',
-    logger: silentLogger,
+    logger,
     redact: (text) => text,
   });
   opened.push(created);
@@ -266,11 +268,26 @@ describe('sftp destination against OpenSSH', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     try {
-      const { destination } = await openDestination({ port, connectTimeoutMs: 1_500, retries: 0 });
-      const error = (await failure(destination.stat('k'))) as DestinationError;
-      expect(error.message).toContain('no SSH handshake');
-      expect(error.message).toContain('connectTimeoutMs');
-      expect(error.retryable).toBe(true);
+      const warnings: string[] = [];
+      const { destination } = await openDestination(
+        { port, connectTimeoutMs: 1_500, retries: 3 },
+        { ...silentLogger, warn: (message) => void warnings.push(message) },
+      );
+      const calls: Array<[string, Promise<unknown>]> = [
+        ['stat "k"', destination.stat('k')],
+        ['put "db/x"', destination.put('db/x', Readable.from(['data']))],
+        ['get "k"', destination.get('k')],
+        ['delete "k"', destination.delete('k')],
+      ];
+      for (const [action, call] of calls) {
+        const error = (await failure(call)) as DestinationError;
+        expect(error.message).toContain('no SSH handshake');
+        expect(error.message).toContain('connectTimeoutMs');
+        expect(error.message, action).toMatch(/^destination "nas": connect: /);
+        // Not retried inside the plugin (each retry would take connectTimeoutMs again); the engine may.
+        expect(error.retryable).toBe(true);
+      }
+      expect(warnings.filter((w) => w.includes('retrying'))).toEqual([]);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
