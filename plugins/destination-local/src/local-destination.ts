@@ -26,6 +26,7 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
   TricopyError,
 } from '@tricopy/contract';
 import { fsyncDir, hashFile } from './files.js';
@@ -164,6 +165,49 @@ export class LocalDestination implements Destination {
       throw error;
     }
     yield* this.walk(startDir, startKey, prefix);
+  }
+
+  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    assertSafePrefix(prefix);
+    const realRoot = await this.ensureRoot(false);
+    if (realRoot === undefined) return [];
+    const cut = prefix.lastIndexOf('/');
+    const startKey = cut === -1 ? '' : prefix.slice(0, cut);
+    const startDir = startKey === '' ? this.root : join(this.root, ...startKey.split('/'));
+    try {
+      await this.assertInside(realRoot, startDir);
+    } catch (error) {
+      if (isErrno(error, ...MISSING)) return [];
+      throw error;
+    }
+    const removed: string[] = [];
+    await this.sweepFolder(startDir, options, removed);
+    return removed;
+  }
+
+  private async sweepFolder(dir: string, options: SweepOptions, removed: string[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, ...MISSING)) return;
+      throw fsError(this.where, 'sweeping', dir, error);
+    }
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await this.sweepFolder(path, options, removed);
+      else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+        try {
+          if ((await lstat(path)).mtime >= options.olderThan) continue;
+          await rm(path, { force: true });
+          removed.push(path);
+        } catch (error) {
+          if (!isErrno(error, ...MISSING)) throw fsError(this.where, 'sweeping', path, error);
+        }
+      }
+    }
   }
 
   async delete(key: string): Promise<void> {

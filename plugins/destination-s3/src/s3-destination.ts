@@ -7,6 +7,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   type S3Client,
@@ -22,6 +23,7 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
 } from '@tricopy/contract';
 import { type ErrorScope, isNotFound, operationTimeout, translateError } from './errors.js';
 import { choosePartSize } from './options.js';
@@ -204,6 +206,48 @@ export class S3Destination implements Destination {
       if (isNotFound(error)) return;
       throw translateError(this.scope, `delete "${key}"`, error);
     }
+  }
+
+  /** Aborts the multipart uploads under `prefix` that a killed process started (and so never finished). */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    assertSafePrefix(prefix);
+    const action = `sweep "${prefix}"`;
+    const removed: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      do {
+        const markers = { KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker };
+        const page = await this.#bounded(action, (abortSignal) =>
+          this.client.send(
+            new ListMultipartUploadsCommand({
+              Bucket: this.settings.bucket,
+              Prefix: this.objectKey(prefix),
+              ...(markers.KeyMarker !== undefined && markers),
+            }),
+            { abortSignal },
+          ),
+        );
+        for (const upload of page.Uploads ?? []) {
+          options.signal?.throwIfAborted();
+          if (upload.Key === undefined || upload.UploadId === undefined) continue;
+          if (upload.Initiated === undefined || upload.Initiated >= options.olderThan) continue;
+          const { Key, UploadId } = upload;
+          await this.#bounded(action, (abortSignal) =>
+            this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key, UploadId }),
+              { abortSignal },
+            ),
+          );
+          removed.push(`multipart upload ${UploadId} of s3://${this.settings.bucket}/${Key}`);
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker !== undefined);
+    } catch (error) {
+      throw translateError(this.scope, action, error);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

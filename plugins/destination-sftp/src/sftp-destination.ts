@@ -12,6 +12,7 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
 } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import type { Session, SftpConnection } from './connection.js';
@@ -142,6 +143,36 @@ export class SftpDestination implements Destination {
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
     await this.#retrying(`delete "${key}"`, (s) => removeFile(s.sftp, this.remotePath(key)));
+  }
+
+  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    assertSafePrefix(prefix);
+    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const removed: string[] = [];
+    await this.#sweepFolder(
+      start === '' ? this.settings.root || '/' : this.remotePath(start),
+      options,
+      removed,
+    );
+    return removed;
+  }
+
+  async #sweepFolder(folder: string, options: SweepOptions, removed: string[]): Promise<void> {
+    const entries = await this.#retrying(`sweep "${folder}"`, (s) => readFolder(s.sftp, folder));
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      if (entry.filename === '.' || entry.filename === '..') continue;
+      const path = posix.join(folder, entry.filename);
+      if (entry.attrs.isDirectory()) await this.#sweepFolder(path, options, removed);
+      else if (
+        entry.filename.startsWith(TEMP_PREFIX) &&
+        entry.attrs.mtime * 1000 < options.olderThan.getTime()
+      ) {
+        await this.#retrying(`sweep "${path}"`, (s) => removeFile(s.sftp, path));
+        removed.push(`${this.settings.origin}${path.startsWith('/') ? '' : '/~/'}${path}`);
+      }
+    }
   }
 
   close(): Promise<void> {

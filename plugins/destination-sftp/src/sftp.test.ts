@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat as statFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat as statFile, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -319,5 +319,36 @@ describe('sftp destination when the server dies mid-upload', () => {
     // The same destination reconnects and works again.
     await destination.put('db/after-restart', Readable.from([Buffer.from('ok')]));
     expect((await readFile(join(root, 'db/after-restart'))).toString()).toBe('ok');
+  });
+});
+
+describe('sftp destination sweep', () => {
+  it('removes temp files a killed process left under the prefix, older than the given time, and nothing else', async () => {
+    const { destination, root } = await openDestination();
+    await destination.put('app/b1/db.dump', Readable.from([Buffer.from('kept')]));
+    const hour = new Date(Date.now() - 3_600_000);
+    const old = join(root, 'app', 'b2', `${TEMP_PREFIX}dead`);
+    const fresh = join(root, 'app', 'b3', `${TEMP_PREFIX}live`);
+    const otherJob = join(root, 'other', `${TEMP_PREFIX}dead`);
+    for (const file of [old, fresh, otherJob]) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, 'partial');
+    }
+    await utimes(old, hour, hour);
+    await utimes(otherJob, hour, hour);
+    const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() - 60_000) });
+    expect(removed).toEqual([`sftp://${server.username}@127.0.0.1:${server.port}${old}`]);
+    expect((await filesUnder(root)).sort()).toEqual(
+      [
+        'app',
+        'app/b1',
+        'app/b1/db.dump',
+        'app/b2',
+        'app/b3',
+        `app/b3/${TEMP_PREFIX}live`,
+        'other',
+        `other/${TEMP_PREFIX}dead`,
+      ].sort(),
+    );
   });
 });

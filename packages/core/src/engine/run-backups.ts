@@ -6,6 +6,7 @@ import { describeError } from '../util/errors.js';
 import { type BackupEvents, backupJob, type JobResult, type RunStatus } from './backup.js';
 import { evaluatePolicy, jobPolicy } from './policy.js';
 import type { Session } from './session.js';
+import { sweepLeftovers } from './sweep.js';
 
 /** Recorded on a backup whose process ended before it finished (found by the next run of its job). */
 const INTERRUPTED = 'interrupted: the process ended before the backup finished';
@@ -108,6 +109,7 @@ async function runOne(
         `job ${name}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
       );
     }
+    await sweepLeftovers(session, name);
     await notifyStart(job.notify, name, notifyOptions);
     let result: JobResult;
     try {

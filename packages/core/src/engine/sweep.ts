@@ -1,0 +1,65 @@
+import type { Destination } from '@tricopy/contract';
+import { describeError } from '../util/errors.js';
+import { MANIFEST_NAME } from './manifest.js';
+import type { Session } from './session.js';
+
+/**
+ * Removes what killed runs of `job` left on its destinations: temporary uploads and unfinished multipart uploads
+ * (through each destination's optional `sweep`), and the artifacts without a manifest of backups the catalog has as
+ * failed (never listed, restored or pruned otherwise). Only for a caller holding the job's lock, before its backup
+ * starts: then nothing of the job is being written. It never fails the job: what it cannot remove is logged.
+ */
+export async function sweepLeftovers(session: Session, job: string): Promise<void> {
+  const olderThan = session.now();
+  const failed = new Set(session.catalog.listBackups({ job, statuses: ['failed'] }).map((row) => row.id));
+  await Promise.all(
+    session.job(job).destinations.map(async (name) => {
+      try {
+        const destination = await session.destination(name);
+        const removed = [
+          ...((await destination.sweep?.(`${job}/`, { olderThan })) ?? []),
+          ...(await removeUnrecordedArtifacts(session, destination, name, job, failed, olderThan)),
+        ];
+        for (const what of removed)
+          session.logger.info(`job ${job}: removed what an interrupted run left on "${name}": ${what}`);
+      } catch (error) {
+        session.logger.warn(
+          `job ${job}: could not clean up after interrupted runs on destination "${name}": ${session.redact(describeError(error))}`,
+        );
+      }
+    }),
+  );
+}
+
+/** Objects under `job/<id>/` of a failed backup that has no manifest there and no verified copy recorded there. */
+async function removeUnrecordedArtifacts(
+  session: Session,
+  destination: Destination,
+  name: string,
+  job: string,
+  failed: ReadonlySet<string>,
+  olderThan: Date,
+): Promise<string[]> {
+  if (failed.size === 0) return [];
+  const keysByBackup = new Map<string, string[]>();
+  const withManifest = new Set<string>();
+  for await (const object of destination.list(`${job}/`)) {
+    const [, id, ...rest] = object.key.split('/');
+    if (id === undefined || rest.length === 0 || !failed.has(id)) continue;
+    if (object.modifiedAt !== undefined && object.modifiedAt >= olderThan) continue;
+    if (rest.join('/') === MANIFEST_NAME) withManifest.add(id);
+    else keysByBackup.set(id, [...(keysByBackup.get(id) ?? []), object.key]);
+  }
+  const removed: string[] = [];
+  for (const [id, keys] of keysByBackup) {
+    if (withManifest.has(id)) continue;
+    const copy = session.catalog.listCopies(id).find((row) => row.destination === name);
+    if (copy?.status === 'verified') continue;
+    for (const key of keys) {
+      await destination.delete(key);
+      removed.push(`${destination.locate(key)} (backup ${id} failed; no manifest)`);
+    }
+    if (copy !== undefined) session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
+  }
+  return removed;
+}
