@@ -200,6 +200,11 @@ export interface Source {
    * removes the scratch target, also when it fails.
    */
   restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]>;
+  /**
+   * Optional. Removes the scratch targets of restore tests whose process was killed (created before `olderThan`,
+   * no longer in use). Called at the start of a job's backup. Resolves with a description of each thing removed.
+   */
+  sweep?(options: SweepOptions): Promise<readonly string[]>;
   close?(): Promise<void>;
 }
 

@@ -6,6 +6,7 @@ import type {
   RestoreTarget,
   Source,
   SourceStatus,
+  SweepOptions,
   TableCount,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
@@ -14,7 +15,7 @@ import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import type { PostgresOptions } from './options.js';
-import { restore, restoreTest } from './restore.js';
+import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -67,5 +68,11 @@ export class PostgresSource implements Source {
 
   async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
     return restoreTest(await this.settings(), this.context.workDir, input, options);
+  }
+
+  /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */
+  async sweep(options: SweepOptions): Promise<readonly string[]> {
+    const dropped = await dropAbandonedScratch(await this.settings(), options.olderThan);
+    return dropped.map((name) => `restore-test database ${name} on ${this.describe()}`);
   }
 }

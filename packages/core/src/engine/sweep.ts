@@ -5,15 +5,16 @@ import type { Session } from './session.js';
 
 /**
  * Removes what killed runs of `job` left on its destinations: temporary uploads and unfinished multipart uploads
- * (through each destination's optional `sweep`), and the artifacts without a manifest of backups the catalog has as
- * failed (never listed, restored or pruned otherwise). Only for a caller holding the job's lock, before its backup
+ * (through each destination's optional `sweep`), the artifacts without a manifest of backups the catalog has as
+ * failed (never listed, restored or pruned otherwise), and its source's abandoned restore-test databases. Only for a caller holding the job's lock, before its backup
  * starts: then nothing of the job is being written. It never fails the job: what it cannot remove is logged.
  */
 export async function sweepLeftovers(session: Session, job: string): Promise<void> {
   const olderThan = session.now();
   const failed = new Set(session.catalog.listBackups({ job, statuses: ['failed'] }).map((row) => row.id));
-  await Promise.all(
-    session.job(job).destinations.map(async (name) => {
+  await Promise.all([
+    sweepSource(session, job, olderThan),
+    ...session.job(job).destinations.map(async (name) => {
       try {
         const destination = await session.destination(name);
         const removed = [
@@ -28,7 +29,20 @@ export async function sweepLeftovers(session: Session, job: string): Promise<voi
         );
       }
     }),
-  );
+  ]);
+}
+
+/** Restore-test databases of killed restore tests (sources that have them implement `sweep`). */
+async function sweepSource(session: Session, job: string, olderThan: Date): Promise<void> {
+  try {
+    const source = await session.source(job);
+    for (const what of (await source.sweep?.({ olderThan })) ?? [])
+      session.logger.info(`job ${job}: removed what an interrupted run left: ${what}`);
+  } catch (error) {
+    session.logger.warn(
+      `job ${job}: could not clean up after interrupted restore tests: ${session.redact(describeError(error))}`,
+    );
+  }
 }
 
 /** Objects under `job/<id>/` of a failed backup that has no manifest there and no verified copy recorded there. */
