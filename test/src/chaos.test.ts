@@ -14,7 +14,7 @@ import {
   seededRandom,
   verifiedButDifferent,
 } from './chaos-invariants.js';
-import { type BackupJson, filesUnder, startTricopy, tricopyJson } from './cli.js';
+import { type BackupJson, filesUnder, startTricopy, tricopy, tricopyJson } from './cli.js';
 import { type RemoteEnv, remoteConfig, startRemoteEnv } from './remote-env.js';
 
 const KINDS = [
@@ -221,7 +221,7 @@ describe(`chaos against the real servers (seed ${SEED})`, () => {
         expect.soft(state.mismatched, `${label}, faulted run: final names that do not match`).toEqual([]);
       }
 
-      const next = await tricopyJson<BackupJson>(['backup', '--config', setup.config], {
+      const next = await tricopy(['backup', '--json', '--config', setup.config], {
         cwd: env.ws.dir,
         env: env.env,
       });
