@@ -3,6 +3,7 @@ export {
   DestinationError,
   type ErrorCode,
   InvalidKeyError,
+  isRetryable,
   NotFoundError,
   SourceError,
   TricopyError,
