@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { link, lstat, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SourceError, type TableCount, TricopyError } from '@tricopy/contract';
 import Database from 'better-sqlite3';
@@ -29,7 +29,7 @@ export async function restoreFile(
   const temp = join(dir, `.${basename(target)}.tricopy-restore-${randomBytes(6).toString('hex')}`);
   try {
     signal?.throwIfAborted();
-    await mkdir(dir, { recursive: true });
+    await requireFolder(where, dir);
     if (!force) await refuseExisting(where, target);
     const size = await writeNewFile(input, temp, signal);
     await verifyHeader(where, temp, size);
@@ -49,6 +49,19 @@ export async function restoreFile(
   } catch (error) {
     await removeDatabaseFiles(temp).catch(() => {});
     throw restoreError(where, target, error, signal);
+  }
+}
+
+/** A missing folder is refused, never created: a typo or an unmounted volume must not get a new tree. */
+async function requireFolder(where: string, dir: string): Promise<void> {
+  const isFolder = await stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) {
+    throw new SourceError(
+      `${where}: the folder ${dir} does not exist (create it first, or choose another target)`,
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashCounter } from '../pipeline/hash-counter.js';
+import { formatBytes } from '../util/duration.js';
 import { IntegrityError } from '../util/errors.js';
 import { judgeCopy } from './copy-check.js';
 import type { Session } from './session.js';
@@ -44,7 +45,7 @@ export async function stageCopy(
     }
   } catch (error) {
     await cleanup();
-    throw error;
+    throw workDirError(error, session.config.workDir, destinationName, expected.size) ?? error;
   }
   return {
     open: async () => Readable.from(readFrom(handle)),
@@ -62,4 +63,19 @@ async function* readFrom(handle: FileHandle): AsyncGenerator<Buffer> {
     position += bytesRead;
     yield buffer.subarray(0, bytesRead);
   }
+}
+
+/** A full or over-quota workDir is named as such: the copy being staged is not at fault. */
+function workDirError(
+  error: unknown,
+  workDir: string,
+  destinationName: string,
+  size: number,
+): Error | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new Error(
+    `workDir ${workDir} has no space left to stage the copy from ${destinationName} (${formatBytes(size)} needed): free space there, or set workDir in the config to a folder with room`,
+    { cause: error },
+  );
 }

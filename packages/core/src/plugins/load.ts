@@ -9,6 +9,7 @@ import { BUILTIN_DESTINATIONS, BUILTIN_SOURCES } from './builtins.js';
 import { labelledSchema } from './labelled-schema.js';
 import { isPathSpecifier, type Located, locateBuiltin, locatePackage, locatePath } from './resolve.js';
 import { expectedShape, shapeProblem } from './shape.js';
+import { suggestBuiltin } from './suggest.js';
 
 type Kind = Plugin['kind'];
 
@@ -48,6 +49,12 @@ async function importPlugin(kind: Kind, type: string, configDir: string): Promis
 
   if (!located.found && builtin !== undefined) {
     throw new PluginLoadError(`built-in ${label} (${builtin}) cannot be loaded: found ${located.looked}`);
+  }
+  const suggestion = located.found ? undefined : suggestBuiltin(type, Object.keys(builtins));
+  if (suggestion !== undefined) {
+    throw new PluginLoadError(
+      `${label} not found: did you mean "${suggestion}"? (built-ins: ${Object.keys(builtins).join(', ')})`,
+    );
   }
   if (!located.found) {
     const names = Object.keys(builtins).join(', ');
