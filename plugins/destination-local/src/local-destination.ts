@@ -152,38 +152,33 @@ export class LocalDestination implements Destination {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    assertSafePrefix(prefix);
-    const realRoot = await this.ensureRoot(false);
-    if (realRoot === undefined) return;
-    const cut = prefix.lastIndexOf('/');
-    const startKey = cut === -1 ? '' : prefix.slice(0, cut);
-    const startDir = startKey === '' ? this.root : join(this.root, ...startKey.split('/'));
-    try {
-      await this.assertInside(realRoot, startDir);
-    } catch (error) {
-      if (isErrno(error, ...MISSING)) return;
-      throw error;
-    }
-    yield* this.walk(startDir, startKey, prefix);
+    const start = await this.prefixFolder(prefix);
+    if (start !== undefined) yield* this.walk(start.dir, start.key, prefix);
   }
 
   /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
   async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    const start = await this.prefixFolder(prefix);
+    const removed: string[] = [];
+    if (start !== undefined) await this.sweepFolder(start.dir, options, removed);
+    return removed;
+  }
+
+  /** The deepest folder `prefix` names entirely (inside the root), or undefined when it does not exist. */
+  private async prefixFolder(prefix: string): Promise<{ dir: string; key: string } | undefined> {
     assertSafePrefix(prefix);
     const realRoot = await this.ensureRoot(false);
-    if (realRoot === undefined) return [];
+    if (realRoot === undefined) return undefined;
     const cut = prefix.lastIndexOf('/');
-    const startKey = cut === -1 ? '' : prefix.slice(0, cut);
-    const startDir = startKey === '' ? this.root : join(this.root, ...startKey.split('/'));
+    const key = cut === -1 ? '' : prefix.slice(0, cut);
+    const dir = key === '' ? this.root : join(this.root, ...key.split('/'));
     try {
-      await this.assertInside(realRoot, startDir);
+      await this.assertInside(realRoot, dir);
     } catch (error) {
-      if (isErrno(error, ...MISSING)) return [];
+      if (isErrno(error, ...MISSING)) return undefined;
       throw error;
     }
-    const removed: string[] = [];
-    await this.sweepFolder(startDir, options, removed);
-    return removed;
+    return { dir, key };
   }
 
   private async sweepFolder(dir: string, options: SweepOptions, removed: string[]): Promise<void> {
