@@ -186,6 +186,9 @@ describe('a backup process stopped mid-way', () => {
     expect(second.stderr).toMatch(/took over a stale lock of pid \d+/);
     expect(second.stderr).toContain(`marked 1 unfinished backup(s) failed (interrupted: the process ended`);
     expect(second.stderr).toContain(killedId);
+    // ... and the killed run's temp files are swept before this backup starts.
+    for (const name of DESTINATIONS) expect(await tempFiles(name), second.stderr).toEqual([]);
+    expect(second.stderr).toMatch(/removed what an interrupted run left on "disk-a": .*\.tricopy-tmp-/);
     const ok = second.json.runs[0] as BackupJson['runs'][number];
     expect(ok.status).toBe('ok');
     expect(ok.backupId).not.toBe(killedId);

@@ -126,6 +126,23 @@ describe('backup output', () => {
   });
 });
 
+describe('schedule --print warnings', () => {
+  it('are JSON records with --log-format json', async () => {
+    await writeFile(
+      config,
+      FLEET.replace(
+        '    destinations: [primary]\n  b:',
+        '    destinations: [primary]\n    schedule: "30 0 3 * * *"\n  b:',
+      ),
+    );
+    expect(await run('--log-format', 'json', 'schedule', '--print', 'crontab')).toBe(EXIT.ok);
+    const lines = stderr.split('\n').filter((line) => line !== '');
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
+      expect.stringContaining('has a seconds field'),
+    ]);
+  });
+});
+
 describe('a damaged catalog', () => {
   it('is named, with the way back, and never reported as INTERNAL', async () => {
     await mkdir(join(dir, '.tricopy'));

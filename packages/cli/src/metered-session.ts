@@ -1,5 +1,5 @@
 import type { Destination } from '@tricopy/contract';
-import { Session } from '@tricopy/core';
+import { type AppliedRead, Session } from '@tricopy/core';
 import type { ReadProgress } from './progress.js';
 
 type SessionOptions = ConstructorParameters<typeof Session>[0];
@@ -36,15 +36,31 @@ export class MeteredSession extends Session {
     });
   }
 
+  override trackApply(stream: NodeJS.ReadableStream, read: AppliedRead): NodeJS.ReadableStream {
+    return this.#progress.track(
+      stream,
+      this.#label(read.backupId, read.destination, this.#nextPass(read.destination, read.key)),
+      read.size,
+    );
+  }
+
+  #nextPass(destination: string, key: string): number {
+    const id = `${destination} ${key}`;
+    const pass = (this.#passes.get(id) ?? 0) + 1;
+    this.#passes.set(id, pass);
+    return pass;
+  }
+
   #meter(destination: string, key: string, stream: NodeJS.ReadableStream): NodeJS.ReadableStream {
     const backupId = key.split('/')[1];
     const backup = backupId === undefined ? undefined : this.catalog.getBackup(backupId);
     if (backup === undefined || backup.size === null || backup.artifactKey === null) return stream;
     if (!this.catalog.listCopies(backup.id).some((c) => c.destination === destination && c.key === key))
       return stream;
-    const id = `${destination} ${key}`;
-    const pass = (this.#passes.get(id) ?? 0) + 1;
-    this.#passes.set(id, pass);
-    return this.#progress.track(stream, this.#label(backup.id, destination, pass), backup.size);
+    return this.#progress.track(
+      stream,
+      this.#label(backup.id, destination, this.#nextPass(destination, key)),
+      backup.size,
+    );
   }
 }

@@ -1,3 +1,4 @@
+export { childEnv } from './child-env.js';
 export {
   DestinationError,
   type ErrorCode,

@@ -100,8 +100,21 @@ export interface Destination {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /** Removes an object. Deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional. Removes what uploads of a process that was killed left under `prefix`: temporary files, unfinished
+   * multipart uploads, anything `put` writes before it resolves, started before `olderThan`. Never an object
+   * `list` shows. Called at the start of a job while it holds its lock, so nothing of that job is being written.
+   * Resolves with a description of each thing removed (for the log); errors reject like any other call.
+   */
+  sweep?(prefix: string, options: SweepOptions): Promise<readonly string[]>;
   /** Releases connections. Called once per run. */
   close?(): Promise<void>;
+}
+
+export interface SweepOptions {
+  /** Leave anything started at or after this time alone. */
+  readonly olderThan: Date;
+  readonly signal?: AbortSignal;
 }
 
 // ---------------------------------------------------------------- sources
@@ -187,6 +200,11 @@ export interface Source {
    * removes the scratch target, also when it fails.
    */
   restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]>;
+  /**
+   * Optional. Removes the scratch targets of restore tests whose process was killed (created before `olderThan`,
+   * no longer in use). Called at the start of a job's backup. Resolves with a description of each thing removed.
+   */
+  sweep?(options: SweepOptions): Promise<readonly string[]>;
   close?(): Promise<void>;
 }
 

@@ -1,3 +1,8 @@
 export { type FeedToolRun, feedTool } from './feed-tool.js';
 export { loadToolSettings, readPasswordOption, redactorWith, type ToolSettings } from './password.js';
+export {
+  isAbandonedScratch,
+  RESTORE_TEST_PREFIX,
+  scratchDatabaseName,
+} from './scratch-database.js';
 export { collectTail, firstErrorLine } from './stderr-tail.js';

@@ -1,6 +1,6 @@
 // Runs s3rver in its own process (started by startS3 with `node --openssl-legacy-provider`), so tests can kill it.
 // argv: <directory> <port> <bucket>. Reports `{ ready: true }` over IPC once listening.
-import { rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import S3rver from 's3rver';
@@ -22,7 +22,45 @@ const handle = s3rver.callback();
 /** s3rver 3.7 answers AbortMultipartUpload with 405 and keeps the parts; real S3 removes them. */
 const abortMultipartUpload = /^\/([^/?]+)\/[^?]+\?(?:.*&)?uploadId=([0-9a-f]+)(?:&|$)/;
 
+/** s3rver 3.7 lacks ListMultipartUploads (`GET /bucket?uploads`); real S3 lists the unfinished uploads. */
+const listMultipartUploads = /^\/([^/?]+)\/?\?(?:.*&)?uploads(?:=[^&]*)?(?:&|$)/;
+
+async function uploadsXml(bucketName: string, prefix: string): Promise<string> {
+  const folder = join(directory!, bucketName, '._S3rver_uploads');
+  const entries: string[] = [];
+  for (const uploadId of await readdir(folder).catch(() => [] as string[])) {
+    const keyFile = join(folder, uploadId, 'key');
+    const key = await readFile(keyFile, 'utf8').catch(() => undefined);
+    if (key === undefined || !key.startsWith(prefix)) continue;
+    const initiated = (await stat(keyFile)).mtime.toISOString();
+    const escaped = key.replaceAll('&', '&amp;').replaceAll('<', '&lt;');
+    entries.push(
+      `<Upload><Key>${escaped}</Key><UploadId>${uploadId}</UploadId><Initiated>${initiated}</Initiated></Upload>`,
+    );
+  }
+  return (
+    '<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+    `<Bucket>${bucketName}</Bucket><IsTruncated>false</IsTruncated>${entries.join('')}</ListMultipartUploadsResult>`
+  );
+}
+
 const server = createServer((request, response) => {
+  const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
+  if (listing) {
+    const bucketName = decodeURIComponent(listing[1]!);
+    const prefix = new URL(request.url ?? '', 'http://localhost').searchParams.get('prefix') ?? '';
+    uploadsXml(bucketName, prefix).then(
+      (xml) => {
+        response.setHeader('content-type', 'application/xml');
+        response.end(xml);
+      },
+      (error: unknown) => {
+        response.statusCode = 500;
+        response.end(String(error));
+      },
+    );
+    return;
+  }
   const match = request.method === 'DELETE' ? abortMultipartUpload.exec(request.url ?? '') : null;
   if (match) {
     const [, bucketName, uploadId] = match;

@@ -10,6 +10,7 @@ import {
   rm,
   stat,
   symlink,
+  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -253,5 +254,40 @@ describe('permission denied (run as an unprivileged user)', () => {
     expect(child.stdout).toContain('DESTINATION destination "shared"');
     expect(child.stdout).toContain('permission denied');
     expect(await tree(root)).toEqual([]);
+  });
+});
+
+describe('sweep', () => {
+  it('removes temp files a killed process left under the prefix, older than the given time, and nothing else', async () => {
+    const root = join(base, 'store');
+    const destination = await makeDestination(root);
+    await destination.put('app/b1/db.dump', bufferBody(Buffer.from('kept')));
+    const hour = new Date(Date.now() - 3_600_000);
+    const old = join(root, 'app', 'b2', `${TEMP_PREFIX}dead`);
+    const fresh = join(root, 'app', 'b3', `${TEMP_PREFIX}live`);
+    const otherJob = join(root, 'other', `${TEMP_PREFIX}dead`);
+    for (const file of [old, fresh, otherJob]) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, 'partial');
+    }
+    await utimes(old, hour, hour);
+    await utimes(otherJob, hour, hour);
+    const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() - 60_000) });
+    expect(removed).toEqual([old]);
+    expect(await tree(root)).toEqual(
+      [
+        'app',
+        'app/b1',
+        'app/b1/db.dump',
+        'app/b2',
+        'app/b3',
+        `app/b3/${TEMP_PREFIX}live`,
+        'other',
+        `other/${TEMP_PREFIX}dead`,
+      ].sort(),
+    );
+    expect(
+      await (await makeDestination(join(base, 'missing'))).sweep?.('app/', { olderThan: new Date() }),
+    ).toEqual([]);
   });
 });

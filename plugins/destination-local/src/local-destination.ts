@@ -26,6 +26,7 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
   TricopyError,
 } from '@tricopy/contract';
 import { fsyncDir, hashFile } from './files.js';
@@ -151,19 +152,57 @@ export class LocalDestination implements Destination {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const start = await this.prefixFolder(prefix);
+    if (start !== undefined) yield* this.walk(start.dir, start.key, prefix);
+  }
+
+  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    const start = await this.prefixFolder(prefix);
+    const removed: string[] = [];
+    if (start !== undefined) await this.sweepFolder(start.dir, options, removed);
+    return removed;
+  }
+
+  /** The deepest folder `prefix` names entirely (inside the root), or undefined when it does not exist. */
+  private async prefixFolder(prefix: string): Promise<{ dir: string; key: string } | undefined> {
     assertSafePrefix(prefix);
     const realRoot = await this.ensureRoot(false);
-    if (realRoot === undefined) return;
+    if (realRoot === undefined) return undefined;
     const cut = prefix.lastIndexOf('/');
-    const startKey = cut === -1 ? '' : prefix.slice(0, cut);
-    const startDir = startKey === '' ? this.root : join(this.root, ...startKey.split('/'));
+    const key = cut === -1 ? '' : prefix.slice(0, cut);
+    const dir = key === '' ? this.root : join(this.root, ...key.split('/'));
     try {
-      await this.assertInside(realRoot, startDir);
+      await this.assertInside(realRoot, dir);
     } catch (error) {
-      if (isErrno(error, ...MISSING)) return;
+      if (isErrno(error, ...MISSING)) return undefined;
       throw error;
     }
-    yield* this.walk(startDir, startKey, prefix);
+    return { dir, key };
+  }
+
+  private async sweepFolder(dir: string, options: SweepOptions, removed: string[]): Promise<void> {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if (isErrno(error, ...MISSING)) return;
+      throw fsError(this.where, 'sweeping', dir, error);
+    }
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await this.sweepFolder(path, options, removed);
+      else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+        try {
+          if ((await lstat(path)).mtime >= options.olderThan) continue;
+          await rm(path, { force: true });
+          removed.push(path);
+        } catch (error) {
+          if (!isErrno(error, ...MISSING)) throw fsError(this.where, 'sweeping', path, error);
+        }
+      }
+    }
   }
 
   async delete(key: string): Promise<void> {

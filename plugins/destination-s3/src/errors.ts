@@ -9,6 +9,14 @@ export interface ErrorScope {
   redact(text: string): string;
 }
 
+/** A request that got no answer within operationTimeoutMs (all SDK attempts included). */
+export function operationTimeout(scope: ErrorScope, action: string, timeoutMs: number): DestinationError {
+  return new DestinationError(
+    `${scope.who}: ${action}: ${scope.endpoint} did not answer within ${timeoutMs} ms (operationTimeoutMs)`,
+    { retryable: true },
+  );
+}
+
 interface AwsErrorShape {
   name?: string;
   code?: string;

@@ -56,6 +56,7 @@ const plugin: DestinationPlugin<S3Options> = {
         prefix,
         partSize: options.partSize,
         queueSize: options.queueSize,
+        operationTimeoutMs: options.operationTimeoutMs,
         ...(options.storageClass !== undefined && { storageClass: options.storageClass }),
         ...(options.serverSideEncryption !== undefined && {
           serverSideEncryption: options.serverSideEncryption,

@@ -105,8 +105,20 @@ export const s3OptionsSchema = z
       .number()
       .int()
       .positive()
-      .default(120_000)
-      .describe('A request whose connection stays silent this long fails (and is retried by the SDK)'),
+      .default(30_000)
+      .describe(
+        'A request whose connection stays silent this long fails (idle, not total, time; retried by the SDK): ' +
+          'bounds an upload to a store that stopped answering to about maxAttempts × requestTimeoutMs',
+      ),
+    operationTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60_000)
+      .describe(
+        'Total time, SDK attempts included, for a request that moves no object data (stat, one page of a ' +
+          'list, delete, the start of a download)',
+      ),
     maxAttempts: z
       .number()
       .int()

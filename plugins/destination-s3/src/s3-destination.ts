@@ -7,7 +7,9 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
-  paginateListObjectsV2,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  type ListObjectsV2CommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -21,8 +23,9 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
 } from '@tricopy/contract';
-import { type ErrorScope, isNotFound, translateError } from './errors.js';
+import { type ErrorScope, isNotFound, operationTimeout, translateError } from './errors.js';
 import { choosePartSize } from './options.js';
 
 /** Metadata entry (x-amz-meta-sha256) holding the sha256 (hex) of the object's bytes. */
@@ -36,6 +39,8 @@ export interface S3DestinationSettings {
   readonly prefix: string;
   readonly partSize: number | undefined;
   readonly queueSize: number;
+  /** Deadline of a request that moves no object data, SDK attempts included. */
+  readonly operationTimeoutMs: number;
   readonly storageClass?: string;
   readonly serverSideEncryption?: string;
   readonly sseKmsKeyId?: string;
@@ -137,9 +142,13 @@ export class S3Destination implements Destination {
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
     assertSafeKey(key);
     try {
-      const output = await this.client.send(
-        new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
-        options.signal ? { abortSignal: options.signal } : {},
+      const output = await this.#bounded(
+        `get "${key}"`,
+        (abortSignal) =>
+          this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), {
+            abortSignal,
+          }),
+        options.signal,
       );
       return output.Body as Readable;
     } catch (error) {
@@ -164,12 +173,8 @@ export class S3Destination implements Destination {
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
     assertSafePrefix(prefix);
     const root = this.settings.prefix;
-    const pages = paginateListObjectsV2(
-      { client: this.client },
-      { Bucket: this.settings.bucket, Prefix: `${root}${prefix}` },
-    );
     try {
-      for await (const page of pages) {
+      for await (const page of this.#pages(`${root}${prefix}`, `list "${prefix}"`)) {
         for (const object of page.Contents ?? []) {
           if (object.Key === undefined) continue;
           const key = object.Key.slice(root.length);
@@ -196,13 +201,53 @@ export class S3Destination implements Destination {
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
     try {
-      await this.client.send(
-        new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
-      );
+      await this.#deleteObject(key, `delete "${key}"`);
     } catch (error) {
       if (isNotFound(error)) return;
       throw translateError(this.scope, `delete "${key}"`, error);
     }
+  }
+
+  /** Aborts the multipart uploads under `prefix` that a killed process started (and so never finished). */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    assertSafePrefix(prefix);
+    const action = `sweep "${prefix}"`;
+    const removed: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    try {
+      do {
+        const markers = { KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker };
+        const page = await this.#bounded(action, (abortSignal) =>
+          this.client.send(
+            new ListMultipartUploadsCommand({
+              Bucket: this.settings.bucket,
+              Prefix: this.objectKey(prefix),
+              ...(markers.KeyMarker !== undefined && markers),
+            }),
+            { abortSignal },
+          ),
+        );
+        for (const upload of page.Uploads ?? []) {
+          options.signal?.throwIfAborted();
+          if (upload.Key === undefined || upload.UploadId === undefined) continue;
+          if (upload.Initiated === undefined || upload.Initiated >= options.olderThan) continue;
+          const { Key, UploadId } = upload;
+          await this.#bounded(action, (abortSignal) =>
+            this.client.send(
+              new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key, UploadId }),
+              { abortSignal },
+            ),
+          );
+          removed.push(`multipart upload ${UploadId} of s3://${this.settings.bucket}/${Key}`);
+        }
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+      } while (keyMarker !== undefined);
+    } catch (error) {
+      throw translateError(this.scope, action, error);
+    }
+    return removed;
   }
 
   async close(): Promise<void> {
@@ -226,8 +271,10 @@ export class S3Destination implements Destination {
 
   async #head(key: string, action: string): Promise<HeadObjectCommandOutput | undefined> {
     try {
-      return await this.client.send(
-        new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+      return await this.#bounded(action, (abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), {
+          abortSignal,
+        }),
       );
     } catch (error) {
       if (isNotFound(error)) return undefined;
@@ -253,12 +300,16 @@ export class S3Destination implements Destination {
   async #abortMultipart(upload: Upload, key: string): Promise<void> {
     if (upload.uploadId === undefined) return;
     try {
-      await this.client.send(
-        new AbortMultipartUploadCommand({
-          Bucket: this.settings.bucket,
-          Key: this.objectKey(key),
-          UploadId: upload.uploadId,
-        }),
+      const uploadId = upload.uploadId;
+      await this.#bounded('abort multipart upload', (abortSignal) =>
+        this.client.send(
+          new AbortMultipartUploadCommand({
+            Bucket: this.settings.bucket,
+            Key: this.objectKey(key),
+            UploadId: uploadId,
+          }),
+          { abortSignal },
+        ),
       );
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchUpload') return;
@@ -270,11 +321,59 @@ export class S3Destination implements Destination {
     }
   }
 
+  #deleteObject(key: string, action: string): Promise<unknown> {
+    return this.#bounded(action, (abortSignal) =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }), {
+        abortSignal,
+      }),
+    );
+  }
+
+  /** ListObjectsV2 page by page, each page within operationTimeoutMs. */
+  async *#pages(prefix: string, action: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const continuation = token;
+      const page = await this.#bounded(action, (abortSignal) =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.settings.bucket,
+            Prefix: prefix,
+            ...(continuation !== undefined && { ContinuationToken: continuation }),
+          }),
+          { abortSignal },
+        ),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  /**
+   * Runs a request that moves no object data within operationTimeoutMs, SDK attempts included. `signal` (the
+   * caller's) stays attached to what the request returns, so it still cancels a download's body.
+   */
+  async #bounded<T>(
+    action: string,
+    request: (abortSignal: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const timeoutMs = this.settings.operationTimeoutMs;
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    try {
+      return await request(signal ? AbortSignal.any([deadline.signal, signal]) : deadline.signal);
+    } catch (error) {
+      if (deadline.signal.aborted && !signal?.aborted) throw operationTimeout(this.scope, action, timeoutMs);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #deleteQuietly(key: string): Promise<void> {
     try {
-      await this.client.send(
-        new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
-      );
+      await this.#deleteObject(key, `delete the rejected object "${key}"`);
     } catch (error) {
       this.logger.warn(`${this.scope.who}: could not delete the rejected object "${key}"`, {
         error: this.scope.redact(String(error)),

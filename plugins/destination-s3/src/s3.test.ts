@@ -4,7 +4,12 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import {
   type Destination,
   type DestinationError,
@@ -247,6 +252,58 @@ describe('s3 destination against s3rver', () => {
   });
 });
 
+describe('s3 destination against an endpoint that accepts connections and never answers', () => {
+  const sockets: Socket[] = [];
+  let silent: ReturnType<typeof createServer>;
+  let endpoint: string;
+  beforeAll(async () => {
+    silent = createServer((socket) => void sockets.push(socket));
+    const port = await freePort();
+    await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${port}`;
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it('operationTimeoutMs bounds stat, list, get and delete, whatever requestTimeoutMs says', async () => {
+    const { destination } = openDestination({
+      endpoint,
+      requestTimeoutMs: 600_000,
+      operationTimeoutMs: 1_000,
+      maxAttempts: 3,
+    });
+    const calls: Array<[string, Promise<unknown>]> = [
+      ['stat "k"', destination.stat('k')],
+      [
+        'list "db/"',
+        (async () => {
+          for await (const _ of destination.list('db/')) void _;
+        })(),
+      ],
+      ['get "k"', destination.get('k')],
+      ['delete "k"', destination.delete('k')],
+    ];
+    for (const [action, call] of calls) {
+      const error = (await failure(call)) as DestinationError;
+      expect(error.message).toBe(
+        `destination "cloud": ${action}: ${endpoint} did not answer within 1000 ms (operationTimeoutMs)`,
+      );
+      expect(error.retryable).toBe(true);
+    }
+  }, 60_000);
+
+  it('an upload ends with a clear error once the connection stays silent requestTimeoutMs', async () => {
+    const { destination } = openDestination({ endpoint, requestTimeoutMs: 1_000, maxAttempts: 2 });
+    const error = (await failure(
+      destination.put('db/x.dump', Readable.from([randomBytes(1024)])),
+    )) as DestinationError;
+    expect(error.message).toMatch(/^destination "cloud": put "db\/x.dump": .*did not answer in time/);
+    expect(error.retryable).toBe(true);
+  }, 60_000);
+});
+
 describe('s3 destination when the server dies mid-upload', () => {
   it('rejects clearly and nothing appears under the key after a restart', async () => {
     const { destination, prefix } = openDestination();
@@ -270,5 +327,46 @@ describe('s3 destination when the server dies mid-upload', () => {
 
     await destination.put('db/after-restart', Readable.from([Buffer.from('ok')]));
     expect(await keys(destination, '')).toEqual(['db/after-restart']);
+  });
+});
+
+describe('s3 destination sweep', () => {
+  it('aborts the multipart uploads a killed process left under the prefix, and nothing else', async () => {
+    const { destination, prefix } = openDestination();
+    await destination.put('app/b1/db.dump', Readable.from([Buffer.from('kept')]));
+    const plain = new S3Client({
+      endpoint: server.endpoint,
+      region: server.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+    });
+    const started = async (key: string): Promise<string> => {
+      const { UploadId } = await plain.send(
+        new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }),
+      );
+      await plain.send(
+        new UploadPartCommand({
+          Bucket: server.bucket,
+          Key: key,
+          UploadId,
+          PartNumber: 1,
+          Body: randomBytes(1024),
+        }),
+      );
+      return UploadId as string;
+    };
+    const dead = await started(`${prefix}app/b2/db.dump`);
+    const otherJob = await started(`${prefix}other/b9/db.dump`);
+    plain.destroy();
+    const before = await pendingUploads();
+    expect(before).toEqual(expect.arrayContaining([dead, otherJob]));
+
+    expect(await destination.sweep?.('app/', { olderThan: new Date(Date.now() - 3_600_000) })).toEqual([]);
+    const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() + 1_000) });
+    expect(removed).toEqual([`multipart upload ${dead} of s3://${server.bucket}/${prefix}app/b2/db.dump`]);
+    const after = await pendingUploads();
+    expect(after).toContain(otherJob);
+    expect(after).not.toContain(dead);
+    expect(await keys(destination, '')).toEqual(['app/b1/db.dump']);
   });
 });

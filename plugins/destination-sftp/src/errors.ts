@@ -43,6 +43,20 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * Errors that already took their whole timeout (a server that accepts TCP and never speaks SSH): retrying them
+ * inside the plugin would multiply connectTimeoutMs by the retries. They stay retryable for the engine.
+ */
+const exhaustedTimeouts = new WeakSet<Error>();
+
+export function worthRetryingHere(error: unknown): boolean {
+  return (
+    DestinationError.isInstance(error) &&
+    (error as DestinationError).retryable === true &&
+    !exhaustedTimeouts.has(error as Error)
+  );
+}
+
 /** Turns an ssh2 / ssh2-sftp-client error (which often has no code) into a one-line DestinationError. */
 export function translateError(scope: ErrorScope, action: string, error: unknown): TricopyError {
   if (TricopyError.isInstance(error)) return error;
@@ -72,11 +86,13 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
     return fail(`cannot resolve the host of ${scope.server}: check host`, code === 'EAI_AGAIN');
   }
   if (/Timed out while waiting for handshake/i.test(message) || code === 'ETIMEDOUT') {
-    return fail(
+    const timedOut = fail(
       `no SSH handshake from ${scope.server} within ${scope.connectTimeoutMs} ms (connectTimeoutMs): ` +
         'is it an SSH server, and reachable?',
       true,
     );
+    exhaustedTimeouts.add(timedOut);
+    return timedOut;
   }
   if (/Keepalive timeout/i.test(message)) {
     return fail(

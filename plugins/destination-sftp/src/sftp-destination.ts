@@ -12,10 +12,11 @@ import {
   type ObjectInfo,
   type PutOptions,
   type PutResult,
+  type SweepOptions,
 } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import type { Session, SftpConnection } from './connection.js';
-import { type ErrorScope, translateError } from './errors.js';
+import { type ErrorScope, translateError, worthRetryingHere } from './errors.js';
 import {
   closeHandle,
   MissingRootError,
@@ -158,6 +159,36 @@ export class SftpDestination implements Destination {
     });
   }
 
+  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
+    assertSafePrefix(prefix);
+    const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const removed: string[] = [];
+    await this.#sweepFolder(
+      start === '' ? this.settings.root || '/' : this.remotePath(start),
+      options,
+      removed,
+    );
+    return removed;
+  }
+
+  async #sweepFolder(folder: string, options: SweepOptions, removed: string[]): Promise<void> {
+    const entries = await this.#retrying(`sweep "${folder}"`, (s) => readFolder(s.sftp, folder));
+    for (const entry of entries) {
+      options.signal?.throwIfAborted();
+      if (entry.filename === '.' || entry.filename === '..') continue;
+      const path = posix.join(folder, entry.filename);
+      if (entry.attrs.isDirectory()) await this.#sweepFolder(path, options, removed);
+      else if (
+        entry.filename.startsWith(TEMP_PREFIX) &&
+        entry.attrs.mtime * 1000 < options.olderThan.getTime()
+      ) {
+        await this.#retrying(`sweep "${path}"`, (s) => removeFile(s.sftp, path));
+        removed.push(`${this.settings.origin}${path.startsWith('/') ? '' : '/~/'}${path}`);
+      }
+    }
+  }
+
   close(): Promise<void> {
     return this.connection.close();
   }
@@ -201,10 +232,9 @@ export class SftpDestination implements Destination {
         maxTimeout: 5_000,
         factor: 2,
         randomize: true,
-        shouldRetry: ({ error }) =>
-          DestinationError.isInstance(error) && (error as DestinationError).retryable === true,
+        shouldRetry: ({ error }) => worthRetryingHere(error),
         onFailedAttempt: ({ error, retriesLeft }) => {
-          if (retriesLeft > 0 && (error as DestinationError).retryable === true) {
+          if (retriesLeft > 0 && worthRetryingHere(error)) {
             this.logger.warn(`${error.message}; retrying (${retriesLeft} left)`);
           }
         },

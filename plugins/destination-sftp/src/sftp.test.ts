@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat as statFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat as statFile, utimes, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,6 +7,7 @@ import { buffer } from 'node:stream/consumers';
 import {
   type Destination,
   DestinationError,
+  type Logger,
   NotFoundError,
   silentLogger,
   TricopyError,
@@ -32,6 +33,7 @@ afterAll(async () => {
 
 async function openDestination(
   overrides: Record<string, unknown> = {},
+  logger: Logger = silentLogger,
 ): Promise<{ destination: Destination; root: string }> {
   const root = join(server.rootDir, `case-${++folderCounter}`);
   const options = sftpOptionsSchema.parse({
@@ -48,7 +50,7 @@ async function openDestination(
     name: 'nas',
     configDir: '/',
     workDir: '/tmp',
-    logger: silentLogger,
+    logger,
     redact: (text) => text,
   });
   opened.push(created);
@@ -304,11 +306,26 @@ describe('sftp destination against OpenSSH', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     try {
-      const { destination } = await openDestination({ port, connectTimeoutMs: 1_500, retries: 0 });
-      const error = (await failure(destination.stat('k'))) as DestinationError;
-      expect(error.message).toContain('no SSH handshake');
-      expect(error.message).toContain('connectTimeoutMs');
-      expect(error.retryable).toBe(true);
+      const warnings: string[] = [];
+      const { destination } = await openDestination(
+        { port, connectTimeoutMs: 1_500, retries: 3 },
+        { ...silentLogger, warn: (message) => void warnings.push(message) },
+      );
+      const calls: Array<[string, Promise<unknown>]> = [
+        ['stat "k"', destination.stat('k')],
+        ['put "db/x"', destination.put('db/x', Readable.from(['data']))],
+        ['get "k"', destination.get('k')],
+        ['delete "k"', destination.delete('k')],
+      ];
+      for (const [action, call] of calls) {
+        const error = (await failure(call)) as DestinationError;
+        expect(error.message).toContain('no SSH handshake');
+        expect(error.message).toContain('connectTimeoutMs');
+        expect(error.message, action).toMatch(/^destination "nas": connect: /);
+        // Not retried inside the plugin (each retry would take connectTimeoutMs again); the engine may.
+        expect(error.retryable).toBe(true);
+      }
+      expect(warnings.filter((w) => w.includes('retrying'))).toEqual([]);
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => silent.close(resolve));
@@ -340,5 +357,36 @@ describe('sftp destination when the server dies mid-upload', () => {
     // The same destination reconnects and works again.
     await destination.put('db/after-restart', Readable.from([Buffer.from('ok')]));
     expect((await readFile(join(root, 'db/after-restart'))).toString()).toBe('ok');
+  });
+});
+
+describe('sftp destination sweep', () => {
+  it('removes temp files a killed process left under the prefix, older than the given time, and nothing else', async () => {
+    const { destination, root } = await openDestination();
+    await destination.put('app/b1/db.dump', Readable.from([Buffer.from('kept')]));
+    const hour = new Date(Date.now() - 3_600_000);
+    const old = join(root, 'app', 'b2', `${TEMP_PREFIX}dead`);
+    const fresh = join(root, 'app', 'b3', `${TEMP_PREFIX}live`);
+    const otherJob = join(root, 'other', `${TEMP_PREFIX}dead`);
+    for (const file of [old, fresh, otherJob]) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, 'partial');
+    }
+    await utimes(old, hour, hour);
+    await utimes(otherJob, hour, hour);
+    const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() - 60_000) });
+    expect(removed).toEqual([`sftp://${server.username}@127.0.0.1:${server.port}${old}`]);
+    expect((await filesUnder(root)).sort()).toEqual(
+      [
+        'app',
+        'app/b1',
+        'app/b1/db.dump',
+        'app/b2',
+        'app/b3',
+        `app/b3/${TEMP_PREFIX}live`,
+        'other',
+        `other/${TEMP_PREFIX}dead`,
+      ].sort(),
+    );
   });
 });

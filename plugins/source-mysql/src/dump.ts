@@ -1,11 +1,11 @@
 import { finished, pipeline } from 'node:stream/promises';
-import { type Dump, type DumpInfo, SourceError } from '@tricopy/contract';
+import { childEnv, type Dump, type DumpInfo, SourceError } from '@tricopy/contract';
 import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, where } from './connection.js';
 import { DumpScanner } from './dump-scanner.js';
-import { baseEnv, clientInvocation } from './options-file.js';
+import { clientInvocation } from './options-file.js';
 
 /** The smallest complete dump of an empty database is about 1.2 KiB of header and footer. */
 export const MIN_DUMP_BYTES = 300;
@@ -69,7 +69,7 @@ export async function startDump(
   signal?.throwIfAborted();
   const dumpBinary = await resolveDumpBinary(settings);
   const server = await probeServer(settings);
-  const tool = await binaryVersion(dumpBinary, baseEnv(), instance);
+  const tool = await binaryVersion(dumpBinary, childEnv(), instance);
   const invocation = await clientInvocation(settings, workDir, tool.mariadb);
   try {
     const multi = options.databases !== undefined;

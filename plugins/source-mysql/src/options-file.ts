@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { childEnv } from '@tricopy/contract';
 import { type ConnectionSettings, tlsCaPath } from './connection.js';
 
 function quoteValue(value: string): string {
@@ -11,15 +12,6 @@ function quoteValue(value: string): string {
     .replaceAll('\r', '\\r')
     .replaceAll('\t', '\\t');
   return `"${escaped}"`;
-}
-
-export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  for (const name of ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TZ', 'TMPDIR'] as const) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
 }
 
 export interface ClientInvocation {
@@ -77,7 +69,7 @@ export async function clientInvocation(
   await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
   return {
     args: [options.useDefaultsFile ? `--defaults-extra-file=${file}` : `--defaults-file=${file}`],
-    env: baseEnv(),
+    env: childEnv(),
     dispose: () => rm(file, { force: true }),
   };
 }

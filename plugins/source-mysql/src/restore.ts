@@ -1,14 +1,24 @@
-import { randomBytes } from 'node:crypto';
-import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
-import { feedTool } from '@tricopy/plugin-support';
+import {
+  childEnv,
+  type RestoreOptions,
+  type RestoreTarget,
+  SourceError,
+  type TableCount,
+} from '@tricopy/contract';
+import {
+  feedTool,
+  isAbandonedScratch,
+  RESTORE_TEST_PREFIX,
+  scratchDatabaseName,
+} from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
-import { baseEnv, clientInvocation } from './options-file.js';
+import { clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
 
-export const RESTORE_TEST_PREFIX = 'tricopy_restoretest_';
+export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
 
 async function withServer<T>(
   settings: ConnectionSettings,
@@ -131,7 +141,7 @@ async function runClient(
     settings.configDir,
     instance,
   );
-  const version = await binaryVersion(client, baseEnv(), instance);
+  const version = await binaryVersion(client, childEnv(), instance);
   const invocation = await clientInvocation(settings, workDir, version.mariadb);
   try {
     const rewriter = new RestoreRewriter({
@@ -224,7 +234,7 @@ export async function restoreTest(
 ): Promise<readonly TableCount[]> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
-  const run = `${RESTORE_TEST_PREFIX}${randomBytes(6).toString('hex')}`;
+  const run = scratchDatabaseName();
   const scratch = new Map<string, string>();
   try {
     if (options.format === FORMAT_DATABASES) {
@@ -255,4 +265,31 @@ export async function restoreTest(
         await connection.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
     });
   }
+}
+
+/**
+ * Drops the restore-test databases a killed restore test left: named `tricopy_restoretest_*`, no connection using
+ * them, created before `olderThan`. Returns their names; one that cannot be dropped is left and skipped.
+ */
+export async function dropAbandonedScratch(settings: ConnectionSettings, olderThan: Date): Promise<string[]> {
+  return withServer(settings, async (connection) => {
+    const [schemas] = await connection.query(
+      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?',
+      [RESTORE_TEST_PREFIX.length, RESTORE_TEST_PREFIX],
+    );
+    const [used] = await connection.query(
+      'SELECT DISTINCT DB AS name FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL',
+    );
+    const inUse = new Set((used as { name: string }[]).map((row) => row.name));
+    const dropped: string[] = [];
+    for (const { name } of schemas as { name: string }[]) {
+      if (inUse.has(name) || !isAbandonedScratch(name, olderThan)) continue;
+      const ok = await connection.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).then(
+        () => true,
+        () => false,
+      );
+      if (ok) dropped.push(name);
+    }
+    return dropped;
+  });
 }

@@ -6,15 +6,16 @@ import type {
   RestoreTarget,
   Source,
   SourceStatus,
+  SweepOptions,
   TableCount,
 } from '@tricopy/contract';
+import { childEnv } from '@tricopy/contract';
 import { loadToolSettings } from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
 import type { MysqlOptions } from './options.js';
-import { baseEnv } from './options-file.js';
-import { restore, restoreTest } from './restore.js';
+import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
 export class MysqlSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -42,7 +43,7 @@ export class MysqlSource implements Source {
     const settings = await this.settings();
     const server = await probeServer(settings);
     const dumpBinary = await resolveDumpBinary(settings);
-    const tool = await binaryVersion(dumpBinary, baseEnv(), this.context.name);
+    const tool = await binaryVersion(dumpBinary, childEnv(), this.context.name);
     const client = await resolveBinary(
       this.options.clientBinary,
       ['mariadb', 'mysql'],
@@ -70,5 +71,11 @@ export class MysqlSource implements Source {
 
   async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
     return restoreTest(await this.settings(), this.context.workDir, input, options);
+  }
+
+  /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */
+  async sweep(options: SweepOptions): Promise<readonly string[]> {
+    const dropped = await dropAbandonedScratch(await this.settings(), options.olderThan);
+    return dropped.map((name) => `restore-test database ${name} on ${this.describe()}`);
   }
 }

@@ -3,7 +3,9 @@ import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promis
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError, TricopyError } from '@tricopy/contract';
+import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
@@ -412,5 +414,34 @@ describe('mysql source: cancellation', () => {
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/mariadb-dump was cancelled; the dump is incomplete/);
     expect(await findProcesses('mariadb-dump', 'noisy')).not.toContain(pid);
+  });
+});
+
+describe('mysql source: sweep', () => {
+  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const legacy = `${RESTORE_TEST_PREFIX}0123456789ab`;
+    const old = `${scratchDatabaseName(hourAgo)}_0`;
+    const inUse = scratchDatabaseName(hourAgo);
+    const fresh = scratchDatabaseName();
+    await server.sql([legacy, old, inUse, fresh].map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
+    const holder = await mysql.createConnection({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: inUse,
+    });
+    try {
+      const source = makeSource(server, dir, { database: 'tricky' });
+      const removed = await source.sweep?.({ olderThan: new Date() });
+      expect([...(removed ?? [])].sort()).toEqual(
+        [legacy, old].sort().map((name) => expect.stringContaining(`restore-test database ${name} on `)),
+      );
+      expect((await scratchLeft()).sort()).toEqual([inUse, fresh].sort());
+    } finally {
+      await holder.end();
+    }
+    await server.sql([inUse, fresh].map((name) => `DROP DATABASE \`${name}\`;`).join('\n'));
   });
 });

@@ -6,16 +6,17 @@ import type {
   RestoreTarget,
   Source,
   SourceStatus,
+  SweepOptions,
   TableCount,
 } from '@tricopy/contract';
+import { childEnv } from '@tricopy/contract';
 import { loadToolSettings } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import type { PostgresOptions } from './options.js';
 import { assertCanReadDump } from './read-access.js';
-import { restore, restoreTest } from './restore.js';
-import { baseEnv } from './tool-env.js';
+import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -52,7 +53,7 @@ export class PostgresSource implements Source {
       await client.end().catch(() => {});
     }
     const pgDump = await resolveTool('pg_dump', this.options, this.context.configDir, this.context.name);
-    const tool = await toolVersion(pgDump, baseEnv(), this.context.name);
+    const tool = await toolVersion(pgDump, childEnv(), this.context.name);
     assertDumpCanReadServer(this.context.name, pgDump, tool, server);
     const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
     const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
@@ -74,5 +75,11 @@ export class PostgresSource implements Source {
 
   async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
     return restoreTest(await this.settings(), this.context.workDir, input, options);
+  }
+
+  /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */
+  async sweep(options: SweepOptions): Promise<readonly string[]> {
+    const dropped = await dropAbandonedScratch(await this.settings(), options.olderThan);
+    return dropped.map((name) => `restore-test database ${name} on ${this.describe()}`);
   }
 }

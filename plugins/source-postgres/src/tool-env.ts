@@ -1,18 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { childEnv } from '@tricopy/contract';
 import type { ConnectionSettings } from './connection.js';
 import { resolvePath } from './connection.js';
-
-/** Locale and home are kept; every PG* variable is ours, so nothing from the parent changes what is dumped. */
-export function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  for (const name of ['HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_MESSAGES', 'TZ', 'TMPDIR'] as const) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  return env;
-}
 
 /** A libpq connection string holding only `dbname`: a database name such as `host=x` cannot inject settings. */
 export function dbnameConninfo(database: string): string {
@@ -36,7 +27,8 @@ export interface ToolEnv {
 export async function toolEnv(settings: ConnectionSettings, workDir: string): Promise<ToolEnv> {
   const { options } = settings;
   const env: Record<string, string> = {
-    ...baseEnv(),
+    // Every PG* variable is ours, so nothing from the parent's environment changes what is dumped.
+    ...childEnv(),
     PGHOST: options.host,
     PGPORT: String(options.port),
     PGUSER: options.user,

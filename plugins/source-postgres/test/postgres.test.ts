@@ -3,7 +3,9 @@ import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceError, TricopyError } from '@tricopy/contract';
+import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
@@ -419,5 +421,36 @@ describe('postgres source: cancellation', () => {
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
     expect(await findProcesses('pg_dump', "dbname='noisy'")).not.toContain(pid);
+  });
+});
+
+describe('postgres source: sweep', () => {
+  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const legacy = `${RESTORE_TEST_PREFIX}0123456789abcdef`;
+    const old = scratchDatabaseName(hourAgo);
+    const inUse = scratchDatabaseName(hourAgo);
+    const fresh = scratchDatabaseName();
+    for (const name of [legacy, old, inUse, fresh]) await server.createDatabase(name);
+    const holder = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: inUse,
+    });
+    await holder.connect();
+    try {
+      const source = makeSource(server, dir, { database: 'postgres' });
+      const removed = await source.sweep?.({ olderThan: new Date() });
+      expect([...(removed ?? [])].sort()).toEqual(
+        [legacy, old].map((name) => expect.stringContaining(`restore-test database ${name} on `)),
+      );
+      const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
+      expect(left.sort()).toEqual([inUse, fresh].sort());
+    } finally {
+      await holder.end();
+    }
+    for (const name of [inUse, fresh]) await server.sql('postgres', `DROP DATABASE "${name}"`);
   });
 });

@@ -1,6 +1,12 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { cronToOnCalendar, type LoadedConfig, UsageError, validateCron } from '@tricopy/core';
+import {
+  createJsonLogger,
+  cronToOnCalendar,
+  type LoadedConfig,
+  UsageError,
+  validateCron,
+} from '@tricopy/core';
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson } from '../output.js';
@@ -38,9 +44,18 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
   if (options.json) printJson({ format: options.print, text, warnings });
   else {
     process.stdout.write(text);
-    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+    printWarnings(warnings, config, options);
   }
   return EXIT.ok;
+}
+
+function printWarnings(warnings: readonly string[], config: LoadedConfig, options: ScheduleOptions): void {
+  if (options.logFormat !== 'json') {
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
+    return;
+  }
+  const logger = createJsonLogger('warn', config.redactor);
+  for (const warning of warnings) logger.warn(warning);
 }
 
 function tricopyCommand(config: LoadedConfig): string {

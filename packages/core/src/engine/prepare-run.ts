@@ -1,13 +1,14 @@
 import { describeError } from '../util/errors.js';
 import type { Session } from './session.js';
+import { sweepLeftovers } from './sweep.js';
 
 /** Recorded on a backup whose process ended before it finished (found by the next run of its job). */
 const INTERRUPTED = 'interrupted: the process ended before the backup finished';
 
 /**
  * The first step of every job run, taken while holding the job's lock (so no other process is writing this job's
- * backups): whatever a run that ended early left behind is settled here. Today: backups still marked running are
- * marked failed. Sweeps of other leftovers (temp uploads, manifest-less artifacts, scratch files) belong here too.
+ * backups): whatever a run that ended early left behind is settled here. Backups still marked running are marked
+ * failed, then `sweepLeftovers` removes temp uploads, manifest-less artifacts and restore-test databases.
  */
 export async function prepareJobRun(session: Session, jobName: string): Promise<void> {
   try {
@@ -17,6 +18,7 @@ export async function prepareJobRun(session: Session, jobName: string): Promise<
         `job ${jobName}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
       );
     }
+    await sweepLeftovers(session, jobName);
   } catch (error) {
     // Settling leftovers must never stop the backup itself.
     session.logger.error(

@@ -38,7 +38,7 @@ export async function restoreBackup(
   }
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
   try {
-    await source.restore(await decompressed(staged, backup), target, {
+    await source.restore(await decompressed(session, staged, copy, backup), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -69,7 +69,7 @@ export async function restoreTestBackup(
   const source = await session.source(backup.job);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
   try {
-    const tables = await source.restoreTest(await decompressed(staged, backup), {
+    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup), {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
@@ -79,8 +79,14 @@ export async function restoreTestBackup(
   }
 }
 
-async function decompressed(staged: StagedCopy, backup: BackupRow): Promise<NodeJS.ReadableStream> {
-  const raw = await staged.open();
+async function decompressed(
+  session: Session,
+  staged: StagedCopy,
+  copy: CopyRow,
+  backup: BackupRow,
+): Promise<NodeJS.ReadableStream> {
+  const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
+  const raw = session.trackApply(await staged.open(), read);
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
   if (decompressor === undefined) return raw;
   const out = new PassThrough();

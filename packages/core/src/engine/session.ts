@@ -17,6 +17,15 @@ export interface SessionOptions {
  * Everything one tricopy command works with: the config, the catalog, a scratch folder, and the plugin instances,
  * created on first use and closed once at the end.
  */
+/** Which stored copy a restore is applying, and how many bytes it holds. */
+export interface AppliedRead {
+  readonly backupId: string;
+  readonly destination: string;
+  /** The copy's key on that destination. */
+  readonly key: string;
+  readonly size: number;
+}
+
 export class Session {
   readonly config: LoadedConfig;
   readonly logger: Logger;
@@ -31,6 +40,14 @@ export class Session {
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     this.catalog = options.catalog ?? new Catalog(options.config.catalogPath, this.now);
+  }
+
+  /**
+   * Called with the stream of a staged copy as a restore (or restore test) applies it. Returns it unchanged; a
+   * subclass may wrap it to report progress, as the CLI does.
+   */
+  trackApply(stream: NodeJS.ReadableStream, _read: AppliedRead): NodeJS.ReadableStream {
+    return stream;
   }
 
   redact(text: string): string {

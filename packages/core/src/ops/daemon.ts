@@ -26,6 +26,24 @@ export interface DaemonControl {
   reload(config: LoadedConfig): void;
 }
 
+/** Says at start (not only at 3 a.m.) which scheduled job will fail until its config is fixed, and why. */
+function warnIfUnusable(config: LoadedConfig, name: string, logger: Logger): void {
+  const job = config.jobs.get(name);
+  if (job === undefined) return;
+  const reasons = [
+    ...(job.unusable === undefined ? [] : [job.unusable]),
+    ...job.destinations.flatMap((d) => {
+      const reason = config.destinations.get(d)?.unusable;
+      return reason === undefined ? [] : [`destination ${d}: ${reason}`];
+    }),
+  ];
+  if (reasons.length === 0) return;
+  logger.warn(`job ${name}: will fail (or degrade) at every run until fixed: ${reasons.join('; ')}`, {
+    job: name,
+    event: 'job-unusable',
+  });
+}
+
 /**
  * Runs every job that has a `schedule` on it (croner, in the job's `timezone`), at most `concurrency` jobs at once,
  * never the same job twice at once. Resolves after `signal` aborts and every running backup has ended.
@@ -76,6 +94,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         schedule: job.schedule,
         next: next?.toISOString() ?? null,
       });
+      warnIfUnusable(current, job.name, logger);
       return cron;
     });
 

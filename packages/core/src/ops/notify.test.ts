@@ -204,6 +204,23 @@ retries: { attempts: 0 }
     expect(payload).toMatchObject({ job: 'app', status: 'ok', backupId: result?.backupId, event: 'success' });
   });
 
+  it("gives a command a minimal environment, never tricopy's secrets", async () => {
+    const out = join(dir, 'env.json');
+    const script = `require("fs").writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`;
+    process.env.TRICOPY_TEST_DB_PASSWORD = SECRET;
+    try {
+      await run(
+        `  - { type: command, command: [${JSON.stringify(process.execPath)}, "-e", ${JSON.stringify(script)}], on: [success] }`,
+      );
+    } finally {
+      delete process.env.TRICOPY_TEST_DB_PASSWORD;
+    }
+    const env = JSON.parse(await readFile(out, 'utf8')) as Record<string, string>;
+    expect(env.PATH).toBe(process.env.PATH);
+    expect(env.TRICOPY_TEST_DB_PASSWORD).toBeUndefined();
+    expect(JSON.stringify(env)).not.toContain(SECRET);
+  });
+
   it('logs a command that fails, naming its exit code', async () => {
     const { result, logger } = await run(
       `  - { type: command, command: [${JSON.stringify(process.execPath)}, "-e", "process.exit(7)"], on: [success] }`,

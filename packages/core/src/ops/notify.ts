@@ -1,4 +1,4 @@
-import type { Logger } from '@tricopy/contract';
+import { childEnv, type Logger } from '@tricopy/contract';
 import { execa } from 'execa';
 import pRetry from 'p-retry';
 import type { NotifyTarget } from '../config/schema.js';
@@ -277,6 +277,9 @@ async function postJson(
 async function runCommand(command: readonly string[], body: string, options: NotifyOptions): Promise<void> {
   const [program, ...args] = command as [string, ...string[]];
   const result = await execa(program, args, {
+    // Not tricopy's environment: it holds the secrets the config refers to.
+    env: childEnv(),
+    extendEnv: false,
     input: body,
     timeout: options.timeoutMs ?? DEFAULTS.timeoutMs,
     reject: false,

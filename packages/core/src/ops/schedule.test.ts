@@ -152,6 +152,48 @@ workDir: ./work
     expect(results.map((r) => [r.job, r.status])).toEqual([['app', 'ok']]);
   });
 
+  it('names at start a scheduled job that cannot run (an unset variable), and runs the others', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tricopy-daemon-'));
+    await mkdir(join(dir, 'd'));
+    await writeFile(join(dir, 'data.sql'), 'x\n'.repeat(1000));
+    const config = await parseConfig(
+      `
+destinations:
+  primary: { type: local, path: ./d/primary, fsync: false }
+jobs:
+  app:
+    source: { type: ${FILE_SOURCE}, path: ./data.sql }
+    destinations: [primary]
+    schedule: "* * * * * *"
+  broken:
+    source: { type: ${FILE_SOURCE}, path: "\${TRICOPY_TEST_UNSET_PATH}" }
+    destinations: [primary]
+    schedule: "0 3 * * *"
+catalog: ./catalog.db
+workDir: ./work
+`,
+      join(dir, 'tricopy.yaml'),
+      {},
+    );
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
+    const stop = new AbortController();
+    const results: JobResult[] = [];
+    await runDaemon({
+      config,
+      logger,
+      signal: stop.signal,
+      onResult: (result) => {
+        results.push(result);
+        stop.abort();
+      },
+    });
+    expect(results.map((r) => [r.job, r.status])).toEqual([['app', 'ok']]);
+    expect(warnings.filter((w) => w.startsWith('job broken'))).toEqual([
+      expect.stringMatching(/^job broken: will fail .*TRICOPY_TEST_UNSET_PATH/),
+    ]);
+  });
+
   it('refuses a config where no job has a schedule, or a bad one', async () => {
     dir = await mkdtemp(join(tmpdir(), 'tricopy-daemon-'));
     const base = `

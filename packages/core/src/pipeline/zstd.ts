@@ -2,6 +2,7 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { childEnv } from '@tricopy/contract';
 import { execa } from 'execa';
 
 type ZstdFactory = (options?: { params?: Record<number, number>; chunkSize?: number }) => Duplex;
@@ -58,7 +59,13 @@ function forceBinary(): boolean {
  * destroys the stream with an error that says what to do, so the pipeline (and the backup) fails.
  */
 function zstdProcess(args: readonly string[], what: 'compress' | 'decompress'): Duplex {
-  const child = execa('zstd', args, { stderr: 'pipe', buffer: { stderr: true, stdout: false } });
+  const child = execa('zstd', args, {
+    // ZSTD_CLEVEL / ZSTD_NBTHREADS from the parent would change the output; secrets must not reach it.
+    env: childEnv(),
+    extendEnv: false,
+    stderr: 'pipe',
+    buffer: { stderr: true, stdout: false },
+  });
   const stream = child.duplex();
   // The duplex reports execa's own error; rewrite it into one line that names the fix.
   const originalDestroy = stream._destroy.bind(stream);

@@ -1,5 +1,7 @@
+import { TricopyError } from '@tricopy/contract';
 import { describe, expect, it } from 'vitest';
 import { formatBytes, parseDuration } from './duration.js';
+import { ConfigError, IntegrityError, PluginLoadError, UsageError } from './errors.js';
 import { BACKUP_ID_PATTERN, newBackupId } from './ids.js';
 import { Redactor } from './redactor.js';
 
@@ -48,5 +50,21 @@ describe('ids and sizes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(5 * 1024 ** 3)).toBe('5.0 GiB');
+  });
+});
+
+describe('core error classes', () => {
+  it('each isInstance answers only for its own class', () => {
+    const errors = [
+      new ConfigError(['x']),
+      new PluginLoadError('x'),
+      new UsageError('x'),
+      new IntegrityError('x'),
+    ];
+    const classes = [ConfigError, PluginLoadError, UsageError, IntegrityError];
+    for (const [i, cls] of classes.entries()) {
+      expect(errors.map((e) => cls.isInstance(e))).toEqual(errors.map((_, j) => j === i));
+    }
+    expect(errors.every((e) => TricopyError.isInstance(e))).toBe(true);
   });
 });

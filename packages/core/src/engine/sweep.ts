@@ -1,0 +1,89 @@
+import type { Destination } from '@tricopy/contract';
+import { describeError } from '../util/errors.js';
+import { MANIFEST_NAME } from './manifest.js';
+import type { Session } from './session.js';
+
+/**
+ * Removes what killed runs of `job` left on its destinations: temporary uploads and unfinished multipart uploads
+ * (through each destination's optional `sweep`), the artifacts without a manifest of backups the catalog has as
+ * failed, or whose copy on that destination it has as failed (never listed, restored or pruned otherwise), and its
+ * source's abandoned restore-test databases. Only for a caller holding the job's lock, before its backup starts: then
+ * nothing of the job is being written. It never fails the job: what it cannot remove is logged.
+ */
+export async function sweepLeftovers(session: Session, job: string): Promise<void> {
+  const olderThan = session.now();
+  await Promise.all([
+    sweepSource(session, job, olderThan),
+    ...session.job(job).destinations.map(async (name) => {
+      try {
+        const destination = await session.destination(name);
+        const removed = [
+          ...((await destination.sweep?.(`${job}/`, { olderThan })) ?? []),
+          ...(await removeUnrecordedArtifacts(session, destination, name, job, olderThan)),
+        ];
+        for (const what of removed)
+          session.logger.info(`job ${job}: removed what an interrupted run left on "${name}": ${what}`);
+      } catch (error) {
+        session.logger.warn(
+          `job ${job}: could not clean up after interrupted runs on destination "${name}": ${session.redact(describeError(error))}`,
+        );
+      }
+    }),
+  ]);
+}
+
+/** Restore-test databases of killed restore tests (sources that have them implement `sweep`). */
+async function sweepSource(session: Session, job: string, olderThan: Date): Promise<void> {
+  try {
+    const source = await session.source(job);
+    for (const what of (await source.sweep?.({ olderThan })) ?? [])
+      session.logger.info(`job ${job}: removed what an interrupted run left: ${what}`);
+  } catch (error) {
+    session.logger.warn(
+      `job ${job}: could not clean up after interrupted restore tests: ${session.redact(describeError(error))}`,
+    );
+  }
+}
+
+/** Backups of `job` that failed, or whose copy on destination `name` failed: their bytes there may be orphans. */
+function failedOn(session: Session, job: string, name: string): Set<string> {
+  const ids = new Set<string>();
+  for (const backup of session.catalog.listBackups({ job, statuses: ['failed', 'degraded'] })) {
+    const copy = session.catalog.listCopies(backup.id).find((row) => row.destination === name);
+    if (backup.status === 'failed' || copy?.status === 'failed') ids.add(backup.id);
+  }
+  return ids;
+}
+
+/** Objects under `job/<id>/` of a backup failed there that has no manifest there and no verified copy recorded there. */
+async function removeUnrecordedArtifacts(
+  session: Session,
+  destination: Destination,
+  name: string,
+  job: string,
+  olderThan: Date,
+): Promise<string[]> {
+  const failed = failedOn(session, job, name);
+  if (failed.size === 0) return [];
+  const keysByBackup = new Map<string, string[]>();
+  const withManifest = new Set<string>();
+  for await (const object of destination.list(`${job}/`)) {
+    const [, id, ...rest] = object.key.split('/');
+    if (id === undefined || rest.length === 0 || !failed.has(id)) continue;
+    if (object.modifiedAt !== undefined && object.modifiedAt >= olderThan) continue;
+    if (rest.join('/') === MANIFEST_NAME) withManifest.add(id);
+    else keysByBackup.set(id, [...(keysByBackup.get(id) ?? []), object.key]);
+  }
+  const removed: string[] = [];
+  for (const [id, keys] of keysByBackup) {
+    if (withManifest.has(id)) continue;
+    const copy = session.catalog.listCopies(id).find((row) => row.destination === name);
+    if (copy?.status === 'verified') continue;
+    for (const key of keys) {
+      await destination.delete(key);
+      removed.push(`${destination.locate(key)} (backup ${id} failed there; no manifest)`);
+    }
+    if (copy !== undefined) session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
+  }
+  return removed;
+}

@@ -1,0 +1,45 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createZstdCompressor, createZstdDecompressor } from './zstd.js';
+
+const SECRET = 'zstd-must-not-see-this';
+
+describe('the zstd program', () => {
+  let dir: string;
+  const saved = { path: process.env.PATH, force: process.env.TRICOPY_ZSTD };
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tricopy-zstd-'));
+    // A `zstd` first on PATH that writes down its environment, then runs the real one.
+    const fake = join(dir, 'zstd');
+    await writeFile(fake, `#!/bin/sh\nenv > "${join(dir, 'env.txt')}"\nexec /usr/bin/zstd "$@"\n`);
+    await chmod(fake, 0o755);
+    process.env.PATH = `${dir}:${saved.path}`;
+    process.env.TRICOPY_ZSTD = 'binary';
+    process.env.TRICOPY_TEST_S3_SECRET = SECRET;
+  });
+  afterEach(async () => {
+    process.env.PATH = saved.path;
+    if (saved.force === undefined) delete process.env.TRICOPY_ZSTD;
+    else process.env.TRICOPY_ZSTD = saved.force;
+    delete process.env.TRICOPY_TEST_S3_SECRET;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("round-trips with a minimal environment that holds none of tricopy's secrets", async () => {
+    const text = Buffer.from('INSERT INTO t VALUES (1);\n'.repeat(1000));
+    const compressed = join(dir, 'out.zst');
+    await pipeline(Readable.from([text]), createZstdCompressor(3), createWriteStream(compressed));
+    const env = await readFile(join(dir, 'env.txt'), 'utf8');
+    expect(env).toContain(`PATH=${dir}:`);
+    expect(env).not.toContain('TRICOPY_TEST_S3_SECRET');
+    expect(env).not.toContain(SECRET);
+    const back = await buffer(Readable.from([await readFile(compressed)]).pipe(createZstdDecompressor()));
+    expect(back.equals(text)).toBe(true);
+  });
+});
