@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-tricopy() { node "$OLDPWD/packages/cli/dist/bin.js" "$@"; }
-node packages/cli/dist/bin.js init --demo demo
+./tricopy init --demo demo
 cd demo
+PATH="$OLDPWD:$PATH" # ./tricopy, the launcher that runs the CLI with the Node setup chose
 set -x
 tricopy check
 tricopy backup

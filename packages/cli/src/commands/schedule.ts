@@ -1,8 +1,8 @@
-import { realpathSync } from 'node:fs';
 import { cronToOnCalendar, type LoadedConfig, UsageError, validateCron } from '@tricopy/core';
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson } from '../output.js';
+import { quote, selfCommand } from '../self-command.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   print: string;
@@ -43,12 +43,7 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
 }
 
 function tricopyCommand(config: LoadedConfig): string {
-  const script = process.argv[1] === undefined ? 'tricopy' : realpathSync(process.argv[1]);
-  return `${quote(process.execPath)} ${quote(script)} --config ${quote(config.file)}`;
-}
-
-function quote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  return `${selfCommand()} --config ${quote(config.file)}`;
 }
 
 function crontab(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
