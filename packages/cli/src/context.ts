@@ -8,6 +8,7 @@ import {
   Redactor,
   Session,
 } from '@tricopy/core';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -24,7 +25,7 @@ export function logLevel(options: GlobalOptions): LogLevel {
 }
 
 export async function openConfig(options: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(options.config ?? defaultConfigPath());
+  return loadConfig(options.config ?? defaultConfigPath(), BUILTIN_PLUGINS);
 }
 
 /** Loads the config and opens a session with a logger on stderr (stdout is kept for results). */

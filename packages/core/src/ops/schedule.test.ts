@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import type { JobResult } from '../engine/backup.js';
 import { chooseCompression, createCompressor, createDecompressor } from '../pipeline/compression.js';
@@ -136,6 +137,7 @@ workDir: ./work
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const stop = new AbortController();
     const results: JobResult[] = [];
@@ -162,12 +164,17 @@ jobs:
     source: { type: ${FILE_SOURCE}, path: ./data.sql }
     destinations: [primary]
 `;
-    const none = await parseConfig(base, join(dir, 'tricopy.yaml'), {});
+    const none = await parseConfig(base, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
     const signal = new AbortController().signal;
     await expect(runDaemon({ config: none, logger: silentLogger, signal })).rejects.toThrow(
       /no job has a schedule/,
     );
-    const bad = await parseConfig(`${base}    schedule: "99 * * * *"\n`, join(dir, 'tricopy.yaml'), {});
+    const bad = await parseConfig(
+      `${base}    schedule: "99 * * * *"\n`,
+      join(dir, 'tricopy.yaml'),
+      {},
+      TEST_PLUGINS,
+    );
     await expect(runDaemon({ config: bad, logger: silentLogger, signal })).rejects.toThrow(
       /jobs\.app\.schedule/,
     );
