@@ -4,12 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-./tricopy init --demo demo
-cd demo
-PATH="$OLDPWD:$PATH" # ./tricopy, the launcher that runs the CLI with the Node setup chose
-set -x
-tricopy check
-tricopy backup
-tricopy list
-tricopy verify --latest --deep
-tricopy restore --latest --job shop --to restored-shop.db --force
+# ./tricopy is the launcher that runs the CLI with the Node setup chose.
+PATH="$PWD:$PATH" bash scripts/lib/quickstart-demo.sh demo

@@ -10,8 +10,8 @@ mkdir -p .tools
 if command -v node >/dev/null 2>&1 && node_is_supported "$(command -v node)"; then
   node_bin=$(command -v node)
   node_home=$(dirname "$(dirname "$(readlink -f "$node_bin")")")
-  # Native addons (better-sqlite3) compile from source when no prebuilt binary can be downloaded; node-gyp then
-  # needs this Node's headers (Debian's nodejs ships them under /usr/include/node, the official binary beside it).
+  # better-sqlite3 ships N-API binaries; the other native addons (ssh2's optional crypto binding, cpu-features)
+  # compile with node-gyp, which needs this Node's headers (Debian's nodejs ships them under /usr/include/node).
   if [ -f "$node_home/include/node/node.h" ]; then export npm_config_nodedir=$node_home; fi
 else
   install_private_node .tools/node 24
@@ -25,9 +25,4 @@ if ! command -v pnpm >/dev/null 2>&1; then
   npm install -g pnpm@10 >/dev/null
 fi
 pnpm install --frozen-lockfile
-# node_modules installed earlier for another Node keeps a better-sqlite3 built for that Node's ABI: rebuild it.
-if ! (cd packages/core && node -e 'new (require("better-sqlite3"))(":memory:").close()' 2>/dev/null); then
-  echo "setup: rebuilding better-sqlite3 for Node $(node -v)" >&2
-  pnpm rebuild better-sqlite3
-fi
 pnpm run build

@@ -30,8 +30,8 @@ install_private_node() {
   }
 }
 
-# Puts the Node in folder $1 first on PATH and points node-gyp at its headers (/root/.npmrc's nodedir would
-# otherwise build native addons for the system's Node).
+# Puts the Node in folder $1 first on PATH and points node-gyp at its headers (a nodedir in ~/.npmrc would otherwise
+# build native addons for the system's Node).
 use_node_dir() {
   export PATH="$1/bin:$PATH"
   export npm_config_nodedir="$1"

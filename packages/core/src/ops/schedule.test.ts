@@ -46,6 +46,8 @@ describe('cron with croner', () => {
     expect(validateCron('0 3 * * *')).toBeUndefined();
     expect(validateCron('61 3 * * *')).toBeDefined();
     expect(validateCron('nonsense')).toContain('five or six');
+    expect(validateCron('0 0 3 * * * 2027')).toContain('five or six fields');
+    expect(validateCron('@daily')).toBeUndefined();
     const runs = nextRuns('0 3 * * *', 'Europe/Berlin', new Date('2025-01-01T00:00:00Z'), 2);
     expect(runs.map((d) => d.toISOString())).toEqual([
       '2025-01-01T02:00:00.000Z',
