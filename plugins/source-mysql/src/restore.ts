@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
 import { feedTool } from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
@@ -118,7 +119,7 @@ export function clientUnderstandsSandbox(version: string, mariadb: boolean): boo
 async function runClient(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   database: string | undefined,
   options: RestoreOptions,
   renameDatabases?: (name: string) => string,
@@ -158,7 +159,7 @@ async function runClient(
 export async function restore(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
 ): Promise<void> {
@@ -219,7 +220,7 @@ async function countTables(connection: mysql.Connection, database: string, label
 export async function restoreTest(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   options: RestoreOptions,
 ): Promise<readonly TableCount[]> {
   options.signal?.throwIfAborted();

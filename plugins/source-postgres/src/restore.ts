@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
 import { feedTool } from '@tricopy/plugin-support';
 import type pg from 'pg';
@@ -98,7 +99,7 @@ async function prepareTarget(
 async function runRestoreTool(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   database: string,
   options: RestoreOptions,
   noOwner: boolean,
@@ -157,7 +158,7 @@ function assertKnownFormat(settings: ConnectionSettings, format: string): void {
 export async function restore(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
 ): Promise<void> {
@@ -176,7 +177,7 @@ export async function restore(
 export async function restoreTest(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   options: RestoreOptions,
 ): Promise<readonly TableCount[]> {
   options.signal?.throwIfAborted();

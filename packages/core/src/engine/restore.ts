@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RestoreTarget, TableCount } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
@@ -79,7 +79,7 @@ export async function restoreTestBackup(
   }
 }
 
-async function decompressed(staged: StagedCopy, backup: BackupRow): Promise<NodeJS.ReadableStream> {
+async function decompressed(staged: StagedCopy, backup: BackupRow): Promise<Readable> {
   const raw = await staged.open();
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
   if (decompressor === undefined) return raw;

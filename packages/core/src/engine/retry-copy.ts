@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pRetry from 'p-retry';
 import { HashCounter } from '../pipeline/hash-counter.js';
@@ -111,7 +111,7 @@ export async function retryCopy(session: Session, request: RetryRequest): Promis
 
 interface CopySource {
   readonly name: string;
-  open(): Promise<NodeJS.ReadableStream>;
+  open(): Promise<Readable>;
 }
 
 async function orderSources(session: Session, request: RetryRequest): Promise<CopySource[]> {

@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashCounter, hashStream } from '../pipeline/hash-counter.js';
 import { IntegrityError } from '../util/errors.js';
@@ -8,7 +9,7 @@ import type { Session } from './session.js';
 
 export interface StagedCopy {
   /** Opens the confirmed bytes; may be called more than once. */
-  open(): Promise<NodeJS.ReadableStream>;
+  open(): Promise<Readable>;
   cleanup(): Promise<void>;
 }
 
