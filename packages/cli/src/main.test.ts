@@ -2,11 +2,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseConfig } from '@tricopy/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { main } from './main.js';
 import { formatTable } from './output.js';
+import { STARTER_CONFIG } from './starter-config.js';
 
 let dir: string;
 let stderr: string;
@@ -79,6 +82,22 @@ describe('tricopy CLI', () => {
     expect(await run('init', '--demo', join(dir, 'demo'))).toBe(EXIT.ok);
     expect(existsSync(join(dir, 'demo', 'shop.db'))).toBe(true);
     expect(existsSync(join(dir, 'demo', 'backups'))).toBe(true);
+  });
+});
+
+describe('the starter config', () => {
+  it('every commented example holding a ${VAR} is valid YAML once uncommented', () => {
+    const examples = STARTER_CONFIG.split('\n')
+      .filter((line) => /^\s*#.*\$\{/.test(line) && /:\s*\{/.test(line))
+      .map((line) => line.replace(/^(\s*)#\s?/, '$1'));
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const example of examples) expect(() => parse(example.trim()), example).not.toThrow();
+  });
+
+  it('loads as a config, ~/ included', async () => {
+    await expect(
+      parseConfig(STARTER_CONFIG, join(dir, 'tricopy.yaml'), {}, BUILTIN_PLUGINS),
+    ).resolves.toBeDefined();
   });
 });
 

@@ -1,3 +1,19 @@
+let stdoutGuarded = false;
+
+/**
+ * A reader that stops early (`tricopy list | head -1`) is normal: the rest of stdout is dropped quietly, and the
+ * command still finishes what it was doing (a backup is never cut short because its summary has no reader).
+ */
+export function ignoreClosedStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
+    process.stderr.write(`tricopy: cannot write to stdout: ${error.message}
+`);
+  });
+}
+
 /** Writes machine-readable output: one JSON document on stdout, nothing else there. */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

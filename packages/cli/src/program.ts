@@ -17,7 +17,10 @@ export type Action = (...args: never[]) => Promise<number>;
  * Builds the command tree. `run` receives each command's action so the caller can map results and errors to exit
  * codes in one place.
  */
-export function buildProgram(run: (action: () => Promise<number>) => Promise<void>): Command {
+export function buildProgram(
+  run: (action: () => Promise<number>) => Promise<void>,
+  output: { writeErr?: (text: string) => void } = {},
+): Command {
   const program = new Command('tricopy')
     .description('3-2-1 backups for PostgreSQL, MySQL/MariaDB and SQLite: one read, every copy verified')
     .version(TRICOPY_VERSION)
@@ -30,6 +33,7 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     )
     .showHelpAfterError()
     .exitOverride();
+  if (output.writeErr !== undefined) program.configureOutput({ writeErr: output.writeErr });
 
   program
     .command('init')
@@ -70,9 +74,11 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--all', 'every backup')
     .option('--job <job>', 'only this job')
     .option('--deep', 'read every copy and re-hash it')
-    .option(
-      '--restore-test',
-      'restore into a scratch target and compare per-table row counts with the manifest',
+    .addOption(
+      new Option(
+        '--restore-test',
+        'restore into a scratch target and compare per-table row counts with the manifest',
+      ).conflicts('deep'),
     )
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => verifyCommand(backupId, command.optsWithGlobals())),
@@ -85,7 +91,12 @@ export function buildProgram(run: (action: () => Promise<number>) => Promise<voi
     .option('--latest', 'the newest backup of --job')
     .option('--job <job>', 'the job')
     .option('--to <path>', 'file to restore into (SQLite)')
-    .option('--to-database <name>', "database to restore into, on the job's own server (PostgreSQL, MySQL)")
+    .addOption(
+      new Option(
+        '--to-database <name>',
+        "database to restore into, on the job's own server (PostgreSQL, MySQL)",
+      ).conflicts('to'),
+    )
     .option('--create-database', 'create the database if it does not exist')
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')

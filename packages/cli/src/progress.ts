@@ -1,18 +1,39 @@
+import type { Logger } from '@tricopy/contract';
 import type { BackupEvents, JobResult } from '@tricopy/core';
 import { formatBytes } from '@tricopy/core';
 import cliProgress from 'cli-progress';
 
 /**
  * Live progress on stderr: on a terminal, one line per job with bytes and rate (cli-progress); otherwise plain lines
- * when a job starts and ends. Silent in --json mode.
+ * when a job starts and ends, or log records through `jsonLog` (--log-format json). Silent in --json and --quiet mode.
  */
-export function createProgress(mode: { json: boolean; quiet: boolean }): {
+export function createProgress(mode: { json: boolean; quiet: boolean; jsonLog?: Logger }): {
   events: BackupEvents;
   stop(): void;
 } {
   if (mode.json || mode.quiet) return { events: {}, stop() {} };
+  if (mode.jsonLog !== undefined) return logProgress(mode.jsonLog);
   if (!process.stderr.isTTY) return plainProgress();
   return barProgress();
+}
+
+function logProgress(logger: Logger): { events: BackupEvents; stop(): void } {
+  return {
+    events: {
+      onJobStart: ({ job, backupId, destinations }) =>
+        logger.info(`job ${job}: backup ${backupId} to ${destinations.join(', ')}`, {
+          job,
+          backupId,
+          destinations,
+        }),
+      onJobDone: (result) => {
+        const fields = { job: result.job, backupId: result.backupId, status: result.status };
+        if (result.status === 'ok') logger.info(describeResult(result), fields);
+        else logger.error(describeResult(result), fields);
+      },
+    },
+    stop() {},
+  };
 }
 
 function plainProgress(): { events: BackupEvents; stop(): void } {

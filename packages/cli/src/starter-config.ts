@@ -1,6 +1,7 @@
 /** The commented config `tricopy init` writes. Every key here is real and validated. */
 export const STARTER_CONFIG = `# tricopy configuration. Reference: https://github.com/tricopy/tricopy#configuration
 # Any string may read the environment with \${VAR}; an unset variable is an error. Keep secrets there.
+# Inside { ... } quote such values: password: "\${PGPASS}". ~/ is your home folder.
 
 # Where copies go. media and offsite feed the 3-2-1 check; each plugin has defaults
 # (local: disk/on-site, sftp: nas/on-site, s3: cloud/offsite).
@@ -32,8 +33,8 @@ jobs:
     source:
       type: sqlite
       path: ./app.db
-    # postgres: { type: postgres, host: db1, user: backup, database: app, password: \${PGPASS_APP} }
-    # mysql:    { type: mysql, host: db2, user: backup, database: shop, password: \${MYSQL_PASS_SHOP} }
+    # postgres: { type: postgres, host: db1, user: backup, database: app, password: "\${PGPASS_APP}" }
+    # mysql:    { type: mysql, host: db2, user: backup, database: shop, password: "\${MYSQL_PASS_SHOP}" }
     destinations: [primary, second-disk]
     compression: auto            # auto | gzip | zstd | none (auto: zstd; none for pg_dump's compressed format)
 

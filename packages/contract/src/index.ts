@@ -8,5 +8,6 @@ export {
 } from './errors.js';
 export { assertSafeKey, assertSafePrefix } from './keys.js';
 export { type LogFields, type Logger, silentLogger } from './logger.js';
+export { resolveConfigPath } from './paths.js';
 export type * from './plugin.js';
 export { CONTRACT_VERSION, type ContractVersion, SUPPORTED_CONTRACT_VERSIONS } from './version.js';

@@ -1,5 +1,4 @@
-import { isAbsolute, resolve } from 'node:path';
-import { CONTRACT_VERSION, type DestinationPlugin } from '@tricopy/contract';
+import { CONTRACT_VERSION, type DestinationPlugin, resolveConfigPath } from '@tricopy/contract';
 import { LocalDestination } from './local-destination.js';
 import { type LocalOptions, localOptionsSchema } from './options.js';
 
@@ -13,7 +12,7 @@ const plugin: DestinationPlugin<LocalOptions> = {
   optionsSchema: localOptionsSchema,
   defaults: { media: 'disk', offsite: false },
   create(options, context) {
-    const root = isAbsolute(options.path) ? resolve(options.path) : resolve(context.configDir, options.path);
+    const root = resolveConfigPath(context.configDir, options.path);
     return new LocalDestination({ root, fsync: options.fsync, name: context.name, logger: context.logger });
   },
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { choosePartSize, DEFAULT_PART_SIZE } from './options.js';
+import { choosePartSize, DEFAULT_PART_SIZE, s3OptionsSchema } from './options.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,5 +23,17 @@ describe('choosePartSize', () => {
   it('fits an exact size, and never exceeds 5 GiB', () => {
     expect(choosePartSize(undefined, 5 * 1024 ** 4) * 10_000).toBeGreaterThanOrEqual(5 * 1024 ** 4);
     expect(choosePartSize(undefined, undefined, 10 ** 15)).toBe(5 * 1024 * MiB);
+  });
+});
+
+describe('prefix', () => {
+  it.each(['a/../b', '..', 'a//b', '/abs/', './x'])('refuses %j at load', (prefix) => {
+    const result = s3OptionsSchema.safeParse({ bucket: 'backups', prefix });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['prefix']);
+  });
+
+  it.each(['', 'backups', 'backups/', 'team/db/'])('accepts %j', (prefix) => {
+    expect(s3OptionsSchema.safeParse({ bucket: 'backups', prefix }).success).toBe(true);
   });
 });

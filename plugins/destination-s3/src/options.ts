@@ -1,3 +1,4 @@
+import { assertSafePrefix } from '@tricopy/contract';
 import { z } from 'zod';
 
 const MiB = 1024 * 1024;
@@ -26,6 +27,16 @@ export const s3OptionsSchema = z
     prefix: z
       .string()
       .default('')
+      .superRefine((prefix, context) => {
+        try {
+          assertSafePrefix(prefix);
+        } catch {
+          context.addIssue({
+            code: 'custom',
+            message: `"${prefix}" is not a usable key prefix: no leading "/", no "//", no "." or ".." segments`,
+          });
+        }
+      })
       .describe('Key prefix inside the bucket, e.g. "backups/" (a trailing "/" is added when missing)'),
     region: z
       .string()

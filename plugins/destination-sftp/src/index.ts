@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { CONTRACT_VERSION, DestinationError, type DestinationPlugin } from '@tricopy/contract';
+import {
+  CONTRACT_VERSION,
+  DestinationError,
+  type DestinationPlugin,
+  resolveConfigPath,
+} from '@tricopy/contract';
 import { SftpConnection } from './connection.js';
 import type { ErrorScope } from './errors.js';
 import { type SftpOptions, secretOptions, sftpOptionsSchema } from './options.js';
@@ -30,7 +34,7 @@ const plugin: DestinationPlugin<SftpOptions> = {
     };
     let privateKey: Buffer | undefined;
     if (options.privateKey !== undefined) {
-      const keyPath = resolve(context.configDir, options.privateKey);
+      const keyPath = resolveConfigPath(context.configDir, options.privateKey);
       try {
         privateKey = await readFile(keyPath);
       } catch (error) {

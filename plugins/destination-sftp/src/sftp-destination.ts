@@ -18,9 +18,11 @@ import type { Session, SftpConnection } from './connection.js';
 import { type ErrorScope, translateError } from './errors.js';
 import {
   closeHandle,
-  makeFolders,
+  MissingRootError,
+  makeFoldersUnder,
   openForReading,
   readFolder,
+  removeEmptyFolders,
   removeFile,
   replaceFile,
   statOrUndefined,
@@ -63,7 +65,14 @@ export class SftpDestination implements Destination {
     if (signal?.aborted) throw this.#aborted(action, signal.reason);
 
     const session = await this.#retrying(`${action}: create folder`, async (s) => {
-      await makeFolders(s.sftp, folder);
+      try {
+        await makeFoldersUnder(s.sftp, this.settings.root, folder);
+      } catch (error) {
+        if (!(error instanceof MissingRootError)) throw error;
+        throw new DestinationError(
+          `${this.scope.who}: ${error.message} on ${this.scope.server} (create it, or mount the volume that holds it)`,
+        );
+      }
       return s;
     });
     try {
@@ -91,6 +100,7 @@ export class SftpDestination implements Destination {
       return { size: stored.size, location: this.locate(key) };
     } catch (error) {
       await this.#removeTemp(session, temp);
+      await this.#removeEmptyFolders(session, folder);
       if (signal?.aborted) throw this.#aborted(action, error);
       const translated = translateError(this.scope, action, error);
       if (DestinationError.hasCode(translated, 'DESTINATION') && (translated as DestinationError).retryable) {
@@ -141,7 +151,11 @@ export class SftpDestination implements Destination {
 
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
-    await this.#retrying(`delete "${key}"`, (s) => removeFile(s.sftp, this.remotePath(key)));
+    const path = this.remotePath(key);
+    await this.#retrying(`delete "${key}"`, async (s) => {
+      await removeFile(s.sftp, path);
+      await removeEmptyFolders(s.sftp, this.settings.root, posix.dirname(path));
+    });
   }
 
   close(): Promise<void> {
@@ -212,6 +226,14 @@ export class SftpDestination implements Destination {
         error: this.scope.redact(String(error)),
       });
     }
+  }
+
+  /** The folders an aborted upload created are removed again when nothing else is in them. */
+  async #removeEmptyFolders(session: Session, folder: string): Promise<void> {
+    if (!session.alive) return;
+    await this.connection
+      .timed(session, 'remove empty folders', removeEmptyFolders(session.sftp, this.settings.root, folder))
+      .catch(() => {});
   }
 
   #aborted(action: string, cause: unknown): DestinationError {

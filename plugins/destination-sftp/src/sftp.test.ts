@@ -183,6 +183,44 @@ describe('sftp destination against OpenSSH', () => {
     expect(await filesUnder(server.rootDir)).not.toContain('escape');
   });
 
+  it('creates its folders 0700, and a missing root only when its parent exists', async () => {
+    const { destination, root } = await openDestination();
+    await destination.put('app/20261122T020837Z-1/app.sqlite.zst', body(1000));
+    for (const folder of [root, join(root, 'app'), join(root, 'app/20261122T020837Z-1')]) {
+      expect((await statFile(folder)).mode & 0o777, folder).toBe(0o700);
+    }
+  });
+
+  it('refuses to create a root whose parent is missing (an unmounted volume), creating nothing', async () => {
+    const parent = join(server.rootDir, `unmounted-${++folderCounter}`);
+    const { destination } = await openDestination({ path: join(parent, 'volume1/backups') });
+    const error = await failure(destination.put('app/1/app.sqlite.zst', body(1000)));
+    expect(error.message).toBe(
+      `destination "nas": folder ${parent}/volume1/backups does not exist and neither does its parent ${parent}/volume1 on ${server.username}@${server.host}:${server.port} (create it, or mount the volume that holds it)`,
+    );
+    expect((await readdir(server.rootDir)).filter((name) => name.startsWith('unmounted-'))).toEqual([]);
+  });
+
+  it('removes the backup folders a delete leaves empty, never the root', async () => {
+    const { destination, root } = await openDestination();
+    await destination.put('app/1/app.sqlite.zst', body(1000));
+    await destination.put('app/1/manifest.json', body(100));
+    await destination.put('app/2/app.sqlite.zst', body(1000));
+    await destination.delete('app/1/app.sqlite.zst');
+    expect(await filesUnder(root)).toEqual([
+      'app',
+      'app/1',
+      'app/1/manifest.json',
+      'app/2',
+      'app/2/app.sqlite.zst',
+    ]);
+    await destination.delete('app/1/manifest.json');
+    expect(await filesUnder(root)).toEqual(['app', 'app/2', 'app/2/app.sqlite.zst']);
+    await destination.delete('app/2/app.sqlite.zst');
+    expect(await filesUnder(root)).toEqual([]);
+    expect((await statFile(root)).isDirectory()).toBe(true);
+  });
+
   it('an aborted upload leaves nothing under the key and removes its temporary file', async () => {
     const { destination, root } = await openDestination();
     const controller = new AbortController();
@@ -191,7 +229,7 @@ describe('sftp destination against OpenSSH', () => {
     });
     const error = await failure(destination.put('x/aborted', input, { signal: controller.signal }));
     expect(error.message).toMatch(/destination "nas": put "x\/aborted": aborted/);
-    expect(await filesUnder(root)).toEqual(['x']);
+    expect(await filesUnder(root)).toEqual([]);
   });
 
   it('a body that fails mid-stream leaves nothing under the key and no temporary file', async () => {
@@ -201,7 +239,7 @@ describe('sftp destination against OpenSSH', () => {
     });
     const error = await failure(destination.put('x/broken', input));
     expect(error.message).toContain('dump tool crashed');
-    expect(await filesUnder(root)).toEqual(['x']);
+    expect(await filesUnder(root)).toEqual([]);
   });
 
   it('rejects a host key that does not match the pinned one, naming both fingerprints', async () => {

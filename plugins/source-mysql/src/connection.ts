@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { SourceError } from '@tricopy/contract';
+import { resolveConfigPath, SourceError } from '@tricopy/contract';
 import type { ToolSettings } from '@tricopy/plugin-support';
 import mysql from 'mysql2/promise';
 import type { MysqlOptions } from './options.js';
@@ -18,7 +17,7 @@ export function where(options: MysqlOptions): string {
 export function tlsCaPath(settings: ConnectionSettings): string | undefined {
   const file = settings.options.tlsCa;
   if (file === undefined) return undefined;
-  return isAbsolute(file) ? file : join(settings.configDir, file);
+  return resolveConfigPath(settings.configDir, file);
 }
 
 function sslConfig(settings: ConnectionSettings): mysql.SslOptions | undefined {

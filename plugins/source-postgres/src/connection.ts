@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { SourceError } from '@tricopy/contract';
+import { resolveConfigPath, SourceError } from '@tricopy/contract';
 import type { ToolSettings } from '@tricopy/plugin-support';
 import pg from 'pg';
 import type { PostgresOptions } from './options.js';
@@ -24,7 +23,7 @@ function sslConfig(settings: ConnectionSettings): pg.ClientConfig['ssl'] {
 }
 
 export function resolvePath(configDir: string, path: string): string {
-  return isAbsolute(path) ? path : join(configDir, path);
+  return resolveConfigPath(configDir, path);
 }
 
 /** Opens a `pg` session, turning connection failures into one-line SourceErrors that say what to fix. */

@@ -14,6 +14,7 @@ import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import type { PostgresOptions } from './options.js';
+import { assertCanReadDump } from './read-access.js';
 import { restore, restoreTest } from './restore.js';
 import { baseEnv } from './tool-env.js';
 
@@ -42,6 +43,12 @@ export class PostgresSource implements Source {
     let server: Awaited<ReturnType<typeof serverInfo>>;
     try {
       server = await serverInfo(client);
+      await assertCanReadDump(client, {
+        instance: `source "${this.context.name}"`,
+        user: this.options.user,
+        excludeTables: this.options.excludeTables,
+        ...(this.options.schemas === undefined ? {} : { schemas: this.options.schemas }),
+      });
     } finally {
       await client.end().catch(() => {});
     }

@@ -270,6 +270,32 @@ describe('postgres source: failures name what to fix', () => {
     );
   });
 
+  it('check() refuses a role that could connect but not dump, naming what it cannot read', async () => {
+    await server.createDatabase('locked');
+    await server.sql(
+      'locked',
+      `CREATE ROLE tricopy_limited LOGIN PASSWORD 'limited-pw';
+       CREATE TABLE public.open (x int); GRANT SELECT ON public.open TO tricopy_limited;
+       CREATE TABLE public.secret (x int);
+       SELECT lo_from_bytea(0, 'not yours');`,
+    );
+    const as = (overrides: Record<string, unknown>) =>
+      makeSource(server, dir, {
+        database: 'locked',
+        user: 'tricopy_limited',
+        password: 'limited-pw',
+        ...overrides,
+      });
+    const error = await rejection(as({}).check());
+    expect(error.message).toMatch(
+      /^source "app": user "tricopy_limited" cannot read everything pg_dump would dump: table public\.secret, large object \d+ \(grant SELECT/,
+    );
+    const onlyLargeObject = await rejection(as({ excludeTables: ['secret'] }).check());
+    expect(onlyLargeObject.message).toMatch(/would dump: large object \d+ \(/);
+    await server.sql('locked', 'GRANT SELECT ON public.secret TO tricopy_limited');
+    await expect(as({ schemas: ['public'] }).check()).resolves.toMatchObject({ engine: 'postgresql' });
+  });
+
   it('connection refused', async () => {
     const port = await freePort();
     const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).dump());

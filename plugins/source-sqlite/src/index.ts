@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
+import { CONTRACT_VERSION, resolveConfigPath, type SourcePlugin } from '@tricopy/contract';
 import { type SqliteOptions, sqliteOptionsSchema } from './options.js';
 import { SqliteSource } from './sqlite-source.js';
 
@@ -13,7 +12,7 @@ const plugin: SourcePlugin<SqliteOptions> = {
   optionsSchema: sqliteOptionsSchema,
   create(options, context) {
     return new SqliteSource({
-      path: resolve(context.configDir, options.path),
+      path: resolveConfigPath(context.configDir, options.path),
       busyTimeoutMs: options.busyTimeoutMs,
       name: context.name,
       workDir: context.workDir,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, mkdir, rename, rm } from 'node:fs/promises';
+import { link, lstat, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SourceError, type TableCount, TricopyError } from '@tricopy/contract';
@@ -27,7 +27,7 @@ export async function restoreFile(input: Readable, request: RestoreFileRequest):
   const temp = join(dir, `.${basename(target)}.tricopy-restore-${randomBytes(6).toString('hex')}`);
   try {
     signal?.throwIfAborted();
-    await mkdir(dir, { recursive: true });
+    await requireFolder(where, dir);
     if (!force) await refuseExisting(where, target);
     const size = await writeNewFile(input, temp, signal);
     await verifyHeader(where, temp, size);
@@ -47,6 +47,19 @@ export async function restoreFile(input: Readable, request: RestoreFileRequest):
   } catch (error) {
     await removeDatabaseFiles(temp).catch(() => {});
     throw restoreError(where, target, error, signal);
+  }
+}
+
+/** A missing folder is refused, never created: a typo or an unmounted volume must not get a new tree. */
+async function requireFolder(where: string, dir: string): Promise<void> {
+  const isFolder = await stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isFolder) {
+    throw new SourceError(
+      `${where}: the folder ${dir} does not exist (create it first, or choose another target)`,
+    );
   }
 }
 

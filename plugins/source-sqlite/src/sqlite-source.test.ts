@@ -254,6 +254,7 @@ describe('restore', () => {
   it('rejects a truncated dump and leaves nothing at the target', async () => {
     const { source, file } = await chinookDump();
     await truncate(file, Math.floor((await stat(file)).size / 2));
+    await mkdir(join(dir, 'out'));
     const target = join(dir, 'out', 'restored.sqlite');
     const error = await expectCode(
       () => source.restore(createReadStream(file), { path: target }, { format: SQLITE_FORMAT }),
@@ -261,6 +262,17 @@ describe('restore', () => {
     );
     expect(error.message).toContain('truncated');
     expect(await readdir(join(dir, 'out'))).toEqual([]);
+  });
+
+  it('refuses a target whose folder does not exist, creating nothing', async () => {
+    const { source, file } = await chinookDump();
+    const target = join(dir, 'missing', 'deeper', 'restored.sqlite');
+    const error = await expectCode(
+      () => source.restore(createReadStream(file), { path: target }, { format: SQLITE_FORMAT }),
+      'SOURCE',
+    );
+    expect(error.message).toContain(`the folder ${join(dir, 'missing', 'deeper')} does not exist`);
+    expect(await readdir(dir)).not.toContain('missing');
   });
 
   it('rejects garbage and an empty dump', async () => {

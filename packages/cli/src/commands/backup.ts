@@ -7,17 +7,22 @@ import { createProgress } from '../progress.js';
 
 export async function backupCommand(jobs: string[], options: GlobalOptions): Promise<number> {
   return withSession(options, async (session) => {
-    const progress = createProgress({ json: options.json === true, quiet: options.quiet === true });
+    const progress = createProgress({
+      json: options.json === true,
+      quiet: options.quiet === true,
+      ...(options.logFormat === 'json' ? { jsonLog: session.logger } : {}),
+    });
     let report: RunReport;
     try {
       report = await interruptible('the backup', (signal) =>
-        runBackups(session, jobs, { events: progress.events, signal }),
+        runBackups(session, [...new Set(jobs)], { events: progress.events, signal }),
       );
     } finally {
       progress.stop();
     }
     if (options.json) printJson(toJson(report));
-    else printSummary(report);
+    // --quiet (cron) prints nothing when every job succeeded, so mail comes only on trouble.
+    else if (!(options.quiet && report.status === 'ok')) printSummary(report);
     return exitCodeFor(report.status);
   });
 }

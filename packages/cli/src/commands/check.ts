@@ -5,7 +5,7 @@ import { formatTable, printJson, printLine } from '../output.js';
 
 export async function checkCommand(jobs: string[], options: GlobalOptions): Promise<number> {
   return withSession(options, async (session) => {
-    const report = await checkConfig(session, jobs.length > 0 ? jobs : undefined);
+    const report = await checkConfig(session, jobs.length > 0 ? [...new Set(jobs)] : undefined);
     const enforce = session.config.policy.enforce;
     if (options.json) printJson({ ...report, policy: session.config.policy });
     else printReport(report, enforce, session.config.file);

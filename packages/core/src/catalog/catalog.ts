@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Manifest } from '../engine/manifest.js';
+import { IntegrityError } from '../util/errors.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
@@ -56,6 +57,26 @@ export interface VerificationRow {
 
 type Row = Record<string, unknown>;
 
+const REBUILD_HINT =
+  'move it aside and run `tricopy catalog rebuild --from DESTINATION` (every destination holds the manifests)';
+
+/** A 0-byte catalog is a truncated one, not a new one: starting afresh would silently forget every backup. */
+function refuseEmptyCatalog(path: string): void {
+  const size = (file: string) => (existsSync(file) ? statSync(file).size : undefined);
+  if (size(path) === 0 && !size(`${path}-wal`)) {
+    throw new IntegrityError(
+      `the catalog ${path} is empty (0 bytes), so it lost its records: ${REBUILD_HINT}`,
+    );
+  }
+}
+
+/** SQLite's "not a database" and "malformed" errors, as a line that names the file and what to do. */
+export function damagedCatalogError(path: string, error: unknown): IntegrityError | undefined {
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (code !== 'SQLITE_NOTADB' && !code.startsWith('SQLITE_CORRUPT')) return undefined;
+  return new IntegrityError(`the catalog ${path} is damaged (${(error as Error).message}): ${REBUILD_HINT}`);
+}
+
 /** The local record of runs, backups, copies and verifications. Everything in it can be rebuilt from manifests. */
 export class Catalog {
   readonly #db: Database.Database;
@@ -63,12 +84,18 @@ export class Catalog {
 
   constructor(path: string, now: () => Date = () => new Date()) {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    refuseEmptyCatalog(path);
     this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.pragma('busy_timeout = 10000');
     this.#now = now;
-    this.#migrate();
+    try {
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.pragma('busy_timeout = 10000');
+      this.#migrate();
+    } catch (error) {
+      this.#db.close();
+      throw damagedCatalogError(path, error) ?? error;
+    }
   }
 
   get schemaVersion(): number {

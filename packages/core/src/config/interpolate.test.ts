@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interpolateEnv } from './interpolate.js';
+import { describeUnset, interpolateEnv } from './interpolate.js';
 
 describe('interpolateEnv', () => {
   it('replaces ${VAR} anywhere in strings, in nested objects and arrays', () => {
@@ -13,9 +13,15 @@ describe('interpolateEnv', () => {
   });
 
   it('keeps $$ as a literal dollar and leaves other text alone', () => {
-    const result = interpolateEnv({ price: '$$5 and $HOME and ${' }, {});
+    const result = interpolateEnv({ price: '$$5 and $HOME and $${' }, {});
     expect(result.value).toEqual({ price: '$5 and $HOME and ${' });
     expect(result.problems).toEqual([]);
+  });
+
+  it('reports every ${ form that is not a variable reference, never keeping it silently', () => {
+    const result = interpolateEnv({ a: '${HOME:-x}', b: ['${ HOME }'], c: 'tail ${' }, { HOME: '/root' });
+    expect(result.problems.map((p) => p.split(':')[0])).toEqual(['a', 'b[0]', 'c']);
+    expect(result.problems[0]).toContain('"${HOME:-x}" is not a variable reference');
   });
 
   it('names the variable and the key of every unset variable', () => {
@@ -23,7 +29,7 @@ describe('interpolateEnv', () => {
       { jobs: { app: { source: { password: '${PGPASS_APP}' } } }, x: ['${NOPE}'] },
       {},
     );
-    expect(result.problems).toEqual([
+    expect(result.unset.map(describeUnset)).toEqual([
       'jobs.app.source.password: environment variable PGPASS_APP is not set',
       'x[0]: environment variable NOPE is not set',
     ]);

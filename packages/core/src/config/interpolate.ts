@@ -1,11 +1,20 @@
+export interface UnsetVariable {
+  /** Where it was used, as path segments. */
+  readonly path: readonly (string | number)[];
+  readonly variable: string;
+}
+
 export interface InterpolationResult {
   readonly value: unknown;
+  /** Malformed references (`${ X }`, `${X:-default}`, a lone `${`), each naming its key. */
   readonly problems: string[];
+  /** Variables that are not set, left in place as written. */
+  readonly unset: UnsetVariable[];
   /** Paths (dotted) whose value came, in whole or part, from the environment. */
   readonly fromEnv: Map<string, string>;
 }
 
-const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$/g;
+const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$|\$\{[^}]*\}?/g;
 
 export function formatPath(path: readonly (string | number)[]): string {
   let out = '';
@@ -17,22 +26,29 @@ export function formatPath(path: readonly (string | number)[]): string {
 }
 
 /**
- * Replaces `${VAR}` in every string with the environment's value (`$$` is a literal `$`).
- * An unset variable is a problem naming the variable and the key where it was used.
+ * Replaces `${VAR}` in every string with the environment's value (`$$` is a literal `$`). An unset variable is
+ * reported with the key where it was used; any other `${` form is a problem, never kept silently.
  */
 export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): InterpolationResult {
   const problems: string[] = [];
+  const unset: UnsetVariable[] = [];
   const fromEnv = new Map<string, string>();
 
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
       let used = false;
       const replaced = value.replace(VARIABLE, (match, name: string | undefined) => {
-        if (name === undefined) return '$';
+        if (match === '$$') return '$';
+        if (name === undefined) {
+          problems.push(
+            `${formatPath(path)}: "${match}" is not a variable reference: write \${NAME} (letters, digits and _, no spaces, no defaults), or $\${ for a literal "\${"`,
+          );
+          return match;
+        }
         used = true;
         const resolved = env[name];
         if (resolved === undefined) {
-          problems.push(`${formatPath(path)}: environment variable ${name} is not set`);
+          unset.push({ path, variable: name });
           return match;
         }
         return resolved;
@@ -42,12 +58,16 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
     }
     if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]));
     if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(
-        Object.entries(value).map(([key, item]) => [key, walk(item, [...path, key])]),
-      );
+      const out: Record<string, unknown> = Object.create(null);
+      for (const [key, item] of Object.entries(value)) out[key] = walk(item, [...path, key]);
+      return out;
     }
     return value;
   };
 
-  return { value: walk(input, []), problems, fromEnv };
+  return { value: walk(input, []), problems, unset, fromEnv };
+}
+
+export function describeUnset(unset: UnsetVariable): string {
+  return `${formatPath(unset.path)}: environment variable ${unset.variable} is not set`;
 }

@@ -1,15 +1,28 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { DestinationPlugin, SourcePlugin, StandardSchemaV1 } from '@tricopy/contract';
-import { parseDocument } from 'yaml';
+import {
+  type DestinationPlugin,
+  resolveConfigPath,
+  type SourcePlugin,
+  type StandardSchemaV1,
+} from '@tricopy/contract';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { PluginTable } from '../plugins/builtins.js';
 import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { Redactor } from '../util/redactor.js';
-import { formatPath, interpolateEnv } from './interpolate.js';
-import { type Compression, configSchema, type NotifyTarget, type Policy, type Retention } from './schema.js';
+import { describeUnset, formatPath, interpolateEnv, type UnsetVariable } from './interpolate.js';
+import {
+  type Compression,
+  configSchema,
+  NAME,
+  NAME_MESSAGE,
+  type NotifyTarget,
+  type Policy,
+  type Retention,
+} from './schema.js';
 
 export interface DestinationSpec {
   readonly name: string;
@@ -18,6 +31,8 @@ export interface DestinationSpec {
   readonly offsite: boolean;
   readonly plugin: DestinationPlugin<unknown>;
   readonly options: unknown;
+  /** Why this destination cannot be used in this run (an unset variable in its options); the rest of the config can. */
+  readonly unusable?: string;
 }
 
 export interface SourceSpec {
@@ -28,6 +43,8 @@ export interface SourceSpec {
 
 export interface JobSpec {
   readonly name: string;
+  /** Why this job cannot run (an unset variable in its source); it fails alone, the other jobs run. */
+  readonly unusable?: string;
   readonly source: SourceSpec;
   readonly destinations: readonly string[];
   readonly compression: Compression;
@@ -90,18 +107,9 @@ export async function parseConfig(
   plugins: PluginTable,
 ): Promise<LoadedConfig> {
   const dir = dirname(path);
-  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((e) => {
-        const at = e.linePos?.[0];
-        return `${at ? `line ${at.line}, column ${at.col}: ` : ''}${e.message.split('\n')[0]}`;
-      }),
-      path,
-    );
-  }
-  const interpolated = interpolateEnv(document.toJS() ?? {}, env);
-  const problems = [...interpolated.problems];
+  const interpolated = interpolateEnv(readYaml(text, path), env);
+  const unusable = unusableParts(interpolated.unset);
+  const problems = [...interpolated.problems, ...unusable.problems];
   const redactor = new Redactor();
   for (const [keyPath, value] of interpolated.fromEnv) {
     if (SECRET_KEY.test(keyPath.split('.').pop() ?? '')) redactor.add(value);
@@ -113,7 +121,7 @@ export async function parseConfig(
     problems.push(...parsed.error.issues.map((issue) => formatIssue(issue.path, issue.message)));
   }
   const loose = looseShape(interpolated.value);
-  problems.push(...crossReferenceProblems(loose));
+  problems.push(...nameProblems(loose), ...crossReferenceProblems(loose));
 
   const destinationPlugins = new Map<string, { plugin: DestinationPlugin<unknown>; options: unknown }>();
   const sourcePlugins = new Map<string, { plugin: SourcePlugin<unknown>; options: unknown }>();
@@ -165,6 +173,7 @@ export async function parseConfig(
       offsite: block.offsite ?? loaded.plugin.defaults.offsite,
       plugin: loaded.plugin,
       options: loaded.options,
+      ...withUnusable(unusable.destinations.get(name)),
     });
   }
 
@@ -173,6 +182,7 @@ export async function parseConfig(
     const loaded = sourcePlugins.get(name) as { plugin: SourcePlugin<unknown>; options: unknown };
     jobs.set(name, {
       name,
+      ...withUnusable(unusable.jobs.get(name)),
       source: { type: job.source.type, plugin: loaded.plugin, options: loaded.options },
       destinations: job.destinations,
       compression: job.compression,
@@ -193,8 +203,8 @@ export async function parseConfig(
     file: path,
     dir,
     policy: raw.policy,
-    catalogPath: resolve(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
-    workDir: resolve(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
+    catalogPath: resolveConfigPath(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
+    workDir: resolveConfigPath(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
     concurrency: raw.concurrency,
     stallTimeoutMs: parseDuration(raw.stallTimeout) as number,
     retries: {
@@ -210,6 +220,54 @@ export async function parseConfig(
 
 type Loose = Record<string, unknown>;
 
+/** The YAML document as plain data (objects without a prototype), or one config problem with its line and a hint. */
+function readYaml(text: string, path: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  const first = document.errors[0] ?? document.warnings[0];
+  if (first !== undefined) throw new ConfigError([yamlProblem(first, text)], path);
+  try {
+    return document.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    throw new ConfigError([`invalid YAML: ${describeError(error)}`], path);
+  }
+}
+
+function yamlProblem(error: YAMLError, text: string): string {
+  const at = error.linePos?.[0];
+  const line = at === undefined ? '' : (text.split(/\r?\n/)[at.line - 1] ?? '');
+  const where = at === undefined ? '' : `line ${at.line}, column ${at.col}: `;
+  const message =
+    error.code === 'TAG_RESOLVE_FAILED'
+      ? `${error.message.split(' at line')[0]} (tricopy knows no YAML tags; quote the value if the ! is meant literally)`
+      : `invalid YAML: ${error.message.split(' at line')[0]}`;
+  const hint =
+    /\$\{/.test(line) && !/["']\$\{/.test(line)
+      ? ' (quote values that contain ${, e.g. password: "${PGPASS}")'
+      : '';
+  return `${where}${message}${hint}`;
+}
+
+/** Unset variables in a job's source or a destination's options make only that job or destination unusable. */
+function unusableParts(unset: readonly UnsetVariable[]) {
+  const problems: string[] = [];
+  const jobs = new Map<string, string>();
+  const destinations = new Map<string, string>();
+  for (const item of unset) {
+    const [section, name, block] = item.path;
+    const message = describeUnset(item);
+    if (section === 'jobs' && typeof name === 'string' && block === 'source') {
+      if (!jobs.has(name)) jobs.set(name, message);
+    } else if (section === 'destinations' && typeof name === 'string' && block !== 'type') {
+      if (!destinations.has(name)) destinations.set(name, message);
+    } else problems.push(message);
+  }
+  return { problems, jobs, destinations };
+}
+
+function withUnusable(reason: string | undefined): { unusable?: string } {
+  return reason === undefined ? {} : { unusable: reason };
+}
+
 function isRecord(value: unknown): value is Loose {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -223,6 +281,17 @@ function looseShape(value: unknown): { destinations: Record<string, Loose>; jobs
       Loose
     >;
   return { destinations: objects(root.destinations), jobs: objects(root.jobs) };
+}
+
+/** Names the schema's record check might never see (`__proto__`) are refused here, by their own keys. */
+function nameProblems(loose: ReturnType<typeof looseShape>): string[] {
+  const problems: string[] = [];
+  for (const section of ['destinations', 'jobs'] as const) {
+    for (const name of Object.keys(loose[section])) {
+      if (!NAME.test(name)) problems.push(`${section}.${name}: ${NAME_MESSAGE}`);
+    }
+  }
+  return problems;
 }
 
 function crossReferenceProblems(loose: ReturnType<typeof looseShape>): string[] {
@@ -276,12 +345,17 @@ async function validateOptions(
   return { ok: false };
 }
 
+/**
+ * The options a plugin declares secret are redacted; a plugin that declares none gets every option named like a
+ * secret redacted. (A declared list is trusted: sftp's `privateKey` is a path, and a path in an error stays readable.)
+ */
 function collectSecrets(
   keys: readonly string[] | undefined,
   options: Record<string, unknown>,
   redactor: Redactor,
 ) {
+  const isSecret = (key: string) => (keys === undefined ? SECRET_KEY.test(key) : keys.includes(key));
   for (const [key, value] of Object.entries(options)) {
-    if (typeof value === 'string' && (keys?.includes(key) || SECRET_KEY.test(key))) redactor.add(value);
+    if (typeof value === 'string' && isSecret(key)) redactor.add(value);
   }
 }

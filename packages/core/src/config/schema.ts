@@ -1,16 +1,30 @@
 import { z } from 'zod';
-import { parseDuration } from '../util/duration.js';
+import { zstdAvailable } from '../pipeline/zstd.js';
+import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
+import { scheduleProblem, timezoneProblem } from './schedule-check.js';
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const nameMessage =
+export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const NAME_MESSAGE =
   'names use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit';
 
-const duration = z
-  .union([z.string(), z.number()])
-  .refine(
-    (value) => parseDuration(value) !== undefined,
-    'expected a duration such as 90s, 15m, 2h, 1d or seconds',
-  );
+const DURATION_EXAMPLE = 'expected a duration such as 90s, 15m, 2h, 1d or seconds';
+
+/** A duration; `positive` refuses 0, `timer` refuses what a timer cannot wait for (more than about 24 days). */
+function durationSchema(rules: { positive?: boolean; timer?: boolean } = {}) {
+  return z.union([z.string(), z.number()]).superRefine((value, context) => {
+    const ms = parseDuration(value);
+    if (ms === undefined) context.addIssue({ code: 'custom', message: DURATION_EXAMPLE });
+    else if (rules.positive && ms <= 0) context.addIssue({ code: 'custom', message: 'must be more than 0' });
+    else if (rules.timer && ms > MAX_TIMER_MS)
+      context.addIssue({
+        code: 'custom',
+        message: 'must be at most 24d (the longest wait a timer can hold)',
+      });
+  });
+}
+const duration = durationSchema({ positive: true });
+const timerDuration = durationSchema({ positive: true, timer: true });
+const delayDuration = durationSchema({ timer: true });
 
 /** A plugin block: `type` plus the plugin's own options, validated later by the plugin's schema. */
 const pluginBlock = z.looseObject({ type: z.string().min(1, 'type is required') });
@@ -61,21 +75,50 @@ export const notifySchema = z.array(
 );
 export type NotifyTarget = z.infer<typeof notifySchema>[number];
 
-export const jobSchema = z.strictObject({
-  source: pluginBlock,
-  destinations: z.array(z.string().min(1)).min(1, 'a job needs at least one destination'),
-  compression: compressionSchema.default('auto'),
-  compressionLevel: z.int().min(1).max(19).optional(),
-  schedule: z.string().optional(),
-  timezone: z.string().optional(),
-  timeout: duration.optional(),
-  retention: retentionSchema.optional(),
-  /** Per-destination retention overrides. */
-  retentionByDestination: z.record(z.string(), retentionSchema).optional(),
-  notify: notifySchema.optional(),
-  /** Also spool the artifact in workDir so failed copies can be retried when no other copy succeeded. */
-  spool: z.boolean().default(false),
-});
+const LEVELS: Readonly<Record<Compression, { max: number } | undefined>> = {
+  // auto falls back to gzip where zstd is not available.
+  auto: { max: zstdAvailable() ? 19 : 9 },
+  zstd: { max: 19 },
+  gzip: { max: 9 },
+  none: undefined,
+};
+
+function compressionLevelProblem(compression: Compression, level: number | undefined): string | undefined {
+  if (level === undefined) return undefined;
+  const range = LEVELS[compression];
+  if (range === undefined) return `compression: ${compression} takes no level; remove compressionLevel`;
+  if (level > range.max) return `${compression} levels go from 1 to ${range.max}`;
+  return undefined;
+}
+
+export const jobSchema = z
+  .strictObject({
+    source: pluginBlock,
+    destinations: z.array(z.string().min(1)).min(1, 'a job needs at least one destination'),
+    compression: compressionSchema.default('auto'),
+    compressionLevel: z.int().min(1).max(19).optional(),
+    schedule: z.string().optional(),
+    timezone: z.string().optional(),
+    timeout: timerDuration.optional(),
+    retention: retentionSchema.optional(),
+    /** Per-destination retention overrides. */
+    retentionByDestination: z.record(z.string(), retentionSchema).optional(),
+    notify: notifySchema.optional(),
+    /** Also spool the artifact in workDir so failed copies can be retried when no other copy succeeded. */
+    spool: z.boolean().default(false),
+  })
+  .superRefine((job, context) => {
+    const add = (path: string, message: string | undefined) => {
+      if (message !== undefined) context.addIssue({ code: 'custom', path: [path], message });
+    };
+    add('compressionLevel', compressionLevelProblem(job.compression, job.compressionLevel));
+    add('timezone', job.timezone === undefined ? undefined : timezoneProblem(job.timezone));
+    if (
+      job.schedule !== undefined &&
+      (job.timezone === undefined || timezoneProblem(job.timezone) === undefined)
+    )
+      add('schedule', scheduleProblem(job.schedule, job.timezone));
+  });
 export type JobConfig = z.infer<typeof jobSchema>;
 
 export const policySchema = z.strictObject({
@@ -87,19 +130,19 @@ export const policySchema = z.strictObject({
 export type Policy = z.infer<typeof policySchema>;
 
 export const configSchema = z.strictObject({
-  destinations: z.record(z.string().regex(NAME, nameMessage), destinationBlock),
-  jobs: z.record(z.string().regex(NAME, nameMessage), jobSchema),
+  destinations: z.record(z.string().regex(NAME, NAME_MESSAGE), destinationBlock),
+  jobs: z.record(z.string().regex(NAME, NAME_MESSAGE), jobSchema),
   policy: policySchema.default({ copies: 3, media: 2, offsite: 1, enforce: 'warn' }),
   catalog: z.string().optional(),
   workDir: z.string().optional(),
   concurrency: z.int().min(1).max(64).default(2),
   /** A destination that takes no data for this long during a backup is given up on (and retried from a copy). */
-  stallTimeout: duration.default('10m'),
+  stallTimeout: timerDuration.default('10m'),
   retries: z
     .strictObject({
       attempts: z.int().min(0).max(20).default(3),
-      minDelay: duration.default('1s'),
-      maxDelay: duration.default('30s'),
+      minDelay: delayDuration.default('1s'),
+      maxDelay: delayDuration.default('30s'),
     })
     .default({ attempts: 3, minDelay: '1s', maxDelay: '30s' }),
   notify: notifySchema.optional(),

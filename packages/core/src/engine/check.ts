@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { SourceStatus } from '@tricopy/contract';
 import { hashStream } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
-import { jobPolicy, type PolicyStatus } from './policy.js';
+import { evaluatePolicy, type PolicyStatus } from './policy.js';
 import type { Session } from './session.js';
 
 export interface DestinationProbe {
@@ -47,11 +47,18 @@ export async function checkConfig(session: Session, jobNames?: readonly string[]
     Promise.all(jobs.map((name) => probeSource(session, name))),
   ]);
   const failedDestinations = new Set(destinations.filter((d) => !d.ok).map((d) => d.destination));
-  const jobChecks = jobs.map((name) => ({
-    job: name,
-    policy: jobPolicy(session.config, name),
-    unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
-  }));
+  // Only destinations that passed their probe count: an unreachable one holds no copy tonight.
+  const jobChecks = jobs.map((name) => {
+    const reachable = session.job(name).destinations.filter((d) => !failedDestinations.has(d));
+    return {
+      job: name,
+      policy: evaluatePolicy(
+        reachable.map((d) => session.destinationSpec(d)),
+        session.config.policy,
+      ),
+      unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
+    };
+  });
   const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);
   const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails;
   return { destinations, sources, jobs: jobChecks, ok };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
 import { Catalog } from '../catalog/catalog.js';
 import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
-import { describeError } from '../util/errors.js';
+import { ConfigError, describeError, UsageError } from '../util/errors.js';
 
 export interface SessionOptions {
   readonly config: LoadedConfig;
@@ -58,7 +58,10 @@ export class Session {
 
   destinationSpec(name: string): DestinationSpec {
     const spec = this.config.destinations.get(name);
-    if (spec === undefined) throw new Error(`unknown destination "${name}"`);
+    if (spec === undefined) {
+      const known = [...this.config.destinations.keys()].join(', ') || 'none';
+      throw new UsageError(`unknown destination "${name}" (destinations in the config: ${known})`);
+    }
     return spec;
   }
 
@@ -66,7 +69,7 @@ export class Session {
     const job = this.config.jobs.get(name);
     if (job === undefined) {
       const known = [...this.config.jobs.keys()].join(', ') || 'none';
-      throw new Error(`unknown job "${name}" (jobs in the config: ${known})`);
+      throw new UsageError(`unknown job "${name}" (jobs in the config: ${known})`);
     }
     return job;
   }
@@ -75,6 +78,8 @@ export class Session {
     let instance = this.#destinations.get(name);
     if (instance === undefined) {
       const spec = this.destinationSpec(name);
+      if (spec.unusable !== undefined)
+        return Promise.reject(new ConfigError([spec.unusable], this.config.file));
       instance = this.context(name).then((context) => spec.plugin.create(spec.options, context));
       // A failed creation is not cached, so a later retry can try again.
       instance.catch(() => this.#destinations.delete(name));
@@ -87,6 +92,8 @@ export class Session {
     let instance = this.#sources.get(jobName);
     if (instance === undefined) {
       const job = this.job(jobName);
+      if (job.unusable !== undefined)
+        return Promise.reject(new ConfigError([job.unusable], this.config.file));
       instance = this.context(jobName).then((context) =>
         job.source.plugin.create(job.source.options, context),
       );

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HashCounter, hashStream } from '../pipeline/hash-counter.js';
+import { formatBytes } from '../util/duration.js';
 import { IntegrityError } from '../util/errors.js';
 import type { Session } from './session.js';
 
@@ -42,11 +43,26 @@ export async function stageCopy(
     await pipeline(await destination.get(key), hasher, createWriteStream(file, { mode: 0o600 }));
   } catch (error) {
     await rm(file, { force: true });
-    throw error;
+    throw workDirError(error, session.config.workDir, destinationName, expected.size) ?? error;
   }
   if (hasher.bytes !== expected.size || hasher.sha256 !== expected.sha256) {
     await rm(file, { force: true });
     throw mismatch(hasher.bytes, hasher.sha256);
   }
   return { open: async () => createReadStream(file), cleanup: () => rm(file, { force: true }) };
+}
+
+/** A full or over-quota workDir is named as such: the copy being staged is not at fault. */
+function workDirError(
+  error: unknown,
+  workDir: string,
+  destinationName: string,
+  size: number,
+): Error | undefined {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return undefined;
+  return new Error(
+    `workDir ${workDir} has no space left to stage the copy from ${destinationName} (${formatBytes(size)} needed): free space there, or set workDir in the config to a folder with room`,
+    { cause: error },
+  );
 }

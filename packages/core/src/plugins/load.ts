@@ -9,6 +9,7 @@ import type { PluginTable } from './builtins.js';
 import { labelledSchema } from './labelled-schema.js';
 import { isPathSpecifier, type Located, locateBuiltin, locatePackage, locatePath } from './resolve.js';
 import { expectedShape, shapeProblem } from './shape.js';
+import { suggestBuiltin } from './suggest.js';
 
 type Kind = Plugin['kind'];
 
@@ -62,6 +63,12 @@ async function importPlugin(
 
   if (!located.found && builtin !== undefined) {
     throw new PluginLoadError(`built-in ${label} (${builtin}) cannot be loaded: found ${located.looked}`);
+  }
+  const suggestion = located.found ? undefined : suggestBuiltin(type, Object.keys(builtins));
+  if (suggestion !== undefined) {
+    throw new PluginLoadError(
+      `${label} not found: did you mean "${suggestion}"? (built-ins: ${Object.keys(builtins).join(', ')})`,
+    );
   }
   if (!located.found) {
     const names = Object.keys(builtins).join(', ');

@@ -7,6 +7,9 @@ const UNITS: Record<string, number> = {
   w: 604_800_000,
 };
 
+/** The longest delay a Node timer holds (2^31-1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** Parses `90s`, `15m`, `2h`, `1d`, `1h30m` or a number of seconds into milliseconds; undefined when malformed. */
 export function parseDuration(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;

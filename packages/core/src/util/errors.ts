@@ -6,7 +6,9 @@ export class ConfigError extends TricopyError {
     const where = file === undefined ? 'configuration' : file;
     super(
       'CONFIG',
-      `${where}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+      problems.length === 1
+        ? `${where}: ${problems[0]}`
+        : `${where}: ${problems.length} problems:\n  ${problems.join('\n  ')}`,
     );
     this.name = 'ConfigError';
     this.problems = problems;
