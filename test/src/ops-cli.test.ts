@@ -98,16 +98,45 @@ jobs:
     expect(old?.copies.map((c) => c.status)).toEqual(['deleted', 'deleted']);
   });
 
-  it('a much smaller dump blocks prune (exit 3) until `tricopy confirm`', async () => {
+  it('a much smaller dump is flagged in the summary, --json and restore, and blocks prune (exit 3) until `tricopy confirm`', async () => {
     // The database is replaced by a nearly empty one: the next dump is a fraction of the previous ones.
     await rm(join(ws.dir, 'app.db'));
     const db = new Database(join(ws.dir, 'app.db'));
     db.exec('CREATE TABLE t (x INTEGER)');
     db.close();
-    const small = await tricopyJson<{ runs: { backupId: string }[] }>(['backup'], { cwd: ws.dir });
-    expect(small.code, small.stderr).toBe(0);
+    const table = await tricopy(['backup'], { cwd: ws.dir });
+    expect(table.code, table.stderr).toBe(3);
+    expect(table.stdout).toMatch(/app +OK SMALL!/);
+    expect(table.stdout).toMatch(/app: suspiciously small: .*tricopy confirm /);
+    // Back to the full database, then emptied again: flagged again, now seen through --json.
+    const firstSmall = /tricopy confirm (\S+)/.exec(table.stdout)?.[1] as string;
+    expect((await tricopy(['confirm', firstSmall], { cwd: ws.dir })).code).toBe(0);
+    await copyFile(join(FIXTURES, 'chinook/Chinook_Sqlite.sqlite'), join(ws.dir, 'app.db'));
+    const full = await tricopyJson<{ runs: { backupId: string }[] }>(['backup'], { cwd: ws.dir });
+    expect(full.code, full.stderr).toBe(0);
+    const fullId = full.json.runs[0]?.backupId as string;
+    await rm(join(ws.dir, 'app.db'));
+    const empty = new Database(join(ws.dir, 'app.db'));
+    empty.exec('CREATE TABLE t (x INTEGER)');
+    empty.close();
+    const small = await tricopyJson<{ status: string; runs: { backupId: string; flagged: string | null }[] }>(
+      ['backup'],
+      { cwd: ws.dir },
+    );
+    // Exit 3: every copy is good, but the content needs a look (see the README's exit codes).
+    expect(small.code, small.stderr).toBe(3);
+    expect(small.json.status).toBe('ok');
+    expect(small.json.runs[0]?.flagged).toMatch(/% of the previous backup .* below shrinkThreshold 0\.5/);
     const smallId = small.json.runs[0]?.backupId as string;
     expect(small.stderr).toContain(`tricopy confirm ${smallId}`);
+
+    const restored = await tricopy(['restore', '--latest', '--job', 'app', '--to', join(ws.dir, 'r.db')], {
+      cwd: ws.dir,
+    });
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain(`backup ${smallId} is flagged as suspiciously small`);
+    expect(restored.stderr).toContain(`the newest unflagged backup of job app is ${fullId}`);
+    expect(restored.stdout).toContain('(flagged as suspiciously small:');
 
     const blocked = await tricopy(['prune'], { cwd: ws.dir });
     expect(blocked.code).toBe(3);
@@ -119,7 +148,9 @@ jobs:
     expect(confirm.stdout).toContain(`backup ${smallId} confirmed`);
     const after = await tricopyJson<PruneJson>(['prune'], { cwd: ws.dir });
     expect(after.code).toBe(0);
-    expect(after.json.jobs[0]?.destinations[0]?.removed.map((r) => r.backupId)).toEqual([ids[2]]);
+    expect(after.json.jobs[0]?.destinations[0]?.removed.map((r) => r.backupId).sort()).toEqual(
+      [ids[2], ids[3], firstSmall].sort(),
+    );
   });
 
   it('confirm of an unknown backup is a usage error', async () => {

@@ -9,6 +9,7 @@ import {
   Session,
 } from '@tricopy/core';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
+import { configEnvironment } from './env-file.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -16,6 +17,7 @@ export interface GlobalOptions {
   verbose?: boolean;
   quiet?: boolean;
   logFormat?: 'human' | 'json';
+  envFile?: string;
 }
 
 export function logLevel(options: GlobalOptions): LogLevel {
@@ -25,18 +27,27 @@ export function logLevel(options: GlobalOptions): LogLevel {
 }
 
 export async function openConfig(options: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(options.config ?? defaultConfigPath(), BUILTIN_PLUGINS);
+  return loadConfig(
+    options.config ?? defaultConfigPath(),
+    BUILTIN_PLUGINS,
+    await configEnvironment(options.envFile),
+  );
 }
 
+type SessionOptions = ConstructorParameters<typeof Session>[0];
+
 /** Loads the config and opens a session with a logger on stderr (stdout is kept for results). */
-export async function openSession(options: GlobalOptions): Promise<Session> {
+export async function openSession(
+  options: GlobalOptions,
+  create: (options: SessionOptions) => Session = (o) => new Session(o),
+): Promise<Session> {
   const config = await openConfig(options);
   const level = logLevel(options);
   const logger =
     options.logFormat === 'json'
       ? createJsonLogger(level, config.redactor)
       : createHumanLogger(level, config.redactor);
-  return new Session({ config, logger });
+  return create({ config, logger });
 }
 
 export function fallbackRedactor(): Redactor {
@@ -47,8 +58,9 @@ export function fallbackRedactor(): Redactor {
 export async function withSession<T>(
   options: GlobalOptions,
   fn: (session: Session) => Promise<T>,
+  create?: (options: SessionOptions) => Session,
 ): Promise<T> {
-  const session = await openSession(options);
+  const session = await openSession(options, create);
   try {
     return await fn(session);
   } finally {

@@ -5,9 +5,9 @@ import { catalogRebuildCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { initCommand } from './commands/init.js';
-import { listCommand } from './commands/list.js';
+import { addListOptions, listCommand } from './commands/list.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
-import { restoreCommand } from './commands/restore.js';
+import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { verifyCommand } from './commands/verify.js';
 
@@ -25,6 +25,7 @@ export function buildProgram(
     .description('3-2-1 backups for PostgreSQL, MySQL/MariaDB and SQLite: one read, every copy verified')
     .version(TRICOPY_VERSION)
     .option('-c, --config <file>', 'config file (default: $TRICOPY_CONFIG or ./tricopy.yaml)')
+    .option('--env-file <file>', 'KEY=value lines (mode 0600) that ${VAR} in the config is filled from')
     .option('--json', 'machine-readable output on stdout (and nothing else there)')
     .option('-v, --verbose', 'debug logging on stderr')
     .option('-q, --quiet', 'only errors on stderr')
@@ -58,11 +59,9 @@ export function buildProgram(
       run(() => backupCommand(jobs, command.optsWithGlobals())),
     );
 
-  program
-    .command('list')
-    .description('backups with their copies, sizes, sha256 and status')
-    .option('--job <job>', 'only this job')
-    .action((_options, command: Command) => run(() => listCommand(command.optsWithGlobals())));
+  addListOptions(
+    program.command('list').description('backups with their copies, sizes, sha256 and status'),
+  ).action((_options, command: Command) => run(() => listCommand(command.optsWithGlobals())));
 
   program
     .command('verify')
@@ -100,6 +99,11 @@ export function buildProgram(
     .option('--create-database', 'create the database if it does not exist')
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
+    .option(
+      '--source-option <key=value>',
+      'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
+      parseSourceOption,
+    )
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => restoreCommand(backupId, command.optsWithGlobals())),
     );
@@ -109,7 +113,8 @@ export function buildProgram(
     .description(
       "remove backups the jobs' retention rules no longer keep (safety rules: see docs/operations.md)",
     )
-    .option('--job <job>', 'only this job')
+    .option('--job <job>', 'only this job (also a job removed from the config: see --orphaned)')
+    .option('--orphaned', 'only jobs removed from the config: all their backups but the newest')
     .option('--dry-run', 'print what would be removed on each destination, remove nothing')
     .action((_options, command: Command) => run(() => pruneCommand(command.optsWithGlobals())));
 

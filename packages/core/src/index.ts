@@ -36,8 +36,14 @@ export {
   verifyBackups,
 } from './engine/verify.js';
 export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
-export { type DaemonOptions, runDaemon } from './ops/daemon.js';
-export { acquireJobLock, type JobLock, type LockAttempt, lockPath } from './ops/job-lock.js';
+export { type DaemonControl, type DaemonOptions, runDaemon } from './ops/daemon.js';
+export {
+  acquireJobLock,
+  type JobLock,
+  type LockAttempt,
+  lockPath,
+  runningBackupIsAlive,
+} from './ops/job-lock.js';
 export {
   eventOf,
   healthcheckUrl,
@@ -53,7 +59,9 @@ export {
   type PruneOptions,
   type PruneReport,
   pruneBackups,
+  removedJobs,
 } from './ops/prune.js';
+export { configWithRemovedJob } from './ops/removed-job.js';
 export {
   applyRetention,
   hasKeepRules,

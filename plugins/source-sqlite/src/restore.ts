@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { link, lstat, rename, rm, stat } from 'node:fs/promises';
+import { chmod, chown, link, lstat, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SourceError, type TableCount, TricopyError } from '@tricopy/contract';
@@ -35,6 +35,7 @@ export async function restoreFile(input: Readable, request: RestoreFileRequest):
     await Promise.all(SIDE_FILES.map((suffix) => rm(temp + suffix, { force: true })));
     signal?.throwIfAborted();
     if (force) {
+      await keepOwnerAndMode(where, target, temp);
       // A stale WAL or journal beside the old file would be replayed into the new one.
       await Promise.all(SIDE_FILES.map((suffix) => rm(target + suffix, { force: true })));
       await rename(temp, target);
@@ -48,6 +49,30 @@ export async function restoreFile(input: Readable, request: RestoreFileRequest):
     await removeDatabaseFiles(temp).catch(() => {});
     throw restoreError(where, target, error, signal);
   }
+}
+
+/**
+ * The replaced database keeps the owner, group and mode of the file it replaces: the application that opens it
+ * (often another user) must still be able to. Refuses (before replacing anything) if they cannot be kept.
+ */
+async function keepOwnerAndMode(where: string, target: string, temp: string): Promise<void> {
+  const old = await stat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (old === undefined) return;
+  const mine = await stat(temp);
+  if (mine.uid !== old.uid || mine.gid !== old.gid) {
+    try {
+      await chown(temp, old.uid, old.gid);
+    } catch (error) {
+      throw new SourceError(
+        `${where}: refusing to replace ${target}: cannot give the restored file its owner ${old.uid}:${old.gid} (${messageOf(error)}); restore as root or as that user, or to another path`,
+        { cause: error },
+      );
+    }
+  }
+  await chmod(temp, old.mode & 0o7777);
 }
 
 /** A missing folder is refused, never created: a typo or an unmounted volume must not get a new tree. */

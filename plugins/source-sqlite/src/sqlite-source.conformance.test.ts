@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceSuite, testContext } from '@tricopy/testkit';
@@ -24,6 +24,8 @@ for (const [label, prepare] of Object.entries(fixtures)) {
         testContext({ name: 'app', configDir: dir, workDir: join(dir, 'work') }),
       );
       let restored = 0;
+      // restore refuses a missing folder (never creates a tree), so the targets' folder exists.
+      await mkdir(join(dir, 'restored'));
       return {
         source,
         newRestoreTarget: async () => ({ path: join(dir, 'restored', `r${restored++}.sqlite`) }),

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import {
   chmod,
+  chown,
   copyFile,
   mkdir,
   mkdtemp,
@@ -334,6 +335,21 @@ describe('restore', () => {
     expect(readContent(target)).toEqual(readContent(path));
     expect(await leftovers(dir)).toEqual([]);
   });
+
+  it.runIf(process.getuid?.() === 0)(
+    'with force, the replaced database keeps the owner, group and mode of the file it replaces',
+    async () => {
+      const { path, source, file } = await chinookDump();
+      const target = join(dir, 'app.sqlite');
+      createOddDatabase(target);
+      await chown(target, 65534, 65534); // nobody:nogroup, as an application's database often is
+      await chmod(target, 0o664);
+      await source.restore(createReadStream(file), { path: target, force: true }, { format: SQLITE_FORMAT });
+      expect(readContent(target)).toEqual(readContent(path));
+      const after = await stat(target);
+      expect([after.uid, after.gid, (after.mode & 0o7777).toString(8)]).toEqual([65534, 65534, '664']);
+    },
+  );
 
   it('restoreTest counts the rows and leaves nothing behind', async () => {
     const { source, file } = await chinookDump();

@@ -1,6 +1,6 @@
-import { formatBytes, type RunReport, runBackups } from '@tricopy/core';
+import { formatBytes, type Policy, type RunReport, runBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
-import { exitCodeFor } from '../exit-codes.js';
+import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 import { createProgress } from '../progress.js';
@@ -20,10 +20,12 @@ export async function backupCommand(jobs: string[], options: GlobalOptions): Pro
     } finally {
       progress.stop();
     }
+    const flagged = report.runs.some((r) => r.flagged !== undefined);
     if (options.json) printJson(toJson(report));
-    // --quiet (cron) prints nothing when every job succeeded, so mail comes only on trouble.
-    else if (!(options.quiet && report.status === 'ok')) printSummary(report);
-    return exitCodeFor(report.status);
+    // --quiet (cron) prints nothing when every job succeeded, so mail comes only on trouble (a flagged dump is).
+    else if (!(options.quiet && report.status === 'ok' && !flagged))
+      printSummary(report, session.config.policy);
+    return report.status === 'ok' && flagged ? EXIT.degraded : exitCodeFor(report.status);
   });
 }
 
@@ -40,6 +42,7 @@ function toJson(report: RunReport) {
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       policy: { met: run.policy.met, summary: run.policy.summary, shortfall: run.policy.shortfall },
+      flagged: run.flagged ?? null,
       ...(run.error === undefined ? {} : { error: run.error }),
       copies: run.copies.map((copy) => ({
         destination: copy.destination,
@@ -54,14 +57,15 @@ function toJson(report: RunReport) {
   };
 }
 
-function printSummary(report: RunReport): void {
+function printSummary(report: RunReport, policy: Policy): void {
+  const rule = `${policy.copies}-${policy.media}-${policy.offsite}`;
   const rows = report.runs.map((run) => [
     run.job,
-    run.status.toUpperCase(),
+    run.flagged === undefined ? run.status.toUpperCase() : `${run.status.toUpperCase()} SMALL!`,
     run.size === undefined ? '-' : formatBytes(run.size),
     shortHash(run.sha256),
     run.copies.map((c) => `${c.destination}:${c.status === 'verified' ? 'ok' : 'FAILED'}`).join(' ') || '-',
-    run.policy.met ? '3-2-1 ok' : `below policy (${run.policy.shortfall})`,
+    run.policy.met ? `${rule} ok` : `below ${rule} (${run.policy.shortfall})`,
   ]);
   printLine(formatTable(['job', 'status', 'size', 'sha256', 'copies', 'policy'], rows));
   for (const run of report.runs) {
@@ -70,5 +74,10 @@ function printSummary(report: RunReport): void {
     }
     if (run.error !== undefined && run.copies.every((c) => c.status !== 'verified'))
       printLine(`  ${run.job}: ${run.error}`);
+    if (run.flagged !== undefined) {
+      printLine(
+        `  ${run.job}: suspiciously small: ${run.flagged}; pruning of ${run.job} is blocked until you check it and run: tricopy confirm ${run.backupId}`,
+      );
+    }
   }
 }

@@ -1,15 +1,18 @@
-import { createJsonLogger, runDaemon } from '@tricopy/core';
+import type { Logger } from '@tricopy/contract';
+import { createJsonLogger, type DaemonControl, describeError, Redactor, runDaemon } from '@tricopy/core';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 /**
  * Runs scheduled jobs in the foreground with JSON log lines on stderr. SIGTERM or SIGINT stops scheduling and aborts
  * running backups (copies are written atomically, so nothing half-written remains under a final name); a second
- * signal exits at once.
+ * signal exits at once. SIGHUP reloads the config (and `--env-file`); an invalid one is logged and the current one
+ * kept.
  */
 export async function daemonCommand(options: GlobalOptions): Promise<number> {
   const config = await openConfig(options);
-  const logger = createJsonLogger(logLevel(options), config.redactor);
+  const redactor = new EveryConfigRedactor(config.redactor);
+  const logger = createJsonLogger(logLevel(options), redactor);
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -22,14 +25,62 @@ export async function daemonCommand(options: GlobalOptions): Promise<number> {
       process.exit(EXIT.failed);
     }
   };
+  let control: DaemonControl | undefined;
+  const onHangup = () => {
+    logger.info(`received SIGHUP: reloading ${config.file}`, { event: 'signal', signal: 'SIGHUP' });
+    if (control !== undefined) void reload(control, options, logger, redactor);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHangup);
   try {
     logger.info('tricopy daemon started', { event: 'started', config: config.file, pid: process.pid });
-    await runDaemon({ config, logger, signal: stop.signal });
+    await runDaemon({
+      config,
+      logger,
+      signal: stop.signal,
+      onReady: (c) => {
+        control = c;
+      },
+    });
     return EXIT.ok;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHangup);
+  }
+}
+
+/** Loads the config again and applies it; never throws (the daemon keeps running on the config it has). */
+async function reload(
+  control: DaemonControl,
+  options: GlobalOptions,
+  logger: Logger,
+  redactor: EveryConfigRedactor,
+): Promise<void> {
+  try {
+    const next = await openConfig(options);
+    redactor.include(next.redactor);
+    control.reload(next);
+    logger.info(`reloaded ${next.file}`, { event: 'reloaded', config: next.file });
+  } catch (error) {
+    logger.error(`reload failed, keeping the current config: ${describeError(error)}`, {
+      event: 'reload-failed',
+    });
+  }
+}
+
+/** Redacts the secrets of every config the daemon has loaded: backups started before a reload may still log. */
+class EveryConfigRedactor extends Redactor {
+  readonly #redactors: Redactor[];
+  constructor(first: Redactor) {
+    super();
+    this.#redactors = [first];
+  }
+  include(redactor: Redactor): void {
+    this.#redactors.push(redactor);
+  }
+  override redact(text: string): string {
+    return this.#redactors.reduce((out, r) => r.redact(out), text);
   }
 }

@@ -1,74 +1,201 @@
-import { type BackupRow, evaluatePolicy, formatBytes, type Session } from '@tricopy/core';
+import { type BackupRow, formatBytes, lockPath, runningBackupIsAlive, type Session } from '@tricopy/core';
+import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
+import { type BackupView, describeBackup, type ListState } from './list-view.js';
 
-export async function listCommand(options: GlobalOptions & { job?: string }): Promise<number> {
+export const LIST_STATES: readonly ListState[] = [
+  'ok',
+  'degraded',
+  'failed',
+  'running',
+  'interrupted',
+  'pruned',
+  'flagged',
+];
+
+export interface ListOptions extends GlobalOptions {
+  job?: string;
+  all?: boolean;
+  limit?: number;
+  status?: ListState[];
+  wide?: boolean;
+}
+
+export function addListOptions(command: Command): Command {
+  return command
+    .option('--job <job>', 'only this job')
+    .option('--all', 'every backup, pruned ones too (default: the newest, and the newest good one, per job)')
+    .option('--limit <n>', 'the newest N backups of each job', parseLimit)
+    .option(
+      '--status <status>',
+      `only backups in this state (${LIST_STATES.join(', ')}; repeatable)`,
+      parseStatus,
+    )
+    .option('--wide', 'every column: sha256, each copy, policy shortfall, full times');
+}
+
+/** Commander parser for `--limit N`. */
+export function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number of at least 1');
+  return n;
+}
+
+/** Commander parser for `--status S` (repeatable, or comma-separated). */
+export function parseStatus(value: string, previous: ListState[] = []): ListState[] {
+  const states = value.split(',').map((s) => s.trim());
+  for (const state of states) {
+    if (!LIST_STATES.includes(state as ListState))
+      throw new InvalidArgumentError(`one of ${LIST_STATES.join(', ')}`);
+  }
+  return [...previous, ...(states as ListState[])];
+}
+
+/**
+ * Backups, newest first. A person sees, per job, the newest backup (and the newest good one if that is not it), in
+ * 100 columns; `--all`, `--limit`, `--status` and `--wide` show more. `--json` lists every backup with every field
+ * unless narrowed by `--job`, `--status` or `--limit`.
+ */
+export async function listCommand(options: ListOptions): Promise<number> {
   return withSession(options, async (session) => {
-    if (options.job !== undefined) session.job(options.job);
-    const backups = session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
-    const items = backups.map((backup) => describeBackup(session, backup));
+    const rows = session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
+    // A job removed from the config is still listed while the catalog has backups of it.
+    if (options.job !== undefined && rows.length === 0) session.job(options.job);
+    const alive = await liveRunning(session, rows);
+    const all = rows.map((backup) => describeBackup(session, backup, alive.get(backup.id)));
+    const items = choose(all, options);
     if (options.json) {
       printJson({ backups: items });
       return EXIT.ok;
     }
-    if (items.length === 0) {
+    if (all.length === 0) {
       printLine('no backups in the catalog yet (run tricopy backup)');
       return EXIT.ok;
     }
-    printLine(
-      formatTable(
-        ['backup', 'job', 'status', 'size', 'sha256', 'copies', 'policy', 'last verified'],
-        items.map((b) => [
-          b.backupId,
-          b.job,
-          b.prunedAt === null ? b.status : 'pruned',
-          b.size === null ? '-' : formatBytes(b.size),
-          shortHash(b.sha256),
-          b.copies.map((c) => `${c.destination}:${c.status}`).join(' ') || '-',
-          b.policy.met ? 'ok' : `below (${b.policy.shortfall})`,
-          b.lastVerified === null
-            ? 'never'
-            : `${b.lastVerified.at} ${b.lastVerified.level} ${b.lastVerified.status}`,
-        ]),
-      ),
-    );
+    printLine(options.wide ? wideTable(items) : narrowTable(items, session.now()));
+    const hidden = all.length - items.length;
+    if (hidden > 0) {
+      printLine(
+        `(${hidden} older or pruned backup(s) not shown: --all, --limit N per job, --status S, --wide)`,
+      );
+    }
     return EXIT.ok;
   });
 }
 
-function describeBackup(session: Session, backup: BackupRow) {
-  const copies = session.catalog.listCopies(backup.id);
-  const verified = copies
-    .filter((c) => c.status === 'verified')
-    .flatMap((c) => {
-      const spec = session.config.destinations.get(c.destination);
-      return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
-    });
-  const policy = evaluatePolicy(verified, session.config.policy);
-  const last = session.catalog.lastVerification(backup.id);
-  return {
-    backupId: backup.id,
-    job: backup.job,
-    status: backup.status,
-    startedAt: backup.startedAt,
-    finishedAt: backup.finishedAt,
-    size: backup.size,
-    sha256: backup.sha256,
-    compression: backup.compression,
-    format: backup.format,
-    error: backup.error,
-    flagged: backup.flagged,
-    prunedAt: backup.prunedAt,
-    policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall },
-    lastVerified: last === undefined ? null : { at: last.checkedAt, level: last.level, status: last.status },
-    copies: copies.map((c) => ({
-      destination: c.destination,
-      status: c.status,
-      size: c.size,
-      sha256: c.sha256,
-      location: c.location,
-      error: c.error,
-    })),
-  };
+/** For each backup marked running: is a live process behind it (its job's lock)? */
+async function liveRunning(
+  session: Session,
+  rows: readonly BackupRow[],
+): Promise<Map<string, boolean | undefined>> {
+  const running = rows.filter((b) => b.status === 'running');
+  const entries = await Promise.all(
+    running.map(
+      async (b) =>
+        [b.id, await runningBackupIsAlive(lockPath(session.config.catalogPath, b.job), b.startedAt)] as const,
+    ),
+  );
+  return new Map(entries);
+}
+
+function choose(all: readonly BackupView[], options: ListOptions): BackupView[] {
+  const wanted = options.status;
+  let items = wanted === undefined ? [...all] : all.filter((b) => matches(b, wanted));
+  if (options.limit !== undefined) return newestPerJob(items, options.limit);
+  if (options.all || options.json || wanted !== undefined) return items;
+  items = items.filter((b) => b.state !== 'pruned');
+  const shown = new Set<BackupView>();
+  const seenJob = new Set<string>();
+  const goodJob = new Set<string>();
+  for (const b of items) {
+    const good = b.status === 'ok' || b.status === 'degraded';
+    if (!seenJob.has(b.job) || (good && !goodJob.has(b.job))) shown.add(b);
+    seenJob.add(b.job);
+    if (good) goodJob.add(b.job);
+  }
+  return items.filter((b) => shown.has(b));
+}
+
+function matches(b: BackupView, wanted: readonly ListState[]): boolean {
+  return wanted.includes(b.state) || (wanted.includes('flagged') && b.flaggedNow);
+}
+
+function newestPerJob(items: readonly BackupView[], limit: number): BackupView[] {
+  const count = new Map<string, number>();
+  return items.filter((b) => {
+    const n = (count.get(b.job) ?? 0) + 1;
+    count.set(b.job, n);
+    return n <= limit;
+  });
+}
+
+function stateCell(b: BackupView): string {
+  return b.flaggedNow ? `${b.state} SMALL!` : b.state;
+}
+
+/** Wide: time, level, status. Narrow: level, ok or FAILED, and how long ago (`restore-test ok 3d`). */
+function verifiedCell(b: BackupView, now: Date | undefined): string {
+  const last = b.lastVerified;
+  if (last === null) return 'never';
+  if (now === undefined) return `${last.at} ${last.level} ${last.status}`;
+  return `${last.level} ${last.status === 'ok' ? 'ok' : 'FAILED'} ${age(now.getTime() - Date.parse(last.at))}`;
+}
+
+function age(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h`;
+  const days = Math.floor(hours / 24);
+  return days < 1000 ? `${days}d` : `${Math.floor(days / 365)}y`;
+}
+
+function policyCell(b: BackupView, wide: boolean): string {
+  if (b.state === 'pruned' || b.state === 'failed' || b.state === 'running' || b.state === 'interrupted')
+    return '-';
+  if (b.policy.met) return 'ok';
+  return wide ? `below (${b.policy.shortfall})` : 'below';
+}
+
+/**
+ * At most 100 columns: id 23, job 13 (longer names are cut), status 11, size 10, good copies and 3-2-1 9
+ * (`2/3 below`), last verification 24 (`restore-test FAILED 364d`), and the gaps.
+ */
+function narrowTable(items: readonly BackupView[], now: Date): string {
+  return formatTable(
+    ['backup', 'job', 'status', 'size', 'copies', 'verified'],
+    items.map((b) => [
+      b.backupId,
+      b.job.length > 13 ? `${b.job.slice(0, 12)}…` : b.job,
+      stateCell(b),
+      b.size === null ? '-' : formatBytes(b.size),
+      copiesCell(b),
+      verifiedCell(b, now),
+    ]),
+  );
+}
+
+function copiesCell(b: BackupView): string {
+  if (b.copies.length === 0) return '-';
+  const good = `${b.copies.filter((c) => c.status === 'verified').length}/${b.copies.length}`;
+  const policy = policyCell(b, false);
+  return policy === '-' ? good : `${good} ${policy}`;
+}
+
+function wideTable(items: readonly BackupView[]): string {
+  return formatTable(
+    ['backup', 'job', 'status', 'size', 'sha256', 'copies', 'policy', 'last verified'],
+    items.map((b) => [
+      b.backupId,
+      b.job,
+      stateCell(b),
+      b.size === null ? '-' : formatBytes(b.size),
+      shortHash(b.sha256),
+      b.copies.map((c) => `${c.destination}:${c.status}`).join(' ') || '-',
+      policyCell(b, true),
+      verifiedCell(b, undefined),
+    ]),
+  );
 }

@@ -1,23 +1,26 @@
-import { formatBytes, type PruneReport, pruneBackups, UsageError } from '@tricopy/core';
+import {
+  formatBytes,
+  type PruneOptions,
+  type PruneReport,
+  pruneBackups,
+  removedJobs,
+  type Session,
+  UsageError,
+} from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson, printLine } from '../output.js';
 
 export interface PruneCommandOptions extends GlobalOptions {
   job?: string;
+  orphaned?: boolean;
   dryRun?: boolean;
 }
 
 export async function pruneCommand(options: PruneCommandOptions): Promise<number> {
   return withSession(options, async (session) => {
-    if (options.job !== undefined) {
-      const job = session.job(options.job);
-      if (job.retention === undefined && job.retentionByDestination === undefined) {
-        throw new UsageError(`job ${options.job} has no retention rules (add jobs.${options.job}.retention)`);
-      }
-    }
     const report = await pruneBackups(session, {
-      ...(options.job === undefined ? {} : { jobs: [options.job] }),
+      ...selection(session, options),
       dryRun: options.dryRun === true,
     });
     if (options.json) printJson(report);
@@ -30,8 +33,25 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<number
   });
 }
 
+/** Which jobs to prune: configured ones by their rules, removed ones (`--orphaned`, or `--job OLD`) down to one. */
+function selection(
+  session: Session,
+  options: PruneCommandOptions,
+): Pick<PruneOptions, 'jobs' | 'removedJobs'> {
+  const removed = removedJobs(session);
+  if (options.job === undefined) return options.orphaned ? { removedJobs: removed } : {};
+  if (removed.includes(options.job)) return { jobs: [], removedJobs: [options.job] };
+  if (options.orphaned) throw new UsageError(`--orphaned: job ${options.job} is still in the config`);
+  const job = session.job(options.job);
+  if (job.retention === undefined && job.retentionByDestination === undefined) {
+    throw new UsageError(`job ${options.job} has no retention rules (add jobs.${options.job}.retention)`);
+  }
+  return { jobs: [options.job] };
+}
+
 function printReport(report: PruneReport): void {
-  if (report.jobs.length === 0) printLine('no job has retention rules: nothing to prune');
+  if (report.jobs.length === 0)
+    printLine('no job to prune (none has retention rules, or no job was removed)');
   const verb = report.dryRun ? 'would remove' : 'removed';
   for (const job of report.jobs) {
     if (job.skipped !== undefined) {

@@ -1,8 +1,21 @@
-import { formatBytes, restoreBackup, selectBackups, UsageError } from '@tricopy/core';
+import {
+  type BackupRow,
+  configWithRemovedJob,
+  formatBytes,
+  restoreBackup,
+  type Session,
+  selectBackups,
+  UsageError,
+} from '@tricopy/core';
+import { InvalidArgumentError } from 'commander';
+import { parse } from 'yaml';
 import { type GlobalOptions, withSession } from '../context.js';
+import { configEnvironment } from '../env-file.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
+import { MeteredSession } from '../metered-session.js';
 import { printJson, printLine } from '../output.js';
+import { createReadProgress, progressMode } from '../progress.js';
 
 export interface RestoreOptions extends GlobalOptions {
   latest?: boolean;
@@ -12,6 +25,23 @@ export interface RestoreOptions extends GlobalOptions {
   createDatabase?: boolean;
   force?: boolean;
   from?: string;
+  sourceOption?: Record<string, unknown>;
+}
+
+/** Commander parser for `--source-option KEY=VALUE` (repeatable); VALUE is read as a YAML scalar, as in the config. */
+export function parseSourceOption(
+  value: string,
+  previous: Record<string, unknown> = {},
+): Record<string, unknown> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError('KEY=VALUE, e.g. host=db1.internal');
+  let parsed: unknown;
+  try {
+    parsed = parse(value.slice(at + 1));
+  } catch {
+    throw new InvalidArgumentError(`${value.slice(0, at)}: not a YAML value (quote it: key='text')`);
+  }
+  return { ...previous, [value.slice(0, at)]: parsed };
 }
 
 export async function restoreCommand(backupId: string | undefined, options: RestoreOptions): Promise<number> {
@@ -25,33 +55,117 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   if (backupId === undefined && options.job === undefined) {
     throw new UsageError('--latest needs --job JOB (which job to restore)');
   }
-  return withSession(options, async (session) => {
-    const [backup] = selectBackups(session, {
-      ...(backupId === undefined ? { latest: true } : { backupId }),
-      ...(options.job === undefined ? {} : { job: options.job }),
-    });
-    if (backup === undefined) throw new UsageError(`job ${options.job} has no backup with a good copy`);
-    // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
-    const result = await interruptible('the restore', (signal) =>
-      restoreBackup(
-        session,
-        backup,
-        {
-          ...(options.to === undefined ? {} : { path: options.to }),
-          ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
-          ...(options.createDatabase ? { createDatabase: true } : {}),
-          ...(options.force ? { force: true } : {}),
-        },
-        { ...(options.from === undefined ? {} : { from: options.from }), signal },
-      ),
+  const progress = createReadProgress(progressMode(options));
+  const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
+  try {
+    return await withSession(
+      options,
+      (session) => restoreChosen(session, backupId, options, metered, () => progress.stop()),
+      metered,
     );
-    if (options.json) printJson(result);
-    else {
-      const where = options.to ?? `database ${options.toDatabase}`;
-      printLine(
-        `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}`,
-      );
-    }
-    return EXIT.ok;
+  } finally {
+    progress.stop();
+  }
+}
+
+type SessionOptions = ConstructorParameters<typeof Session>[0];
+
+async function restoreChosen(
+  session: Session,
+  backupId: string | undefined,
+  options: RestoreOptions,
+  metered: (o: SessionOptions) => Session,
+  readsDone: () => void,
+): Promise<number> {
+  const backup = chooseBackup(session, backupId, options.job);
+  warnIfFlagged(session, backup);
+  const restoring = await sessionFor(session, backup, options, metered);
+  // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
+  const result = await interruptible('the restore', (signal) =>
+    restoreBackup(
+      restoring,
+      backup,
+      {
+        ...(options.to === undefined ? {} : { path: options.to }),
+        ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
+        ...(options.createDatabase ? { createDatabase: true } : {}),
+        ...(options.force ? { force: true } : {}),
+      },
+      { ...(options.from === undefined ? {} : { from: options.from }), signal },
+    ),
+  ).finally(() => {
+    readsDone();
+    return restoring === session ? undefined : restoring.close();
   });
+  const flagged = backup.confirmedAt === null ? backup.flagged : null;
+  if (options.json) printJson({ ...result, flagged });
+  else {
+    const where = options.to ?? `database ${options.toDatabase}`;
+    printLine(
+      `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
+        (flagged === null ? '' : ` (flagged as suspiciously small: ${flagged})`),
+    );
+  }
+  return EXIT.ok;
+}
+
+/** A restore reads the copy twice: to confirm its sha256 (or download it), then to feed the restore tool. */
+function restoreLabel(backupId: string, destination: string, pass: number): string {
+  return pass === 1 ? `${backupId}: checking ${destination}` : `${backupId}: restoring from ${destination}`;
+}
+
+/** The backup by id, or the newest good one of `job` (also of a job no longer in the config). */
+function chooseBackup(session: Session, backupId: string | undefined, job: string | undefined): BackupRow {
+  if (backupId === undefined && job !== undefined && !session.config.jobs.has(job)) {
+    const newest = session.catalog.listBackups({ job, statuses: ['ok', 'degraded'] })[0];
+    if (newest !== undefined) return newest;
+  }
+  const [backup] = selectBackups(session, {
+    ...(backupId === undefined ? { latest: true } : { backupId }),
+    ...(job === undefined ? {} : { job }),
+  });
+  if (backup === undefined) throw new UsageError(`job ${job} has no backup with a good copy`);
+  return backup;
+}
+
+/**
+ * The session to restore with: this one, or for a backup whose job was removed from the config, one whose config
+ * has that job again, built from the source type the backup was made with and `--source-option`.
+ */
+async function sessionFor(
+  session: Session,
+  backup: BackupRow,
+  options: RestoreOptions,
+  create: (o: SessionOptions) => Session,
+): Promise<Session> {
+  if (session.config.jobs.has(backup.job)) {
+    if (options.sourceOption !== undefined)
+      throw new UsageError(
+        `--source-option is only for jobs removed from the config; ${backup.job} is in it`,
+      );
+    return session;
+  }
+  const config = await configWithRemovedJob(
+    session.config,
+    backup.job,
+    backup.sourceType,
+    options.sourceOption ?? {},
+    await configEnvironment(options.envFile),
+  );
+  session.logger.info(
+    `job ${backup.job} is no longer in the config: restoring with its source type ${backup.sourceType} and --source-option`,
+  );
+  return create({ config, logger: session.logger, catalog: session.catalog, now: session.now });
+}
+
+/** A backup flagged as suspiciously small and not confirmed may be an emptied database: say so before restoring it. */
+function warnIfFlagged(session: Session, backup: BackupRow): void {
+  if (backup.flagged === null || backup.confirmedAt !== null) return;
+  const older = session.catalog
+    .listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })
+    .find((b) => b.startedAt < backup.startedAt && b.flagged === null && b.prunedAt === null);
+  session.logger.warn(
+    `backup ${backup.id} is flagged as suspiciously small (${backup.flagged}): it may hold an emptied database` +
+      (older === undefined ? '' : `; the newest unflagged backup of job ${backup.job} is ${older.id}`),
+  );
 }

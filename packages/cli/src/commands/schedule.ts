@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { cronToOnCalendar, type LoadedConfig, UsageError, validateCron } from '@tricopy/core';
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -18,7 +19,7 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
     if (problem !== undefined)
       throw new UsageError(`jobs.${job.name}.schedule "${job.schedule}": ${problem}`);
   }
-  const command = tricopyCommand(config);
+  const command = withEnvFile(tricopyCommand(config), options.envFile);
   let text: string;
   let warnings: string[] = [];
   switch (options.print) {
@@ -44,6 +45,11 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
 
 function tricopyCommand(config: LoadedConfig): string {
   return `${selfCommand()} --config ${quote(config.file)}`;
+}
+
+/** Generated entries name the env file (absolute) so cron's and systemd's bare environment still fill `${VAR}`. */
+function withEnvFile(command: string, envFile: string | undefined): string {
+  return envFile === undefined ? command : `${command} --env-file ${quote(resolve(envFile))}`;
 }
 
 function crontab(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
@@ -125,6 +131,8 @@ After=network-online.target
 Type=simple
 WorkingDirectory=${config.dir}
 ExecStart=${command} daemon
+# systemctl reload: the daemon reads its config again (an invalid one is logged and the current one kept).
+ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=30
 # SIGTERM stops scheduling and aborts running backups cleanly; give them time to clean up.

@@ -70,6 +70,8 @@ export interface LoadedConfig {
   readonly destinations: ReadonlyMap<string, DestinationSpec>;
   readonly jobs: ReadonlyMap<string, JobSpec>;
   readonly redactor: Redactor;
+  /** The table of built-in plugins the config was loaded with (for plugins loaded later, e.g. a removed job's). */
+  readonly plugins: PluginTable;
 }
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|credential|private_?key|api_?key/i;
@@ -215,6 +217,7 @@ export async function parseConfig(
     destinations: sortedMap(destinations),
     jobs: sortedMap(jobs),
     redactor,
+    plugins,
   };
 }
 
@@ -327,7 +330,7 @@ function formatIssue(path: readonly PropertyKey[], message: string): string {
   return `${formatPath(parts)}: ${message}`;
 }
 
-async function validateOptions(
+export async function validateOptions(
   schema: StandardSchemaV1<unknown, unknown>,
   options: Record<string, unknown>,
   where: string,
@@ -349,7 +352,7 @@ async function validateOptions(
  * The options a plugin declares secret are redacted; a plugin that declares none gets every option named like a
  * secret redacted. (A declared list is trusted: sftp's `privateKey` is a path, and a path in an error stays readable.)
  */
-function collectSecrets(
+export function collectSecrets(
   keys: readonly string[] | undefined,
   options: Record<string, unknown>,
   redactor: Redactor,

@@ -1,6 +1,6 @@
 import { acquireJobLock, lockPath } from '../ops/job-lock.js';
-import { notifyResult, notifyStart } from '../ops/notify.js';
 import { type JobPrune, pruneBackups } from '../ops/prune.js';
+import { RunNotifier } from '../ops/run-notifier.js';
 import { flagIfShrunk } from '../ops/shrink.js';
 import { describeError } from '../util/errors.js';
 import { type BackupEvents, backupJob, type JobResult, type RunStatus } from './backup.js';
@@ -40,12 +40,17 @@ export async function runBackups(
   const runId = session.catalog.startRun(`backup ${names.join(' ')}`);
   const results: JobResult[] = new Array(names.length);
   const prunes: JobPrune[] = [];
+  const notifier = new RunNotifier(new Map(names.map((name) => [name, session.job(name).notify])), {
+    logger: session.logger,
+    redact: (text: string) => session.redact(text),
+    ...options.notify,
+  });
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
       const index = next++;
       const name = names[index] as string;
-      results[index] = await runOne(session, name, runId, options, prunes);
+      results[index] = await runOne(session, name, runId, options, prunes, notifier);
     }
   };
   await Promise.all(Array.from({ length: Math.min(session.config.concurrency, names.length) }, worker));
@@ -60,13 +65,9 @@ async function runOne(
   runId: number,
   options: RunOptions,
   prunes: JobPrune[],
+  notifier: RunNotifier,
 ): Promise<JobResult> {
   const job = session.job(name);
-  const notifyOptions = {
-    logger: session.logger,
-    redact: (text: string) => session.redact(text),
-    ...options.notify,
-  };
   const policy = jobPolicy(session.config, name);
   if (!policy.met) {
     if (session.config.policy.enforce === 'error') {
@@ -76,7 +77,7 @@ async function runOne(
         `refused by policy.enforce: error: the job's destinations give ${policy.shortfall}`,
       );
       options.events?.onJobDone?.(result);
-      await notifyResult(job.notify, result, notifyOptions);
+      await notifier.jobFinished(result);
       return result;
     }
     session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
@@ -90,7 +91,7 @@ async function runOne(
     const result = refused(session, name, `not started: ${lock.message}`);
     session.logger.warn(result.error as string);
     options.events?.onJobDone?.(result);
-    await notifyResult(job.notify, result, notifyOptions);
+    await notifier.jobFinished(result);
     return result;
   }
   if (lock.tookOverFrom !== undefined) {
@@ -108,7 +109,7 @@ async function runOne(
         `job ${name}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
       );
     }
-    await notifyStart(job.notify, name, notifyOptions);
+    await notifier.jobStarting(name);
     let result: JobResult;
     try {
       result = await backupJob(session, name, {
@@ -121,7 +122,8 @@ async function runOne(
     }
     if (result.status !== 'failed') {
       try {
-        flagIfShrunk(session, result);
+        const flagged = flagIfShrunk(session, result);
+        if (flagged !== undefined) result = { ...result, flagged };
         if (wantsAutoPrune(job) && !options.signal?.aborted) {
           const report = await pruneBackups(session, { jobs: [name], onlyAuto: true, lockHeld: true });
           prunes.push(...report.jobs);
@@ -134,7 +136,7 @@ async function runOne(
         );
       }
     }
-    await notifyResult(job.notify, result, notifyOptions);
+    await notifier.jobFinished(result);
     return result;
   } finally {
     await lock.lock.release();

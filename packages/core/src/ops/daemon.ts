@@ -14,6 +14,16 @@ export interface DaemonOptions {
   readonly signal: AbortSignal;
   readonly now?: () => Date;
   readonly onResult?: (result: JobResult) => void;
+  /** Receives the function that replaces the config of the running daemon (see `DaemonControl.reload`). */
+  readonly onReady?: (control: DaemonControl) => void;
+}
+
+export interface DaemonControl {
+  /**
+   * Schedules by `config` from now on. Throws a UsageError (and changes nothing) when its schedules are invalid.
+   * Backups already running finish under the config they started with; a job never runs twice at once.
+   */
+  reload(config: LoadedConfig): void;
 }
 
 /**
@@ -21,104 +31,65 @@ export interface DaemonOptions {
  * never the same job twice at once. Resolves after `signal` aborts and every running backup has ended.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { config, logger, signal } = options;
-  const scheduled = [...config.jobs.values()].filter((job) => job.schedule !== undefined);
-  if (scheduled.length === 0) {
-    throw new UsageError(
-      'no job has a schedule: add e.g. `schedule: "0 3 * * *"` to a job (cron syntax, optional timezone)',
-    );
-  }
-  const problems = scheduled.flatMap((job) => {
-    const problem = validateCron(job.schedule as string, job.timezone);
-    return problem === undefined ? [] : [`jobs.${job.name}.schedule "${job.schedule}": ${problem}`];
-  });
-  if (problems.length > 0) throw new UsageError(problems.join('; '));
-
+  const { logger, signal } = options;
+  scheduledJobs(options.config);
+  let config = options.config;
   const running = new Map<string, Promise<void>>();
-  const waiting: (() => void)[] = [];
-  let active = 0;
-  const slot = async () => {
-    if (active >= config.concurrency) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-  };
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
+  const slots = concurrencySlots(() => config.concurrency);
 
-  const runJob = async (name: string, cron: Cron) => {
-    await slot();
+  const runJob = async (name: string, cron: Cron, jobConfig: LoadedConfig) => {
+    await slots.take();
     try {
       if (signal.aborted) return;
-      const session = new Session({
-        config,
-        logger,
-        ...(options.now === undefined ? {} : { now: options.now }),
-      });
-      try {
-        logger.info(`job ${name}: starting scheduled backup`, { job: name, event: 'job-start' });
-        const report = await runBackups(session, [name], { signal });
-        for (const result of report.runs) {
-          const fields = {
-            job: name,
-            event: 'job-done',
-            status: result.status,
-            backupId: result.backupId,
-            size: result.size ?? null,
-            copies: result.copies.map((c) => ({ destination: c.destination, status: c.status })),
-            ...(result.error === undefined ? {} : { error: result.error }),
-          };
-          if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
-          else if (result.status === 'degraded') logger.warn(`job ${name}: degraded`, fields);
-          else logger.error(`job ${name}: failed`, fields);
-          options.onResult?.(result);
-        }
-        for (const prune of report.prunes) {
-          const removed = prune.destinations.flatMap((d) => d.removed.filter((r) => r.status === 'deleted'));
-          if (removed.length > 0)
-            logger.info(`job ${name}: pruned ${removed.length} copies`, { job: name, event: 'prune' });
-        }
-      } finally {
-        await session.close();
-        session.closeCatalog();
-      }
+      await runScheduled(name, jobConfig, options);
     } catch (error) {
       logger.error(`job ${name}: ${describeError(error)}`, { job: name, event: 'job-error' });
     } finally {
-      release();
-      const next = cron.nextRun();
+      slots.give();
+      const next = cron.isStopped() ? null : cron.nextRun();
       if (!signal.aborted && next)
         logger.info(`job ${name}: next run ${next.toISOString()}`, { job: name, next: next.toISOString() });
     }
   };
 
-  const crons = scheduled.map((job) => {
-    const cron: Cron = new Cron(
-      job.schedule as string,
-      { ...(job.timezone === undefined ? {} : { timezone: job.timezone }), name: job.name },
-      () => {
-        if (signal.aborted) return;
-        if (running.has(job.name)) {
-          logger.warn(`job ${job.name}: previous run still going; this run is skipped`, {
-            job: job.name,
-            event: 'job-skipped',
-          });
-          return;
-        }
-        const run = runJob(job.name, cron).finally(() => running.delete(job.name));
-        running.set(job.name, run);
-      },
-    );
-    const next = cron.nextRun();
-    logger.info(`job ${job.name}: scheduled "${job.schedule}"${job.timezone ? ` (${job.timezone})` : ''}`, {
-      job: job.name,
-      schedule: job.schedule,
-      next: next?.toISOString() ?? null,
+  const start = (current: LoadedConfig): Cron[] =>
+    scheduledJobs(current).map((job) => {
+      const cron: Cron = new Cron(
+        job.schedule as string,
+        { ...(job.timezone === undefined ? {} : { timezone: job.timezone }), name: job.name },
+        () => {
+          if (signal.aborted) return;
+          if (running.has(job.name)) {
+            logger.warn(`job ${job.name}: previous run still going; this run is skipped`, {
+              job: job.name,
+              event: 'job-skipped',
+            });
+            return;
+          }
+          const run = runJob(job.name, cron, current).finally(() => running.delete(job.name));
+          running.set(job.name, run);
+        },
+      );
+      const next = cron.nextRun();
+      logger.info(`job ${job.name}: scheduled "${job.schedule}"${job.timezone ? ` (${job.timezone})` : ''}`, {
+        job: job.name,
+        schedule: job.schedule,
+        next: next?.toISOString() ?? null,
+      });
+      return cron;
     });
-    return cron;
+
+  let crons = start(config);
+  logUnscheduled(config, logger);
+  options.onReady?.({
+    reload(next) {
+      scheduledJobs(next);
+      for (const cron of crons) cron.stop();
+      config = next;
+      crons = start(next);
+      logUnscheduled(next, logger);
+    },
   });
-  const unscheduled = [...config.jobs.keys()].filter((name) => !scheduled.some((job) => job.name === name));
-  if (unscheduled.length > 0) logger.info(`not scheduled (no schedule): ${unscheduled.join(', ')}`);
 
   await new Promise<void>((resolve) => {
     if (signal.aborted) resolve();
@@ -130,4 +101,87 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   }
   await Promise.allSettled([...running.values()]);
   logger.info('stopped', { event: 'stopped' });
+}
+
+/** The jobs with a schedule; throws a UsageError if there are none or a schedule is invalid. */
+function scheduledJobs(config: LoadedConfig) {
+  const scheduled = [...config.jobs.values()].filter((job) => job.schedule !== undefined);
+  if (scheduled.length === 0) {
+    throw new UsageError(
+      'no job has a schedule: add e.g. `schedule: "0 3 * * *"` to a job (cron syntax, optional timezone)',
+    );
+  }
+  const problems = scheduled.flatMap((job) => {
+    const problem = validateCron(job.schedule as string, job.timezone);
+    return problem === undefined ? [] : [`jobs.${job.name}.schedule "${job.schedule}": ${problem}`];
+  });
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return scheduled;
+}
+
+function logUnscheduled(config: LoadedConfig, logger: Logger): void {
+  const unscheduled = [...config.jobs.values()]
+    .filter((job) => job.schedule === undefined)
+    .map((j) => j.name);
+  if (unscheduled.length > 0) logger.info(`not scheduled (no schedule): ${unscheduled.join(', ')}`);
+}
+
+/** At most `limit()` holders at once (read at each take, so a reload can change it). */
+function concurrencySlots(limit: () => number) {
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  return {
+    async take() {
+      if (active >= limit()) await new Promise<void>((resolve) => waiting.push(resolve));
+      active++;
+    },
+    give() {
+      active--;
+      waiting.shift()?.();
+    },
+  };
+}
+
+async function runScheduled(name: string, config: LoadedConfig, options: DaemonOptions): Promise<void> {
+  const { logger, signal } = options;
+  const session = new Session({
+    config,
+    logger,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  try {
+    logger.info(`job ${name}: starting scheduled backup`, { job: name, event: 'job-start' });
+    const report = await runBackups(session, [name], { signal });
+    for (const result of report.runs) {
+      logResult(logger, result);
+      options.onResult?.(result);
+    }
+    for (const prune of report.prunes) {
+      const removed = prune.destinations.flatMap((d) => d.removed.filter((r) => r.status === 'deleted'));
+      if (removed.length > 0)
+        logger.info(`job ${name}: pruned ${removed.length} copies`, { job: name, event: 'prune' });
+    }
+  } finally {
+    await session.close();
+    session.closeCatalog();
+  }
+}
+
+function logResult(logger: Logger, result: JobResult): void {
+  const name = result.job;
+  const fields = {
+    job: name,
+    event: 'job-done',
+    status: result.status,
+    backupId: result.backupId,
+    size: result.size ?? null,
+    copies: result.copies.map((c) => ({ destination: c.destination, status: c.status })),
+    ...(result.error === undefined ? {} : { error: result.error }),
+    ...(result.flagged === undefined ? {} : { flagged: result.flagged }),
+  };
+  if (result.status === 'ok' && result.flagged !== undefined)
+    logger.warn(`job ${name}: ok but suspiciously small: ${result.flagged}`, fields);
+  else if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
+  else if (result.status === 'degraded') logger.warn(`job ${name}: degraded`, fields);
+  else logger.error(`job ${name}: failed`, fields);
 }

@@ -94,6 +94,20 @@ export async function acquireJobLock(
   return { acquired: false, path, message: `job "${job}": could not take lock file ${path} (contended)` };
 }
 
+/**
+ * Whether a backup of `job` started at `startedAt` and still marked running in the catalog has a live process
+ * behind it: `false` when no lock is held, its holder is a dead process on this host, or the lock was taken after
+ * the backup started (a later run); `undefined` when the holder is on another host (cannot tell).
+ */
+export async function runningBackupIsAlive(path: string, startedAt: string): Promise<boolean | undefined> {
+  const text = await readFile(path, 'utf8').catch(() => undefined);
+  const holder = text === undefined ? undefined : parseOwner(text);
+  if (holder === undefined) return false;
+  if (holder.host !== hostname()) return undefined;
+  if (isStale(holder)) return false;
+  return holder.since <= startedAt;
+}
+
 async function createExclusive(path: string, owner: LockOwner): Promise<boolean> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {

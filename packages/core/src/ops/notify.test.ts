@@ -217,6 +217,100 @@ retries: { attempts: 0 }
   });
 });
 
+describe('notifications shared by the jobs of a run', () => {
+  let http: Awaited<ReturnType<typeof recorder>>;
+  let dir: string;
+  beforeAll(async () => {
+    http = await recorder();
+  });
+  afterAll(() => new Promise<void>((resolve) => http.server.close(() => resolve())));
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tricopy-notify-run-'));
+    await mkdir(join(dir, 'd'));
+    await writeFile(join(dir, 'data.sql'), 'INSERT INTO t VALUES (1);\n'.repeat(100));
+    http.requests.length = 0;
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  async function fleet(jobs: string, notify: string) {
+    const config = await parseConfig(
+      `
+destinations:
+  primary: { type: local, path: ./d/primary, fsync: false }
+jobs:
+${jobs}
+notify:
+${notify}
+catalog: ./catalog.db
+workDir: ./work
+retries: { attempts: 0 }
+concurrency: 1
+`,
+      join(dir, 'tricopy.yaml'),
+      {},
+      TEST_PLUGINS,
+    );
+    const session = new Session({ config, logger: memoryLogger() });
+    try {
+      return await runBackups(session, undefined, { notify: { retries: 0, minRetryDelayMs: 10 } });
+    } finally {
+      await session.close();
+      session.closeCatalog();
+    }
+  }
+
+  const job = (name: string, extra = '') =>
+    `  ${name}:\n    source: { type: ${FILE_SOURCE}, path: ./data.sql${extra} }\n    destinations: [primary]\n    compression: none`;
+
+  it('pings a top-level healthcheck once for the run, with the worst result even when a later job succeeds', async () => {
+    const report = await fleet(
+      [job('first', ', failWith: "dump broke"'), job('second')].join('\n'),
+      `  - { type: healthcheck, url: "${http.base}/ping/shared" }`,
+    );
+    expect(report.runs.map((r) => r.status)).toEqual(['failed', 'ok']);
+    expect(http.requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET /ping/shared/start',
+      'POST /ping/shared/fail',
+    ]);
+    const payload = JSON.parse(http.requests[1]?.body ?? '{}');
+    expect(payload.event).toBe('failure');
+    expect(payload.jobs.map((j: { job: string; status: string }) => [j.job, j.status])).toEqual([
+      ['first', 'failed'],
+      ['second', 'ok'],
+    ]);
+    expect(payload.text).toMatch(/1 of 2 jobs need attention: first FAILED, second OK/);
+  });
+
+  it('still tells a shared webhook about each job, and a job-own healthcheck about its job only', async () => {
+    await fleet(
+      [
+        job('first', ', failWith: "dump broke"'),
+        `${job('second')}\n    notify: [{ type: healthcheck, url: "${http.base}/ping/own" }]`,
+      ].join('\n'),
+      `  - { type: webhook, url: "${http.base}/hook", on: [failure, success] }`,
+    );
+    const seen = http.requests.map((r) => `${r.method} ${r.url}`);
+    expect(seen.filter((r) => r === 'POST /hook')).toHaveLength(2);
+    expect(seen.filter((r) => r.includes('/ping/own'))).toEqual(['GET /ping/own/start', 'POST /ping/own']);
+  });
+
+  it('reports a suspiciously small backup as degraded, naming the reason', async () => {
+    const hook = `  - { type: webhook, url: "${http.base}/hook", on: [degraded] }\n  - { type: healthcheck, url: "${http.base}/ping/hc" }`;
+    await fleet(job('app'), hook);
+    expect(http.requests.map((r) => r.url)).toEqual(['/ping/hc/start', '/ping/hc']);
+    http.requests.length = 0;
+    await writeFile(join(dir, 'data.sql'), 'x\n');
+    const report = await fleet(job('app'), hook);
+    expect(report.status).toBe('ok');
+    expect(report.runs[0]?.flagged).toMatch(/of the previous backup/);
+    expect(http.requests.map((r) => r.url)).toEqual(['/ping/hc/start', '/hook', '/ping/hc/fail']);
+    const payload = JSON.parse(http.requests[1]?.body ?? '{}');
+    expect(payload).toMatchObject({ event: 'degraded', status: 'ok' });
+    expect(payload.flagged).toMatch(/below shrinkThreshold 0\.5/);
+    expect(payload.text).toMatch(/OK, SUSPICIOUSLY SMALL/);
+  });
+});
+
 describe('healthcheckUrl', () => {
   it.each([
     ['https://hc-ping.com/uuid', 'start', 'https://hc-ping.com/uuid/start'],

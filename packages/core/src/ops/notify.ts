@@ -19,8 +19,22 @@ export interface NotifyOptions {
 
 const DEFAULTS = { retries: 3, minRetryDelayMs: 1000, timeoutMs: 15_000 };
 
-export function eventOf(status: JobResult['status']): NotifyEvent {
-  return status === 'ok' ? 'success' : status === 'degraded' ? 'degraded' : 'failure';
+/** A backup flagged as suspiciously small is reported as `degraded`: its copies are good, its content may not be. */
+export function eventOf(result: Pick<JobResult, 'status' | 'flagged'>): NotifyEvent {
+  if (result.status === 'failed') return 'failure';
+  return result.status === 'degraded' || result.flagged !== undefined ? 'degraded' : 'success';
+}
+
+const EVENT_RANK: Record<NotifyEvent, number> = { success: 0, degraded: 1, failure: 2 };
+
+export function worstEvent(events: readonly NotifyEvent[]): NotifyEvent {
+  return events.reduce<NotifyEvent>((worst, e) => (EVENT_RANK[e] > EVENT_RANK[worst] ? e : worst), 'success');
+}
+
+const ICONS: Record<NotifyEvent, string> = { success: '✅', degraded: '⚠️', failure: '❌' };
+
+function statusWords(result: Pick<JobResult, 'status' | 'flagged'>): string {
+  return `${result.status.toUpperCase()}${result.flagged === undefined ? '' : ', SUSPICIOUSLY SMALL'}`;
 }
 
 /** The JSON every webhook and command receives. Redacted as a whole; carries no option values of any plugin. */
@@ -28,7 +42,7 @@ export function notificationPayload(
   result: JobResult,
   redact: (text: string) => string,
 ): Record<string, unknown> {
-  const event = eventOf(result.status);
+  const event = eventOf(result);
   const copies = result.copies.map((c) => ({
     destination: c.destination,
     status: c.status,
@@ -38,10 +52,10 @@ export function notificationPayload(
   }));
   const good = copies.filter((c) => c.status === 'verified').length;
   const size = result.size === undefined ? '' : `, ${formatBytes(result.size)}`;
-  const icon = event === 'success' ? '✅' : event === 'degraded' ? '⚠️' : '❌';
   const text =
-    `${icon} tricopy job ${result.job}: ${result.status.toUpperCase()} (${good}/${copies.length} copies verified${size})` +
-    (result.error === undefined ? '' : `: ${result.error}`);
+    `${ICONS[event]} tricopy job ${result.job}: ${statusWords(result)} (${good}/${copies.length} copies verified${size})` +
+    (result.error === undefined ? '' : `: ${result.error}`) +
+    (result.flagged === undefined ? '' : `: ${result.flagged}`);
   const payload = {
     text,
     event,
@@ -56,6 +70,42 @@ export function notificationPayload(
     copies,
     policy: { met: result.policy.met, summary: result.policy.summary },
     error: result.error ?? null,
+    flagged: result.flagged ?? null,
+  };
+  return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
+}
+
+/**
+ * The JSON a healthcheck shared by several jobs of one run receives: the worst event, and one line per job (the
+ * worst first, so a length-limited message such as Uptime Kuma's `msg` still names what went wrong).
+ */
+export function runPayload(
+  results: readonly JobResult[],
+  redact: (text: string) => string,
+): Record<string, unknown> {
+  const event = worstEvent(results.map(eventOf));
+  const ordered = [...results].sort((a, b) => EVENT_RANK[eventOf(b)] - EVENT_RANK[eventOf(a)]);
+  const bad = results.filter((r) => eventOf(r) !== 'success').length;
+  const text =
+    `${ICONS[event]} tricopy: ${bad === 0 ? 'all' : `${bad} of`} ${results.length} jobs ${bad === 0 ? 'ok' : 'need attention'}: ` +
+    ordered.map((r) => `${r.job} ${statusWords(r)}`).join(', ');
+  const payload = {
+    text,
+    event,
+    jobs: ordered.map((r) => ({
+      job: r.job,
+      event: eventOf(r),
+      status: r.status,
+      backupId: r.backupId || null,
+      error: r.error ?? null,
+      flagged: r.flagged ?? null,
+    })),
+    startedAt: results.map((r) => r.startedAt).sort()[0] ?? null,
+    finishedAt:
+      results
+        .map((r) => r.finishedAt)
+        .sort()
+        .at(-1) ?? null,
   };
   return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
 }
@@ -67,14 +117,7 @@ export async function notifyStart(
   options: NotifyOptions,
 ): Promise<void> {
   await Promise.all(
-    targets
-      .filter((t) => t.type === 'healthcheck')
-      .map((t) => {
-        const url = healthcheckUrl(t.url, 'start', job);
-        return url === undefined
-          ? undefined
-          : deliver(`healthcheck start for job ${job}`, options, () => ping(url, options));
-      }),
+    targets.flatMap((t) => (t.type === 'healthcheck' ? [pingStart(t, `job ${job}`, options)] : [])),
   );
 }
 
@@ -87,19 +130,13 @@ export async function notifyResult(
   result: JobResult,
   options: NotifyOptions,
 ): Promise<void> {
-  const event = eventOf(result.status);
+  const event = eventOf(result);
   const payload = notificationPayload(result, options.redact);
   const body = JSON.stringify(payload);
   await Promise.all(
     targets.map((target) => {
       if (target.type === 'healthcheck') {
-        const outcome = healthcheckOutcome(event, target.on);
-        if (outcome === undefined) return undefined;
-        const url = healthcheckUrl(target.url, outcome, result.job, String(payload.text));
-        if (url === undefined) return undefined;
-        return deliver(`healthcheck ${outcome} for job ${result.job}`, options, () =>
-          ping(url, options, body),
-        );
+        return pingResult(target, event, `job ${result.job}`, payload, options);
       }
       if (!target.on.includes(event)) return undefined;
       if (target.type === 'webhook') {
@@ -112,6 +149,33 @@ export async function notifyResult(
       );
     }),
   );
+}
+
+/** Pings one healthcheck with the outcome of `event` (if its `on` wants it); `payload` is the POST body. */
+export async function pingResult(
+  target: Extract<NotifyTarget, { type: 'healthcheck' }>,
+  event: NotifyEvent,
+  what: string,
+  payload: Record<string, unknown>,
+  options: NotifyOptions,
+): Promise<void> {
+  const outcome = healthcheckOutcome(event, target.on);
+  if (outcome === undefined) return;
+  const url = healthcheckUrl(target.url, outcome, what, String(payload.text));
+  if (url === undefined) return;
+  await deliver(`healthcheck ${outcome} for ${what}`, options, () =>
+    ping(url, options, JSON.stringify(payload)),
+  );
+}
+
+/** Pings a healthcheck's start URL, if it has one. */
+export async function pingStart(
+  target: Extract<NotifyTarget, { type: 'healthcheck' }>,
+  what: string,
+  options: NotifyOptions,
+): Promise<void> {
+  const url = healthcheckUrl(target.url, 'start', what);
+  if (url !== undefined) await deliver(`healthcheck start for ${what}`, options, () => ping(url, options));
 }
 
 /** A degraded run the target does not count as a failure still produced a backup: it reports success. */
@@ -145,14 +209,14 @@ async function deliver(what: string, options: NotifyOptions, send: () => Promise
 export function healthcheckUrl(
   base: string,
   kind: 'start' | 'success' | 'fail',
-  job: string,
+  what: string,
   message?: string,
 ): string | undefined {
   const url = new URL(base);
   if (url.searchParams.has('status')) {
     if (kind === 'start') return undefined;
     url.searchParams.set('status', kind === 'success' ? 'up' : 'down');
-    url.searchParams.set('msg', (message ?? `tricopy ${job}`).slice(0, 200));
+    url.searchParams.set('msg', (message ?? `tricopy ${what}`).slice(0, 200));
     return url.toString();
   }
   if (kind !== 'success') url.pathname = `${url.pathname.replace(/\/$/, '')}/${kind}`;

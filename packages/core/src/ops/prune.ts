@@ -3,7 +3,7 @@ import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { Retention } from '../config/schema.js';
 import { manifestKey } from '../engine/manifest.js';
 import type { Session } from '../engine/session.js';
-import { describeError } from '../util/errors.js';
+import { describeError, UsageError } from '../util/errors.js';
 import { acquireJobLock, lockPath } from './job-lock.js';
 import { applyRetention, hasKeepRules, type KeepReason } from './retention.js';
 import { unconfirmedFlags } from './shrink.js';
@@ -16,6 +16,12 @@ export interface PruneOptions {
   readonly onlyAuto?: boolean;
   /** The caller already holds the job's lock (runBackups). */
   readonly lockHeld?: boolean;
+  /**
+   * Prune backups of these jobs that are no longer in the config (and of configured jobs only those in `jobs`). They have no retention
+   * rules left: every backup but the newest is removed from each destination still in the config (keepLast 1,
+   * under the same safety rules).
+   */
+  readonly removedJobs?: readonly string[];
 }
 
 export interface PrunedCopy {
@@ -70,11 +76,13 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
       : [...session.config.jobs.values()]
           .filter((j) => rulesFor(j, undefined) !== undefined)
           .map((j) => j.name);
+  const configured = options.removedJobs === undefined ? names : (options.jobs ?? []);
+  const specs: PruneJob[] = [
+    ...configured.map((name) => session.job(name)),
+    ...(options.removedJobs ?? []).map((name) => removedJobSpec(session, name)),
+  ];
   const jobs: JobPrune[] = [];
-  for (const name of names) {
-    session.job(name);
-    jobs.push(await pruneJob(session, name, options));
-  }
+  for (const job of specs) jobs.push(await pruneJob(session, job, options));
   const ok = jobs.every((j) =>
     j.destinations.every((d) =>
       d.removed.every((r) => r.status === 'deleted' || r.status === 'would-delete'),
@@ -85,6 +93,35 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
 
 type JobLike = { retention?: Retention; retentionByDestination?: Readonly<Record<string, Retention>> };
 
+/** What prune needs of a job: its name, destinations, retention rules and time zone. */
+type PruneJob = JobLike & {
+  readonly name: string;
+  readonly destinations: readonly string[];
+  timezone?: string;
+};
+
+/** Jobs that have backups in the catalog but are no longer in the config. */
+export function removedJobs(session: Session): string[] {
+  const names = new Set(session.catalog.listBackups().map((b) => b.job));
+  return [...names].filter((name) => !session.config.jobs.has(name)).sort();
+}
+
+function removedJobSpec(session: Session, name: string): PruneJob {
+  if (session.config.jobs.has(name))
+    throw new UsageError(`job "${name}" is in the config: prune it by its rules`);
+  const backups = session.catalog.listBackups({ job: name });
+  if (backups.length === 0)
+    throw new UsageError(`no backups of job "${name}" in the catalog (see tricopy list)`);
+  const destinations = new Set(
+    backups.flatMap((b) => session.catalog.listCopies(b.id).map((c) => c.destination)),
+  );
+  return {
+    name,
+    destinations: [...destinations].filter((d) => session.config.destinations.has(d)).sort(),
+    retention: { keepLast: 1, auto: false, shrinkThreshold: 0.5 },
+  };
+}
+
 function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
   if (destination === undefined) {
     return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
@@ -92,8 +129,8 @@ function rulesFor(job: JobLike, destination: string | undefined): Retention | un
   return job.retentionByDestination?.[destination] ?? job.retention;
 }
 
-async function pruneJob(session: Session, name: string, options: PruneOptions): Promise<JobPrune> {
-  const job = session.job(name);
+async function pruneJob(session: Session, job: PruneJob, options: PruneOptions): Promise<JobPrune> {
+  const name = job.name;
   if (rulesFor(job, undefined) === undefined) {
     return { job: name, skipped: 'no retention rules configured', destinations: [] };
   }
@@ -121,7 +158,7 @@ async function pruneJob(session: Session, name: string, options: PruneOptions): 
       } else if (options.onlyAuto && !rules.auto) {
         destinations.push(skipped(destination, 'auto prune is off for this destination'));
       } else {
-        destinations.push(await pruneDestination(session, name, destination, rules, options.dryRun === true));
+        destinations.push(await pruneDestination(session, job, destination, rules, options.dryRun === true));
       }
     }
     return { job: name, destinations };
@@ -136,12 +173,12 @@ function skipped(destination: string, why: string): DestinationPrune {
 
 async function pruneDestination(
   session: Session,
-  jobName: string,
+  job: PruneJob,
   destinationName: string,
   rules: Retention,
   dryRun: boolean,
 ): Promise<DestinationPrune> {
-  const job = session.job(jobName);
+  const jobName = job.name;
   const all = session.catalog.listBackups({ job: jobName });
   const backups = all.filter((b) => b.status !== 'running');
   const running = new Set(all.filter((b) => b.status === 'running').map((b) => b.id));

@@ -1,0 +1,83 @@
+import { type BackupRow, evaluatePolicy, type Session } from '@tricopy/core';
+
+/** What `list` shows as a backup's status: the stored status, or what became of it. */
+export type ListState = 'ok' | 'degraded' | 'failed' | 'running' | 'interrupted' | 'pruned' | 'flagged';
+
+export interface BackupView {
+  readonly backupId: string;
+  readonly job: string;
+  readonly status: BackupRow['status'];
+  /** `status`, or `pruned`, or `interrupted` for a backup marked running whose process is gone. */
+  readonly state: Exclude<ListState, 'flagged'>;
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  readonly size: number | null;
+  readonly sha256: string | null;
+  readonly compression: string | null;
+  readonly format: string | null;
+  readonly error: string | null;
+  readonly flagged: string | null;
+  /** Flagged as suspiciously small and not confirmed (pruning of its job is blocked). */
+  readonly flaggedNow: boolean;
+  readonly confirmedAt: string | null;
+  readonly prunedAt: string | null;
+  readonly policy: { readonly met: boolean; readonly summary: string; readonly shortfall: string };
+  readonly lastVerified: { readonly at: string; readonly level: string; readonly status: string } | null;
+  readonly copies: readonly {
+    readonly destination: string;
+    readonly status: string;
+    readonly size: number | null;
+    readonly sha256: string | null;
+    readonly location: string | null;
+    readonly error: string | null;
+  }[];
+}
+
+/**
+ * One backup with its copies, 3-2-1 status and last verification. `alive` says whether a backup still marked
+ * running has a live process behind it (false: it was interrupted; undefined: cannot tell, e.g. another host).
+ */
+export function describeBackup(session: Session, backup: BackupRow, alive?: boolean): BackupView {
+  const copies = session.catalog.listCopies(backup.id);
+  const verified = copies
+    .filter((c) => c.status === 'verified')
+    .flatMap((c) => {
+      const spec = session.config.destinations.get(c.destination);
+      return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
+    });
+  const policy = evaluatePolicy(verified, session.config.policy);
+  const last = session.catalog.lastVerification(backup.id);
+  const state: Exclude<ListState, 'flagged'> =
+    backup.prunedAt !== null
+      ? 'pruned'
+      : backup.status === 'running' && alive === false
+        ? 'interrupted'
+        : backup.status;
+  return {
+    backupId: backup.id,
+    job: backup.job,
+    status: backup.status,
+    state,
+    startedAt: backup.startedAt,
+    finishedAt: backup.finishedAt,
+    size: backup.size,
+    sha256: backup.sha256,
+    compression: backup.compression,
+    format: backup.format,
+    error: backup.error,
+    flagged: backup.flagged,
+    flaggedNow: backup.flagged !== null && backup.confirmedAt === null && backup.prunedAt === null,
+    confirmedAt: backup.confirmedAt,
+    prunedAt: backup.prunedAt,
+    policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall },
+    lastVerified: last === undefined ? null : { at: last.checkedAt, level: last.level, status: last.status },
+    copies: copies.map((c) => ({
+      destination: c.destination,
+      status: c.status,
+      size: c.size,
+      sha256: c.sha256,
+      location: c.location,
+      error: c.error,
+    })),
+  };
+}

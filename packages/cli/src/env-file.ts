@@ -1,0 +1,34 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { UsageError } from '@tricopy/core';
+
+/**
+ * Reads `--env-file FILE`: `KEY=value` lines (`#` comments, optional quotes, no shell expansion), the values `${VAR}`
+ * in the config refers to. The file holds secrets, so it must be a regular file nobody but its owner can read or
+ * write (mode 0600 or 0400). Its values are used to fill in the config only; they are not put into the
+ * environment of tricopy or of the tools it runs.
+ */
+export async function readEnvFile(file: string): Promise<Record<string, string>> {
+  const path = resolve(file);
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw new UsageError(`--env-file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'cannot read it'}`);
+  }
+  if (!info.isFile()) throw new UsageError(`--env-file ${path}: not a regular file`);
+  const mode = info.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new UsageError(
+      `--env-file ${path}: mode ${mode.toString(8).padStart(4, '0')} lets others read or change the secrets in it: run chmod 600 ${path}`,
+    );
+  }
+  const values = parseEnv(await readFile(path, 'utf8'));
+  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+/** The environment `${VAR}` is filled from: the process environment, overridden by `--env-file`. */
+export async function configEnvironment(envFile: string | undefined): Promise<NodeJS.ProcessEnv> {
+  return envFile === undefined ? process.env : { ...process.env, ...(await readEnvFile(envFile)) };
+}

@@ -1,0 +1,51 @@
+import { interpolateEnv } from '../config/interpolate.js';
+import type { JobSpec, LoadedConfig } from '../config/load.js';
+import { collectSecrets, validateOptions } from '../config/load.js';
+import { loadSourcePlugin } from '../plugins/load.js';
+import { describeError, UsageError } from '../util/errors.js';
+
+/**
+ * The config with `job`, which is no longer in it, back for restoring one of its backups: its source plugin is the
+ * type the backup was made with (recorded in the catalog and the manifest); its options are `options`, given on the
+ * command line (`--source-option KEY=VALUE`), `${VAR}` filled from `env` so that secrets stay out of argv.
+ */
+export async function configWithRemovedJob(
+  config: LoadedConfig,
+  job: string,
+  sourceType: string,
+  options: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv,
+): Promise<LoadedConfig> {
+  if (config.jobs.has(job)) return config;
+  const interpolated = interpolateEnv(options, env);
+  if (interpolated.problems.length > 0)
+    throw new UsageError(`--source-option: ${interpolated.problems.join('; ')}`);
+  const values = interpolated.value as Record<string, unknown>;
+  let plugin: Awaited<ReturnType<typeof loadSourcePlugin>>;
+  try {
+    plugin = await loadSourcePlugin(sourceType, config.dir, config.plugins);
+  } catch (error) {
+    throw new UsageError(
+      `job "${job}" was backed up with source type ${sourceType}: ${describeError(error)}`,
+    );
+  }
+  collectSecrets(plugin.secretOptions, values, config.redactor);
+  const problems: string[] = [];
+  const validated = await validateOptions(plugin.optionsSchema, values, 'source', problems);
+  if (!validated.ok) {
+    throw new UsageError(
+      `job "${job}" is no longer in the config: give its ${sourceType} source options with --source-option KEY=VALUE: ${problems
+        .map((p) => config.redactor.redact(p))
+        .join('; ')}`,
+    );
+  }
+  const spec: JobSpec = {
+    name: job,
+    source: { type: sourceType, plugin, options: validated.value },
+    destinations: [],
+    compression: 'auto',
+    notify: [],
+    spool: false,
+  };
+  return { ...config, jobs: new Map([...config.jobs, [job, spec]]) };
+}
