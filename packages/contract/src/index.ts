@@ -2,6 +2,7 @@ export {
   DestinationError,
   type ErrorCode,
   InvalidKeyError,
+  isRetryable,
   NotFoundError,
   SourceError,
   TricopyError,

@@ -39,5 +39,5 @@ export function createHumanLogger(
 
 function redactFields(fields: LogFields | undefined, redactor: Redactor): LogFields | undefined {
   if (fields === undefined || redactor.size === 0) return fields;
-  return JSON.parse(redactor.redact(JSON.stringify(fields))) as LogFields;
+  return redactor.redactValues(fields);
 }

@@ -6,6 +6,14 @@ export {
   UNSAFE_KEYS,
 } from './destination-suite.js';
 export { captureError, expectCode } from './errors.js';
+export {
+  type Fault,
+  type FaultError,
+  type FaultRule,
+  MemoryDestination,
+  type MemoryDestinationOptions,
+  memoryDestinationPlugin,
+} from './memory-destination.js';
 export { rowCountsOf, type SourceSuiteOptions, type SourceUnderTest, sourceSuite } from './source-suite.js';
 export {
   bufferBody,

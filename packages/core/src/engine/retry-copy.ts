@@ -1,21 +1,23 @@
 import { createReadStream } from 'node:fs';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { DestinationError, isRetryable, type PutResult } from '@tricopy/contract';
 import pRetry from 'p-retry';
+import { type Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
-import { crossCheck, type Produced } from './cross-check.js';
-import type { Session } from './session.js';
+import { recordCheck } from './backup-checks.js';
+import type { RunContext } from './backup-run.js';
+import { putWithin, settle } from './backup-stream.js';
+import { checkStoredCopy, type Expected } from './copy-check.js';
 
 export interface RetryRequest {
-  readonly job: string;
   readonly destination: string;
   readonly key: string;
-  readonly produced: Produced;
-  /** Destinations that hold a verified copy, in any order; local ones are read first. */
+  readonly produced: Expected;
+  /** Destinations that hold a verified copy, cheapest first. */
   readonly candidates: readonly string[];
   readonly spoolPath?: string;
-  readonly signal?: AbortSignal;
   readonly previousError?: string | undefined;
 }
 
@@ -25,65 +27,36 @@ export interface RetryResult {
   readonly error?: string;
 }
 
+interface CopySource {
+  readonly name: string;
+  open(): Promise<Readable>;
+}
+
+/** Not worth another attempt from the same source: the next one is tried. */
+class BadSourceCopy extends Error {}
+
 /**
  * Writes a failed copy again from a completed one (never from the database): bounded attempts with exponential
- * backoff, the bytes re-hashed on the way so a bad source copy is never propagated, and the result cross-checked.
+ * backoff while the error is retryable, the bytes re-hashed on the way so a bad source copy is never propagated,
+ * and the result cross-checked.
  */
-export async function retryCopy(session: Session, request: RetryRequest): Promise<RetryResult> {
+export async function retryCopy(run: RunContext, request: RetryRequest): Promise<RetryResult> {
+  const { session } = run;
   const { retries } = session.config;
-  const log = session.logger;
-  const sources = await orderSources(session, request);
+  const sources = sourcesOf(run, request);
   let attempts = 0;
   try {
     const verified = await pRetry(
       async () => {
         attempts++;
-        await session.forgetDestination(request.destination);
-        const target = await session.destination(request.destination);
         const from = sources[0];
         if (from === undefined) throw new Error('no intact copy left to copy from');
-        const body = await from.open();
-        const hasher = new HashCounter();
-        const flowing = new PassThrough();
-        const feeding = pipeline(body, hasher, flowing);
-        let put: Awaited<ReturnType<typeof target.put>>;
         try {
-          put = await target.put(request.key, flowing, {
-            size: request.produced.size,
-            sha256: request.produced.sha256,
-            ...(request.signal === undefined ? {} : { signal: request.signal }),
-          });
-          await feeding;
+          return await writeOnce(run, request, from);
         } catch (error) {
-          flowing.destroy();
-          await feeding.catch(() => undefined);
+          if (error instanceof BadSourceCopy) sources.shift();
           throw error;
         }
-        if (hasher.sha256 !== request.produced.sha256 || hasher.bytes !== request.produced.size) {
-          sources.shift();
-          await target.delete(request.key).catch(() => undefined);
-          throw new Error(`the copy read from ${from.name} does not match the backup; not propagating it`);
-        }
-        const outcome = await crossCheck(target, request.key, put, request.produced);
-        session.catalog.recordVerification({
-          backupId: request.key.split('/')[1] as string,
-          destination: request.destination,
-          level: 'backup',
-          status: outcome.ok ? 'ok' : outcome.kind,
-          expectedSize: request.produced.size,
-          expectedSha256: request.produced.sha256,
-          actualSize: outcome.ok ? outcome.size : (outcome.actualSize ?? null),
-          actualSha256: outcome.ok ? outcome.sha256 : (outcome.actualSha256 ?? null),
-          detail: outcome.ok ? `retry from ${from.name}: ${outcome.how}` : outcome.message,
-        });
-        if (!outcome.ok) {
-          await target.delete(request.key).catch(() => undefined);
-          throw new Error(outcome.message);
-        }
-        log.info(
-          `job ${request.job}: copy on ${request.destination} written again from ${from.name} and verified`,
-        );
-        return { size: outcome.size, sha256: outcome.sha256, location: put.location };
       },
       {
         retries: Math.max(0, retries.attempts - 1),
@@ -91,11 +64,13 @@ export async function retryCopy(session: Session, request: RetryRequest): Promis
         maxTimeout: retries.maxDelayMs,
         factor: 2,
         randomize: true,
-        ...(request.signal === undefined ? {} : { signal: request.signal }),
+        signal: run.signal,
+        shouldRetry: ({ error }) => isRetryable(error),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-          log.warn(
-            `job ${request.job}: retry ${attemptNumber} of the copy on ${request.destination} failed: ` +
-              `${session.redact(describeError(error))}${retriesLeft > 0 ? ` (${retriesLeft} left)` : ''}`,
+          const more = retriesLeft > 0 && isRetryable(error);
+          session.logger.warn(
+            `job ${run.job.name}: retry ${attemptNumber} of the copy on ${request.destination} failed: ` +
+              `${session.redact(describeError(error))}${more ? ` (${retriesLeft} left)` : ''}`,
           );
         },
       },
@@ -109,22 +84,67 @@ export async function retryCopy(session: Session, request: RetryRequest): Promis
   }
 }
 
-interface CopySource {
-  readonly name: string;
-  open(): Promise<Readable>;
-}
-
-async function orderSources(session: Session, request: RetryRequest): Promise<CopySource[]> {
-  const ranked = await Promise.all(
-    request.candidates.map(async (name) => {
-      const destination = await session.destination(name);
-      return { name, local: destination.capabilities?.local === true };
+async function writeOnce(
+  run: RunContext,
+  request: RetryRequest,
+  from: CopySource,
+): Promise<{ size: number; sha256: string; location: string }> {
+  const { session } = run;
+  await session.forgetDestination(request.destination);
+  const target = await session.destination(request.destination);
+  const body = await from.open();
+  const hasher = new HashCounter();
+  // One branch, so a target that stops taking data is detached after stallTimeout, as during the dump.
+  const fanOut = new FanOut([request.destination], { stallMs: session.config.stallTimeoutMs });
+  const branch = fanOut.branches[0] as Branch;
+  // Which side gave up first: the copy being read (a source error) or the target.
+  let first: 'source' | 'target' | undefined;
+  body.once('error', () => {
+    first ??= 'source';
+  });
+  branch.stream.once('close', () => {
+    if (!branch.stream.writableFinished) first ??= 'target';
+  });
+  // Observed from the start: the target may give up on its body (disk full, connection reset) while put is pending.
+  const feeding = settle(pipeline(body, hasher, fanOut));
+  const stored = await settle(
+    putWithin(run, target, request.key, branch.stream, {
+      size: request.produced.size,
+      sha256: request.produced.sha256,
     }),
   );
-  ranked.sort((a, b) => Number(b.local) - Number(a.local));
-  const sources: CopySource[] = ranked.map(({ name }) => ({
+  if (stored.ok) fanOut.detach(request.destination);
+  else {
+    first ??= 'target';
+    fanOut.destroy(stored.error instanceof Error ? stored.error : new Error(String(stored.error)));
+  }
+  const fed = await feeding;
+  if (!fed.ok && (stored.ok || first === 'source')) {
+    if (stored.ok) await target.delete(request.key).catch(() => undefined);
+    throw new BadSourceCopy(`reading the copy from ${from.name} failed: ${describeError(fed.error)}`);
+  }
+  if (!stored.ok) throw stored.error;
+  const put: PutResult = stored.value;
+  if (hasher.sha256 !== request.produced.sha256 || hasher.bytes !== request.produced.size) {
+    await target.delete(request.key).catch(() => undefined);
+    throw new BadSourceCopy(`the copy read from ${from.name} does not match the backup; not propagating it`);
+  }
+  const check = await checkStoredCopy(target, request.key, request.produced, { put });
+  recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
+  if (!check.ok) {
+    await target.delete(request.key).catch(() => undefined);
+    throw new DestinationError(check.message, { retryable: check.kind !== 'no-checksum' });
+  }
+  session.logger.info(
+    `job ${run.job.name}: copy on ${request.destination} written again from ${from.name} and verified`,
+  );
+  return { size: check.size, sha256: check.sha256, location: put.location };
+}
+
+function sourcesOf(run: RunContext, request: RetryRequest): CopySource[] {
+  const sources: CopySource[] = request.candidates.map((name) => ({
     name: `destination ${name}`,
-    open: async () => (await session.destination(name)).get(request.key),
+    open: async () => (await run.session.destination(name)).get(request.key, { signal: run.signal }),
   }));
   const spoolPath = request.spoolPath;
   if (spoolPath !== undefined)

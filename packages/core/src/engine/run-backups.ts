@@ -5,10 +5,8 @@ import { flagIfShrunk } from '../ops/shrink.js';
 import { describeError } from '../util/errors.js';
 import { type BackupEvents, backupJob, type JobResult, type RunStatus } from './backup.js';
 import { evaluatePolicy, jobPolicy } from './policy.js';
+import { prepareJobRun } from './prepare-run.js';
 import type { Session } from './session.js';
-
-/** Recorded on a backup whose process ended before it finished (found by the next run of its job). */
-const INTERRUPTED = 'interrupted: the process ended before the backup finished';
 
 export interface RunReport {
   readonly runs: readonly JobResult[];
@@ -101,14 +99,7 @@ async function runOne(
   }
 
   try {
-    // Holding the lock, no other process is writing this job's backups: one still marked running was left by a
-    // process that ended (killed, crashed, power lost) before finishing it.
-    const interrupted = session.catalog.failUnfinishedBackups(name, INTERRUPTED);
-    if (interrupted.length > 0) {
-      session.logger.warn(
-        `job ${name}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
-      );
-    }
+    await prepareJobRun(session, name);
     await notifier.jobStarting(name);
     let result: JobResult;
     try {

@@ -1,5 +1,6 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { UsageError } from '../util/errors.js';
+import { rankByCost } from './copy-rank.js';
 import type { Session } from './session.js';
 
 export interface Selection {
@@ -41,20 +42,7 @@ export function usableCopies(session: Session, backupId: string): CopyRow[] {
     .filter((c) => c.status === 'verified' || c.status === 'pending');
 }
 
-/** Cheapest first: local disk before remote stores, on-site before offsite. */
-export async function rankCopies(session: Session, copies: readonly CopyRow[]): Promise<CopyRow[]> {
-  const ranked = await Promise.all(
-    copies.map(async (copy) => {
-      let rank = 2;
-      try {
-        const spec = session.destinationSpec(copy.destination);
-        const destination = await session.destination(copy.destination);
-        rank = (destination.capabilities?.local ? 0 : 2) + (spec.offsite ? 1 : 0);
-      } catch {
-        rank = 4;
-      }
-      return { copy, rank };
-    }),
-  );
-  return ranked.sort((a, b) => a.rank - b.rank).map((r) => r.copy);
+/** Cheapest first: see rankByCost. */
+export function rankCopies(session: Session, copies: readonly CopyRow[]): Promise<CopyRow[]> {
+  return rankByCost(session, copies);
 }

@@ -1,11 +1,11 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { HashCounter, hashStream } from '../pipeline/hash-counter.js';
+import { HashCounter } from '../pipeline/hash-counter.js';
 import { formatBytes } from '../util/duration.js';
 import { IntegrityError } from '../util/errors.js';
+import { judgeCopy } from './copy-check.js';
 import type { Session } from './session.js';
 
 export interface StagedCopy {
@@ -15,8 +15,10 @@ export interface StagedCopy {
 }
 
 /**
- * Makes a copy's bytes available only once their size and sha256 are confirmed: a local copy is hashed in place
- * (and read again afterwards), a remote one is downloaded into the work folder while hashing.
+ * Makes a copy's bytes available only once their size and sha256 are confirmed: the copy is read once, into a
+ * file in this run's private work folder through one open handle while hashing, and what is applied is read back
+ * through that same handle. Whatever happens to the stored copy (or to the file's path) afterwards, the bytes
+ * applied are the bytes hashed.
  */
 export async function stageCopy(
   session: Session,
@@ -25,31 +27,41 @@ export async function stageCopy(
   expected: { size: number; sha256: string },
 ): Promise<StagedCopy> {
   const destination = await session.destination(destinationName);
-  const mismatch = (size: number, sha256: string) =>
-    new IntegrityError(
-      `copy on ${destinationName} does not match the backup: ${size} bytes sha256 ${sha256}, expected ${expected.size} bytes sha256 ${expected.sha256}`,
-    );
-
-  if (destination.capabilities?.local) {
-    const actual = await hashStream(await destination.get(key));
-    if (actual.size !== expected.size || actual.sha256 !== expected.sha256)
-      throw mismatch(actual.size, actual.sha256);
-    return { open: () => destination.get(key), cleanup: async () => {} };
-  }
-
   const file = join(await session.workDir(), `staged-${destinationName}-${key.replaceAll('/', '_')}`);
+  const handle = await open(file, 'w+', 0o600);
+  const cleanup = async () => {
+    await handle.close().catch(() => undefined);
+    await rm(file, { force: true });
+  };
   const hasher = new HashCounter();
   try {
-    await pipeline(await destination.get(key), hasher, createWriteStream(file, { mode: 0o600 }));
+    await pipeline(await destination.get(key), hasher, async (hashed: AsyncIterable<Buffer>) => {
+      for await (const chunk of hashed) await handle.write(chunk);
+    });
   } catch (error) {
-    await rm(file, { force: true });
+    await cleanup();
     throw workDirError(error, session.config.workDir, destinationName, expected.size) ?? error;
   }
-  if (hasher.bytes !== expected.size || hasher.sha256 !== expected.sha256) {
-    await rm(file, { force: true });
-    throw mismatch(hasher.bytes, hasher.sha256);
+  const check = judgeCopy(expected, { read: { size: hasher.bytes, sha256: hasher.sha256 } });
+  if (!check.ok) {
+    await cleanup();
+    throw new IntegrityError(
+      `copy on ${destinationName} does not match the backup: ${hasher.bytes} bytes sha256 ${hasher.sha256}, expected ${expected.size} bytes sha256 ${expected.sha256}`,
+    );
   }
-  return { open: async () => createReadStream(file), cleanup: () => rm(file, { force: true }) };
+  return { open: async () => Readable.from(readFrom(handle)), cleanup };
+}
+
+const READ_SIZE = 1024 * 1024;
+
+/** Reads the whole file from its start through the handle (never by path). */
+async function* readFrom(handle: FileHandle): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const { bytesRead, buffer } = await handle.read(Buffer.alloc(READ_SIZE), 0, READ_SIZE, position);
+    if (bytesRead === 0) return;
+    position += bytesRead;
+    yield buffer.subarray(0, bytesRead);
+  }
 }
 
 /** A full or over-quota workDir is named as such: the copy being staged is not at fault. */

@@ -1,11 +1,11 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
-import { hashStream } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
+import { checkStoredCopy, type MismatchKind } from './copy-check.js';
 import { restoreTestBackup } from './restore.js';
 import type { Session } from './session.js';
 
 export type VerifyLevel = 'stat' | 'deep' | 'restore-test';
-export type CopyCheckStatus = 'ok' | 'missing' | 'size-mismatch' | 'checksum-mismatch' | 'error';
+export type CopyCheckStatus = 'ok' | MismatchKind | 'error';
 
 export interface CopyVerification {
   readonly backupId: string;
@@ -68,30 +68,26 @@ async function verifyCopy(
   const base = { backupId: backup.id, job: backup.job, destination: copy.destination, level, expected };
   let result: CopyVerification;
   try {
+    if (backup.size === null || backup.sha256 === null)
+      throw new Error('the backup has no complete artifact');
     const destination = await session.destination(copy.destination);
-    const stat = await destination.stat(copy.key);
-    if (stat === undefined) {
-      result = { ...base, status: 'missing', actual: {} };
-    } else if (stat.size !== backup.size) {
-      result = { ...base, status: 'size-mismatch', actual: { size: stat.size } };
-    } else if (level === 'deep') {
-      const actual = await hashStream(await destination.get(copy.key));
-      const status =
-        actual.size !== backup.size
-          ? 'size-mismatch'
-          : actual.sha256 !== backup.sha256
-            ? 'checksum-mismatch'
-            : 'ok';
-      result = { ...base, status, actual };
-    } else if (stat.sha256 !== undefined && stat.sha256 !== backup.sha256) {
-      result = { ...base, status: 'checksum-mismatch', actual: { size: stat.size, sha256: stat.sha256 } };
-    } else {
-      result = {
-        ...base,
-        status: 'ok',
-        actual: { size: stat.size, ...(stat.sha256 ? { sha256: stat.sha256 } : {}) },
-      };
-    }
+    const expectedCopy = { size: backup.size, sha256: backup.sha256 };
+    const check = await checkStoredCopy(destination, copy.key, expectedCopy, { deep: level === 'deep' });
+    result = check.ok
+      ? {
+          ...base,
+          status: 'ok',
+          actual: { size: check.size, ...(check.hashed ? { sha256: check.sha256 } : {}) },
+        }
+      : {
+          ...base,
+          status: check.kind,
+          actual: {
+            ...(check.actualSize === undefined ? {} : { size: check.actualSize }),
+            ...(check.actualSha256 === undefined ? {} : { sha256: check.actualSha256 }),
+          },
+          ...(check.kind === 'no-checksum' ? { error: check.message } : {}),
+        };
   } catch (error) {
     result = { ...base, status: 'error', actual: {}, error: session.redact(describeError(error)) };
   }

@@ -5,6 +5,7 @@ import type { NotifyTarget } from '../config/schema.js';
 import type { JobResult } from '../engine/backup.js';
 import { formatBytes } from '../util/duration.js';
 import { describeError } from '../util/errors.js';
+import { redactStrings } from '../util/redactor.js';
 
 export type NotifyEvent = 'success' | 'degraded' | 'failure';
 
@@ -107,7 +108,7 @@ export function runPayload(
         .sort()
         .at(-1) ?? null,
   };
-  return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
+  return redactStrings(payload, redact) as Record<string, unknown>;
 }
 
 /** Pings healthcheck targets that a run started (healthchecks.io `/start`; Uptime Kuma push URLs have no start). */

@@ -67,8 +67,36 @@ export class FanOut extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    for (const branch of this.#branches) if (branch.alive) branch.stream.end();
+    for (const branch of this.#branches) {
+      if (!branch.alive) continue;
+      branch.stream.end();
+      this.#watchDraining(branch);
+    }
     callback();
+  }
+
+  /**
+   * After the last chunk, a branch's consumer still has its buffered bytes (and the end) to take; one that takes
+   * nothing for `stallMs` (its buffer unchanged, the end not read) is detached like a consumer that stalls mid-stream.
+   */
+  #watchDraining(branch: BranchState): void {
+    const stallMs = this.#stallMs;
+    if (stallMs === undefined) return;
+    let seen = branch.stream.readableLength;
+    const timer = setInterval(() => {
+      const now = branch.stream.readableLength;
+      if (!branch.alive || branch.stream.readableEnded || branch.stream.destroyed) clearInterval(timer);
+      else if (now === seen) {
+        clearInterval(timer);
+        // Ended, so detach() would leave it to drain: destroy it, so its consumer stops.
+        branch.alive = false;
+        branch.stream.destroy(stalledError(stallMs));
+      }
+      seen = now;
+    }, stallMs);
+    timer.unref();
+    branch.stream.once('close', () => clearInterval(timer));
+    branch.stream.once('end', () => clearInterval(timer));
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
@@ -89,16 +117,7 @@ export class FanOut extends Writable {
       const timer =
         stallMs === undefined
           ? undefined
-          : setTimeout(
-              () =>
-                this.detach(
-                  branch.name,
-                  new Error(
-                    `the destination took no data for ${Math.round(stallMs / 1000)} s (stalled); detached`,
-                  ),
-                ),
-              stallMs,
-            );
+          : setTimeout(() => this.detach(branch.name, stalledError(stallMs)), stallMs);
       const done = () => {
         if (timer !== undefined) clearTimeout(timer);
         branch.stream.off('drain', done);
@@ -111,4 +130,8 @@ export class FanOut extends Writable {
       branch.stream.once('close', done);
     });
   }
+}
+
+function stalledError(stallMs: number): Error {
+  return new Error(`the destination took no data for ${Math.round(stallMs / 1000)} s (stalled); detached`);
 }

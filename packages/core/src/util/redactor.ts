@@ -19,4 +19,21 @@ export class Redactor {
   get size(): number {
     return this.#secrets.size;
   }
+
+  /** Redacts every string inside a JSON-like value (keys and values), never its JSON text. */
+  redactValues<T>(value: T): T {
+    return redactStrings(value, (text) => this.redact(text)) as T;
+  }
+}
+
+/** Applies `redact` to every string in a JSON-like value, so a secret containing `"` or `\\` is matched as written. */
+export function redactStrings(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((item) => redactStrings(item, redact));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [redact(key), redactStrings(item, redact)]),
+    );
+  }
+  return value;
 }

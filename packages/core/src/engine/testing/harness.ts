@@ -1,0 +1,184 @@
+// Engine unit tests: a Session over in-memory destinations (@tricopy/testkit's MemoryDestination) and an in-memory
+// source, so faults are injected without any server.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { Logger, Source, SourcePlugin } from '@tricopy/contract';
+import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
+import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
+import { type LoadedConfig, parseConfig } from '../../config/load.js';
+import { Session } from '../session.js';
+
+const FILE_SOURCE = fileURLToPath(new URL('../../ops/__fixtures__/file-source.mjs', import.meta.url));
+
+export interface HarnessOptions {
+  /** Destination name → options; every job writes to all of them. */
+  readonly destinations: Record<string, MemoryDestinationOptions>;
+  readonly jobs?: readonly string[];
+  /** The dump's bytes, per job (default: 200 KiB of pseudo-random bytes). */
+  readonly body?: (job: string) => Buffer;
+  readonly retries?: number;
+  readonly spool?: boolean;
+  readonly stallTimeout?: string;
+  /** Extra top-level or per-job YAML (already indented for a job). */
+  readonly jobYaml?: string;
+  /** Secrets the redactor knows (e.g. a password that equals the job name). */
+  readonly secrets?: readonly string[];
+}
+
+export interface LogLine {
+  readonly level: string;
+  readonly message: string;
+}
+
+export interface Harness {
+  readonly dir: string;
+  readonly session: Session;
+  readonly destinations: Record<string, MemoryDestination>;
+  readonly logs: LogLine[];
+  /** What a restore applied, per target path or database. */
+  readonly restored: Map<string, Buffer>;
+  body(job: string): Buffer;
+  close(): Promise<void>;
+}
+
+export function pseudoRandom(size: number, seed = 1): Buffer {
+  const bytes = Buffer.alloc(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
+}
+
+export async function harness(options: HarnessOptions): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'tricopy-engine-'));
+  await writeFile(join(dir, 'data'), '');
+  const jobs = options.jobs ?? ['app'];
+  const bodies = new Map(jobs.map((job, i) => [job, options.body?.(job) ?? pseudoRandom(200 * 1024, i + 1)]));
+  const names = Object.keys(options.destinations);
+  const yaml = [
+    'destinations:',
+    ...names.map((n) => `  ${n}: { type: local, path: ./d/${n} }`),
+    'jobs:',
+    ...jobs.flatMap((job) => [
+      `  ${job}:`,
+      `    source: { type: ${FILE_SOURCE}, path: ./data }`,
+      `    destinations: [${names.join(', ')}]`,
+      '    compression: none',
+      `    spool: ${options.spool === true}`,
+      ...(options.jobYaml === undefined ? [] : [options.jobYaml]),
+    ]),
+    'catalog: ./catalog.db',
+    'workDir: ./work',
+    `retries: { attempts: ${options.retries ?? 2}, minDelay: 1ms, maxDelay: 5ms }`,
+    ...(options.stallTimeout === undefined ? [] : [`stallTimeout: ${options.stallTimeout}`]),
+    'policy: { enforce: warn }',
+  ].join('\n');
+  const parsed = await parseConfig(yaml, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
+  for (const secret of options.secrets ?? []) parsed.redactor.add(secret);
+  const destinations = Object.fromEntries(
+    names.map((name) => [name, new MemoryDestination({ name, ...options.destinations[name] })]),
+  );
+  const restored = new Map<string, Buffer>();
+  const config = withPlugins(
+    parsed,
+    memoryDestinationPlugin((name) => destinations[name] as MemoryDestination),
+    {
+      bodyOf: (job) => bodies.get(job) as Buffer,
+      restored,
+    },
+  );
+  const logs: LogLine[] = [];
+  const session = new Session({ config, logger: recordingLogger(logs) });
+  return {
+    dir,
+    session,
+    destinations,
+    logs,
+    restored,
+    body: (job) => bodies.get(job) as Buffer,
+    close: async () => {
+      await session.close();
+      session.closeCatalog();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function withPlugins(
+  config: LoadedConfig,
+  destinationPlugin: ReturnType<typeof memoryDestinationPlugin>,
+  source: { bodyOf: (job: string) => Buffer; restored: Map<string, Buffer> },
+): LoadedConfig {
+  const destinations = new Map(
+    [...config.destinations].map(([name, spec]) => [name, { ...spec, plugin: destinationPlugin }]),
+  );
+  const jobs = new Map(
+    [...config.jobs].map(([name, job]) => [
+      name,
+      {
+        ...job,
+        source: { ...job.source, plugin: memorySourcePlugin(() => source.bodyOf(name), source.restored) },
+      },
+    ]),
+  );
+  return { ...config, destinations, jobs };
+}
+
+/** A source whose dump is `body()`, and whose restore keeps what it was given in `restored`. */
+function memorySourcePlugin(body: () => Buffer, restored: Map<string, Buffer>): SourcePlugin<unknown> {
+  const source: Source = {
+    restoreTarget: 'file',
+    describe: () => 'memory source',
+    check: async () => ({ engine: 'memory', engineVersion: '1' }),
+    dump: async () => {
+      const bytes = body();
+      const chunks = Array.from({ length: Math.ceil(bytes.length / 16384) }, (_, i) =>
+        bytes.subarray(i * 16384, (i + 1) * 16384),
+      );
+      const stream = Readable.from(chunks);
+      const completion = new Promise<{ engine: string; engineVersion: string }>((resolve, reject) => {
+        stream.once('end', () => resolve({ engine: 'memory', engineVersion: '1' }));
+        stream.once('error', reject);
+      });
+      return { stream, format: 'bytes', extension: 'bin', completion };
+    },
+    restore: async (input, target) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of input as AsyncIterable<Buffer>) chunks.push(chunk);
+      restored.set(target.path ?? target.database ?? '', Buffer.concat(chunks));
+    },
+    restoreTest: async (input) => {
+      for await (const _ of input as AsyncIterable<Buffer>);
+      return [];
+    },
+  };
+  return {
+    kind: 'source',
+    contractVersion: 1,
+    type: 'memory',
+    optionsSchema: { '~standard': { version: 1, vendor: 'test', validate: (value) => ({ value }) } },
+    create: () => source,
+  };
+}
+
+function recordingLogger(lines: LogLine[]): Logger {
+  const at =
+    (level: string) =>
+    (message: string): void => {
+      lines.push({ level, message });
+    };
+  const logger: Logger = {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+  };
+  return logger;
+}
