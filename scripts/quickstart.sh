@@ -4,12 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh >/dev/null
-tricopy() { node "$OLDPWD/packages/cli/dist/bin.js" "$@"; }
-node packages/cli/dist/bin.js init --demo demo
-cd demo
-set -x
-tricopy check
-tricopy backup
-tricopy list
-tricopy verify --latest --deep
-tricopy restore --latest --job shop --to restored-shop.db --force
+# ./tricopy is the launcher that runs the CLI with the Node setup chose.
+PATH="$PWD:$PATH" bash scripts/lib/quickstart-demo.sh demo

@@ -308,9 +308,9 @@ async function waitForChild(root: number, comm: string, child: ResultPromise): P
   for (;;) {
     const proc = (await descendants(root)).find((p) => p.comm === comm);
     if (proc !== undefined) return proc;
-    if (child.exitCode !== null || Date.now() > deadline) {
+    if (child.nodeChildProcess.exitCode !== null || Date.now() > deadline) {
       throw new Error(
-        `no ${comm} under tricopy (pid ${root}) ${child.exitCode === null ? 'within 60 s' : 'before it exited'}`,
+        `no ${comm} under tricopy (pid ${root}) ${child.nodeChildProcess.exitCode === null ? 'within 60 s' : 'before it exited'}`,
       );
     }
     await sleep(20);
@@ -333,7 +333,7 @@ async function holdLock(
   session.stdin.write(statements);
   const deadline = Date.now() + 30_000;
   while (!(await locked())) {
-    if (session.exitCode !== null || Date.now() > deadline) {
+    if (session.nodeChildProcess.exitCode !== null || Date.now() > deadline) {
       const result = await session;
       throw new Error(`could not take the lock: ${String(result.stderr)}`);
     }
@@ -420,7 +420,7 @@ describe('passwords stay out of the dump children', () => {
     } finally {
       await pgLock.release();
       await mysqlLock?.release();
-      if (backup !== undefined && backup.exitCode === null) backup.kill();
+      if (backup !== undefined && backup.nodeChildProcess.exitCode === null) backup.kill();
       await backup;
     }
   });
@@ -451,7 +451,7 @@ describe('a restore or restore test interrupted by SIGTERM', () => {
     try {
       const deadline = Date.now() + 60_000;
       while (!(await stat(started).catch(() => undefined))) {
-        if (child.exitCode !== null || Date.now() > deadline)
+        if (child.nodeChildProcess.exitCode !== null || Date.now() > deadline)
           throw new Error('the restore tool never started');
         await sleep(20);
       }

@@ -1,6 +1,7 @@
 import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '@tricopy/core';
+import { BUILTIN_PLUGINS } from 'tricopy';
 import { describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT } from './cli.js';
 
@@ -98,7 +99,14 @@ describe("docs/writing-a-plugin.md: every code block is the example's code or is
       try {
         await mkdir(join(ws.dir, 'node_modules'));
         await symlink(EXAMPLE, join(ws.dir, 'node_modules', manifest.name), 'dir');
-        const config = await parseConfig(block.code, join(ws.dir, 'tricopy.yaml'), { NAS_PASSWORD: 'x' });
+        const config = await parseConfig(
+          block.code,
+          join(ws.dir, 'tricopy.yaml'),
+          {
+            NAS_PASSWORD: 'x',
+          },
+          BUILTIN_PLUGINS,
+        );
         const nas = config.destinations.get('nas');
         expect(nas).toMatchObject({ type: manifest.name, media: 'nas', offsite: false });
         expect(nas?.plugin.type).toBe('webdav');

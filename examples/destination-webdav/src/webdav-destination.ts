@@ -42,7 +42,7 @@ export class WebdavDestination implements Destination {
     return this.#url(key).href;
   }
 
-  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     const target = this.#url(key);
     const action = `put "${key}"`;
     const { signal } = options;
@@ -71,7 +71,7 @@ export class WebdavDestination implements Destination {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
     const url = this.#url(key);
     const action = `get "${key}"`;
     const entry = await this.#entry(url, action);
@@ -125,12 +125,7 @@ export class WebdavDestination implements Destination {
     return new URL(`${path}${folder && path !== '' ? '/' : ''}`, this.settings.base);
   }
 
-  async #upload(
-    url: URL,
-    body: NodeJS.ReadableStream,
-    action: string,
-    signal?: AbortSignal,
-  ): Promise<number> {
+  async #upload(url: URL, body: Readable, action: string, signal?: AbortSignal): Promise<number> {
     let sent = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -139,7 +134,7 @@ export class WebdavDestination implements Destination {
       },
     });
     let bodyError: unknown;
-    pipeline(body as Readable, counter, (error) => {
+    pipeline(body, counter, (error) => {
       if (error) bodyError = error;
     });
     try {

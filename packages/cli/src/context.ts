@@ -8,6 +8,7 @@ import {
   Redactor,
   Session,
 } from '@tricopy/core';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import { configEnvironment } from './env-file.js';
 
 export interface GlobalOptions {
@@ -26,7 +27,11 @@ export function logLevel(options: GlobalOptions): LogLevel {
 }
 
 export async function openConfig(options: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(options.config ?? defaultConfigPath(), await configEnvironment(options.envFile));
+  return loadConfig(
+    options.config ?? defaultConfigPath(),
+    BUILTIN_PLUGINS,
+    await configEnvironment(options.envFile),
+  );
 }
 
 type SessionOptions = ConstructorParameters<typeof Session>[0];

@@ -1,2 +1,3 @@
+export { BUILTIN_PLUGINS } from './builtin-plugins.js';
 export { EXIT } from './exit-codes.js';
 export { main } from './main.js';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseConfig } from '@tricopy/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import { main } from './main.js';
 import { formatTable } from './output.js';
@@ -94,7 +95,9 @@ describe('the starter config', () => {
   });
 
   it('loads as a config, ~/ included', async () => {
-    await expect(parseConfig(STARTER_CONFIG, join(dir, 'tricopy.yaml'), {})).resolves.toBeDefined();
+    await expect(
+      parseConfig(STARTER_CONFIG, join(dir, 'tricopy.yaml'), {}, BUILTIN_PLUGINS),
+    ).resolves.toBeDefined();
   });
 });
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { Destination } from '@tricopy/contract';
 import { type AppliedRead, Session } from '@tricopy/core';
 import type { ReadProgress } from './progress.js';
@@ -36,7 +37,7 @@ export class MeteredSession extends Session {
     });
   }
 
-  override trackApply(stream: NodeJS.ReadableStream, read: AppliedRead): NodeJS.ReadableStream {
+  override trackApply(stream: Readable, read: AppliedRead): Readable {
     return this.#progress.track(
       stream,
       this.#label(read.backupId, read.destination, this.#nextPass(read.destination, read.key)),
@@ -51,7 +52,7 @@ export class MeteredSession extends Session {
     return pass;
   }
 
-  #meter(destination: string, key: string, stream: NodeJS.ReadableStream): NodeJS.ReadableStream {
+  #meter(destination: string, key: string, stream: Readable): Readable {
     const backupId = key.split('/')[1];
     const backup = backupId === undefined ? undefined : this.catalog.getBackup(backupId);
     if (backup === undefined || backup.size === null || backup.artifactKey === null) return stream;

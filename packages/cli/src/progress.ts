@@ -143,7 +143,7 @@ export function describeResult(result: JobResult): string {
 /** Counts the bytes of streams read from stored copies and shows them: a bar per read on a TTY, else lines. */
 export interface ReadProgress {
   /** Returns a stream with the same bytes as `stream`, counted under `label`; `total` is the expected size. */
-  track(stream: NodeJS.ReadableStream, label: string, total: number): NodeJS.ReadableStream;
+  track(stream: Readable, label: string, total: number): Readable;
   stop(): void;
 }
 
@@ -163,14 +163,14 @@ export function createReadProgress(mode: ProgressMode, options: ReadProgressOpti
   return out.isTTY ? readBars(out) : readLines((line) => out.write(`${line}\n`), intervalMs);
 }
 
-function counted(stream: NodeJS.ReadableStream, onBytes: (n: number) => void, onEnd: () => void) {
+function counted(stream: Readable, onBytes: (n: number) => void, onEnd: () => void) {
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
       onBytes(chunk.length);
       done(null, chunk);
     },
   });
-  pipeline(stream as Readable, counter, () => onEnd());
+  pipeline(stream, counter, () => onEnd());
   return counter;
 }
 

@@ -12,4 +12,4 @@ export { assertSafeKey, assertSafePrefix } from './keys.js';
 export { type LogFields, type Logger, silentLogger } from './logger.js';
 export { resolveConfigPath } from './paths.js';
 export type * from './plugin.js';
-export { CONTRACT_VERSION, SUPPORTED_CONTRACT_VERSIONS } from './version.js';
+export { CONTRACT_VERSION, type ContractVersion, SUPPORTED_CONTRACT_VERSIONS } from './version.js';

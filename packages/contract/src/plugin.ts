@@ -1,5 +1,7 @@
+import type { Readable } from 'node:stream';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { Logger } from './logger.js';
+import type { ContractVersion } from './version.js';
 
 export type { StandardSchemaV1 };
 
@@ -17,8 +19,8 @@ export interface PluginContext {
 }
 
 interface PluginBase<Options> {
-  /** The contract version the plugin was written against (see CONTRACT_VERSION). */
-  readonly contractVersion: number;
+  /** The contract version the plugin was written against: CONTRACT_VERSION. */
+  readonly contractVersion: ContractVersion;
   /** The `type:` name users write in the config, e.g. `local`, `s3`, `postgres`. */
   readonly type: string;
   /**
@@ -91,9 +93,9 @@ export interface Destination {
    * (or `signal` aborts) nothing is left under `key` and no partial temporary object remains listable.
    * Replaces an existing object.
    */
-  put(key: string, body: NodeJS.ReadableStream, options?: PutOptions): Promise<PutResult>;
+  put(key: string, body: Readable, options?: PutOptions): Promise<PutResult>;
   /** Opens the object for reading. Rejects with NotFoundError when it does not exist. */
-  get(key: string, options?: { signal?: AbortSignal }): Promise<NodeJS.ReadableStream>;
+  get(key: string, options?: { signal?: AbortSignal }): Promise<Readable>;
   /** Size (and stored sha256, if any) of an object; `undefined` when it does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Every object whose key starts with `prefix` ('' for all). In-progress temporary objects are never listed. */
@@ -140,7 +142,7 @@ export interface DumpInfo {
 
 export interface Dump {
   /** The dump's bytes. The engine reads it exactly once, to the end. */
-  readonly stream: NodeJS.ReadableStream;
+  readonly stream: Readable;
   /** What the bytes are; handed back to `restore`. E.g. 'sqlite-database', 'pg-custom', 'pg-plain', 'mysql-sql'. */
   readonly format: string;
   /** File extension for the artifact without compression suffix, e.g. 'sqlite', 'pgdump', 'sql'. */
@@ -194,12 +196,12 @@ export interface Source {
   /** Starts a consistent dump. */
   dump(options?: DumpOptions): Promise<Dump>;
   /** Restores a dump (already decompressed) from `input` into `target`. */
-  restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void>;
+  restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void>;
   /**
    * Restores into a scratch target that can never collide with a real one, counts rows per table, and
    * removes the scratch target, also when it fails.
    */
-  restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]>;
+  restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]>;
   /**
    * Optional. Removes the scratch targets of restore tests whose process was killed (created before `olderThan`,
    * no longer in use). Called at the start of a job's backup. Resolves with a description of each thing removed.

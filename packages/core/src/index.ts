@@ -86,6 +86,7 @@ export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
 export { alertStaleJobs } from './ops/stale-alerts.js';
 export { HashCounter, hashStream } from './pipeline/hash-counter.js';
 export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';
+export { NO_BUILTIN_PLUGINS, type PluginTable } from './plugins/builtins.js';
 export { formatBytes, parseDuration } from './util/duration.js';
 export { ConfigError, describeError, IntegrityError, PluginLoadError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';

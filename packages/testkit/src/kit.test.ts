@@ -24,7 +24,7 @@ class MemoryDestination implements Destination {
   locate(key: string): string {
     return `memory://${key}`;
   }
-  async put(key: string, body: NodeJS.ReadableStream, options?: { signal?: AbortSignal }) {
+  async put(key: string, body: Readable, options?: { signal?: AbortSignal }) {
     assertSafeKey(key);
     options?.signal?.throwIfAborted();
     const chunks: Buffer[] = [];
@@ -91,7 +91,7 @@ class MemorySource implements Source {
       completion: Promise.resolve({ engine: 'memory', engineVersion: '1', tables }),
     };
   }
-  private async parse(input: NodeJS.ReadableStream, format: string): Promise<Tables> {
+  private async parse(input: Readable, format: string): Promise<Tables> {
     if (format !== 'memory-json') throw new SourceError(`source "memory": unknown format ${format}`);
     try {
       return JSON.parse((await readAll(input)).toString('utf8')) as Tables;
@@ -99,14 +99,14 @@ class MemorySource implements Source {
       throw new SourceError('source "memory": the dump is not valid JSON', { cause: error });
     }
   }
-  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: { format: string }) {
+  async restore(input: Readable, target: RestoreTarget, options: { format: string }) {
     const name = target.database ?? '';
     if (this.databases.has(name) && !target.force) {
       throw new SourceError(`source "memory": database ${name} exists (use force)`);
     }
     this.databases.set(name, await this.parse(input, options.format));
   }
-  async restoreTest(input: NodeJS.ReadableStream, options: { format: string }) {
+  async restoreTest(input: Readable, options: { format: string }) {
     const tables = await this.parse(input, options.format);
     return Object.entries(tables).map(([name, rows]) => ({ name, rows: rows.length, exact: true }));
   }

@@ -95,7 +95,7 @@ export class MemoryDestination implements Destination {
     return `memory://${this.name}/${key}`;
   }
 
-  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     assertSafeKey(key);
     this.log.push(`put ${key}`);
     const fault = this.#take('put', key);
@@ -117,7 +117,7 @@ export class MemoryDestination implements Destination {
     return { size: bytes.length, location: this.locate(key), ...(withSha ? { sha256: sha256(bytes) } : {}) };
   }
 
-  async get(key: string): Promise<NodeJS.ReadableStream> {
+  async get(key: string): Promise<Readable> {
     assertSafeKey(key);
     this.log.push(`get ${key}`);
     const bytes = this.objects.get(key);

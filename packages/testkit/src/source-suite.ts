@@ -87,7 +87,7 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
         (info) => ({ ok: true as const, info }),
         (error: unknown) => ({ ok: false as const, error }),
       );
-      await pipeline(dump.stream as Readable, createWriteStream(file));
+      await pipeline(dump.stream, createWriteStream(file));
       const settled = await completion;
       if (!settled.ok) throw settled.error;
       return { file, format: dump.format, info: settled.info };

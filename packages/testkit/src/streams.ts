@@ -84,7 +84,7 @@ export function endlessBody(onBytes: (total: number) => void, limit = 1024 * 102
 }
 
 /** sha256 (hex) and byte count of a stream, read to the end without holding it in memory. */
-export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ sha256: string; size: number }> {
+export async function hashStream(stream: Readable): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
@@ -96,7 +96,7 @@ export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ sha25
 }
 
 /** Reads a (small) stream into a Buffer. */
-export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+export async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream as AsyncIterable<Buffer | string>) {
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
@@ -109,7 +109,7 @@ export function sha256Hex(bytes: Buffer): string {
 }
 
 /** Reads a stream to the end and ignores its content and errors. */
-export async function drain(stream: NodeJS.ReadableStream): Promise<void> {
+export async function drain(stream: Readable): Promise<void> {
   try {
     for await (const _ of stream as AsyncIterable<unknown>) {
       // discard

@@ -60,7 +60,7 @@ export class LocalDestination implements Destination {
     return this.pathOf(key);
   }
 
-  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     const file = this.pathOf(key);
     const dir = dirname(file);
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
@@ -115,7 +115,7 @@ export class LocalDestination implements Destination {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
     const file = this.pathOf(key);
     const realRoot = await this.ensureRoot(false);
     if (realRoot === undefined) throw new NotFoundError(key, this.where);
@@ -344,14 +344,14 @@ export class LocalDestination implements Destination {
 
 /** Writes the body to the file; write errors are reported through `onWriteError` as well as thrown. */
 async function writeAll(
-  body: NodeJS.ReadableStream,
+  body: Readable,
   handle: FileHandle,
   signal: AbortSignal | undefined,
   onWriteError: (error: unknown) => void,
 ): Promise<number> {
   let written = 0;
   await pipeline(
-    body as Readable,
+    body,
     async (chunks: AsyncIterable<Buffer | string>) => {
       for await (const chunk of chunks) {
         const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

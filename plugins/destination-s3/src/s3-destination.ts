@@ -61,7 +61,7 @@ export class S3Destination implements Destination {
     return `s3://${this.settings.bucket}/${this.objectKey(key)}`;
   }
 
-  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     assertSafeKey(key);
     const action = `put "${key}"`;
     const { signal } = options;
@@ -77,9 +77,8 @@ export class S3Destination implements Destination {
         done(null, chunk);
       },
     });
-    const source = body as Readable;
-    source.once('error', (error) => counted.destroy(error));
-    source.pipe(counted);
+    body.once('error', (error) => counted.destroy(error));
+    body.pipe(counted);
 
     const abort = new AbortController();
     const onAbort = (): void => abort.abort(signal?.reason);
@@ -100,7 +99,7 @@ export class S3Destination implements Destination {
     try {
       await upload.done();
     } catch (error) {
-      source.unpipe(counted);
+      body.unpipe(counted);
       counted.destroy();
       await this.#abortMultipart(upload, key);
       if (signal?.aborted)
@@ -139,7 +138,7 @@ export class S3Destination implements Destination {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
     assertSafeKey(key);
     try {
       const output = await this.#bounded(

@@ -56,7 +56,7 @@ export class SftpDestination implements Destination {
     return `${this.settings.origin}${path.startsWith('/') ? '' : '/~/'}${path}`;
   }
 
-  async put(key: string, body: NodeJS.ReadableStream, options: PutOptions = {}): Promise<PutResult> {
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     assertSafeKey(key);
     const { signal } = options;
     const action = `put "${key}"`;
@@ -111,7 +111,7 @@ export class SftpDestination implements Destination {
     }
   }
 
-  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<NodeJS.ReadableStream> {
+  async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
     assertSafeKey(key);
     const path = this.remotePath(key);
     const { session, handle } = await this.#retrying(`get "${key}"`, async (s) => {

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import {
   childEnv,
   type RestoreOptions,
@@ -128,7 +129,7 @@ export function clientUnderstandsSandbox(version: string, mariadb: boolean): boo
 async function runClient(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   database: string | undefined,
   options: RestoreOptions,
   renameDatabases?: (name: string) => string,
@@ -168,7 +169,7 @@ async function runClient(
 export async function restore(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
 ): Promise<void> {
@@ -229,7 +230,7 @@ async function countTables(connection: mysql.Connection, database: string, label
 export async function restoreTest(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   options: RestoreOptions,
 ): Promise<readonly TableCount[]> {
   options.signal?.throwIfAborted();

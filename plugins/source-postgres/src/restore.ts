@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
 import {
   feedTool,
@@ -102,7 +103,7 @@ async function prepareTarget(
 async function runRestoreTool(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   database: string,
   options: RestoreOptions,
   noOwner: boolean,
@@ -161,7 +162,7 @@ function assertKnownFormat(settings: ConnectionSettings, format: string): void {
 export async function restore(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
 ): Promise<void> {
@@ -180,7 +181,7 @@ export async function restore(
 export async function restoreTest(
   settings: ConnectionSettings,
   workDir: string,
-  input: NodeJS.ReadableStream,
+  input: Readable,
   options: RestoreOptions,
 ): Promise<readonly TableCount[]> {
   options.signal?.throwIfAborted();

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type {
   Dump,
   DumpOptions,
@@ -69,11 +70,11 @@ export class PostgresSource implements Source {
     return startDump(await this.settings(), this.context.workDir, options?.signal);
   }
 
-  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void> {
+  async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     await restore(await this.settings(), this.context.workDir, input, target, options);
   }
 
-  async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
+  async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
     return restoreTest(await this.settings(), this.context.workDir, input, options);
   }
 

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOISE_TABLE } from './fixtures.js';
@@ -30,10 +31,14 @@ describe('postgres source over TLS', () => {
     expect((await source.check()).engine).toBe('postgresql');
     const dump = await source.dump();
     await waitForProcess('pg_dump', "dbname='noisy'");
-    const sessions = await server.sql(
-      'postgres',
-      "SELECT string_agg(s.ssl::text, ',' ORDER BY s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tricopy'",
-    );
+    // pg_dump's process can exist a moment before its session does: wait for both sessions, then check both.
+    const sessionsQuery =
+      "SELECT string_agg(s.ssl::text, ',' ORDER BY s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tricopy'";
+    let sessions = await server.sql('postgres', sessionsQuery);
+    for (let tries = 0; tries < 100 && sessions.split(',').length < 2; tries++) {
+      await sleep(50);
+      sessions = await server.sql('postgres', sessionsQuery);
+    }
     expect(sessions).toBe('true,true');
     const file = join(other.path, 'tls.pgdump');
     const info = await dumpToFile(dump, file);

@@ -3,16 +3,12 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** Streams `input` into a new file (mode 0600, must not exist), fsyncs it, and returns the byte count. */
-export async function writeNewFile(
-  input: NodeJS.ReadableStream,
-  path: string,
-  signal?: AbortSignal,
-): Promise<number> {
+export async function writeNewFile(input: Readable, path: string, signal?: AbortSignal): Promise<number> {
   const handle = await open(path, 'wx', 0o600);
   let written = 0;
   try {
     await pipeline(
-      input as Readable,
+      input,
       async (chunks: AsyncIterable<Buffer | string>) => {
         for await (const chunk of chunks) {
           const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

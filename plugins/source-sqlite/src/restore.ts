@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, link, lstat, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { SourceError, type TableCount, TricopyError } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { fsyncDir, removeDatabaseFiles, SIDE_FILES, writeNewFile } from './files.js';
@@ -20,10 +21,7 @@ export interface RestoreFileRequest {
  * Writes a `sqlite-database` dump beside the target, checks it is a whole, sound SQLite database, then moves it
  * into place in one step. The target name never holds a partial file. Returns the restored tables' row counts.
  */
-export async function restoreFile(
-  input: NodeJS.ReadableStream,
-  request: RestoreFileRequest,
-): Promise<TableCount[]> {
+export async function restoreFile(input: Readable, request: RestoreFileRequest): Promise<TableCount[]> {
   const { where, target, force, signal } = request;
   const dir = dirname(target);
   const temp = join(dir, `.${basename(target)}.tricopy-restore-${randomBytes(6).toString('hex')}`);

@@ -46,7 +46,7 @@ async function makeSource(path: string, extra: Record<string, unknown> = {}): Pr
 /** Writes the dump to a file and returns it with what `completion` resolved to. */
 async function dumpToFile(source: Source, file = join(dir, 'dump.sqlite')) {
   const dump = await source.dump();
-  await pipeline(dump.stream as Readable, createWriteStream(file));
+  await pipeline(dump.stream, createWriteStream(file));
   return { file, info: await dump.completion };
 }
 
@@ -111,7 +111,7 @@ describe('dump', () => {
   it('rejects completion and cleans up when the reader stops early', async () => {
     const path = await copyChinook(dir);
     const dump = await (await makeSource(path)).dump();
-    (dump.stream as Readable).destroy();
+    dump.stream.destroy();
     await expectCode(() => dump.completion, 'SOURCE');
     expect(await readdir(workDir)).toEqual([]);
   });

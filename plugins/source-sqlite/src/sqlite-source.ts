@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { addAbortSignal } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   type Dump,
   type DumpInfo,
@@ -113,7 +113,7 @@ export class SqliteSource implements Source {
     return { stream, format: SQLITE_FORMAT, extension: 'sqlite', completion };
   }
 
-  async restore(input: NodeJS.ReadableStream, target: RestoreTarget, options: RestoreOptions): Promise<void> {
+  async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     this.assertFormat(options.format);
     if (!target.path) {
       throw new SourceError(`${this.where}: a SQLite restore needs a target file path (--to <file>)`);
@@ -126,7 +126,7 @@ export class SqliteSource implements Source {
     });
   }
 
-  async restoreTest(input: NodeJS.ReadableStream, options: RestoreOptions): Promise<readonly TableCount[]> {
+  async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
     this.assertFormat(options.format);
     const dir = await this.scratchFolder();
     try {

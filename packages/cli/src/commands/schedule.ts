@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   createJsonLogger,
@@ -10,6 +9,7 @@ import {
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson } from '../output.js';
+import { quote, selfCommand } from '../self-command.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   print: string;
@@ -59,17 +59,12 @@ function printWarnings(warnings: readonly string[], config: LoadedConfig, option
 }
 
 function tricopyCommand(config: LoadedConfig): string {
-  const script = process.argv[1] === undefined ? 'tricopy' : realpathSync(process.argv[1]);
-  return `${quote(process.execPath)} ${quote(script)} --config ${quote(config.file)}`;
+  return `${selfCommand()} --config ${quote(config.file)}`;
 }
 
 /** Generated entries name the env file (absolute) so cron's and systemd's bare environment still fill `${VAR}`. */
 function withEnvFile(command: string, envFile: string | undefined): string {
   return envFile === undefined ? command : `${command} --env-file ${quote(resolve(envFile))}`;
-}
-
-function quote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 function crontab(config: LoadedConfig, command: string): { text: string; warnings: string[] } {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from './load.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -70,7 +71,9 @@ describe('YAML in the docs', () => {
       const env = Object.fromEntries(
         [...block.code.matchAll(/\$\{(\w+)\}/g)].map((m) => [m[1] as string, 'x']),
       );
-      await expect(parseConfig(block.code, join(REPO_ROOT, 'tricopy.yaml'), env)).resolves.toBeDefined();
+      await expect(
+        parseConfig(block.code, join(REPO_ROOT, 'tricopy.yaml'), env, TEST_PLUGINS),
+      ).resolves.toBeDefined();
     },
   );
 });

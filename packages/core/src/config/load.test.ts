@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@tricopy/contract';
 import { describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { ConfigError } from '../util/errors.js';
 import { parseConfig } from './load.js';
 
@@ -19,7 +20,7 @@ ${job}${extra}`;
 
 async function problemsOf(text: string, env: NodeJS.ProcessEnv = {}): Promise<string> {
   try {
-    await parseConfig(text, FILE, env);
+    await parseConfig(text, FILE, env, TEST_PLUGINS);
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -63,6 +64,7 @@ describe('config: checked up front', () => {
       ),
       FILE,
       {},
+      TEST_PLUGINS,
     );
     expect(loaded.jobs.get('a')?.timeoutMs).toBe(24 * 86_400_000);
   });
@@ -74,7 +76,12 @@ describe('config: checked up front', () => {
   });
 
   it('keeps $${ as a literal ${', async () => {
-    const loaded = await parseConfig(config('').replace('/tmp/a.db', '"/tmp/$${x}.db"'), FILE, {});
+    const loaded = await parseConfig(
+      config('').replace('/tmp/a.db', '"/tmp/$${x}.db"'),
+      FILE,
+      {},
+      TEST_PLUGINS,
+    );
     expect(loaded.jobs.get('a')?.source.options).toMatchObject({ path: '/tmp/${x}.db' });
   });
 
@@ -98,7 +105,7 @@ describe('config: checked up front', () => {
 
   it('makes only the job whose source uses an unset variable unusable', async () => {
     const text = `${config('')}  b:\n    source: { type: sqlite, path: "\${B_PATH}" }\n    destinations: [d]\n`;
-    const loaded = await parseConfig(text, FILE, {});
+    const loaded = await parseConfig(text, FILE, {}, TEST_PLUGINS);
     expect(loaded.jobs.get('a')?.unusable).toBeUndefined();
     expect(loaded.jobs.get('b')?.unusable).toBe('jobs.b.source.path: environment variable B_PATH is not set');
   });
@@ -138,7 +145,7 @@ workDir: ~/tricopy-work
 `;
 
   it('~ is the home folder, and a key path in an error is not masked', async () => {
-    const loaded = await parseConfig(SFTP, FILE, { NAS_PASSWORD: 'nas-secret-1' });
+    const loaded = await parseConfig(SFTP, FILE, { NAS_PASSWORD: 'nas-secret-1' }, TEST_PLUGINS);
     expect(loaded.workDir).toBe(join(homedir(), 'tricopy-work'));
     const spec = loaded.destinations.get('nas');
     const context = {

@@ -8,6 +8,7 @@ import {
   type StandardSchemaV1,
 } from '@tricopy/contract';
 import { parseDocument, type YAMLError } from 'yaml';
+import type { PluginTable } from '../plugins/builtins.js';
 import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
@@ -71,6 +72,8 @@ export interface LoadedConfig {
   readonly destinations: ReadonlyMap<string, DestinationSpec>;
   readonly jobs: ReadonlyMap<string, JobSpec>;
   readonly redactor: Redactor;
+  /** The table of built-in plugins the config was loaded with (for plugins loaded later, e.g. a removed job's). */
+  readonly plugins: PluginTable;
 }
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|credential|private_?key|api_?key/i;
@@ -79,8 +82,15 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
   return resolve(env.TRICOPY_CONFIG ?? 'tricopy.yaml');
 }
 
-/** Reads, interpolates and validates the whole file, loading every plugin it names. Reports every problem at once. */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+/**
+ * Reads, interpolates and validates the whole file, loading every plugin it names (short types from `plugins`, the
+ * caller's table of built-ins). Reports every problem at once.
+ */
+export async function loadConfig(
+  file: string,
+  plugins: PluginTable,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
   const path = resolve(file);
   let text: string;
   try {
@@ -91,10 +101,15 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
       code === 'ENOENT' ? ' (run `tricopy init` to write a starter config, or pass --config FILE)' : '';
     throw new ConfigError([`cannot read ${path}: ${code ?? describeError(error)}${hint}`]);
   }
-  return parseConfig(text, path, env);
+  return parseConfig(text, path, env, plugins);
 }
 
-export async function parseConfig(text: string, path: string, env: NodeJS.ProcessEnv): Promise<LoadedConfig> {
+export async function parseConfig(
+  text: string,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  plugins: PluginTable,
+): Promise<LoadedConfig> {
   const dir = dirname(path);
   const interpolated = interpolateEnv(readYaml(text, path), env);
   const unusable = unusableParts(interpolated.unset);
@@ -120,7 +135,7 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
       if (typeof type !== 'string' || type === '') return;
       const where = `destinations.${name}`;
       try {
-        const plugin = await loadDestinationPlugin(type, dir);
+        const plugin = await loadDestinationPlugin(type, dir, plugins);
         collectSecrets(plugin.secretOptions, options, redactor);
         const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
         if (validated.ok) destinationPlugins.set(name, { plugin, options: validated.value });
@@ -134,7 +149,7 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
       if (typeof type !== 'string' || type === '') return;
       const where = `jobs.${name}.source`;
       try {
-        const plugin = await loadSourcePlugin(type, dir);
+        const plugin = await loadSourcePlugin(type, dir, plugins);
         collectSecrets(plugin.secretOptions, options, redactor);
         const validated = await validateOptions(plugin.optionsSchema, options, where, problems);
         if (validated.ok) sourcePlugins.set(name, { plugin, options: validated.value });
@@ -205,6 +220,7 @@ export async function parseConfig(text: string, path: string, env: NodeJS.Proces
     destinations: sortedMap(destinations),
     jobs: sortedMap(jobs),
     redactor,
+    plugins,
   };
 }
 

@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
@@ -215,7 +216,7 @@ export async function putWithin(
   run: RunContext,
   destination: Destination,
   key: string,
-  body: NodeJS.ReadableStream,
+  body: Readable,
   options: Omit<PutOptions, 'signal'>,
 ): Promise<PutResult> {
   const stallMs = run.session.config.stallTimeoutMs;

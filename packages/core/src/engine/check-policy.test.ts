@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { checkConfig } from './check.js';
 import { Session } from './session.js';
@@ -32,6 +33,7 @@ policy: { copies: 2, media: 2, offsite: 0 }
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const session = new Session({ config, logger: silentLogger });
     try {

@@ -1,4 +1,4 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { RestoreTarget, TableCount } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
@@ -84,7 +84,7 @@ async function decompressed(
   staged: StagedCopy,
   copy: CopyRow,
   backup: BackupRow,
-): Promise<NodeJS.ReadableStream> {
+): Promise<Readable> {
   const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
   const raw = session.trackApply(await staged.open(), read);
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);

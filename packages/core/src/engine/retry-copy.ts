@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, isRetryable, type PutResult } from '@tricopy/contract';
 import pRetry from 'p-retry';
@@ -28,7 +29,7 @@ export interface RetryResult {
 
 interface CopySource {
   readonly name: string;
-  open(): Promise<NodeJS.ReadableStream>;
+  open(): Promise<Readable>;
 }
 
 /** Not worth another attempt from the same source: the next one is tried. */

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { Session } from './session.js';
 
@@ -23,6 +24,7 @@ describe('Session work folder', () => {
       `workDir: ./work\ndestinations: {}\njobs: {}\n`,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const session = new Session({ config, logger: silentLogger });
     const own = await session.workDir();

@@ -1,5 +1,6 @@
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
 import { Catalog } from '../catalog/catalog.js';
 import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
@@ -46,7 +47,7 @@ export class Session {
    * Called with the stream of a staged copy as a restore (or restore test) applies it. Returns it unchanged; a
    * subclass may wrap it to report progress, as the CLI does.
    */
-  trackApply(stream: NodeJS.ReadableStream, _read: AppliedRead): NodeJS.ReadableStream {
+  trackApply(stream: Readable, _read: AppliedRead): Readable {
     return stream;
   }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { type DestinationSpec, parseConfig } from '../config/load.js';
 import { Session } from './session.js';
 import { stageCopy } from './stage.js';
@@ -20,6 +21,7 @@ describe('staging a remote copy in workDir', () => {
       'workDir: ./work\ndestinations:\n  offsite: { type: local, path: ./d }\njobs: {}\n',
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const local = loaded.destinations.get('offsite') as DestinationSpec;
     // A destination without the local capability is staged through workDir.

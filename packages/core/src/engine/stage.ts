@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 
 export interface StagedCopy {
   /** Opens the confirmed bytes; may be called more than once. */
-  open(): Promise<NodeJS.ReadableStream>;
+  open(): Promise<Readable>;
   cleanup(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from './run-backups.js';
 import { Session } from './session.js';
@@ -42,6 +43,7 @@ retries: { attempts: 0 }
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const logger = memoryLogger();
     const session = new Session({ config, logger });

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runBackups } from './run-backups.js';
 import { type Harness, harness } from './testing/harness.js';
@@ -24,7 +25,7 @@ describe('verify uses the one copy check', () => {
     const key = h.session.catalog.listCopies(backup.id)[0]?.key as string;
     // Rewritten without its hash (as a tool that drops metadata would).
     h.destinations.cloud?.inject({ op: 'put', fault: { kind: 'omit-sha256' } });
-    await h.destinations.cloud?.put(key, (await h.destinations.local?.get(key)) as NodeJS.ReadableStream);
+    await h.destinations.cloud?.put(key, (await h.destinations.local?.get(key)) as Readable);
     const report = await verifyBackups(h.session, [backup], 'stat');
     const cloud = report.copies.find((c) => c.destination === 'cloud');
     expect(cloud?.status).toBe('no-checksum');

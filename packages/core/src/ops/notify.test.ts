@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@tricopy/contract';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from '../engine/run-backups.js';
 import { Session } from '../engine/session.js';
@@ -98,6 +99,7 @@ retries: { attempts: 0 }
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const logger = memoryLogger();
     const session = new Session({ config, logger });
@@ -263,6 +265,7 @@ concurrency: 1
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const session = new Session({ config, logger: memoryLogger() });
     try {

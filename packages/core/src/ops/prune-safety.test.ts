@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from '../engine/run-backups.js';
 import { usableCopies } from '../engine/select.js';
@@ -46,6 +47,7 @@ retries: { attempts: 0 }
 `,
     join(dir, 'tricopy.yaml'),
     {},
+    TEST_PLUGINS,
   );
   let now = new Date('2025-03-01T01:00:00Z').getTime();
   const session = new Session({ config, logger: silentLogger, now: () => new Date(now) });

@@ -23,7 +23,7 @@ export async function configWithRemovedJob(
   const values = interpolated.value as Record<string, unknown>;
   let plugin: Awaited<ReturnType<typeof loadSourcePlugin>>;
   try {
-    plugin = await loadSourcePlugin(sourceType, config.dir);
+    plugin = await loadSourcePlugin(sourceType, config.dir, config.plugins);
   } catch (error) {
     throw new UsageError(
       `job "${job}" was backed up with source type ${sourceType}: ${describeError(error)}`,

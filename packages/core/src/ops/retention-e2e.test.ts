@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from '../engine/run-backups.js';
 import { Session } from '../engine/session.js';
@@ -54,6 +55,7 @@ workDir: ./work
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const time = clock('2025-01-01T02:00:00Z');
     const session = new Session({ config, logger: silentLogger, now: time.now });

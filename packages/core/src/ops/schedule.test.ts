@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import type { JobResult } from '../engine/backup.js';
 import { chooseCompression, createCompressor, createDecompressor } from '../pipeline/compression.js';
@@ -45,6 +46,8 @@ describe('cron with croner', () => {
     expect(validateCron('0 3 * * *')).toBeUndefined();
     expect(validateCron('61 3 * * *')).toBeDefined();
     expect(validateCron('nonsense')).toContain('five or six');
+    expect(validateCron('0 0 3 * * * 2027')).toContain('five or six fields');
+    expect(validateCron('@daily')).toBeUndefined();
     const runs = nextRuns('0 3 * * *', 'Europe/Berlin', new Date('2025-01-01T00:00:00Z'), 2);
     expect(runs.map((d) => d.toISOString())).toEqual([
       '2025-01-01T02:00:00.000Z',
@@ -136,6 +139,7 @@ workDir: ./work
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const stop = new AbortController();
     const results: JobResult[] = [];
@@ -174,6 +178,7 @@ workDir: ./work
 `,
       join(dir, 'tricopy.yaml'),
       {},
+      TEST_PLUGINS,
     );
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
@@ -204,14 +209,14 @@ jobs:
     source: { type: ${FILE_SOURCE}, path: ./data.sql }
     destinations: [primary]
 `;
-    const none = await parseConfig(base, join(dir, 'tricopy.yaml'), {});
+    const none = await parseConfig(base, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
     const signal = new AbortController().signal;
     await expect(runDaemon({ config: none, logger: silentLogger, signal })).rejects.toThrow(
       /no job has a schedule/,
     );
     // A bad schedule is refused when the config is loaded, before the daemon sees it.
     await expect(
-      parseConfig(`${base}    schedule: "99 * * * *"\n`, join(dir, 'tricopy.yaml'), {}),
+      parseConfig(`${base}    schedule: "99 * * * *"\n`, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS),
     ).rejects.toThrow(/jobs\.app\.schedule/);
   });
 });

@@ -12,10 +12,22 @@ const NICKNAMES: Record<string, string> = {
   '@hourly': '0 * * * *',
 };
 
+/** Cron and systemd have no year field, which croner would otherwise read as a seventh. */
+const CRON_MODE = '5-or-6-parts';
+
 /** A cron expression croner accepts (5 fields, or 6 with seconds first), or the reason it does not. */
 export function validateCron(expression: string, timezone?: string): string | undefined {
+  const trimmed = expression.trim();
+  const fields = trimmed.split(/\s+/).length;
+  if (!trimmed.startsWith('@') && fields !== 5 && fields !== 6) {
+    return `expected five or six fields (minute hour day-of-month month day-of-week, or seconds first), found ${fields}`;
+  }
   try {
-    new Cron(expression, { paused: true, ...(timezone === undefined ? {} : { timezone }) }).stop();
+    new Cron(expression, {
+      paused: true,
+      mode: CRON_MODE,
+      ...(timezone === undefined ? {} : { timezone }),
+    }).stop();
     return undefined;
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
@@ -29,7 +41,11 @@ export function nextRuns(
   from: Date,
   count: number,
 ): Date[] {
-  const cron = new Cron(expression, { paused: true, ...(timezone === undefined ? {} : { timezone }) });
+  const cron = new Cron(expression, {
+    paused: true,
+    mode: CRON_MODE,
+    ...(timezone === undefined ? {} : { timezone }),
+  });
   try {
     return cron.nextRuns(count, from);
   } finally {

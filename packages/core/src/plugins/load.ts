@@ -5,7 +5,7 @@ import {
   SUPPORTED_CONTRACT_VERSIONS,
 } from '@tricopy/contract';
 import { describeError, PluginLoadError } from '../util/errors.js';
-import { BUILTIN_DESTINATIONS, BUILTIN_SOURCES } from './builtins.js';
+import type { PluginTable } from './builtins.js';
 import { labelledSchema } from './labelled-schema.js';
 import { isPathSpecifier, type Located, locateBuiltin, locatePackage, locatePath } from './resolve.js';
 import { expectedShape, shapeProblem } from './shape.js';
@@ -15,35 +15,49 @@ type Kind = Plugin['kind'];
 
 const cache = new Map<string, Promise<Plugin>>();
 
-export function loadSourcePlugin(type: string, configDir: string): Promise<SourcePlugin<unknown>> {
-  return loadPlugin('source', type, configDir) as Promise<SourcePlugin<unknown>>;
+export function loadSourcePlugin(
+  type: string,
+  configDir: string,
+  table: PluginTable,
+): Promise<SourcePlugin<unknown>> {
+  return loadPlugin('source', type, configDir, table) as Promise<SourcePlugin<unknown>>;
 }
 
-export function loadDestinationPlugin(type: string, configDir: string): Promise<DestinationPlugin<unknown>> {
-  return loadPlugin('destination', type, configDir) as Promise<DestinationPlugin<unknown>>;
+export function loadDestinationPlugin(
+  type: string,
+  configDir: string,
+  table: PluginTable,
+): Promise<DestinationPlugin<unknown>> {
+  return loadPlugin('destination', type, configDir, table) as Promise<DestinationPlugin<unknown>>;
 }
 
 /**
- * `type` is a built-in name, an npm package name resolved from the config file's folder (then from tricopy's
+ * `type` is a built-in name from `table`, an npm package name resolved from the config file's folder (then from tricopy's
  * own installation), or a path (relative to the config file's folder) to a module or a package folder.
  * Every failure is a one-line PluginLoadError naming the plugin, what was expected and what was found.
  */
-function loadPlugin(kind: Kind, type: string, configDir: string): Promise<Plugin> {
-  const cacheKey = `${kind}\0${type}\0${configDir}`;
+function loadPlugin(kind: Kind, type: string, configDir: string, table: PluginTable): Promise<Plugin> {
+  const builtins = kind === 'source' ? table.sources : table.destinations;
+  const cacheKey = `${kind}\0${type}\0${configDir}\0${builtins[type] ?? ''}`;
   let loading = cache.get(cacheKey);
   if (loading === undefined) {
-    loading = importPlugin(kind, type, configDir);
+    loading = importPlugin(kind, type, configDir, table);
     cache.set(cacheKey, loading);
   }
   return loading;
 }
 
-async function importPlugin(kind: Kind, type: string, configDir: string): Promise<Plugin> {
-  const builtins = kind === 'source' ? BUILTIN_SOURCES : BUILTIN_DESTINATIONS;
+async function importPlugin(
+  kind: Kind,
+  type: string,
+  configDir: string,
+  table: PluginTable,
+): Promise<Plugin> {
+  const builtins = kind === 'source' ? table.sources : table.destinations;
   const label = `${kind} plugin "${type}"`;
   const builtin = builtins[type];
   let located: Located;
-  if (builtin !== undefined) located = locateBuiltin(builtin);
+  if (builtin !== undefined) located = locateBuiltin(builtin, table.resolve);
   else if (isPathSpecifier(type)) located = locatePath(type, configDir);
   else located = locatePackage(type, configDir);
 
@@ -58,8 +72,9 @@ async function importPlugin(kind: Kind, type: string, configDir: string): Promis
   }
   if (!located.found) {
     const names = Object.keys(builtins).join(', ');
+    const builtinNames = names === '' ? '' : `a built-in (${names}), `;
     throw new PluginLoadError(
-      `${label} not found: expected a built-in (${names}), an npm package installed beside the config, or a ` +
+      `${label} not found: expected ${builtinNames}an npm package installed beside the config, or a ` +
         `path such as ./my-plugin.js relative to the config's folder; found ${located.looked}`,
     );
   }

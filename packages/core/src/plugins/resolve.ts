@@ -54,10 +54,10 @@ export function locatePackage(name: string, fromDir: string): Located {
   };
 }
 
-export function locateBuiltin(packageName: string): Located {
+export function locateBuiltin(packageName: string, resolvePackage: (name: string) => string): Located {
   let url: string;
   try {
-    url = import.meta.resolve(packageName);
+    url = resolvePackage(packageName);
   } catch {
     return { found: false, looked: `no package ${packageName} beside tricopy: reinstall tricopy` };
   }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger, Source, SourcePlugin } from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
+import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
 import { type LoadedConfig, parseConfig } from '../../config/load.js';
 import { Session } from '../session.js';
 
@@ -79,7 +80,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     ...(options.stallTimeout === undefined ? [] : [`stallTimeout: ${options.stallTimeout}`]),
     'policy: { enforce: warn }',
   ].join('\n');
-  const parsed = await parseConfig(yaml, join(dir, 'tricopy.yaml'), {});
+  const parsed = await parseConfig(yaml, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
   for (const secret of options.secrets ?? []) parsed.redactor.add(secret);
   const destinations = Object.fromEntries(
     names.map((name) => [name, new MemoryDestination({ name, ...options.destinations[name] })]),
