@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: PostgreSQL, MariaDB, OpenSSH server/client, sqlite3, zstd,
-# promtool (Debian's prometheus package),
+# promtool (Debian's prometheus package), chromium (the dashboard's browser test),
 # and pnpm. Idempotent; uses apt-get (Debian/Ubuntu) as root. Everything else comes from the npm registry.
 set -euo pipefail
 
@@ -13,6 +13,7 @@ command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the /metrics exposition
+[ -x /usr/bin/chromium ] || need+=(chromium) # headless, driven by playwright-core
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

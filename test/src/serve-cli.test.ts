@@ -1,34 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, startTricopy, tricopy, type Workspace } from './cli.js';
+import { makeWorkspace, tricopy, type Workspace } from './cli.js';
 import { FLEET_CONFIG, makeSqliteDatabase, promtoolAvailable, sample } from './fleet-env.js';
-
-/** Starts `tricopy ARGS` and resolves with its URL once it logs that it listens. */
-async function started(
-  ws: Workspace,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ResultPromise; url: string }> {
-  const child = startTricopy(args, { cwd: ws.dir, env });
-  let seen = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      seen += chunk.toString();
-      const found = /on (http:\/\/[^\s"()]+)/.exec(seen)?.[1];
-      if (found !== undefined) resolve(found.replace('0.0.0.0', '127.0.0.1'));
-    });
-    void child.then((r) => reject(new Error(`exited ${r.exitCode} before listening: ${r.stderr}`)));
-  });
-  return { child, url };
-}
-
-async function stop(child: ResultPromise): Promise<{ code: number | undefined; stderr: string }> {
-  child.kill('SIGTERM');
-  const result = await child;
-  return { code: result.exitCode, stderr: String(result.stderr) };
-}
+import { started, stop } from './serve-env.js';
 
 describe('serve: read-only HTTP over the catalog of real backups', () => {
   let ws: Workspace;
