@@ -21,6 +21,16 @@ export function makeSqliteDatabase(path: string): void {
   db.close();
 }
 
+/** Adds ROWS rows of distinct text, so that the next backup is larger. */
+export function growSqliteDatabase(path: string, rows: number): void {
+  const db = new Database(path);
+  const insert = db.prepare('INSERT INTO items (name) VALUES (?)');
+  db.transaction(() => {
+    for (let i = 0; i < rows; i++) insert.run(`item ${i} ${'x'.repeat(i % 97)}`);
+  })();
+  db.close();
+}
+
 export const FLEET_CONFIG = `
 destinations:
   primary: { type: local, path: ./dest/primary, fsync: false }

@@ -6,6 +6,7 @@ import {
   type JobStatus,
   staleReason,
 } from '@tricopy/core';
+import { sparkline } from './sparkline.js';
 
 /** Server-rendered, read-only pages: the fleet (one row per job) and one job's backups. No scripts, no build step. */
 
@@ -16,8 +17,8 @@ export const escapeHtml = (text: string) =>
   );
 
 const STYLE = `body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse}
-th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left}tr.stale td{background:#fde2e2}
-.bad{color:#b00020;font-weight:600}.ok{color:#1b6e20}code{font-size:12px}`;
+th,td{padding:.3em .8em;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}tr.stale td{background:#fde2e2}
+.bad{color:#b00020;font-weight:600}.ok{color:#1b6e20}code{font-size:12px}svg.spark{vertical-align:middle}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
@@ -28,7 +29,25 @@ function ago(iso: string | null, now: Date): string {
   return iso === null ? 'never' : `${formatAge(now.getTime() - Date.parse(iso))} ago`;
 }
 
-function fleetRow(s: JobStatus, now: Date): string {
+/** How many of a job's newest backups its size trend shows. */
+export const TREND_BACKUPS = 20;
+
+/** The sizes of a job's newest good backups (pruned ones too: they are its history), oldest first. */
+export function sizeTrend(catalog: Catalog, job: string): number[] {
+  return catalog
+    .listBackups({ job, statuses: ['ok', 'degraded'] })
+    .flatMap((b) => (b.size === null ? [] : [b.size]))
+    .slice(0, TREND_BACKUPS)
+    .reverse();
+}
+
+function trendChart(sizes: readonly number[]): string {
+  if (sizes.length === 0) return '-';
+  const title = `size of the last ${sizes.length} backup(s), oldest first: ${sizes.map(formatBytes).join(', ')}`;
+  return sparkline(sizes, { title: escapeHtml(title) });
+}
+
+function fleetRow(s: JobStatus, catalog: Catalog, now: Date): string {
   const last = s.lastBackup;
   const stale = s.staleness.stale;
   const cells = [
@@ -41,12 +60,13 @@ function fleetRow(s: JobStatus, now: Date): string {
     ago(s.lastVerified.deep, now),
     ago(s.lastVerified['restore-test'], now),
     last?.size == null ? '-' : formatBytes(last.size),
+    trendChart(sizeTrend(catalog, s.job)),
     stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(s.staleness))}</span>` : 'fresh',
   ];
   return `<tr class="${stale ? 'stale' : ''}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
-export function fleetPage(jobs: readonly JobStatus[], now: Date): string {
+export function fleetPage(jobs: readonly JobStatus[], catalog: Catalog, now: Date): string {
   const head = [
     'job',
     'last backup',
@@ -55,13 +75,14 @@ export function fleetPage(jobs: readonly JobStatus[], now: Date): string {
     'last deep verify',
     'last restore test',
     'size',
+    'size trend',
     'staleness',
   ];
   return page(
     'tricopy fleet',
     `<h1>tricopy fleet</h1><p>${jobs.length} job(s), ${jobs.filter((j) => j.staleness.stale).length} stale, as of ${escapeHtml(now.toISOString())}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${jobs.map((j) => fleetRow(j, now)).join('\n')}</tbody></table><p><a href="/metrics">/metrics</a> · <a href="/api/jobs">/api/jobs</a></p>`,
+${jobs.map((j) => fleetRow(j, catalog, now)).join('\n')}</tbody></table><p><a href="/metrics">/metrics</a> · <a href="/api/jobs">/api/jobs</a></p>`,
   );
 }
 
@@ -99,7 +120,7 @@ export function jobPage(status: JobStatus, catalog: Catalog, now: Date): string 
   return page(
     `tricopy job ${status.job}`,
     `<p><a href="/">← fleet</a></p><h1>job ${escapeHtml(status.job)}</h1>
-<p>last backup ${ago(status.lastSuccessAt, now)}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
+<p>last backup ${ago(status.lastSuccessAt, now)}; size trend ${trendChart(sizeTrend(catalog, status.job))}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
 ${backups.map((b) => backupRow(catalog, b)).join('\n')}</tbody></table>`,
   );

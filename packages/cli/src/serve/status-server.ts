@@ -64,7 +64,7 @@ async function handle(
   if (path === '/metrics')
     return { status: 200, type: METRICS_CONTENT_TYPE, body: await renderMetrics(fleetStatus(sources, now)) };
   if (path === '/api/jobs') return json(200, { jobs: fleetStatus(sources, now) });
-  if (path === '/') return html(200, fleetPage(fleetStatus(sources, now), now));
+  if (path === '/') return html(200, fleetPage(fleetStatus(sources, now), sources.catalog, now));
   const page = /^\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (page !== undefined) {
     const name = decodeURIComponent(page);
