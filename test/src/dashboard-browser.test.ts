@@ -107,7 +107,10 @@ describe.runIf(runnable)('dashboard in headless Chromium', () => {
         expect(await row.count()).toBe(1);
         const cells = await row.locator('td').allInnerTexts();
         expect(cells[1]).toBe('ok');
-        expect(cells[5]?.split('\n')).toEqual(['primary: verified', 'usb: verified']);
+        expect(cells[5]?.split('\n')).toEqual([
+          'primary: verified, deep verify never',
+          'usb: verified, deep verify never',
+        ]);
       }
       await page.screenshot({ path: join(ARTIFACTS, 'dashboard-job.png'), fullPage: true });
 

@@ -79,6 +79,10 @@ policy: { copies: 1, media: 1, offsite: 0 }
     expect(result.stdout).toMatch(/customer-bil… +ok +\S+ \S+ +1\/1 ok +deep ok \d+m$/m);
     const wide = await tricopy(['list', '--job', longJob, '--wide'], { cwd: ws.dir });
     expect(wide.stdout).toMatch(/\d{4}-\d\d-\d\dT\S+ deep ok$/m);
+    // Per copy: how long ago every byte of it was re-hashed; a copy never deep-verified says so.
+    expect(wide.stdout).toMatch(/ \w+:verified deep \d+m /);
+    const all = await tricopy(['list', '--all', '--wide'], { cwd: ws.dir });
+    expect(all.stdout).toMatch(/:verified deep never/);
   });
 
   it('shows a killed run as interrupted, not running, when its process is gone', async () => {

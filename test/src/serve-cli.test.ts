@@ -63,7 +63,7 @@ describe('serve: read-only HTTP over the catalog of real backups', () => {
       const jobHtml = await (await fetch(`${url}/jobs/app`)).text();
       expect(jobHtml).toContain(`<code>${backupId}</code>`);
       expect(jobHtml).toMatch(
-        /primary: <span class="ok">verified<\/span><br>usb: <span class="ok">verified<\/span>/,
+        /primary: <span class="ok">verified<\/span>, deep verify never<br>usb: <span class="ok">verified<\/span>, deep verify never/,
       );
       expect((await fetch(`${url}/jobs/nope`)).status).toBe(404);
       expect((await fetch(`${url}/api/jobs/nope`)).status).toBe(404);

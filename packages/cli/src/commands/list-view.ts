@@ -30,6 +30,8 @@ export interface BackupView {
     readonly sha256: string | null;
     readonly location: string | null;
     readonly error: string | null;
+    /** The copy's last deep verification (every byte re-hashed), of any outcome, or null. */
+    readonly lastDeepVerifiedAt: string | null;
   }[];
 }
 
@@ -47,6 +49,9 @@ export function describeBackup(session: Session, backup: BackupRow, alive?: bool
     });
   const policy = evaluatePolicy(verified, session.config.policy);
   const last = session.catalog.lastVerification(backup.id);
+  const deepChecks = session.catalog.listVerifications(backup.id).filter((v) => v.level === 'deep');
+  const lastDeep = (destination: string) =>
+    deepChecks.filter((v) => v.destination === destination).at(-1)?.checkedAt ?? null;
   const state: Exclude<ListState, 'flagged'> =
     backup.prunedAt !== null
       ? 'pruned'
@@ -78,6 +83,7 @@ export function describeBackup(session: Session, backup: BackupRow, alive?: bool
       sha256: c.sha256,
       location: c.location,
       error: c.error,
+      lastDeepVerifiedAt: lastDeep(c.destination),
     })),
   };
 }

@@ -84,7 +84,7 @@ export async function listCommand(options: ListOptions): Promise<number> {
       printStale(stale);
       return EXIT.ok;
     }
-    printLine(options.wide ? wideTable(items) : narrowTable(items, session.now()));
+    printLine(options.wide ? wideTable(items, session.now()) : narrowTable(items, session.now()));
     const hidden = all.length - items.length;
     if (hidden > 0) {
       printLine(
@@ -215,7 +215,14 @@ function copiesCell(b: BackupView): string {
   return policy === '-' ? good : `${good} ${policy}`;
 }
 
-function wideTable(items: readonly BackupView[]): string {
+/** Each copy's status and how long ago every byte of it was last re-hashed (`usb:verified deep 3d`). */
+function wideCopiesCell(b: BackupView, now: Date): string {
+  const deep = (at: string | null) =>
+    at === null ? 'deep never' : `deep ${age(now.getTime() - Date.parse(at))}`;
+  return b.copies.map((c) => `${c.destination}:${c.status} ${deep(c.lastDeepVerifiedAt)}`).join(', ') || '-';
+}
+
+function wideTable(items: readonly BackupView[], now: Date): string {
   return formatTable(
     ['backup', 'job', 'status', 'size', 'sha256', 'copies', 'policy', 'last verified'],
     items.map((b) => [
@@ -224,7 +231,7 @@ function wideTable(items: readonly BackupView[]): string {
       stateCell(b),
       b.size === null ? '-' : formatBytes(b.size),
       shortHash(b.sha256),
-      b.copies.map((c) => `${c.destination}:${c.status}`).join(' ') || '-',
+      wideCopiesCell(b, now),
       policyCell(b, true),
       verifiedCell(b, undefined),
     ]),

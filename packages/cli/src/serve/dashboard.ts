@@ -86,12 +86,23 @@ ${jobs.map((j) => fleetRow(j, catalog, now)).join('\n')}</tbody></table><p><a hr
   );
 }
 
-function backupRow(catalog: Catalog, b: BackupRow): string {
+/** The last deep verification of each copy of a backup (any outcome), by destination. */
+function lastDeepByCopy(catalog: Catalog, backupId: string): Map<string | null, string> {
+  return new Map(
+    catalog
+      .listVerifications(backupId)
+      .filter((v) => v.level === 'deep')
+      .map((v) => [v.destination, v.checkedAt] as const),
+  );
+}
+
+function backupRow(catalog: Catalog, b: BackupRow, now: Date): string {
+  const lastDeep = lastDeepByCopy(catalog, b.id);
   const copies = catalog
     .listCopies(b.id)
     .map(
       (c) =>
-        `${escapeHtml(c.destination)}: <span class="${c.status === 'verified' ? 'ok' : 'bad'}">${escapeHtml(c.status)}</span>`,
+        `${escapeHtml(c.destination)}: <span class="${c.status === 'verified' ? 'ok' : 'bad'}">${escapeHtml(c.status)}</span>, deep verify ${ago(lastDeep.get(c.destination) ?? null, now)}`,
     )
     .join('<br>');
   const checks = catalog
@@ -122,6 +133,6 @@ export function jobPage(status: JobStatus, catalog: Catalog, now: Date): string 
     `<p><a href="/">← fleet</a></p><h1>job ${escapeHtml(status.job)}</h1>
 <p>last backup ${ago(status.lastSuccessAt, now)}; size trend ${trendChart(sizeTrend(catalog, status.job))}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${backups.map((b) => backupRow(catalog, b)).join('\n')}</tbody></table>`,
+${backups.map((b) => backupRow(catalog, b, now)).join('\n')}</tbody></table>`,
   );
 }

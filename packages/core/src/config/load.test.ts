@@ -51,6 +51,22 @@ describe('config: checked up front', () => {
     expect(await problemsOf(config(lines))).toContain(`${FILE}: ${expected}`);
   });
 
+  it('takes verify windows from the job, else from policy.verify key by key; a bad one names its key', async () => {
+    const text = config('    verify: { deep: 7d }\n', 'policy: { verify: { deep: 1d, restoreTest: 30d } }\n');
+    const loaded = await parseConfig(text, FILE, {}, TEST_PLUGINS);
+    expect(loaded.jobs.get('a')?.verifyEvery).toEqual({
+      deepMs: 7 * 86_400_000,
+      restoreTestMs: 30 * 86_400_000,
+    });
+    expect(await problemsOf(config('    verify: { deep: weekly }\n'))).toMatch(
+      /jobs\.a\.verify\.deep: expected a duration/,
+    );
+    expect(await problemsOf(config('', 'policy: { verify: { restoreTest: 0s } }\n'))).toContain(
+      'policy.verify.restoreTest: must be more than 0',
+    );
+    expect(await problemsOf(config('    verify: { shallow: 1d }\n'))).toMatch(/jobs\.a\.verify: .*shallow/);
+  });
+
   it('refuses a stallTimeout a timer cannot hold', async () => {
     expect(await problemsOf(config('', 'stallTimeout: 30d\n'))).toContain(
       'stallTimeout: must be at most 24d',

@@ -54,6 +54,8 @@ export interface JobSpec {
   readonly timeoutMs?: number;
   /** Stale when the newest backup with a verified copy is older (the job's maxAge, else policy.maxAge). */
   readonly maxAgeMs?: number;
+  /** Rotating verification windows (the job's `verify`, else policy.verify, key by key). */
+  readonly verifyEvery?: { readonly deepMs?: number; readonly restoreTestMs?: number };
   readonly retention?: Retention;
   readonly retentionByDestination?: Readonly<Record<string, Retention>>;
   readonly notify: readonly NotifyTarget[];
@@ -197,6 +199,7 @@ export async function parseConfig(
       ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
       ...(job.timeout === undefined ? {} : { timeoutMs: parseDuration(job.timeout) as number }),
       ...maxAge(job.maxAge ?? raw.policy.maxAge),
+      verifyEvery: verifyEvery(job.verify, raw.policy.verify),
       ...(job.retention === undefined ? {} : { retention: job.retention }),
       ...(job.retentionByDestination === undefined
         ? {}
@@ -256,6 +259,17 @@ function yamlProblem(error: YAMLError, text: string): string {
 /** Unset variables in a job's source or a destination's options make only that job or destination unusable. */
 function maxAge(value: string | number | undefined): { maxAgeMs?: number } {
   return value === undefined ? {} : { maxAgeMs: parseDuration(value) as number };
+}
+
+type Rotation = { deep?: string | number | undefined; restoreTest?: string | number | undefined };
+
+function verifyEvery(job: Rotation | undefined, policy: Rotation | undefined) {
+  const deep = job?.deep ?? policy?.deep;
+  const restoreTest = job?.restoreTest ?? policy?.restoreTest;
+  return {
+    ...(deep === undefined ? {} : { deepMs: parseDuration(deep) as number }),
+    ...(restoreTest === undefined ? {} : { restoreTestMs: parseDuration(restoreTest) as number }),
+  };
 }
 
 function unusableParts(unset: readonly UnsetVariable[]) {

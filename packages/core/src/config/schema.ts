@@ -91,6 +91,9 @@ function compressionLevelProblem(compression: Compression, level: number | undef
   return undefined;
 }
 
+/** Rotating verification, run by the daemon: every copy re-hashed within `deep`, the latest restore-tested every `restoreTest`. */
+export const rotationSchema = z.strictObject({ deep: duration.optional(), restoreTest: duration.optional() });
+
 export const jobSchema = z
   .strictObject({
     source: pluginBlock,
@@ -102,6 +105,8 @@ export const jobSchema = z
     timeout: timerDuration.optional(),
     /** The job is stale when its newest backup with a verified copy is older than this (default: policy.maxAge). */
     maxAge: duration.optional(),
+    /** Rotating verification in the daemon (default: policy.verify, key by key). */
+    verify: rotationSchema.optional(),
     retention: retentionSchema.optional(),
     /** Per-destination retention overrides. */
     retentionByDestination: z.record(z.string(), retentionSchema).optional(),
@@ -130,6 +135,8 @@ export const policySchema = z.strictObject({
   enforce: z.enum(['warn', 'error']).default('warn'),
   /** Every job's maxAge unless the job sets its own. */
   maxAge: duration.optional(),
+  /** Every job's rotating verification, key by key, unless the job sets its own. */
+  verify: rotationSchema.optional(),
 });
 export type Policy = z.infer<typeof policySchema>;
 

@@ -5,6 +5,7 @@ import type { JobResult } from '../engine/backup.js';
 import { runBackups } from '../engine/run-backups.js';
 import { Session } from '../engine/session.js';
 import { describeError, UsageError } from '../util/errors.js';
+import { runRotationTick } from './rotation-run.js';
 import { validateCron } from './schedule.js';
 
 export interface DaemonOptions {
@@ -16,6 +17,8 @@ export interface DaemonOptions {
   readonly onResult?: (result: JobResult) => void;
   /** Receives the function that replaces the config of the running daemon (see `DaemonControl.reload`). */
   readonly onReady?: (control: DaemonControl) => void;
+  /** How often rotating verification looks for what is due (default 1 hour; it also looks at start). */
+  readonly rotationTickMs?: number;
 }
 
 export interface DaemonControl {
@@ -98,6 +101,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       return cron;
     });
 
+  const rotation = startRotation(() => config, options);
   let crons = start(config);
   logUnscheduled(config, logger);
   options.onReady?.({
@@ -115,11 +119,42 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     else signal.addEventListener('abort', () => resolve(), { once: true });
   });
   for (const cron of crons) cron.stop();
+  await rotation.stop();
   if (running.size > 0) {
     logger.info(`stopping: waiting for ${running.size} running backup(s) to end`, { event: 'shutdown' });
   }
   await Promise.allSettled([...running.values()]);
   logger.info('stopped', { event: 'stopped' });
+}
+
+const HOUR = 3_600_000;
+
+/** Rotating verification each tick (one tick at a time), under the config in force at each tick. */
+function startRotation(config: () => LoadedConfig, options: DaemonOptions) {
+  const tickMs = options.rotationTickMs ?? HOUR;
+  let current: Promise<void> | undefined;
+  const tick = () => {
+    if (current !== undefined || options.signal.aborted) return;
+    const { logger, signal } = options;
+    current = runRotationTick(config(), {
+      logger,
+      signal,
+      tickMs,
+      ...(options.now === undefined ? {} : { now: options.now }),
+    })
+      .catch((error: unknown) => logger.error(`rotating verification: ${describeError(error)}`))
+      .finally(() => {
+        current = undefined;
+      });
+  };
+  const timer = setInterval(tick, tickMs);
+  tick();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await current;
+    },
+  };
 }
 
 /** The jobs with a schedule; throws a UsageError if there are none or a schedule is invalid. */

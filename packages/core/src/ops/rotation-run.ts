@@ -1,0 +1,111 @@
+import type { Logger } from '@tricopy/contract';
+import type { BackupRow, Catalog } from '../catalog/catalog.js';
+import type { JobSpec, LoadedConfig } from '../config/load.js';
+import { Session } from '../engine/session.js';
+import { verifyBackups } from '../engine/verify.js';
+import { describeError } from '../util/errors.js';
+import { dueVerifications, type RotationCopy, type RotationInput } from './rotation.js';
+
+/** One tick of rotating verification in the daemon: reads the catalog, asks rotation.ts what is due, verifies it. */
+
+const latest = (dates: readonly string[]): Date | null =>
+  dates.length === 0 ? null : new Date(Math.max(...dates.map((d) => Date.parse(d))));
+
+/** What rotation.ts needs to know of one job, from the catalog. */
+export function rotationInput(catalog: Catalog, job: JobSpec, now: Date, tickMs: number): RotationInput {
+  const all = catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] });
+  const kept = all.filter((b) => b.prunedAt === null && b.finishedAt !== null);
+  const copies: RotationCopy[] = kept.flatMap((b) => {
+    const checks = catalog.listVerifications(b.id).filter((v) => v.level === 'deep');
+    return catalog
+      .listCopies(b.id)
+      .filter((c) => c.status === 'verified')
+      .map((c) => ({
+        backupId: b.id,
+        destination: c.destination,
+        finishedAt: new Date(b.finishedAt as string),
+        lastDeepAt: latest(checks.filter((v) => v.destination === c.destination).map((v) => v.checkedAt)),
+      }));
+  });
+  const restoreTests = all.flatMap((b) =>
+    catalog
+      .listVerifications(b.id)
+      .filter((v) => v.level === 'restore-test')
+      .map((v) => v.checkedAt),
+  );
+  return {
+    now,
+    tickMs,
+    ...job.verifyEvery,
+    copies,
+    latestBackupId: kept[0]?.id ?? null,
+    lastRestoreTestAt: latest(restoreTests),
+  };
+}
+
+/** Runs what is due for every job that has `verify` windows; a failure is logged, never thrown. */
+export async function runRotationTick(
+  config: LoadedConfig,
+  options: { logger: Logger; signal: AbortSignal; tickMs: number; now?: () => Date },
+): Promise<void> {
+  const jobs = [...config.jobs.values()].filter((j) => j.verifyEvery !== undefined);
+  if (jobs.length === 0 || options.signal.aborted) return;
+  const session = new Session({
+    config,
+    logger: options.logger,
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
+  try {
+    for (const job of jobs) {
+      if (options.signal.aborted) return;
+      await verifyDue(session, job, options);
+    }
+  } finally {
+    await session.close();
+    session.closeCatalog();
+  }
+}
+
+async function verifyDue(
+  session: Session,
+  job: JobSpec,
+  options: { logger: Logger; signal: AbortSignal; tickMs: number },
+): Promise<void> {
+  const { logger, signal } = options;
+  try {
+    const due = dueVerifications(rotationInput(session.catalog, job, session.now(), options.tickMs));
+    const backupIds = [...new Set(due.deep.map((c) => c.backupId))];
+    const byId = new Map(session.catalog.listBackups({ job: job.name }).map((b) => [b.id, b] as const));
+    const pick = (ids: readonly string[]) =>
+      ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as BackupRow] : []));
+    if (backupIds.length > 0) {
+      const report = await verifyBackups(session, pick(backupIds), 'deep', { signal });
+      const failed = report.copies.filter((c) => c.status !== 'ok');
+      const fields = { job: job.name, event: 'rotation-deep', backups: backupIds, failed: failed.length };
+      if (failed.length === 0)
+        logger.info(`job ${job.name}: rotating deep verify of ${report.copies.length} copies: ok`, fields);
+      else
+        logger.error(
+          `job ${job.name}: rotating deep verify: ${failed.map((c) => `${c.backupId} on ${c.destination}: ${c.status}`).join('; ')}`,
+          fields,
+        );
+    }
+    if (due.restoreTest !== null) {
+      const report = await verifyBackups(session, pick([due.restoreTest]), 'restore-test', { signal });
+      const fields = {
+        job: job.name,
+        event: 'rotation-restore-test',
+        backupId: due.restoreTest,
+        ok: report.ok,
+      };
+      if (report.ok) logger.info(`job ${job.name}: restore test of ${due.restoreTest}: ok`, fields);
+      else logger.error(`job ${job.name}: restore test of ${due.restoreTest}: FAILED`, fields);
+    }
+  } catch (error) {
+    if (!signal.aborted)
+      logger.error(`job ${job.name}: rotating verification: ${describeError(error)}`, {
+        job: job.name,
+        event: 'rotation-error',
+      });
+  }
+}
