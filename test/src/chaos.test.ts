@@ -131,7 +131,7 @@ async function inject(trial: (typeof trials)[number], pid: number, setup: TrialS
   await sleep(trial.delayMs);
   switch (trial.kind) {
     case 'sigkill':
-      process.kill(pid, 'SIGKILL');
+      killIfAlive(pid);
       return;
     case 'sshd-killed':
       await env.sshd.kill();
@@ -144,7 +144,7 @@ async function inject(trial: (typeof trials)[number], pid: number, setup: TrialS
       await env.s3.restart();
       return;
     case 'source-killed':
-      for (const dump of await pgDumpsOf(pid)) process.kill(dump, 'SIGKILL');
+      for (const dump of await pgDumpsOf(pid)) killIfAlive(dump);
       return;
     case 'sftp-readonly': {
       await remountReadOnly(setup.stores.find((s) => s.name === 'nas')?.root as string, pid);
@@ -165,6 +165,15 @@ async function remountReadOnly(nas: string, pid: number): Promise<void> {
     if (result.exitCode === 0) return;
     if (!/busy/i.test(String(result.stderr)) || !isAlive(pid)) return;
     await sleep(20);
+  }
+}
+
+/** SIGKILL, unless the process has already ended (a short backup can finish before its fault): then the trial has none. */
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }
 
