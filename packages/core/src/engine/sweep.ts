@@ -46,13 +46,15 @@ async function sweepSource(session: Session, job: string, olderThan: Date): Prom
 }
 
 /** Backups of `job` that failed, or whose copy on destination `name` failed: their bytes there may be orphans. */
-function failedOn(session: Session, job: string, name: string): Set<string> {
-  const ids = new Set<string>();
-  for (const backup of session.catalog.listBackups({ job, statuses: ['failed', 'degraded'] })) {
-    const copy = session.catalog.listCopies(backup.id).find((row) => row.destination === name);
-    if (backup.status === 'failed' || copy?.status === 'failed') ids.add(backup.id);
-  }
-  return ids;
+function failedOn(session: Session, job: string, name: string): string[] {
+  return session.catalog
+    .listBackups({ job, statuses: ['failed', 'degraded'] })
+    .filter(
+      (backup) =>
+        backup.status === 'failed' ||
+        session.catalog.listCopies(backup.id).some((c) => c.destination === name && c.status === 'failed'),
+    )
+    .map((backup) => backup.id);
 }
 
 /** Objects under `job/<id>/` of a backup failed there that has no manifest there and no verified copy recorded there. */
@@ -63,27 +65,27 @@ async function removeUnrecordedArtifacts(
   job: string,
   olderThan: Date,
 ): Promise<string[]> {
-  const failed = failedOn(session, job, name);
-  if (failed.size === 0) return [];
-  const keysByBackup = new Map<string, string[]>();
-  const withManifest = new Set<string>();
-  for await (const object of destination.list(`${job}/`)) {
-    const [, id, ...rest] = object.key.split('/');
-    if (id === undefined || rest.length === 0 || !failed.has(id)) continue;
-    if (object.modifiedAt !== undefined && object.modifiedAt >= olderThan) continue;
-    if (rest.join('/') === MANIFEST_NAME) withManifest.add(id);
-    else keysByBackup.set(id, [...(keysByBackup.get(id) ?? []), object.key]);
-  }
   const removed: string[] = [];
-  for (const [id, keys] of keysByBackup) {
-    if (withManifest.has(id)) continue;
+  for (const id of failedOn(session, job, name)) {
     const copy = session.catalog.listCopies(id).find((row) => row.destination === name);
     if (copy?.status === 'verified') continue;
+    const keys = await orphanKeys(destination, `${job}/${id}/`, olderThan);
     for (const key of keys) {
       await destination.delete(key);
       removed.push(`${destination.locate(key)} (backup ${id} failed there; no manifest)`);
     }
-    if (copy !== undefined) session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
+    if (keys.length > 0 && copy !== undefined)
+      session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
   }
   return removed;
+}
+
+/** The keys under `folder` older than `olderThan`, unless a manifest sits there (then nothing is an orphan). */
+async function orphanKeys(destination: Destination, folder: string, olderThan: Date): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const object of destination.list(folder)) {
+    if (object.key === `${folder}${MANIFEST_NAME}`) return [];
+    if (object.modifiedAt === undefined || object.modifiedAt < olderThan) keys.push(object.key);
+  }
+  return keys;
 }
