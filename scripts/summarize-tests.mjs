@@ -20,7 +20,24 @@ for (const file of files) {
   const failedHere = (report.numFailedTests ?? 0) || (report.success === false ? 1 : 0);
   failed += failedHere;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-  if (failedHere > 0) console.log(`failures in ${file}`);
+  if (failedHere > 0) printFailures(file, report);
+}
+
+/** Names every failed test of a report with the first lines of its message, so a CI log says what broke. */
+function printFailures(file, report) {
+  console.log(`failures in ${file}`);
+  for (const suite of report.testResults ?? []) {
+    if (suite.status === 'failed' && suite.message) console.log(`  ${suite.name}: ${firstLines(suite.message)}`);
+    for (const test of suite.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      console.log(`  ✗ ${test.fullName}`);
+      for (const message of test.failureMessages ?? []) console.log(`    ${firstLines(message)}`);
+    }
+  }
+}
+
+function firstLines(text) {
+  return text.split('\n').slice(0, 6).join('\n    ');
 }
 console.log(`\n${files.length} test reports`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

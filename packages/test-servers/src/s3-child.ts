@@ -1,7 +1,7 @@
 // Runs s3rver in its own process (started by startS3 with `node --openssl-legacy-provider`), so tests can kill it.
 // argv: <directory> <port> <bucket>. Reports `{ ready: true }` over IPC once listening.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 
@@ -44,7 +44,41 @@ async function uploadsXml(bucketName: string, prefix: string): Promise<string> {
   );
 }
 
+/** UploadPart: `PUT /bucket/key?partNumber=N&uploadId=ID`. */
+const uploadPart = /^\/([^/?]+)\/[^?]+\?(?:.*&)?uploadId=([0-9a-f]+)(?:&|$)/;
+
+/**
+ * Real S3 answers NoSuchUpload to a part sent after its upload was aborted; s3rver 3.7 creates the upload's folder
+ * again. A part already in progress when the abort came is removed once it ends, as S3 frees its storage.
+ */
+const abortedUploads = new Set<string>();
+
+function uploadFolder(bucketName: string, uploadId: string): string {
+  return join(directory!, decodeURIComponent(bucketName), '._S3rver_uploads', uploadId);
+}
+
+function refuseAbortedPart(request: IncomingMessage, response: ServerResponse): boolean {
+  const part = request.method === 'PUT' ? uploadPart.exec(request.url ?? '') : null;
+  if (!part) return false;
+  const [, bucketName, uploadId] = part as unknown as [string, string, string];
+  if (!abortedUploads.has(uploadId)) {
+    response.once('close', () => {
+      if (abortedUploads.has(uploadId)) void rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
+    });
+    return false;
+  }
+  request.resume();
+  response.statusCode = 404;
+  response.setHeader('content-type', 'application/xml');
+  response.end(
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+      `<Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`,
+  );
+  return true;
+}
+
 const server = createServer((request, response) => {
+  if (refuseAbortedPart(request, response)) return;
   const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
   if (listing) {
     const bucketName = decodeURIComponent(listing[1]!);
@@ -65,10 +99,8 @@ const server = createServer((request, response) => {
   if (match) {
     const [, bucketName, uploadId] = match;
     console.log(`abort multipart upload ${uploadId} in ${bucketName}`);
-    rm(join(directory, decodeURIComponent(bucketName!), '._S3rver_uploads', uploadId!), {
-      recursive: true,
-      force: true,
-    }).then(
+    abortedUploads.add(uploadId!);
+    rm(uploadFolder(bucketName!, uploadId!), { recursive: true, force: true }).then(
       () => {
         response.statusCode = 204;
         response.end();
