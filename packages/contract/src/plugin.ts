@@ -150,6 +150,12 @@ export interface Dump {
   /** The format compresses itself (pg_dump -Fc): the engine does not compress again unless told to. */
   readonly compressed?: boolean;
   /**
+   * The source took up `DumpOptions.compression`: `stream` is already compressed with this codec (e.g. the dump
+   * tool's output went straight into the `zstd` program through an OS pipe). The engine stores it as it is, with the
+   * codec's suffix, and decompresses it before `restore`. Set it only when offered.
+   */
+  readonly compression?: 'zstd';
+  /**
    * Settles after `stream` has ended: resolves when the dump is complete and consistent, rejects with a
    * SourceError (tool stderr in `details`, redacted) when it is not. The engine records nothing as a good
    * backup before this resolves.
@@ -159,6 +165,18 @@ export interface Dump {
 
 export interface DumpOptions {
   readonly signal?: AbortSignal;
+  /**
+   * The engine is about to compress the dump with this codec and level. A source that can do it more cheaply itself
+   * (a dump tool whose output can go straight into the `zstd` program, so the raw bytes never pass through Node) may
+   * do so and say it with `Dump.compression`; a source that ignores it gets its stream compressed by the engine.
+   */
+  readonly compression?: DumpCompression;
+}
+
+export interface DumpCompression {
+  readonly codec: 'zstd';
+  /** zstd level, 1-19. */
+  readonly level: number;
 }
 
 export interface RestoreTarget {

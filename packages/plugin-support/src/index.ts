@@ -6,3 +6,11 @@ export {
   scratchDatabaseName,
 } from './scratch-database.js';
 export { collectTail, firstErrorLine } from './stderr-tail.js';
+export {
+  findZstd,
+  type ProgramExit,
+  startToolPipe,
+  type ToolPipe,
+  type ToolPipeRequest,
+  zstdArgs,
+} from './tool-pipe.js';

@@ -2,9 +2,17 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Dump, type DumpInfo, type RestoreTarget, type Source, TricopyError } from '@tricopy/contract';
+import * as zlib from 'node:zlib';
+import {
+  type Dump,
+  type DumpInfo,
+  type DumpOptions,
+  type RestoreTarget,
+  type Source,
+  TricopyError,
+} from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureError, expectCode } from './errors.js';
 import { drain } from './streams.js';
@@ -31,6 +39,12 @@ export interface SourceSuiteOptions {
   create: () => Promise<SourceUnderTest>;
   /** Per-test timeout in ms (default: the vitest config's testTimeout). */
   timeout?: number;
+}
+
+function zstdDecompressor(): Transform {
+  const create = (zlib as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+  if (create === undefined) throw new Error('testkit: this Node has no zstd in node:zlib (22.15+ has)');
+  return create();
 }
 
 interface WrittenDump {
@@ -76,8 +90,8 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
     }, timeout);
 
     /** Dumps the source to a file in the scratch folder, then waits for `completion`. */
-    async function dumpToFile(): Promise<WrittenDump> {
-      const dump: Dump = await sut().source.dump();
+    async function dumpToFile(options?: DumpOptions): Promise<WrittenDump & { compression?: 'zstd' }> {
+      const dump: Dump = await sut().source.dump(options);
       expect(typeof dump.format).toBe('string');
       expect(dump.format.length).toBeGreaterThan(0);
       expect(typeof dump.extension).toBe('string');
@@ -90,7 +104,12 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
       await pipeline(dump.stream, createWriteStream(file));
       const settled = await completion;
       if (!settled.ok) throw settled.error;
-      return { file, format: dump.format, info: settled.info };
+      return {
+        file,
+        format: dump.format,
+        info: settled.info,
+        ...(dump.compression === undefined ? {} : { compression: dump.compression }),
+      };
     }
 
     const byName = (tables: readonly { name: string; rows: number }[] | undefined) =>
@@ -122,6 +141,19 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
       const dump = await dumpToFile();
       const target = await sut().newRestoreTarget();
       await sut().source.restore(createReadStream(dump.file), target, { format: dump.format });
+      expect(await sut().content(target)).toEqual(await sut().content());
+    });
+
+    it("restores a dump made with the engine's zstd offer (compressed by the source or not)", {
+      timeout,
+    }, async () => {
+      const dump = await dumpToFile({ compression: { codec: 'zstd', level: 3 } });
+      if (dump.compression !== undefined) expect(dump.compression).toBe('zstd');
+      const target = await sut().newRestoreTarget();
+      const read = createReadStream(dump.file);
+      // Node 22.15+; on older Node a source must not take the offer up without the engine able to read it.
+      const input = dump.compression === 'zstd' ? read.pipe(zstdDecompressor()) : read;
+      await sut().source.restore(input, target, { format: dump.format });
       expect(await sut().content(target)).toEqual(await sut().content());
     });
 

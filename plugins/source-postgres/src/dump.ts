@@ -1,8 +1,13 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import { type Dump, type DumpInfo, SourceError, type TableCount } from '@tricopy/contract';
-import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
-import { execa } from 'execa';
+import {
+  type Dump,
+  type DumpCompression,
+  type DumpInfo,
+  SourceError,
+  type TableCount,
+} from '@tricopy/contract';
+import { findZstd, firstErrorLine, type ProgramExit, startToolPipe } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { familyName, resolveTool, serverFamily, type ToolVersion, toolVersion } from './binaries.js';
 import { countRows, exactPattern, listTables, matchesPattern } from './catalog.js';
@@ -11,6 +16,9 @@ import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 /** An empty database's custom dump is about 1 KiB; anything under this cannot be a whole dump. */
 export const MIN_DUMP_BYTES = 200;
+/** The same dump through `zstd -3`: a zstd frame of it is well over this. */
+export const MIN_COMPRESSED_DUMP_BYTES = 100;
+const ZSTD_MAGIC = '28b52ffd';
 const PLAIN_TRAILER = '-- PostgreSQL database dump complete';
 
 /** Counts bytes and keeps the first and last few, to judge completeness without holding the dump. */
@@ -53,7 +61,24 @@ export function assertDumpCanReadServer(
   }
 }
 
-function formatArgs(settings: ConnectionSettings): string[] {
+/**
+ * The zstd program to pipe pg_dump into: when the engine offers zstd, the custom format's own compression is not
+ * asked for (pg_dump's gzip runs on one core at a fraction of zstd's speed) and a `zstd` program is on PATH.
+ * Plain dumps stay with the engine, which checks their final line.
+ */
+function zstdFor(settings: ConnectionSettings, offer: DumpCompression | undefined) {
+  const { options } = settings;
+  if (offer?.codec !== 'zstd' || options.format !== 'custom' || options.compressLevel !== undefined) return;
+  const program = findZstd();
+  return program === undefined ? undefined : { program, level: offer.level };
+}
+
+/** pg_dump's --compress for the custom format: the configured level, else 0 when the engine compresses. */
+function customLevel(settings: ConnectionSettings, offered: boolean): number | undefined {
+  return settings.options.compressLevel ?? (offered ? 0 : undefined);
+}
+
+function formatArgs(settings: ConnectionSettings, offered: boolean): string[] {
   const { options } = settings;
   if (options.format === 'plain') {
     return [
@@ -63,16 +88,30 @@ function formatArgs(settings: ConnectionSettings): string[] {
       ...(options.schemas === undefined ? [] : ['--clean', '--if-exists']),
     ];
   }
-  return [
-    '--format=custom',
-    ...(options.compressLevel === undefined ? [] : [`--compress=${options.compressLevel}`]),
-  ];
+  const level = customLevel(settings, offered);
+  return ['--format=custom', ...(level === undefined ? [] : [`--compress=${level}`])];
+}
+
+/** Why pg_dump (or the zstd it writes into) did not produce a complete dump; undefined when both succeeded. */
+function pipeFailure(tool: ProgramExit, compressor: ProgramExit | undefined): string | undefined {
+  if (compressor !== undefined && compressor.exitCode !== 0) {
+    const why = compressor.error?.message ?? compressor.stderr.split('\n').at(-1) ?? '';
+    const how = compressor.signal
+      ? `was killed by ${compressor.signal}`
+      : `failed (exit code ${compressor.exitCode})`;
+    return `zstd, which compresses pg_dump's output, ${how}${why === '' ? '' : `: ${why}`}; the dump is incomplete`;
+  }
+  if (tool.signal) return `pg_dump was killed by ${tool.signal}; the dump is incomplete`;
+  if (tool.exitCode === 0) return undefined;
+  const line = tool.error?.message ?? firstErrorLine(tool.stderr);
+  return `pg_dump failed${tool.exitCode === null ? '' : ` (exit code ${tool.exitCode})`}${line === undefined ? '' : `: ${line}`}`;
 }
 
 export async function startDump(
   settings: ConnectionSettings,
   workDir: string,
   signal?: AbortSignal,
+  compression?: DumpCompression,
 ): Promise<Dump> {
   const { options, instance } = settings;
   signal?.throwIfAborted();
@@ -93,24 +132,22 @@ export async function startDump(
     );
     const included = tables.filter((table) => !excluded.includes(table));
 
+    const zstd = zstdFor(settings, compression);
     const args = [
       '--no-password',
       `--snapshot=${snapshot}`,
-      ...formatArgs(settings),
+      ...formatArgs(settings, compression !== undefined),
       ...(options.schemas ?? []).map((schema) => `--schema=${exactPattern(schema)}`),
       ...excluded.map((table) => `--exclude-table=${exactPattern(table.schema)}.${exactPattern(table.name)}`),
       `--dbname=${dbnameConninfo(options.database)}`,
     ];
-    const child = execa(pgDump, args, {
+    const child = startToolPipe({
+      file: pgDump,
+      args,
       env: tools.env,
-      extendEnv: false,
-      stdin: 'ignore',
-      buffer: false,
-      reject: false,
-      ...(signal === undefined ? {} : { cancelSignal: signal }),
-      forceKillAfterDelay: 5_000,
+      ...(signal === undefined ? {} : { signal }),
+      ...(zstd === undefined ? {} : { zstd }),
     });
-    const stderr = collectTail(child.stderr);
     const meter = new DumpMeter();
     const piped = pipeline(child.stdout, meter).catch((error: unknown) => {
       child.kill();
@@ -125,24 +162,18 @@ export async function startDump(
 
     const completion = (async (): Promise<DumpInfo> => {
       try {
-        const [exit, counted, pipedResult] = await Promise.allSettled([child, counting, piped]);
-        const result = exit.status === 'fulfilled' ? exit.value : undefined;
-        const details = settings.redact(stderr());
+        const [counted, pipedResult] = await Promise.allSettled([counting, piped]);
+        const exit = await child.tool;
+        const compressor = await child.compressor;
+        const details = settings.redact(exit.stderr);
         const fail = (what: string, cause?: unknown) =>
-          new SourceError(`source "${instance}": ${what}`, {
+          new SourceError(`source "${instance}": ${settings.redact(what)}`, {
             details,
             ...(cause === undefined ? {} : { cause }),
           });
-        if (result?.isCanceled || signal?.aborted)
-          throw fail('pg_dump was cancelled; the dump is incomplete');
-        if (result === undefined || result.failed) {
-          if (result?.signal) throw fail(`pg_dump was killed by ${result.signal}; the dump is incomplete`);
-          const line = firstErrorLine(details);
-          throw fail(
-            `pg_dump failed${result?.exitCode === undefined ? '' : ` (exit code ${result.exitCode})`}${line === undefined ? '' : `: ${line}`}`,
-            exit.status === 'rejected' ? exit.reason : undefined,
-          );
-        }
+        if (signal?.aborted) throw fail('pg_dump was cancelled; the dump is incomplete');
+        const failure = pipeFailure(exit, compressor);
+        if (failure !== undefined) throw fail(failure, exit.error);
         if (counted.status === 'rejected') {
           throw fail(
             `counting rows in the dump snapshot failed: ${settings.redact(String(counted.reason))}`,
@@ -153,12 +184,20 @@ export async function startDump(
           throw fail(`reading pg_dump's output failed: ${String(pipedResult.reason)}`, pipedResult.reason);
         }
         await finished(meter);
-        if (meter.bytes < MIN_DUMP_BYTES) {
+        const minimum = zstd === undefined ? MIN_DUMP_BYTES : MIN_COMPRESSED_DUMP_BYTES;
+        if (meter.bytes < minimum) {
           throw fail(
-            `pg_dump produced only ${meter.bytes} bytes, less than any complete dump (${MIN_DUMP_BYTES})`,
+            `pg_dump produced only ${meter.bytes} bytes${zstd === undefined ? '' : ' (compressed)'}, less than any complete dump (${minimum})`,
           );
         }
-        if (options.format === 'custom' && meter.head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
+        if (zstd !== undefined && meter.head.subarray(0, 4).toString('hex') !== ZSTD_MAGIC) {
+          throw fail('zstd output does not start with a zstd frame header');
+        }
+        if (
+          zstd === undefined &&
+          options.format === 'custom' &&
+          meter.head.subarray(0, 5).toString('latin1') !== 'PGDMP'
+        ) {
           throw fail('pg_dump output does not start with the custom-format header PGDMP');
         }
         if (options.format === 'plain' && !meter.tail.toString('utf8').includes(PLAIN_TRAILER)) {
@@ -173,7 +212,7 @@ export async function startDump(
           details: {
             database: options.database,
             format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
-            bytes: meter.bytes,
+            ...(zstd === undefined ? { bytes: meter.bytes } : { compressedBytes: meter.bytes }),
             ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
             ...(excluded.length === 0
               ? {}
@@ -191,7 +230,11 @@ export async function startDump(
       stream: meter,
       format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
       extension: options.format === 'custom' ? 'pgdump' : 'sql',
-      compressed: options.format === 'custom' && options.compressLevel !== 0,
+      compressed:
+        zstd === undefined &&
+        options.format === 'custom' &&
+        customLevel(settings, compression !== undefined) !== 0,
+      ...(zstd === undefined ? {} : { compression: 'zstd' as const }),
       completion,
     };
   } catch (error) {

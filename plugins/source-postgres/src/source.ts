@@ -67,7 +67,7 @@ export class PostgresSource implements Source {
   }
 
   async dump(options?: DumpOptions): Promise<Dump> {
-    return startDump(await this.settings(), this.context.workDir, options?.signal);
+    return startDump(await this.settings(), this.context.workDir, options?.signal, options?.compression);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createZstdDecompress } from 'node:zlib';
 import { SourceError, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
@@ -421,6 +422,97 @@ describe('postgres source: cancellation', () => {
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
     expect(await findProcesses('pg_dump', "dbname='noisy'")).not.toContain(pid);
+  });
+});
+
+describe("postgres source: the engine's zstd offer (the default)", () => {
+  const zstd = { codec: 'zstd', level: 3 } as const;
+
+  /** zstd processes that are children of this test process. */
+  async function childZstds(): Promise<number[]> {
+    const pids: number[] = [];
+    for (const pid of await findProcesses('zstd', '-T0')) {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+      if (new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status)) pids.push(pid);
+    }
+    return pids;
+  }
+
+  it('pipes pg_dump -Z0 into zstd: the restored dump equals the original', async () => {
+    const source = makeSource(server, dir, { database: 'chinook' });
+    const dump = await source.dump({ compression: zstd });
+    expect(dump.compression).toBe('zstd');
+    expect(dump.compressed).toBe(false);
+    expect(dump.extension).toBe('pgdump');
+    const file = join(dir, 'chinook-zstd.pgdump.zst');
+    const info = await dumpToFile(dump, file);
+    expect(info.details?.compressedBytes).toBe((await stat(file)).size);
+    const raw = createReadStream(file).pipe(createZstdDecompress());
+    await source.restore(raw, { database: 'chinook_zstd', createDatabase: true }, { format: dump.format });
+    expect(await contentOf(server, 'chinook_zstd')).toEqual(await contentOf(server, 'chinook'));
+    expect(await childZstds()).toEqual([]);
+  });
+
+  it("reports pg_dump failing mid-pipe with pg_dump's stderr, and leaves no zstd running", async () => {
+    const fake = join(dir, 'midway_pg_dump');
+    await writeFile(
+      fake,
+      `#!/bin/sh\ncase "$1" in --version) echo "pg_dump (PostgreSQL) 15.99";; *) head -c 300000 /dev/urandom; echo "pg_dump: error: connection lost midway" >&2; exit 1;; esac\n`,
+    );
+    await chmod(fake, 0o755);
+    const dump = await makeSource(server, dir, { database: 'tricky', pgDumpPath: fake }).dump({
+      compression: zstd,
+    });
+    expect(dump.compression).toBe('zstd');
+    dump.stream.resume();
+    const error = await rejection(dump.completion);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.message).toBe(
+      'source "app": pg_dump failed (exit code 1): pg_dump: error: connection lost midway',
+    );
+    expect(error.details).toContain('connection lost midway');
+    expect(await childZstds()).toEqual([]);
+  });
+
+  it('an aborted dump stops pg_dump and zstd', async () => {
+    const controller = new AbortController();
+    const dump = await makeSource(server, dir, { database: 'noisy' }).dump({
+      signal: controller.signal,
+      compression: zstd,
+    });
+    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain('--compress=0');
+    expect(await childZstds()).toHaveLength(1);
+    controller.abort();
+    dump.stream.resume();
+    expect((await rejection(dump.completion)).message).toMatch(/pg_dump was cancelled/);
+    expect(await childZstds()).toEqual([]);
+  });
+
+  it('without a zstd program, dumps -Z0 for the engine to compress', async () => {
+    const saved = process.env.PATH;
+    process.env.PATH = dir;
+    try {
+      const source = makeSource(server, dir, { database: 'tricky' });
+      const dump = await source.dump({ compression: zstd });
+      expect(dump.compression).toBeUndefined();
+      expect(dump.compressed).toBe(false);
+      const file = join(dir, 'tricky-nozstd.pgdump');
+      await dumpToFile(dump, file);
+      expect((await readFile(file)).subarray(0, 5).toString('latin1')).toBe('PGDMP');
+    } finally {
+      process.env.PATH = saved;
+    }
+  });
+
+  it("keeps pg_dump's own compression when compressLevel is set", async () => {
+    const dump = await makeSource(server, dir, { database: 'tricky', compressLevel: 6 }).dump({
+      compression: zstd,
+    });
+    expect(dump.compression).toBeUndefined();
+    expect(dump.compressed).toBe(true);
+    dump.stream.resume();
+    await dump.completion;
   });
 });
 

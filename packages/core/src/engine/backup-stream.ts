@@ -13,6 +13,8 @@ import type { Expected } from './copy-check.js';
 export interface Artifact {
   readonly key: string;
   readonly compression: CompressionKind;
+  /** The source compressed the stream itself (it took up the engine's offer): the engine does not compress it. */
+  readonly compressedBySource?: boolean;
 }
 
 export type StreamResult =
@@ -81,7 +83,8 @@ export async function streamDump(
   const spooled =
     spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
 
-  const piped = await settle(pipeThrough(run, dump, artifact.compression, fanOut));
+  const compression = artifact.compressedBySource ? 'none' : artifact.compression;
+  const piped = await settle(pipeThrough(run, dump, compression, fanOut));
   const after = await written;
   const hasSpool = await spooled;
   // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.

@@ -1,6 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type { Dump, Source } from '@tricopy/contract';
-import { COMPRESSION_SUFFIX, type CompressionKind, chooseCompression } from '../pipeline/compression.js';
+import {
+  COMPRESSION_SUFFIX,
+  type CompressionKind,
+  chooseCompression,
+  compressionOffer,
+} from '../pipeline/compression.js';
 import { describeError } from '../util/errors.js';
 import { crossCheckCopies, discardCopies, retryFailedCopies } from './backup-checks.js';
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
@@ -92,7 +97,12 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
   if (opened.every((c) => c.state === 'failed')) {
     return { status: 'failed', copies: opened, error: 'no destination of this job could be opened' };
   }
-  const dump = await settle(untilAborted(source.value.dump({ signal: run.signal }), run.signal));
+  const offer = compressionOffer(run.job.compression, run.job.compressionLevel);
+  const dumping = source.value.dump({
+    signal: run.signal,
+    ...(offer === undefined ? {} : { compression: offer }),
+  });
+  const dump = await settle(untilAborted(dumping, run.signal));
   if (!dump.ok) return { status: 'failed', copies: opened, error: describeError(dump.error) };
 
   const artifact = artifactOf(run, dump.value);
@@ -162,9 +172,14 @@ function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
 }
 
 function artifactOf(run: RunContext, dump: Dump): Artifact {
-  const compression = chooseCompression(run.job.compression, dump.compressed === true);
+  const bySource = dump.compression !== undefined;
+  const compression = dump.compression ?? chooseCompression(run.job.compression, dump.compressed === true);
   const name = `${run.job.name}.${dump.extension}${COMPRESSION_SUFFIX[compression]}`;
-  return { key: `${backupPrefix(run.job.name, run.backupId)}${name}`, compression };
+  return {
+    key: `${backupPrefix(run.job.name, run.backupId)}${name}`,
+    compression,
+    compressedBySource: bySource,
+  };
 }
 
 async function removeSpool(run: RunContext): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { constants, createGunzip, createGzip } from 'node:zlib';
+import type { DumpCompression } from '@tricopy/contract';
 import { createZstdCompressor, createZstdDecompressor, zstdAvailable } from './zstd.js';
 
 export type CompressionKind = 'gzip' | 'zstd' | 'none';
@@ -20,6 +21,24 @@ export function chooseCompression(
   return zstdAvailable() ? 'zstd' : 'gzip';
 }
 
+/** zstd's level when the job sets none. */
+export const ZSTD_DEFAULT_LEVEL = 3;
+
+/**
+ * What the engine offers a source to compress itself (`DumpOptions.compression`): zstd, when the job's compression
+ * is zstd or `auto` resolves to it. A source that pipes its tool straight into the `zstd` program takes it up; for any
+ * other source the engine compresses as it would have.
+ */
+export function compressionOffer(
+  configured: 'auto' | CompressionKind,
+  level: number | undefined,
+): DumpCompression | undefined {
+  if (configured === 'zstd' || (configured === 'auto' && zstdAvailable())) {
+    return { codec: 'zstd', level: level ?? ZSTD_DEFAULT_LEVEL };
+  }
+  return undefined;
+}
+
 /**
  * zlib's default 16 KiB output chunks mean one write, hash update and fan-out event per 16 KiB on every branch; 256 KiB
  * chunks cut that per-chunk cost 16-fold at a fixed 256 KiB of memory.
@@ -33,7 +52,7 @@ export function createCompressor(kind: CompressionKind, level?: number): Duplex 
     case 'gzip':
       return createGzip({ level: level ?? constants.Z_DEFAULT_COMPRESSION, chunkSize: OUTPUT_CHUNK });
     case 'zstd':
-      return createZstdCompressor(level ?? 3, OUTPUT_CHUNK);
+      return createZstdCompressor(level ?? ZSTD_DEFAULT_LEVEL, OUTPUT_CHUNK);
   }
 }
 
