@@ -13,6 +13,10 @@ export interface BenchOptions {
   readonly level: number;
   readonly restore: boolean;
   readonly outDir: string;
+  /** Also run every scenario on the shaped network (a namespace; needs root). */
+  readonly network: boolean;
+  /** Internal: this process runs inside the shaped namespace and writes its results to this file. */
+  readonly shapedJson?: string;
 }
 
 const MiB = 2 ** 20;
@@ -27,7 +31,7 @@ export const FULL_SIZES: Record<EngineName, Record<SizeName, number>> = {
   mariadb: { small: 50 * MiB, large: 500 * MiB },
 };
 
-export const DEFAULTS = { scale: 0.1, runs: 3, level: 1 } as const;
+export const DEFAULTS = { scale: 0.1, runs: 3, level: 6 } as const;
 
 export const USAGE = `pnpm bench [-- options]
 
@@ -35,8 +39,10 @@ export const USAGE = `pnpm bench [-- options]
   --scale <factor>                 multiplies the sizes (default ${DEFAULTS.scale}; 1 = large ~1 GiB of dump for SQLite and PostgreSQL)
   --runs <n>                       runs of each measurement; the table shows the median (default ${DEFAULTS.runs})
   --scenarios sqlite,postgres,mariadb   engines to run (default all)
-  --level <1-9>                    gzip level for tricopy AND the usual script (default ${DEFAULTS.level})
+  --level <1-9>                    gzip level of the usual script for SQLite and MariaDB (default ${DEFAULTS.level}, gzip's own)
   --no-restore                     skip the restore and verify --deep measurements
+  --network                        also run every scenario on a shaped network (as root: a network namespace,
+                                   tc HTB: SFTP server 800 Mbit/s, S3 server 200 Mbit/s), next to bare loopback
   --out <dir>                      results folder (default bench/results)
   -h, --help`;
 
@@ -50,6 +56,8 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
       scenarios: { type: 'string', default: 'sqlite,postgres,mariadb' },
       level: { type: 'string', default: String(DEFAULTS.level) },
       'no-restore': { type: 'boolean', default: false },
+      network: { type: 'boolean', default: false },
+      'shaped-json': { type: 'string' },
       out: { type: 'string', default: defaultOut },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -85,5 +93,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
     level,
     restore: !values['no-restore'],
     outDir: values.out,
+    network: values.network,
+    ...(values['shaped-json'] === undefined ? {} : { shapedJson: values['shaped-json'] }),
   };
 }

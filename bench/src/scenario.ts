@@ -8,9 +8,9 @@ import { median } from './stats.js';
 
 export type RowKind =
   | 'floor-dump'
-  | 'floor-gzip-cli'
-  | 'floor-gzip-node'
+  | 'floor-zstd'
   | 'usual'
+  | 'usual-zstd'
   | 'tricopy-3'
   | 'tricopy-1'
   | 'floor-restore'
@@ -20,11 +20,11 @@ export type RowKind =
 
 export const ROW_LABELS: Record<RowKind, string> = {
   'floor-dump': 'floor: dump tool alone → /dev/null',
-  'floor-gzip-cli': 'floor: gzip -L alone (CLI, usual script)',
-  'floor-gzip-node': 'floor: Node zlib gzip alone (tricopy)',
-  usual: 'usual script: dump|gzip → tmp, cp, sftp, aws s3 cp',
-  'tricopy-3': 'tricopy backup → local + SFTP + S3',
-  'tricopy-1': 'tricopy backup → local only',
+  'floor-zstd': 'floor: dump | zstd -3 -T0 → /dev/null',
+  usual: "usual script, the tool's compression (pg_dump -Fc / gzip): → tmp, cp, sftp, aws s3 cp",
+  'usual-zstd': 'usual script with zstd: dump | zstd -3 -T0 → tmp, cp, sftp, aws s3 cp',
+  'tricopy-3': 'tricopy defaults → local + SFTP + S3',
+  'tricopy-1': 'tricopy defaults → local only',
   'floor-restore': 'floor: restore tool alone from raw dump',
   'tricopy-restore': 'tricopy restore --latest',
   'floor-read': 'floor: read the 3 copies alone (cat, sftp, aws)',
@@ -50,8 +50,12 @@ export interface Row {
   readonly error?: string;
 }
 
+export type Network = 'loopback' | 'shaped';
+
 export interface ScenarioResult {
   readonly engine: Engine['name'];
+  /** Bare loopback, or the namespace whose loopback is shaped per port (SFTP 800 Mbit/s, S3 200 Mbit/s). */
+  readonly network: Network;
   readonly size: SizeName;
   readonly description: string;
   readonly rawDumpBytes: number;
@@ -109,7 +113,7 @@ export interface ScenarioContext {
   readonly options: BenchOptions;
   readonly destinations: Destinations;
   readonly cli: string;
-  readonly gzipAlone: string;
+  readonly network: Network;
   readonly scratch: string;
   readonly log: (line: string) => void;
 }
@@ -146,13 +150,9 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioResult>
   fanout:
     source: ${db.sourceYaml}
     destinations: [local, nas, cloud]
-    compression: gzip
-    compressionLevel: ${L}
   single:
     source: ${db.sourceYaml}
     destinations: [local]
-    compression: gzip
-    compressionLevel: ${L}
 catalog: ${JSON.stringify(join(workspace, 'catalog.db'))}
 workDir: ${JSON.stringify(join(workspace, 'work'))}
 retries: { attempts: 0 }
@@ -163,9 +163,9 @@ retries: { attempts: 0 }
 
     const measured: Record<RowKind, Measured[]> = {
       'floor-dump': [],
-      'floor-gzip-cli': [],
-      'floor-gzip-node': [],
+      'floor-zstd': [],
       usual: [],
+      'usual-zstd': [],
       'tricopy-3': [],
       'tricopy-1': [],
       'floor-restore': [],
@@ -191,8 +191,11 @@ retries: { attempts: 0 }
         return undefined;
       }
     };
-    const usualStages: Record<string, number>[] = [];
-    let usualStored = 0;
+    const usualStages: Record<'usual' | 'usual-zstd', Record<string, number>[]> = {
+      usual: [],
+      'usual-zstd': [],
+    };
+    const usualStored: Record<'usual' | 'usual-zstd', number> = { usual: 0, 'usual-zstd': 0 };
     let tricopy3Stored = 0;
     let tricopy1Stored = 0;
     let compressedBytes = 0;
@@ -211,27 +214,28 @@ retries: { attempts: 0 }
       return result.copies.reduce((sum, c) => sum + (c.size ?? 0), 0);
     };
 
+    /** The usual script: dump (compressed) into a temp file, then cp, sftp, aws s3 cp one after another. */
+    const usualScript = async (kind: 'usual' | 'usual-zstd', dumpStep: string, name: string) => {
+      const tmp = join(dir, 'usual-tmp');
+      const m = await attempt(
+        kind,
+        kind,
+        `echo "mark start $EPOCHREALTIME"\n${dumpStep}\necho "mark dump $EPOCHREALTIME"\n${dest.copySequentially(tmp, name)}\nrm -f ${sh(tmp)}`,
+      );
+      if (m === undefined) return;
+      const startMark = /^mark start (\d+\.\d+)$/m.exec(m.stdout);
+      usualStages[kind].push(stages(m.stdout, Number(startMark?.[1] ?? 0) * 1000));
+      usualStored[kind] = (await dest.storedBytes(name)).reduce((a, b) => a + b, 0);
+    };
+
     // Round-robin over the measurements so a slow moment of the machine does not fall on one side only.
     for (let i = 0; i < options.runs; i++) {
       log(`${engine.name} ${ctx.size}: backup run ${i + 1}/${options.runs}`);
       await dest.clear();
       await attempt('floor-dump', 'dump alone', db.dumpToNull);
-      await attempt('floor-gzip-cli', 'gzip alone', `gzip -${L} < ${sh(raw)} > /dev/null`);
-      await attempt('floor-gzip-node', 'zlib alone', `node ${sh(ctx.gzipAlone)} ${sh(raw)} ${L}`);
-
-      const tmp = join(dir, 'usual-tmp.gz');
-      const name = `${engine.name}-${i}.gz`;
-      const usual = await attempt(
-        'usual',
-        'usual script',
-        `echo "mark start $EPOCHREALTIME"\n${db.dumpCompressed(tmp, L)}\necho "mark dump+gzip $EPOCHREALTIME"\n${dest.copySequentially(tmp, name)}\nrm -f ${sh(tmp)}`,
-      );
-      if (usual !== undefined) {
-        const startMark = /^mark start (\d+\.\d+)$/m.exec(usual.stdout);
-        usualStages.push(stages(usual.stdout, Number(startMark?.[1] ?? 0) * 1000));
-        usualStored = (await dest.storedBytes(name)).reduce((a, b) => a + b, 0);
-      }
-
+      await attempt('floor-zstd', 'dump | zstd alone', db.dumpZstd('/dev/null'));
+      await usualScript('usual', db.dumpCompressed(join(dir, 'usual-tmp'), L), `${engine.name}-${i}.dump`);
+      await usualScript('usual-zstd', db.dumpZstd(join(dir, 'usual-tmp')), `${engine.name}-${i}.zst`);
       tricopy3Stored = await backup('tricopy-3', 'fanout');
       tricopy1Stored = await backup('tricopy-1', 'single');
     }
@@ -249,7 +253,7 @@ retries: { attempts: 0 }
         await attempt(
           'floor-read',
           'read copies alone',
-          dest.readCopies(`${engine.name}-${options.runs - 1}.gz`),
+          dest.readCopies(`${engine.name}-${options.runs - 1}.zst`),
         );
         await attempt(
           'tricopy-verify-deep',
@@ -261,10 +265,18 @@ retries: { attempts: 0 }
     await rm(raw, { force: true });
     await dest.clear();
 
-    const stageNames = Object.keys(usualStages[0] ?? {}).filter((s) => s !== 'start');
-    const stagesMs = Object.fromEntries(
-      stageNames.map((s) => [s, median(usualStages.map((st) => st[s] ?? 0))]),
-    );
+    const stagesOf = (kind: 'usual' | 'usual-zstd') => {
+      const runs = usualStages[kind];
+      const names = Object.keys(runs[0] ?? {}).filter((name) => name !== 'start');
+      return Object.fromEntries(names.map((name) => [name, median(runs.map((st) => st[name] ?? 0))]));
+    };
+    const extraFor = (kind: RowKind): Partial<Row> => {
+      if (kind === 'usual' || kind === 'usual-zstd')
+        return { bytesStored: usualStored[kind], stagesMs: stagesOf(kind) };
+      if (kind === 'tricopy-3') return { bytesStored: tricopy3Stored };
+      if (kind === 'tricopy-1') return { bytesStored: tricopy1Stored };
+      return {};
+    };
     const rows: Row[] = [];
     for (const kind of Object.keys(measured) as RowKind[]) {
       if (failures[kind] !== undefined) {
@@ -272,18 +284,11 @@ retries: { attempts: 0 }
         continue;
       }
       if (measured[kind].length === 0) continue;
-      const extra: Partial<Row> =
-        kind === 'usual'
-          ? { bytesStored: usualStored, stagesMs }
-          : kind === 'tricopy-3'
-            ? { bytesStored: tricopy3Stored }
-            : kind === 'tricopy-1'
-              ? { bytesStored: tricopy1Stored }
-              : {};
-      rows.push(aggregate(kind, measured[kind], extra));
+      rows.push(aggregate(kind, measured[kind], extraFor(kind)));
     }
     return {
       engine: engine.name,
+      network: ctx.network,
       size: ctx.size,
       description: db.description,
       rawDumpBytes,

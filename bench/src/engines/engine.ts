@@ -1,3 +1,6 @@
+/** zstd as the usual script with zstd runs it: level 3 (its default), every core. */
+export const ZSTD = 'zstd -3 -T0 -q';
+
 /** What the benchmark needs from one database engine, as bash snippets and tricopy config. */
 export interface PreparedDatabase {
   /** e.g. `orders: 1,000,000 rows`. */
@@ -8,9 +11,14 @@ export interface PreparedDatabase {
   readonly dumpToNull: string;
   /** Writes the raw (uncompressed) dump to `path`. */
   dumpToFile(path: string): string;
-  /** The usual script's first step: the dump, compressed with `gzip -<level>`, into `path`. */
+  /**
+   * The usual script's first step, compressed the way tutorials do: `pg_dump -Fc` with its own compression, or the
+   * dump piped to `gzip -<level>`; into `path`.
+   */
   dumpCompressed(path: string, level: number): string;
-  /** tricopy `source:` block, as YAML flow mapping (secrets as ${VARS} taken from `env`). */
+  /** The dump (PostgreSQL: `-Fc -Z0`) piped to the `zstd` program (`-3 -T0`), into `path` (`/dev/null`: the floor). */
+  dumpZstd(path: string): string;
+  /** tricopy `source:` block with the plugin's defaults, as YAML flow mapping (secrets as ${VARS} taken from `env`). */
   readonly sourceYaml: string;
   /** Restores the raw dump at `rawPath` into fresh target number `n` with the engine's own tool alone. */
   restoreFloor(rawPath: string, n: number): string;

@@ -1,7 +1,7 @@
 import { type MariadbServer, startMariadb } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { sh } from '../measure.js';
-import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB } from './engine.js';
+import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB, ZSTD } from './engine.js';
 
 const DATABASE = 'orders';
 
@@ -44,6 +44,7 @@ export const mariadbEngine: Engine = {
         // Without --databases: the floor restore loads it into a database of another name.
         dumpToFile: (path) => `mariadb-dump ${conn} --single-transaction --quick ${DATABASE} > ${sh(path)}`,
         dumpCompressed: (path, level) => `mariadb-dump ${dumpArgs} | gzip -${level} > ${sh(path)}`,
+        dumpZstd: (path) => `mariadb-dump ${dumpArgs} | ${ZSTD} > ${sh(path)}`,
         sourceYaml: `{ type: mysql, host: ${server.host}, port: ${server.port}, user: ${server.user}, password: "\${MYSQL_PWD}", database: ${DATABASE} }`,
         restoreFloor: (rawPath, n) => {
           restored.push(`floor_${n}`);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { sh } from '../measure.js';
-import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB } from './engine.js';
+import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB, ZSTD } from './engine.js';
 
 const DATABASE = 'orders';
 
@@ -44,9 +44,11 @@ export const postgresEngine: Engine = {
         dumpToNull: `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > /dev/null`,
         dumpToFile: (path) =>
           `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > ${sh(path)}`,
-        dumpCompressed: (path, level) =>
-          `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} | gzip -${level} > ${sh(path)}`,
-        sourceYaml: `{ type: postgres, host: ${server.host}, port: ${server.port}, user: ${server.user}, password: "\${PGPASSWORD}", database: ${DATABASE}, sslmode: disable, compressLevel: 0 }`,
+        // pg_dump -Fc compresses with its own gzip (level 6 by default): what tutorials run.
+        dumpCompressed: (path) => `${bin('pg_dump')} ${conn} --format=custom ${DATABASE} > ${sh(path)}`,
+        dumpZstd: (path) =>
+          `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} | ${ZSTD} > ${sh(path)}`,
+        sourceYaml: `{ type: postgres, host: ${server.host}, port: ${server.port}, user: ${server.user}, password: "\${PGPASSWORD}", database: ${DATABASE}, sslmode: disable }`,
         restoreFloor: (rawPath, n) => {
           restored.push(`floor_${n}`);
           return `${bin('createdb')} ${conn} floor_${n} && ${bin('pg_restore')} ${conn} --exit-on-error --single-transaction -d floor_${n} ${sh(rawPath)}`;

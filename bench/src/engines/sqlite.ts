@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { sh } from '../measure.js';
-import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB } from './engine.js';
+import { type Engine, GENERATE_BATCH, type PreparedDatabase, ROW_COUNT_PER_MIB, ZSTD } from './engine.js';
 
 function insertSql(from: number, to: number): string {
   return `WITH RECURSIVE c(x) AS (SELECT ${from} UNION ALL SELECT x + 1 FROM c WHERE x < ${to})
@@ -43,6 +43,10 @@ export const sqliteEngine: Engine = {
       dumpToFile: (path) => `sqlite3 ${sh(db)} ".backup ${path}"`,
       dumpCompressed: (path, level) =>
         `sqlite3 ${sh(db)} ".backup ${path}.tmp"; gzip -${level} < ${sh(`${path}.tmp`)} > ${sh(path)}; rm -f ${sh(`${path}.tmp`)}`,
+      dumpZstd: (path) => {
+        const tmp = join(dir, 'zstd-stage.db');
+        return `sqlite3 ${sh(db)} ".backup ${tmp}"; ${ZSTD} < ${sh(tmp)} > ${sh(path)}; rm -f ${sh(tmp)}`;
+      },
       sourceYaml: `{ type: sqlite, path: ${JSON.stringify(db)} }`,
       restoreFloor: (rawPath, n) => `cp ${sh(rawPath)} ${sh(join(restoreDir, `floor-${n}.db`))}`,
       restoreArgs: (n) => ['--to', join(restoreDir, `tricopy-${n}.db`)],
