@@ -1,8 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import {
   type Dump,
   type DumpInfo,
@@ -18,6 +17,7 @@ import Database from 'better-sqlite3';
 import { databaseFacts } from './inspect.js';
 import { restoreFile } from './restore.js';
 import { takeSnapshot } from './snapshot.js';
+import { snapshotStream } from './snapshot-stream.js';
 import { assertDatabaseFile, messageOf, sourceDatabaseError } from './sqlite-errors.js';
 
 export const SQLITE_FORMAT = 'sqlite-database';
@@ -83,34 +83,27 @@ export class SqliteSource implements Source {
       tables: facts.tables,
       details: { journalMode: facts.journalMode, pageSize: facts.pageSize, pageCount: facts.pageCount },
     };
-    const stream = createReadStream(file);
-    if (signal) addAbortSignal(signal, stream);
-    const completion = new Promise<DumpInfo>((resolvePromise, reject) => {
-      let ended = false;
-      let failure: unknown;
-      stream.once('end', () => {
-        ended = true;
-      });
-      stream.once('error', (error) => {
-        failure = error;
-      });
-      stream.once('close', () => {
-        void rm(dir, { recursive: true, force: true }).finally(() => {
-          if (ended && failure === undefined) resolvePromise(info);
-          else {
-            const reason =
-              failure === undefined ? 'the stream was closed before its end' : messageOf(failure);
-            reject(
-              new SourceError(`${this.where}: the dump of ${path} did not complete: ${reason}`, {
-                cause: failure,
-              }),
-            );
-          }
+    const snapshot = snapshotStream(file, options.compression, signal);
+    const completion = snapshot.done.then(
+      async () => {
+        await rm(dir, { recursive: true, force: true });
+        return info;
+      },
+      async (failure: unknown) => {
+        await rm(dir, { recursive: true, force: true });
+        throw new SourceError(`${this.where}: the dump of ${path} did not complete: ${messageOf(failure)}`, {
+          cause: failure,
         });
-      });
-    });
+      },
+    );
     completion.catch(() => {}); // the engine observes it; never an unhandled rejection
-    return { stream, format: SQLITE_FORMAT, extension: 'sqlite', completion };
+    return {
+      stream: snapshot.stream,
+      format: SQLITE_FORMAT,
+      extension: 'sqlite',
+      completion,
+      ...(snapshot.compression === undefined ? {} : { compression: snapshot.compression }),
+    };
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
