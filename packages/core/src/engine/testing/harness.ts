@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { zstdCompressSync } from 'node:zlib';
 import type { Logger, Source, SourcePlugin } from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
 import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
@@ -26,6 +27,10 @@ export interface HarnessOptions {
   readonly jobYaml?: string;
   /** Secrets the redactor knows (e.g. a password that equals the job name). */
   readonly secrets?: readonly string[];
+  /** Every job's `compression` (default none). */
+  readonly compression?: string;
+  /** The source takes up the engine's zstd offer (compresses its dump itself, like pg_dump piped into zstd). */
+  readonly sourceCompresses?: boolean;
 }
 
 export interface LogLine {
@@ -40,6 +45,8 @@ export interface Harness {
   readonly logs: LogLine[];
   /** What a restore applied, per target path or database. */
   readonly restored: Map<string, Buffer>;
+  /** The DumpOptions.compression each dump was offered, in order. */
+  readonly offers: unknown[];
   body(job: string): Buffer;
   close(): Promise<void>;
 }
@@ -70,7 +77,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
       `  ${job}:`,
       `    source: { type: ${FILE_SOURCE}, path: ./data }`,
       `    destinations: [${names.join(', ')}]`,
-      '    compression: none',
+      `    compression: ${options.compression ?? 'none'}`,
       `    spool: ${options.spool === true}`,
       ...(options.jobYaml === undefined ? [] : [options.jobYaml]),
     ]),
@@ -86,12 +93,15 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     names.map((name) => [name, new MemoryDestination({ name, ...options.destinations[name] })]),
   );
   const restored = new Map<string, Buffer>();
+  const offers: unknown[] = [];
   const config = withPlugins(
     parsed,
     memoryDestinationPlugin((name) => destinations[name] as MemoryDestination),
     {
       bodyOf: (job) => bodies.get(job) as Buffer,
       restored,
+      offers,
+      compresses: options.sourceCompresses === true,
     },
   );
   const logs: LogLine[] = [];
@@ -102,6 +112,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     destinations,
     logs,
     restored,
+    offers,
     body: (job) => bodies.get(job) as Buffer,
     close: async () => {
       await session.close();
@@ -114,7 +125,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
 function withPlugins(
   config: LoadedConfig,
   destinationPlugin: ReturnType<typeof memoryDestinationPlugin>,
-  source: { bodyOf: (job: string) => Buffer; restored: Map<string, Buffer> },
+  source: MemorySourceSettings & { bodyOf: (job: string) => Buffer },
 ): LoadedConfig {
   const destinations = new Map(
     [...config.destinations].map(([name, spec]) => [name, { ...spec, plugin: destinationPlugin }]),
@@ -124,21 +135,30 @@ function withPlugins(
       name,
       {
         ...job,
-        source: { ...job.source, plugin: memorySourcePlugin(() => source.bodyOf(name), source.restored) },
+        source: { ...job.source, plugin: memorySourcePlugin(() => source.bodyOf(name), source) },
       },
     ]),
   );
   return { ...config, destinations, jobs };
 }
 
+interface MemorySourceSettings {
+  readonly restored: Map<string, Buffer>;
+  readonly offers: unknown[];
+  readonly compresses: boolean;
+}
+
 /** A source whose dump is `body()`, and whose restore keeps what it was given in `restored`. */
-function memorySourcePlugin(body: () => Buffer, restored: Map<string, Buffer>): SourcePlugin<unknown> {
+function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings): SourcePlugin<unknown> {
+  const { restored } = settings;
   const source: Source = {
     restoreTarget: 'file',
     describe: () => 'memory source',
     check: async () => ({ engine: 'memory', engineVersion: '1' }),
-    dump: async () => {
-      const bytes = body();
+    dump: async (options) => {
+      settings.offers.push(options?.compression);
+      const compress = settings.compresses && options?.compression !== undefined;
+      const bytes = compress ? zstdCompressSync(body()) : body();
       const chunks = Array.from({ length: Math.ceil(bytes.length / 16384) }, (_, i) =>
         bytes.subarray(i * 16384, (i + 1) * 16384),
       );
@@ -147,7 +167,13 @@ function memorySourcePlugin(body: () => Buffer, restored: Map<string, Buffer>): 
         stream.once('end', () => resolve({ engine: 'memory', engineVersion: '1' }));
         stream.once('error', reject);
       });
-      return { stream, format: 'bytes', extension: 'bin', completion };
+      return {
+        stream,
+        format: 'bytes',
+        extension: 'bin',
+        completion,
+        ...(compress ? { compression: 'zstd' as const } : {}),
+      };
     },
     restore: async (input, target) => {
       const chunks: Buffer[] = [];
