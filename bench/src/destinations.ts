@@ -4,10 +4,6 @@ import { type S3Server, type SshdServer, startS3, startSshd } from '@tricopy/tes
 import { execa } from 'execa';
 import { sh } from './measure.js';
 
-const MiB = 1024 * 1024;
-/** The AWS CLI's default multipart chunk size; tricopy's S3 destination is given the same, for a like-for-like job. */
-export const S3_PART_SIZE = 8 * MiB;
-
 /** The three throwaway destination servers both sides write to: a local folder, OpenSSH sshd (SFTP), s3rver (S3). */
 export interface Destinations {
   readonly localDir: string;
@@ -83,7 +79,7 @@ export async function startDestinations(scratch: string): Promise<Destinations> 
   const yaml = `destinations:
   local: { type: local, path: ${JSON.stringify(join(localDir, 'tricopy'))} }
   nas: { type: sftp, host: ${sshd.host}, port: ${sshd.port}, username: ${sshd.username}, privateKey: ${JSON.stringify(sshd.privateKeyPath)}, hostKey: "${sshd.hostKeyFingerprint}", path: ${JSON.stringify(join(sshd.rootDir, 'tricopy'))}, offsite: true }
-  cloud: { type: s3, bucket: ${s3.bucket}, prefix: tricopy/, endpoint: ${s3.endpoint}, forcePathStyle: true, region: ${s3.region}, accessKeyId: ${s3.accessKeyId}, secretAccessKey: "\${AWS_SECRET_ACCESS_KEY}", partSize: ${S3_PART_SIZE}, media: object-storage, offsite: true }
+  cloud: { type: s3, bucket: ${s3.bucket}, prefix: tricopy/, endpoint: ${s3.endpoint}, forcePathStyle: true, region: ${s3.region}, accessKeyId: ${s3.accessKeyId}, secretAccessKey: "\${AWS_SECRET_ACCESS_KEY}", media: object-storage, offsite: true }
 `;
 
   return {

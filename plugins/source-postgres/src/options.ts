@@ -35,7 +35,9 @@ export const postgresOptionsSchema = z
       .min(0)
       .max(9)
       .optional()
-      .describe("custom format only: pg_dump's compression level; 0 leaves compression to tricopy"),
+      .describe(
+        "custom format only: pg_dump's own (gzip) compression level instead of the default zstd pipe; 0 leaves compression to tricopy",
+      ),
     schemas: z
       .array(z.string().min(1))
       .optional()
