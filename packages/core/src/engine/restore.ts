@@ -36,6 +36,7 @@ export async function restoreBackup(
   if (source.restoreTarget === 'database' && target.database === undefined) {
     throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
   }
+  await source.checkRestoreTarget?.(target);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
   try {
     await source.restore(await decompressed(session, staged, copy, backup), target, {
