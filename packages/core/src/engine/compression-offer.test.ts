@@ -16,7 +16,7 @@ const text = () => Buffer.from('INSERT INTO orders VALUES (1, 2, 3);\n'.repeat(2
 async function backup(t: Harness) {
   const report = await runBackups(t.session, ['app']);
   expect(report.runs[0]?.status).toBe('ok');
-  const row = t.session.catalog.getBackup(report.runs[0]?.backupId as string);
+  const row = await t.session.catalog.getBackup(report.runs[0]?.backupId as string);
   if (row === undefined) throw new Error('no backup recorded');
   return row;
 }
@@ -32,7 +32,7 @@ describe("the engine's compression offer", () => {
     const row = await backup(h);
     expect(h.offers).toEqual([{ codec: 'zstd', level: 3 }]);
     expect(row.compression).toBe('zstd');
-    const [copy] = h.session.catalog.listCopies(row.id);
+    const [copy] = await h.session.catalog.listCopies(row.id);
     expect(copy?.key).toMatch(/app\.bin\.zst$/);
     expect(h.destinations.local?.objects.get(copy?.key as string)?.equals(zstdCompressSync(text()))).toBe(
       true,
@@ -45,7 +45,7 @@ describe("the engine's compression offer", () => {
     h = await harness({ destinations: { local: {} }, compression: 'zstd', body: text });
     const row = await backup(h);
     expect(row.compression).toBe('zstd');
-    const [copy] = h.session.catalog.listCopies(row.id);
+    const [copy] = await h.session.catalog.listCopies(row.id);
     const stored = h.destinations.local?.objects.get(copy?.key as string) as Buffer;
     expect(stored.subarray(0, 4).toString('hex')).toBe('28b52ffd');
     await restoreBackup(h.session, row, { path: '/restored' });

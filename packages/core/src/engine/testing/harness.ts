@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zstdCompressSync } from 'node:zlib';
-import type { Logger, Source, SourcePlugin } from '@tricopy/contract';
+import { type Logger, type Source, SourceError, type SourcePlugin } from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
 import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
 import { type LoadedConfig, parseConfig } from '../../config/load.js';
@@ -116,7 +116,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     body: (job) => bodies.get(job) as Buffer,
     close: async () => {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -174,6 +174,11 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
         completion,
         ...(compress ? { compression: 'zstd' as const } : {}),
       };
+    },
+    checkRestoreTarget: async (target) => {
+      if (target.path?.startsWith('/missing/')) {
+        throw new SourceError(`source "memory": the folder /missing does not exist`);
+      }
     },
     restore: async (input, target) => {
       const chunks: Buffer[] = [];
