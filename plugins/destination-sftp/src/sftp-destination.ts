@@ -40,6 +40,14 @@ export interface SftpDestinationSettings {
   readonly retries: number;
 }
 
+/**
+ * Bytes the SFTP write stream takes before it pushes back. With the default 16 KiB every 64 KiB chunk waited for the
+ * server's reply before the next was sent (one write request in flight; with sshd's delayed ACKs that measured
+ * 64 MiB in 40 s on loopback); with 1 MiB, ssh2's _writev sends the buffered chunks as concurrent write requests
+ * (the same 64 MiB in 1.6 s).
+ */
+const WRITE_HIGH_WATER_MARK = 1024 * 1024;
+
 export class SftpDestination implements Destination {
   readonly capabilities = {};
 
@@ -77,7 +85,11 @@ export class SftpDestination implements Destination {
       return s;
     });
     try {
-      const output = session.sftp.createWriteStream(temp, { flags: 'w', mode: 0o600 });
+      const output = session.sftp.createWriteStream(temp, {
+        flags: 'w',
+        mode: 0o600,
+        highWaterMark: WRITE_HIGH_WATER_MARK,
+      });
       const closed = new Promise<void>((resolve) => output.once('close', () => resolve()));
       const upload = pipeline(body, output, signal ? { signal } : {});
       try {
