@@ -123,7 +123,8 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
       ['local', 'verified'],
       ['nas', 'verified'],
     ]);
-    const artifact = `app/${first.backupId}/app.pgdump`;
+    // The default: pg_dump -Fc -Z0 piped into zstd.
+    const artifact = `app/${first.backupId}/app.pgdump.zst`;
     const localFile = join(env.ws.dir, 'dest/local', artifact);
     const sftpFile = join(env.sshd.rootDir, 'tricopy', artifact);
     const s3File = s3ObjectPath(env.s3, `backups/${artifact}`);
@@ -131,6 +132,15 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
     expect(localSha).toBe(first.sha256);
     expect(await sha256File(sftpFile)).toBe(localSha);
     expect(await sha256File(s3File)).toBe(localSha);
+    // A plain zstd frame of a custom-format dump: zstd and pg_restore read it without tricopy.
+    const listed = await execa('sh', [
+      '-c',
+      `zstd -dc "$1" | "$2" --list`,
+      'sh',
+      localFile,
+      join(env.pg.binDir, 'pg_restore'),
+    ]);
+    expect(listed.stdout).toContain('TABLE DATA public track');
     expect(copyOf(first, 'nas').location).toContain(`sftp://`);
     expect(copyOf(first, 'cloud').location).toBe(`s3://${env.s3.bucket}/backups/${artifact}`);
 
@@ -238,7 +248,7 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
   });
 
   it('a corrupt S3 copy: restore --from cloud refuses it and creates nothing', async () => {
-    await flipByte(s3ObjectPath(env.s3, `backups/app/${first.backupId}/app.pgdump`));
+    await flipByte(s3ObjectPath(env.s3, `backups/app/${first.backupId}/app.pgdump.zst`));
     const result = await cli([
       'restore',
       first.backupId,
@@ -269,7 +279,7 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
   });
 
   it('restore falls back to a good copy when the cheapest one is corrupt', async () => {
-    await flipByte(join(env.ws.dir, 'dest/local/app', first.backupId, 'app.pgdump'));
+    await flipByte(join(env.ws.dir, 'dest/local/app', first.backupId, 'app.pgdump.zst'));
     const result = await cliJson<{ destination: string; skipped: { destination: string; reason: string }[] }>(
       ['restore', first.backupId, '--to-database', 'fallback', '--create-database'],
     );
