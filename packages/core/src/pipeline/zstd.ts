@@ -12,7 +12,11 @@ const native = zlib as unknown as {
   constants: Record<string, number>;
 };
 
-/** Where zstd comes from here: Node's zlib (22.15+), else the `zstd` program. */
+/**
+ * Where the engine's zstd comes from: Node's zlib (22.15+), else the `zstd` program. On one thread they measured
+ * alike on Node 24 (2.3 s and 2.5 s for 250 MiB of pg_dump output); in-process saves two pipe crossings. Sources
+ * that can connect their dump tool straight to the program do so themselves (DumpOptions.compression), with -T0.
+ */
 export function zstdImplementation(): 'node:zlib' | 'zstd binary' {
   return native.createZstdCompress !== undefined && !forceBinary() ? 'node:zlib' : 'zstd binary';
 }
@@ -39,7 +43,7 @@ export function createZstdCompressor(level: number, chunkSize?: number): Duplex 
     const levelParam = native.constants.ZSTD_c_compressionLevel as number;
     return native.createZstdCompress({ params: { [levelParam]: level }, chunkSize });
   }
-  return zstdProcess([`-${level}`, '-c', '-q', '--no-progress'], 'compress');
+  return zstdProcess([`-${level}`, '-T0', '-c', '-q', '--no-progress'], 'compress');
 }
 
 export function createZstdDecompressor(): Duplex {
