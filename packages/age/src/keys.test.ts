@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { AgeDecryptError } from './errors.js';
+import { parseIdentities, recipientProblem, recipientsOf } from './keys.js';
+import { sealText, unsealText } from './seal.js';
+import { ageKeygen } from './testing.js';
+
+const key = ageKeygen();
+
+describe('age keys', () => {
+  it('accepts an X25519 recipient and names what is wrong with others', () => {
+    expect(recipientProblem(key.recipient)).toBeUndefined();
+    expect(recipientProblem('ssh-ed25519 AAAA')).toMatch(/not an age recipient/);
+    expect(recipientProblem(`${key.recipient.slice(0, -1)}q`)).toMatch(/not a valid age recipient/);
+    expect(recipientProblem(key.recipient.slice(0, 30))).toMatch(/not a valid age recipient/);
+  });
+
+  it('reads an identity file as age-keygen writes it, and never repeats its contents in an error', async () => {
+    const text = `# created: now\n# public key: ${key.recipient}\n${key.identity}\n`;
+    expect(parseIdentities(text, 'key.txt')).toEqual([key.identity]);
+    expect(await recipientsOf([key.identity])).toEqual([key.recipient]);
+    const broken = `${key.identity.slice(0, -2)}xx`;
+    expect(() => parseIdentities(broken, 'key.txt')).toThrow('key.txt: key 1 is not an age X25519 identity');
+    try {
+      parseIdentities(broken, 'key.txt');
+    } catch (error) {
+      expect((error as Error).message).not.toContain(broken.slice(20));
+    }
+    expect(() => parseIdentities('# nothing\n', 'key.txt')).toThrow(/holds no age identity/);
+  });
+
+  it('seals a text that the age CLI opens, and opens it again', async () => {
+    const sealed = await sealText([key.recipient], '{"tables":["secret_table"]}');
+    expect(sealed).toMatch(/^-----BEGIN AGE ENCRYPTED FILE-----/);
+    expect(sealed).not.toContain('secret_table');
+    const cli = execFileSync('age', ['-d', '-i', key.identityFile], { input: sealed, encoding: 'utf8' });
+    expect(cli).toBe('{"tables":["secret_table"]}');
+    expect(await unsealText([key.identity], sealed)).toBe('{"tables":["secret_table"]}');
+    const other = ageKeygen();
+    const failure = await unsealText([other.identity], sealed).catch((e: unknown) => e);
+    expect((failure as AgeDecryptError).failure).toBe('no-match');
+  });
+});
