@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { createDecryptStream } from './decrypt.js';
 import type { AgeDecryptError } from './errors.js';
-import { parseIdentities, recipientProblem, recipientsOf } from './keys.js';
+import { generateKeyPair, parseIdentities, recipientProblem, recipientsOf } from './keys.js';
 import { sealText, unsealText } from './seal.js';
-import { ageKeygen } from './testing.js';
+import { ageKeygen, through } from './testing.js';
 
 const key = ageKeygen();
 
@@ -28,6 +29,14 @@ describe('age keys', () => {
       expect((error as Error).message).not.toContain(broken.slice(20));
     }
     expect(() => parseIdentities('# nothing\n', 'key.txt')).toThrow(/holds no age identity/);
+  });
+
+  it('makes key pairs that the age CLI encrypts to', async () => {
+    const pair = await generateKeyPair();
+    expect(recipientProblem(pair.recipient)).toBeUndefined();
+    expect(parseIdentities(pair.identity, 'memory')).toEqual([pair.identity]);
+    const file = execFileSync('age', ['-e', '-r', pair.recipient], { input: 'hello' });
+    expect((await through(createDecryptStream([pair.identity]), file)).toString()).toBe('hello');
   });
 
   it('seals a text that the age CLI opens, and opens it again', async () => {

@@ -1,4 +1,4 @@
-import { Decrypter, Encrypter, identityToRecipient } from 'age-encryption';
+import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 
 /**
  * Why `text` is not an X25519 age recipient (`age1…`, as `age-keygen -y` prints it), or undefined when it is one.
@@ -46,6 +46,12 @@ export function parseIdentities(text: string, where: string): string[] {
 /** The public recipients (`age1…`) of identities, to say which keys were tried. */
 export async function recipientsOf(identities: readonly string[]): Promise<string[]> {
   return Promise.all(identities.map((identity) => identityToRecipient(identity)));
+}
+
+/** A new X25519 key pair, as `age-keygen` makes one. */
+export async function generateKeyPair(): Promise<{ identity: string; recipient: string }> {
+  const identity = await generateX25519Identity();
+  return { identity, recipient: await identityToRecipient(identity) };
 }
 
 function quote(text: string): string {

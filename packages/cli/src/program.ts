@@ -14,6 +14,9 @@ import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
 import { DEFAULT_LISTEN } from './serve/listen-options.js';
 
+const IDENTITY_HELP =
+  'age identity file (as age-keygen writes it) for encrypted backups (default: $TRICOPY_IDENTITY_FILE)';
+
 /** `--listen` (given a default, the server always runs) and `--token-file`, for `serve` and `daemon`. */
 function addServeOptions(command: Command, defaultListen?: string): Command {
   const listen = new Option(
@@ -93,6 +96,7 @@ export function buildProgram(
         'restore into a scratch target and compare per-table row counts with the manifest',
       ).conflicts('deep'),
     )
+    .option('--identity <file>', IDENTITY_HELP)
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => verifyCommand(backupId, command.optsWithGlobals())),
     );
@@ -113,6 +117,7 @@ export function buildProgram(
     .option('--create-database', 'create the database if it does not exist')
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
+    .option('--identity <file>', IDENTITY_HELP)
     .option(
       '--source-option <key=value>',
       'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
