@@ -18,6 +18,7 @@ import {
 
 type Run = BackupJson['runs'][number] & { encrypted: boolean; recipients: string[] };
 
+type Rebuilt = { imported: string[]; problems: string[] };
 type Listed = { backups: { backupId: string; encrypted: boolean; recipients: string[] }[] };
 
 /** Table names and the database name: each is in a plaintext dump or manifest of this job. */
@@ -222,15 +223,8 @@ describe('encrypted backups through the CLI', () => {
   });
 
   it('catalog rebuild from the cloud needs no identity and keeps the recipients', async () => {
-    for (const file of await filesUnder(join(env.ws.dir, '.tricopy'))) {
-      if (file.startsWith('catalog.db')) await rm(join(env.ws.dir, '.tricopy', file));
-    }
-    const rebuilt = await cliJson<{ imported: string[]; problems: string[] }>([
-      'catalog',
-      'rebuild',
-      '--from',
-      'cloud',
-    ]);
+    await rm(join(env.ws.dir, '.tricopy'), { recursive: true, force: true });
+    const rebuilt = await cliJson<Rebuilt>(['catalog', 'rebuild', '--from', 'cloud']);
     expect(rebuilt.code, rebuilt.stderr).toBe(0);
     expect(rebuilt.json.imported).toEqual([run.backupId]);
     const listed = await cliJson<Listed>(['list', '--json']);
