@@ -43,6 +43,7 @@ export async function restoreBackup(
   if (source.restoreTarget === 'database' && target.database === undefined) {
     throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
   }
+  await source.checkRestoreTarget?.(target);
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
