@@ -11,7 +11,10 @@ const key = ageKeygen();
 describe('age keys', () => {
   it('accepts an X25519 recipient and names what is wrong with others', () => {
     expect(recipientProblem(key.recipient)).toBeUndefined();
-    expect(recipientProblem('ssh-ed25519 AAAA')).toMatch(/not an age recipient/);
+    expect(recipientProblem('ssh-ed25519 AAAA')).toMatch(
+      /is an SSH key: tricopy encrypts to X25519 recipients only/,
+    );
+    expect(recipientProblem('AGE-SECRET-KEY-1XYZ')).toMatch(/not an age recipient/);
     const last = key.recipient.endsWith('q') ? 'p' : 'q';
     expect(recipientProblem(`${key.recipient.slice(0, -1)}${last}`)).toMatch(/not a valid age recipient/);
     expect(recipientProblem(key.recipient.slice(0, 30))).toMatch(/not a valid age recipient/);

@@ -2,9 +2,13 @@ import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } fro
 
 /**
  * Why `text` is not an X25519 age recipient (`age1…`, as `age-keygen -y` prints it), or undefined when it is one.
- * Post-quantum and tag recipients (`age1pq1…`, `age1tag…`) are refused: Debian's age 1.1 cannot decrypt them.
+ * Post-quantum and tag recipients (`age1pq1…`, `age1tag…`) are refused (Debian's age 1.1 cannot decrypt them), and
+ * so are SSH keys (not supported yet).
  */
 export function recipientProblem(text: string): string | undefined {
+  if (text.startsWith('ssh-')) {
+    return `${quote(text)} is an SSH key: tricopy encrypts to X25519 recipients only (age1…, made by age-keygen)`;
+  }
   if (!text.startsWith('age1')) return `${quote(text)} is not an age recipient (an X25519 public key, age1…)`;
   if (/^age1(pq|tag)/.test(text)) {
     return `${quote(text)} is a post-quantum or tag recipient; use an X25519 recipient (age1…, from age-keygen) that every age can decrypt`;

@@ -63,8 +63,8 @@ describe('config: encryption', () => {
       config({ a: `    encryption: { recipients: [${one.recipient}, age1notakey] }\n` }),
     );
     expect(problems).toContain('jobs.a.encryption.recipients[1]: "age1notakey" is not a valid age recipient');
-    expect(await problemsOf(config({ top: 'encryption: { recipients: [ssh-rsa AAAA] }\n' }))).toContain(
-      'encryption.recipients[0]: "ssh-rsa AAAA" is not an age recipient',
+    expect(await problemsOf(config({ top: 'encryption: { recipients: [age2notakey] }\n' }))).toContain(
+      'encryption.recipients[0]: "age2notakey" is not an age recipient',
     );
     expect(await problemsOf(config({ top: 'encryption: {}\n' }))).toContain(
       'encryption: give recipients: [age1…] or recipientsFile: PATH',
