@@ -78,6 +78,6 @@ export async function withSession<T>(
     return await fn(session);
   } finally {
     await session.close();
-    session.closeCatalog();
+    await session.closeCatalog();
   }
 }

@@ -2,6 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair, unsealText } from '@tricopy/age';
+import type { BackupRow } from '../catalog/catalog.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseManifest } from './manifest.js';
 import { restoreBackup, restoreTestBackup } from './restore.js';
@@ -37,9 +38,7 @@ async function backedUp(t: Harness) {
   const report = await runBackups(t.session, ['app']);
   expect(report.runs[0]?.status).toBe('ok');
   expect(report.runs[0]?.encrypted).toBe(true);
-  return t.session.catalog.getBackup(report.runs[0]?.backupId as string) as NonNullable<
-    ReturnType<typeof t.session.catalog.getBackup>
-  >;
+  return (await t.session.catalog.getBackup(report.runs[0]?.backupId as string)) as BackupRow;
 }
 
 function storedObjects(t: Harness, destination: string) {

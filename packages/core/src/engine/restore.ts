@@ -135,7 +135,7 @@ async function stageFirstGoodCopy(
     throw new UsageError(`backup ${backup.id} has no complete artifact (status ${backup.status})`);
   }
   const expected = { size: backup.size, sha256: backup.sha256 };
-  let copies = usableCopies(session, backup.id);
+  let copies = await usableCopies(session, backup.id);
   if (from !== undefined) {
     session.destinationSpec(from);
     copies = copies.filter((c) => c.destination === from);

@@ -130,7 +130,7 @@ async function writeOnce(
     throw new BadSourceCopy(`the copy read from ${from.name} does not match the backup; not propagating it`);
   }
   const check = await checkStoredCopy(target, request.key, request.produced, { put });
-  recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
+  await recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
   if (!check.ok) {
     await target.delete(request.key).catch(() => undefined);
     throw new DestinationError(check.message, { retryable: check.kind !== 'no-checksum' });

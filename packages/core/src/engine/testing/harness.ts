@@ -111,7 +111,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     body: (job) => bodies.get(job) as Buffer,
     close: async () => {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
       await rm(dir, { recursive: true, force: true });
     },
   };
