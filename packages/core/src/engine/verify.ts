@@ -111,7 +111,8 @@ async function verifyCopy(
   return result;
 }
 
-function refreshBackupStatus(session: Session, backupId: string): void {
+/** The backup's status from its copies: ok when all are verified, degraded when some, failed when none. */
+export function refreshBackupStatus(session: Session, backupId: string): void {
   // Copies pruned on purpose do not make a backup degraded.
   const copies = session.catalog
     .listCopies(backupId)

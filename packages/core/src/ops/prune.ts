@@ -122,7 +122,7 @@ function removedJobSpec(session: Session, name: string): PruneJob {
   };
 }
 
-function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
+export function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
   if (destination === undefined) {
     return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
   }
@@ -292,7 +292,7 @@ async function foreignObjects(
   return foreign.sort();
 }
 
-async function removeCopy(
+export async function removeCopy(
   session: Session,
   destination: Destination,
   destinationName: string,
