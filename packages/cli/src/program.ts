@@ -116,6 +116,10 @@ export function buildProgram(
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
     .option(
+      '--globals',
+      'first recreate the roles / users stored with the backup that the server lacks (existing ones are left alone)',
+    )
+    .option(
       '--source-option <key=value>',
       'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
       parseSourceOption,

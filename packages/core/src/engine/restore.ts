@@ -27,7 +27,7 @@ export async function restoreBackup(
   session: Session,
   backup: BackupRow,
   target: RestoreTarget,
-  options: { from?: string; signal?: AbortSignal } = {},
+  options: { from?: string; signal?: AbortSignal; globals?: boolean } = {},
 ): Promise<RestoreResult> {
   const source = await session.source(backup.job);
   if (source.restoreTarget === 'file' && target.path === undefined) {
@@ -41,6 +41,7 @@ export async function restoreBackup(
     await source.restore(await decompressed(session, staged, copy, backup), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.globals === true ? { globals: true } : {}),
     });
   } finally {
     await staged.cleanup();
