@@ -27,7 +27,8 @@ for (const file of files) {
 function printFailures(file, report) {
   console.log(`failures in ${file}`);
   for (const suite of report.testResults ?? []) {
-    if (suite.status === 'failed' && suite.message) console.log(`  ${suite.name}: ${firstLines(suite.message)}`);
+    if (suite.status === 'failed' && suite.message)
+      console.log(`  ${suite.name}: ${firstLines(suite.message)}`);
     for (const test of suite.assertionResults ?? []) {
       if (test.status !== 'failed') continue;
       console.log(`  ✗ ${test.fullName}`);

@@ -65,6 +65,6 @@ export async function withSession<T>(
     return await fn(session);
   } finally {
     await session.close();
-    session.closeCatalog();
+    await session.closeCatalog();
   }
 }

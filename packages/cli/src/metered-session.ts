@@ -52,11 +52,13 @@ export class MeteredSession extends Session {
     return pass;
   }
 
-  #meter(destination: string, key: string, stream: Readable): Readable {
+  async #meter(destination: string, key: string, stream: Readable): Promise<Readable> {
     const backupId = key.split('/')[1];
-    const backup = backupId === undefined ? undefined : this.catalog.getBackup(backupId);
+    const backup = backupId === undefined ? undefined : await this.catalog.getBackup(backupId);
     if (backup === undefined || backup.size === null || backup.artifactKey === null) return stream;
-    if (!this.catalog.listCopies(backup.id).some((c) => c.destination === destination && c.key === key))
+    if (
+      !(await this.catalog.listCopies(backup.id)).some((c) => c.destination === destination && c.key === key)
+    )
       return stream;
     return this.#progress.track(
       stream,

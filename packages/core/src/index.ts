@@ -1,10 +1,17 @@
-export {
-  type BackupRow,
+export type {
+  BackupResult,
+  BackupRow,
+  BackupStatus,
   Catalog,
-  type CopyRow,
-  type CopyStatus,
-  type VerificationRow,
+  CopyRow,
+  CopyStatus,
+  VerificationLevel,
+  VerificationRow,
 } from './catalog/catalog.js';
+export type { Row } from './catalog/rows.js';
+export { SqlCatalog } from './catalog/sql-catalog.js';
+export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
+export { openSqliteCatalog } from './catalog/sqlite-catalog.js';
 export {
   type DestinationSpec,
   defaultConfigPath,

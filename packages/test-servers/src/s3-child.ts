@@ -63,7 +63,8 @@ function refuseAbortedPart(request: IncomingMessage, response: ServerResponse): 
   const [, bucketName, uploadId] = part as unknown as [string, string, string];
   if (!abortedUploads.has(uploadId)) {
     response.once('close', () => {
-      if (abortedUploads.has(uploadId)) void rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
+      if (abortedUploads.has(uploadId))
+        void rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
     });
     return false;
   }

@@ -76,7 +76,8 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
 /** The checked jobs that are stale (past their maxAge); notifies once per episode. */
 async function staleJobs(session: Session, report: CheckReport): Promise<JobStatus[]> {
   const now = session.now();
-  const statuses = report.jobs.map((j) => jobStatus(session, j.job, now));
+  const statuses: JobStatus[] = [];
+  for (const j of report.jobs) statuses.push(await jobStatus(session, j.job, now));
   await alertStaleJobs(session, statuses, {
     logger: session.logger,
     redact: (text) => session.redact(text),

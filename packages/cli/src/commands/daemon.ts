@@ -23,13 +23,14 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   const redactor = new EveryConfigRedactor(config.redactor);
   const logger = createJsonLogger(logLevel(options), redactor);
   let served: Session | undefined;
-  const serve = (next: LoadedConfig) => {
-    served?.closeCatalog();
+  const serve = async (next: LoadedConfig) => {
+    const previous = served;
     served = new Session({ config: next, logger });
+    await previous?.closeCatalog();
   };
   let status: StatusService | undefined;
   if (options.listen !== undefined) {
-    serve(config);
+    await serve(config);
     status = await startStatusService(
       { ...options, listen: options.listen },
       () => served as Session,
@@ -74,7 +75,7 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onHangup);
     await status?.stop();
-    served?.closeCatalog();
+    await served?.closeCatalog();
   }
 }
 
@@ -84,13 +85,13 @@ async function reload(
   options: GlobalOptions,
   logger: Logger,
   redactor: EveryConfigRedactor,
-  serve?: (config: LoadedConfig) => void,
+  serve?: (config: LoadedConfig) => Promise<void>,
 ): Promise<void> {
   try {
     const next = await openConfig(options);
     redactor.include(next.redactor);
     control.reload(next);
-    serve?.(next);
+    await serve?.(next);
     logger.info(`reloaded ${next.file}`, { event: 'reloaded', config: next.file });
   } catch (error) {
     logger.error(`reload failed, keeping the current config: ${describeError(error)}`, {

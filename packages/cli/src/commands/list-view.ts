@@ -39,8 +39,12 @@ export interface BackupView {
  * One backup with its copies, 3-2-1 status and last verification. `alive` says whether a backup still marked
  * running has a live process behind it (false: it was interrupted; undefined: cannot tell, e.g. another host).
  */
-export function describeBackup(session: Session, backup: BackupRow, alive?: boolean): BackupView {
-  const copies = session.catalog.listCopies(backup.id);
+export async function describeBackup(
+  session: Session,
+  backup: BackupRow,
+  alive?: boolean,
+): Promise<BackupView> {
+  const copies = await session.catalog.listCopies(backup.id);
   const verified = copies
     .filter((c) => c.status === 'verified')
     .flatMap((c) => {
@@ -48,8 +52,8 @@ export function describeBackup(session: Session, backup: BackupRow, alive?: bool
       return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
     });
   const policy = evaluatePolicy(verified, session.config.policy);
-  const last = session.catalog.lastVerification(backup.id);
-  const deepChecks = session.catalog.listVerifications(backup.id).filter((v) => v.level === 'deep');
+  const last = await session.catalog.lastVerification(backup.id);
+  const deepChecks = (await session.catalog.listVerifications(backup.id)).filter((v) => v.level === 'deep');
   const lastDeep = (destination: string) =>
     deepChecks.filter((v) => v.destination === destination).at(-1)?.checkedAt ?? null;
   const state: Exclude<ListState, 'flagged'> =

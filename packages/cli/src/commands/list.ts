@@ -68,13 +68,14 @@ export function parseStatus(value: string, previous: ListState[] = []): ListStat
  */
 export async function listCommand(options: ListOptions): Promise<number> {
   return withSession(options, async (session) => {
-    const rows = session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
+    const rows = await session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
     // A job removed from the config is still listed while the catalog has backups of it.
     if (options.job !== undefined && rows.length === 0) session.job(options.job);
     const alive = await liveRunning(session, rows);
-    const all = rows.map((backup) => describeBackup(session, backup, alive.get(backup.id)));
+    const all: BackupView[] = [];
+    for (const backup of rows) all.push(await describeBackup(session, backup, alive.get(backup.id)));
     const items = choose(all, options);
-    const stale = staleJobs(session, options.job);
+    const stale = await staleJobs(session, options.job);
     if (options.json) {
       printJson({ backups: items, stale });
       return EXIT.ok;
@@ -97,14 +98,19 @@ export async function listCommand(options: ListOptions): Promise<number> {
 }
 
 /** Configured jobs (or `job`) past their maxAge, with why. */
-function staleJobs(session: Session, job: string | undefined): { job: string; reason: string }[] {
+async function staleJobs(
+  session: Session,
+  job: string | undefined,
+): Promise<{ job: string; reason: string }[]> {
   const names =
     job === undefined ? [...session.config.jobs.keys()] : session.config.jobs.has(job) ? [job] : [];
   const now = session.now();
-  return names
-    .map((name) => jobStatus(session, name, now))
-    .filter((s) => s.staleness.stale)
-    .map((s) => ({ job: s.job, reason: staleReason(s.staleness) }));
+  const stale: { job: string; reason: string }[] = [];
+  for (const name of names) {
+    const s = await jobStatus(session, name, now);
+    if (s.staleness.stale) stale.push({ job: s.job, reason: staleReason(s.staleness) });
+  }
+  return stale;
 }
 
 /** One line per stale job under the table, within 100 columns (a long job name is cut as in the table). */

@@ -12,7 +12,7 @@ export interface MetricsOptions extends GlobalOptions {
  */
 export async function metricsCommand(options: MetricsOptions): Promise<number> {
   return withSession(options, async (session) => {
-    const jobs = fleetStatus(session, session.now());
+    const jobs = await fleetStatus(session, session.now());
     if (options.textfile === undefined) {
       process.stdout.write(await renderMetrics(jobs));
       return EXIT.ok;

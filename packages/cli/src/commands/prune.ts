@@ -20,7 +20,7 @@ export interface PruneCommandOptions extends GlobalOptions {
 export async function pruneCommand(options: PruneCommandOptions): Promise<number> {
   return withSession(options, async (session) => {
     const report = await pruneBackups(session, {
-      ...selection(session, options),
+      ...(await selection(session, options)),
       dryRun: options.dryRun === true,
     });
     if (options.json) printJson(report);
@@ -34,11 +34,11 @@ export async function pruneCommand(options: PruneCommandOptions): Promise<number
 }
 
 /** Which jobs to prune: configured ones by their rules, removed ones (`--orphaned`, or `--job OLD`) down to one. */
-function selection(
+async function selection(
   session: Session,
   options: PruneCommandOptions,
-): Pick<PruneOptions, 'jobs' | 'removedJobs'> {
-  const removed = removedJobs(session);
+): Promise<Pick<PruneOptions, 'jobs' | 'removedJobs'>> {
+  const removed = await removedJobs(session);
   if (options.job === undefined) return options.orphaned ? { removedJobs: removed } : {};
   if (removed.includes(options.job)) return { jobs: [], removedJobs: [options.job] };
   if (options.orphaned) throw new UsageError(`--orphaned: job ${options.job} is still in the config`);
@@ -80,7 +80,7 @@ function printReport(report: PruneReport): void {
 
 export async function confirmCommand(backupId: string, options: GlobalOptions): Promise<number> {
   return withSession(options, async (session) => {
-    const backup = session.catalog.getBackup(backupId);
+    const backup = await session.catalog.getBackup(backupId);
     if (backup === undefined)
       throw new UsageError(`no backup with id ${backupId} in the catalog (see tricopy list)`);
     if (backup.flagged === null) {
@@ -88,7 +88,7 @@ export async function confirmCommand(backupId: string, options: GlobalOptions): 
       else printLine(`backup ${backupId} is not flagged; nothing to confirm`);
       return EXIT.ok;
     }
-    session.catalog.confirmBackup(backupId);
+    await session.catalog.confirmBackup(backupId);
     if (options.json) printJson({ backupId, flagged: backup.flagged, confirmed: true });
     else
       printLine(`backup ${backupId} confirmed (${backup.flagged}); pruning of job ${backup.job} may resume`);

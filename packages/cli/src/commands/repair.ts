@@ -17,7 +17,7 @@ export async function repairCommand(
   options: RepairCommandOptions,
 ): Promise<number> {
   return withSession(options, async (session) => {
-    const backups = selected(session, backupId, options);
+    const backups = await selected(session, backupId, options);
     const report = await interruptible('repair', (signal) =>
       repairBackups(session, backups, {
         backfill: options.backfill === true,
@@ -32,8 +32,8 @@ export async function repairCommand(
 }
 
 /** One backup by id (even a pruned one, which is then reported), or the newest / every one not yet pruned. */
-function selected(session: Session, backupId: string | undefined, options: RepairCommandOptions) {
-  const backups = selectBackups(session, {
+async function selected(session: Session, backupId: string | undefined, options: RepairCommandOptions) {
+  const backups = await selectBackups(session, {
     ...(backupId === undefined ? {} : { backupId }),
     ...(options.latest ? { latest: true } : {}),
     ...(options.all ? { all: true } : {}),

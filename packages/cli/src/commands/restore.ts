@@ -78,35 +78,38 @@ async function restoreChosen(
   metered: (o: SessionOptions) => Session,
   readsDone: () => void,
 ): Promise<number> {
-  const backup = chooseBackup(session, backupId, options.job);
+  const backup = await chooseBackup(session, backupId, options.job);
   if (options.globals && !(backup.format ?? '').endsWith('+globals')) {
     throw new UsageError(
       `--globals: backup ${backup.id} holds no roles or users (set globals: true on the job's source; later backups then do)`,
     );
   }
-  warnIfFlagged(session, backup);
+  await warnIfFlagged(session, backup);
   const restoring = await sessionFor(session, backup, options, metered);
   // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
-  const result = await interruptible('the restore', (signal) =>
-    restoreBackup(
-      restoring,
-      backup,
-      {
-        ...(options.to === undefined ? {} : { path: options.to }),
-        ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
-        ...(options.createDatabase ? { createDatabase: true } : {}),
-        ...(options.force ? { force: true } : {}),
-      },
-      {
-        ...(options.from === undefined ? {} : { from: options.from }),
-        ...(options.globals ? { globals: true } : {}),
-        signal,
-      },
-    ),
-  ).finally(() => {
+  let result: Awaited<ReturnType<typeof restoreBackup>>;
+  try {
+    result = await interruptible('the restore', (signal) =>
+      restoreBackup(
+        restoring,
+        backup,
+        {
+          ...(options.to === undefined ? {} : { path: options.to }),
+          ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
+          ...(options.createDatabase ? { createDatabase: true } : {}),
+          ...(options.force ? { force: true } : {}),
+        },
+        {
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.globals ? { globals: true } : {}),
+          signal,
+        },
+      ),
+    );
+  } finally {
     readsDone();
-    return restoring === session ? undefined : restoring.close();
-  });
+    if (restoring !== session) await restoring.close();
+  }
   const flagged = backup.confirmedAt === null ? backup.flagged : null;
   if (options.json) printJson({ ...result, flagged });
   else {
@@ -125,12 +128,16 @@ function restoreLabel(backupId: string, destination: string, pass: number): stri
 }
 
 /** The backup by id, or the newest good one of `job` (also of a job no longer in the config). */
-function chooseBackup(session: Session, backupId: string | undefined, job: string | undefined): BackupRow {
+async function chooseBackup(
+  session: Session,
+  backupId: string | undefined,
+  job: string | undefined,
+): Promise<BackupRow> {
   if (backupId === undefined && job !== undefined && !session.config.jobs.has(job)) {
-    const newest = session.catalog.listBackups({ job, statuses: ['ok', 'degraded'] })[0];
+    const [newest] = await session.catalog.listBackups({ job, statuses: ['ok', 'degraded'] });
     if (newest !== undefined) return newest;
   }
-  const [backup] = selectBackups(session, {
+  const [backup] = await selectBackups(session, {
     ...(backupId === undefined ? { latest: true } : { backupId }),
     ...(job === undefined ? {} : { job }),
   });
@@ -169,11 +176,11 @@ async function sessionFor(
 }
 
 /** A backup flagged as suspiciously small and not confirmed may be an emptied database: say so before restoring it. */
-function warnIfFlagged(session: Session, backup: BackupRow): void {
+async function warnIfFlagged(session: Session, backup: BackupRow): Promise<void> {
   if (backup.flagged === null || backup.confirmedAt !== null) return;
-  const older = session.catalog
-    .listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })
-    .find((b) => b.startedAt < backup.startedAt && b.flagged === null && b.prunedAt === null);
+  const older = (await session.catalog.listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })).find(
+    (b) => b.startedAt < backup.startedAt && b.flagged === null && b.prunedAt === null,
+  );
   session.logger.warn(
     `backup ${backup.id} is flagged as suspiciously small (${backup.flagged}): it may hold an emptied database` +
       (older === undefined ? '' : `; the newest unflagged backup of job ${backup.job} is ${older.id}`),

@@ -40,7 +40,7 @@ async function verifySelected(
   options: VerifyOptions,
   readsDone: () => void,
 ): Promise<number> {
-  const backups = selectBackups(session, {
+  const backups = await selectBackups(session, {
     ...(backupId === undefined ? {} : { backupId }),
     ...(options.latest ? { latest: true } : {}),
     ...(options.all ? { all: true } : {}),

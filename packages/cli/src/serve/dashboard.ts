@@ -33,9 +33,8 @@ function ago(iso: string | null, now: Date): string {
 export const TREND_BACKUPS = 20;
 
 /** The sizes of a job's newest good backups (pruned ones too: they are its history), oldest first. */
-export function sizeTrend(catalog: Catalog, job: string): number[] {
-  return catalog
-    .listBackups({ job, statuses: ['ok', 'degraded'] })
+export async function sizeTrend(catalog: Catalog, job: string): Promise<number[]> {
+  return (await catalog.listBackups({ job, statuses: ['ok', 'degraded'] }))
     .flatMap((b) => (b.size === null ? [] : [b.size]))
     .slice(0, TREND_BACKUPS)
     .reverse();
@@ -47,7 +46,7 @@ function trendChart(sizes: readonly number[]): string {
   return sparkline(sizes, { title: escapeHtml(title) });
 }
 
-function fleetRow(s: JobStatus, catalog: Catalog, now: Date): string {
+async function fleetRow(s: JobStatus, catalog: Catalog, now: Date): Promise<string> {
   const last = s.lastBackup;
   const stale = s.staleness.stale;
   const cells = [
@@ -60,13 +59,14 @@ function fleetRow(s: JobStatus, catalog: Catalog, now: Date): string {
     ago(s.lastVerified.deep, now),
     ago(s.lastVerified['restore-test'], now),
     last?.size == null ? '-' : formatBytes(last.size),
-    trendChart(sizeTrend(catalog, s.job)),
+    trendChart(await sizeTrend(catalog, s.job)),
     stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(s.staleness))}</span>` : 'fresh',
   ];
   return `<tr class="${stale ? 'stale' : ''}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
-export function fleetPage(jobs: readonly JobStatus[], catalog: Catalog, now: Date): string {
+export async function fleetPage(jobs: readonly JobStatus[], catalog: Catalog, now: Date): Promise<string> {
+  const rows = await Promise.all(jobs.map((j) => fleetRow(j, catalog, now)));
   const head = [
     'job',
     'last backup',
@@ -82,31 +82,28 @@ export function fleetPage(jobs: readonly JobStatus[], catalog: Catalog, now: Dat
     'tricopy fleet',
     `<h1>tricopy fleet</h1><p>${jobs.length} job(s), ${jobs.filter((j) => j.staleness.stale).length} stale, as of ${escapeHtml(now.toISOString())}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${jobs.map((j) => fleetRow(j, catalog, now)).join('\n')}</tbody></table><p><a href="/metrics">/metrics</a> · <a href="/api/jobs">/api/jobs</a></p>`,
+${rows.join('\n')}</tbody></table><p><a href="/metrics">/metrics</a> · <a href="/api/jobs">/api/jobs</a></p>`,
   );
 }
 
 /** The last deep verification of each copy of a backup (any outcome), by destination. */
-function lastDeepByCopy(catalog: Catalog, backupId: string): Map<string | null, string> {
+async function lastDeepByCopy(catalog: Catalog, backupId: string): Promise<Map<string | null, string>> {
   return new Map(
-    catalog
-      .listVerifications(backupId)
+    (await catalog.listVerifications(backupId))
       .filter((v) => v.level === 'deep')
       .map((v) => [v.destination, v.checkedAt] as const),
   );
 }
 
-function backupRow(catalog: Catalog, b: BackupRow, now: Date): string {
-  const lastDeep = lastDeepByCopy(catalog, b.id);
-  const copies = catalog
-    .listCopies(b.id)
+async function backupRow(catalog: Catalog, b: BackupRow, now: Date): Promise<string> {
+  const lastDeep = await lastDeepByCopy(catalog, b.id);
+  const copies = (await catalog.listCopies(b.id))
     .map(
       (c) =>
         `${escapeHtml(c.destination)}: <span class="${c.status === 'verified' ? 'ok' : 'bad'}">${escapeHtml(c.status)}</span>, deep verify ${ago(lastDeep.get(c.destination) ?? null, now)}`,
     )
     .join('<br>');
-  const checks = catalog
-    .listVerifications(b.id)
+  const checks = (await catalog.listVerifications(b.id))
     .filter((v) => v.level !== 'backup')
     .map(
       (v) =>
@@ -125,14 +122,16 @@ function backupRow(catalog: Catalog, b: BackupRow, now: Date): string {
   return `<tr>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
-export function jobPage(status: JobStatus, catalog: Catalog, now: Date): string {
+export async function jobPage(status: JobStatus, catalog: Catalog, now: Date): Promise<string> {
   const head = ['backup', 'status', 'finished', 'size', 'sha256', 'copies', 'verifications'];
-  const backups = catalog.listBackups({ job: status.job });
+  const backups = await catalog.listBackups({ job: status.job });
+  const rows = await Promise.all(backups.map((b) => backupRow(catalog, b, now)));
+  const trend = trendChart(await sizeTrend(catalog, status.job));
   return page(
     `tricopy job ${status.job}`,
     `<p><a href="/">← fleet</a></p><h1>job ${escapeHtml(status.job)}</h1>
-<p>last backup ${ago(status.lastSuccessAt, now)}; size trend ${trendChart(sizeTrend(catalog, status.job))}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
+<p>last backup ${ago(status.lastSuccessAt, now)}; size trend ${trend}; ${status.staleness.stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(status.staleness))}</span>` : 'fresh'}</p>
 <table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
-${backups.map((b) => backupRow(catalog, b, now)).join('\n')}</tbody></table>`,
+${rows.join('\n')}</tbody></table>`,
   );
 }

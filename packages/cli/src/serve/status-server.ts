@@ -62,47 +62,54 @@ async function handle(
   const sources = options.sources();
   const now = new Date();
   if (path === '/metrics')
-    return { status: 200, type: METRICS_CONTENT_TYPE, body: await renderMetrics(fleetStatus(sources, now)) };
-  if (path === '/api/jobs') return json(200, { jobs: fleetStatus(sources, now) });
-  if (path === '/') return html(200, fleetPage(fleetStatus(sources, now), sources.catalog, now));
+    return {
+      status: 200,
+      type: METRICS_CONTENT_TYPE,
+      body: await renderMetrics(await fleetStatus(sources, now)),
+    };
+  if (path === '/api/jobs') return json(200, { jobs: await fleetStatus(sources, now) });
+  if (path === '/') return html(200, await fleetPage(await fleetStatus(sources, now), sources.catalog, now));
   const page = /^\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (page !== undefined) {
     const name = decodeURIComponent(page);
     if (!sources.config.jobs.has(name)) return html(404, `<p>no job ${escapeHtml(name)} in the config</p>`);
-    return html(200, jobPage(jobStatus(sources, name, now), sources.catalog, now));
+    return html(200, await jobPage(await jobStatus(sources, name, now), sources.catalog, now));
   }
   const job = /^\/api\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return jobReply(sources, decodeURIComponent(job), now);
   return json(404, { error: `no such page: ${path} (try /metrics, /api/jobs)` });
 }
 
-function jobReply(sources: StatusSources, job: string, now: Date): Reply {
+async function jobReply(sources: StatusSources, job: string, now: Date): Promise<Reply> {
   if (!sources.config.jobs.has(job)) return json(404, { error: `no job "${job}" in the config` });
-  const backups = sources.catalog.listBackups({ job }).map((b) => ({
-    backupId: b.id,
-    status: b.status,
-    startedAt: b.startedAt,
-    finishedAt: b.finishedAt,
-    size: b.size,
-    sha256: b.sha256,
-    prunedAt: b.prunedAt,
-    flagged: b.flagged,
-    error: b.error,
-    copies: sources.catalog.listCopies(b.id).map((c) => ({
-      destination: c.destination,
-      status: c.status,
-      size: c.size,
-      sha256: c.sha256,
-      updatedAt: c.updatedAt,
+  const rows = await sources.catalog.listBackups({ job });
+  const backups = await Promise.all(
+    rows.map(async (b) => ({
+      backupId: b.id,
+      status: b.status,
+      startedAt: b.startedAt,
+      finishedAt: b.finishedAt,
+      size: b.size,
+      sha256: b.sha256,
+      prunedAt: b.prunedAt,
+      flagged: b.flagged,
+      error: b.error,
+      copies: (await sources.catalog.listCopies(b.id)).map((c) => ({
+        destination: c.destination,
+        status: c.status,
+        size: c.size,
+        sha256: c.sha256,
+        updatedAt: c.updatedAt,
+      })),
+      verifications: (await sources.catalog.listVerifications(b.id)).map((v) => ({
+        destination: v.destination,
+        level: v.level,
+        status: v.status,
+        checkedAt: v.checkedAt,
+      })),
     })),
-    verifications: sources.catalog.listVerifications(b.id).map((v) => ({
-      destination: v.destination,
-      level: v.level,
-      status: v.status,
-      checkedAt: v.checkedAt,
-    })),
-  }));
-  return json(200, { ...jobStatus(sources, job, now), backups });
+  );
+  return json(200, { ...(await jobStatus(sources, job, now)), backups });
 }
 
 function sha256(text: string): Buffer {

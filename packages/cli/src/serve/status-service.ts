@@ -38,7 +38,7 @@ export async function startStatusService(
   const alert = async () => {
     try {
       const current = sources();
-      await alertStaleJobs(current, fleetStatus(current, new Date()), { logger, redact });
+      await alertStaleJobs(current, await fleetStatus(current, new Date()), { logger, redact });
     } catch (error) {
       logger.error(`stale check failed: ${describeError(error)}`);
     }

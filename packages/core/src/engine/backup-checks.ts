@@ -30,7 +30,7 @@ async function crossCheck(
     await copy.instance.delete(key).catch(() => undefined);
     return failedCopy(copy, `cross-check failed: ${describeError(error)}`);
   }
-  recordCheck(run, copy.destination, produced, check, '');
+  await recordCheck(run, copy.destination, produced, check, '');
   if (check.ok) {
     return {
       state: 'verified',
@@ -50,14 +50,14 @@ async function crossCheck(
   return check.kind === 'no-checksum' ? { ...failed, retryable: false } : failed;
 }
 
-export function recordCheck(
+export async function recordCheck(
   run: RunContext,
   destination: string,
   produced: Expected,
   check: CopyCheck,
   how: string,
-): void {
-  run.session.catalog.recordVerification({
+): Promise<void> {
+  await run.session.catalog.recordVerification({
     backupId: run.backupId,
     destination,
     level: 'backup',

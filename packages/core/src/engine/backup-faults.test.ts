@@ -16,11 +16,11 @@ afterEach(async () => {
 });
 
 /** What a finished run must leave whatever happened: nothing running, every verified copy intact with a manifest. */
-function expectConsistent(t: Harness): void {
-  const rows = t.session.catalog.listBackups({});
+async function expectConsistent(t: Harness): Promise<void> {
+  const rows = await t.session.catalog.listBackups({});
   for (const backup of rows) {
     expect(backup.status, `backup ${backup.id}`).not.toBe('running');
-    const copies = t.session.catalog.listCopies(backup.id);
+    const copies = await t.session.catalog.listCopies(backup.id);
     for (const copy of copies) {
       const stored = t.destinations[copy.destination]?.objects;
       if (copy.status === 'verified') {
@@ -72,7 +72,7 @@ describe('a destination failing mid-upload', () => {
           /permission denied|no space|reset/,
         );
       }
-      expectConsistent(h);
+      await expectConsistent(h);
     },
   );
 
@@ -93,7 +93,7 @@ describe('a destination failing mid-upload', () => {
     });
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('degraded');
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 
   it('a failed copy is written again from the good one when the error is transient', async () => {
@@ -110,7 +110,7 @@ describe('a destination failing mid-upload', () => {
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('ok');
     expect(report.runs[0]?.copies.find((c) => c.destination === 'nas')?.attempts).toBe(2);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 
   it.each<FaultError>(['ENOSPC', 'EACCES'])(
@@ -151,7 +151,7 @@ describe('a destination failing mid-upload', () => {
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('failed');
     expect(report.runs[0]?.error).toMatch(/a: .*no space left.*; b: .*no space left/);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 });
 
@@ -166,7 +166,7 @@ describe('bad copies', () => {
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('ok');
     expect(report.runs[0]?.copies.find((c) => c.destination === 'nas')?.attempts).toBe(2);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 
   it('a stalled destination is detached and the others complete', async () => {
@@ -181,7 +181,7 @@ describe('bad copies', () => {
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('degraded');
     expect(report.runs[0]?.copies.find((c) => c.destination === 'nas')?.error).toMatch(/stalled/);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 
   it('a destination that declares a sha256 capability but returns none fails that copy', async () => {
@@ -196,7 +196,7 @@ describe('bad copies', () => {
     const nas = report.runs[0]?.copies.find((c) => c.destination === 'nas');
     expect(nas?.error).toMatch(/sha256/);
     expect(nas?.attempts, 'a broken promise is not retried').toBe(1);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 
   it('a manifest that cannot be written: that copy fails, its artifact is removed, the others keep theirs', async () => {
@@ -218,6 +218,6 @@ describe('bad copies', () => {
     const report = await runBackups(h.session, ['app']);
     expect(report.runs[0]?.status).toBe('degraded');
     expect(report.runs[0]?.copies.find((c) => c.destination === 'nas')?.error).toMatch(/manifest/);
-    expectConsistent(h);
+    await expectConsistent(h);
   });
 });

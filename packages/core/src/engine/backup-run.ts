@@ -37,15 +37,15 @@ export interface RunOutcome {
   readonly manifest?: Manifest;
 }
 
-export function openRun(
+export async function openRun(
   session: Session,
   jobName: string,
   options: { events?: BackupEvents; runId?: number; signal?: AbortSignal },
-): RunContext {
+): Promise<RunContext> {
   const job = session.job(jobName);
   const started = session.now();
   const backupId = newBackupId(started);
-  session.catalog.insertBackup({
+  await session.catalog.insertBackup({
     id: backupId,
     job: job.name,
     sourceType: job.source.type,
@@ -86,7 +86,7 @@ export function openRun(
 }
 
 /** The last step: one catalog transaction for the backup and its copies, then the events. */
-export function recordRun(run: RunContext, outcome: RunOutcome): JobResult {
+export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<JobResult> {
   const { session } = run;
   const finishedAt = session.now().toISOString();
   const key = outcome.artifact?.key ?? '';
@@ -112,9 +112,9 @@ export function recordRun(run: RunContext, outcome: RunOutcome): JobResult {
     ...facts,
     ...(error === undefined ? {} : { error }),
   };
-  session.catalog.transaction(() => {
+  await session.catalog.transaction(async (tx) => {
     for (const copy of copies) {
-      session.catalog.upsertCopy({
+      await tx.upsertCopy({
         backupId: run.backupId,
         destination: copy.destination,
         status: copy.status,
@@ -126,7 +126,7 @@ export function recordRun(run: RunContext, outcome: RunOutcome): JobResult {
         error: copy.error ?? null,
       });
     }
-    session.catalog.finishBackup(run.backupId, {
+    await tx.finishBackup(run.backupId, {
       status: outcome.status,
       finishedAt,
       ...facts,

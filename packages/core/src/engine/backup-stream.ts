@@ -144,7 +144,10 @@ async function writeBranch(
 ): Promise<Copy> {
   const branch = fanOut.branches.find((b) => b.name === copy.destination);
   if (branch === undefined) return failedCopy(copy, 'not written');
-  const previous = run.session.catalog.listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })[0];
+  const [previous] = await run.session.catalog.listBackups({
+    job: run.job.name,
+    statuses: ['ok', 'degraded'],
+  });
   const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
   const attempts = copy.attempts + 1;
   try {

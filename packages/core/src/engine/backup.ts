@@ -62,7 +62,7 @@ export async function backupJob(
   jobName: string,
   options: { events?: BackupEvents; runId?: number; signal?: AbortSignal } = {},
 ): Promise<JobResult> {
-  const run = openRun(session, jobName, options);
+  const run = await openRun(session, jobName, options);
   const copies: Copy[] = run.job.destinations.map((destination) =>
     failedCopy({ destination, attempts: 0 }, 'not written'),
   );

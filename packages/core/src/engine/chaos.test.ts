@@ -105,12 +105,12 @@ function randomGetRule(random: () => number, pick: <T>(items: readonly T[]) => T
   return { op: 'get', key: /\.bin$/, times: random() < 0.5 ? 1 : Number.POSITIVE_INFINITY, fault };
 }
 
-function checkInvariants(t: Harness, runs: readonly JobResult[], where: string): void {
+async function checkInvariants(t: Harness, runs: readonly JobResult[], where: string): Promise<void> {
   for (const run of runs) {
     const verified = run.copies.filter((c) => c.status === 'verified').length;
     const expected = verified === run.copies.length ? 'ok' : verified > 0 ? 'degraded' : 'failed';
     expect(run.status, `${where}: status agrees with the copies`).toBe(expected);
-    const row = t.session.catalog.getBackup(run.backupId);
+    const row = await t.session.catalog.getBackup(run.backupId);
     expect(row?.status, `${where}: catalog status`).toBe(run.status);
     for (const copy of run.copies.filter((c) => c.status === 'verified')) {
       const stored = t.destinations[copy.destination]?.objects.get(copy.key);
@@ -141,7 +141,7 @@ async function restoreChecked(
 ): Promise<void> {
   for (const [name, rule] of s.restoreFaults) t.destinations[name]?.inject(rule);
   for (const run of runs.filter((r) => r.status !== 'failed')) {
-    const backup = t.session.catalog.getBackup(run.backupId);
+    const backup = await t.session.catalog.getBackup(run.backupId);
     if (backup === undefined) continue;
     const path = `/restored/${run.job}`;
     try {
@@ -210,7 +210,7 @@ describe('chaos: random faults against the memory destination', () => {
           report.runs.map((r) => r.job),
           `${where}: every job ran`,
         ).toEqual(s.jobs);
-        checkInvariants(t, report.runs, where);
+        await checkInvariants(t, report.runs, where);
         await finishes(restoreChecked(t, s, report.runs, where), `${where}: restore`);
         // Let a late rejection surface inside this trial.
         await new Promise((resolve) => setImmediate(resolve));

@@ -46,7 +46,7 @@ policy: { copies: 2, media: 2, offsite: 0 }
       });
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   });
 });

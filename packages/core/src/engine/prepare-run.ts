@@ -12,7 +12,7 @@ const INTERRUPTED = 'interrupted: the process ended before the backup finished';
  */
 export async function prepareJobRun(session: Session, jobName: string): Promise<void> {
   try {
-    const interrupted = session.catalog.failUnfinishedBackups(jobName, INTERRUPTED);
+    const interrupted = await session.catalog.failUnfinishedBackups(jobName, INTERRUPTED);
     if (interrupted.length > 0) {
       session.logger.warn(
         `job ${jobName}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Catalog } from '../catalog/catalog.js';
+import { openSqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
 import { rebuildCatalog } from './rebuild.js';
 import { runBackups } from './run-backups.js';
@@ -22,13 +22,13 @@ async function twoBackupsThenLoseCatalog(t: Harness): Promise<{ session: Session
     expect(report.runs[0]?.status).toBe('ok');
     ids.push(report.runs[0]?.backupId as string);
   }
-  t.session.closeCatalog();
+  await t.session.closeCatalog();
   const path = join(t.dir, 'rebuilt.db');
   await rm(path, { force: true });
   const session = new Session({
     config: t.session.config,
     logger: t.session.logger,
-    catalog: new Catalog(path),
+    catalog: openSqliteCatalog(path),
   });
   return { session, ids };
 }
@@ -50,11 +50,13 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems).toEqual([]);
     expect([...report.imported].sort()).toEqual([...ids].sort());
-    expect(session.catalog.listCopies(ids[0] as string).map((c) => [c.destination, c.status])).toEqual([
+    expect(
+      (await session.catalog.listCopies(ids[0] as string)).map((c) => [c.destination, c.status]),
+    ).toEqual([
       ['cloud', 'pending'],
       ['local', 'verified'],
     ]);
-    session.closeCatalog();
+    await session.closeCatalog();
   });
 
   it('a manifest whose backupId was changed to an older backup: a conflict, the newer backup kept', async () => {
@@ -65,10 +67,10 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems.join('\n')).toMatch(new RegExp(`app/${newer}/manifest.json: .*conflict`));
     expect(report.imported).toEqual([older]);
-    expect(session.catalog.getBackup(older)?.sha256).toBe(
+    expect((await session.catalog.getBackup(older))?.sha256).toBe(
       manifestOn(h, 'local', older).manifest.artifact.sha256,
     );
-    session.closeCatalog();
+    await session.closeCatalog();
   });
 
   it.each([
@@ -83,7 +85,7 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems).toHaveLength(1);
     expect(report.imported).toEqual([ids[0]]);
-    session.closeCatalog();
+    await session.closeCatalog();
   });
 
   it('the stored SHA-256 is checked, not only the size', async () => {
@@ -95,7 +97,7 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems.join('\n')).toMatch(/checksum-mismatch/);
     expect(report.imported).toEqual([ids[1]]);
-    session.closeCatalog();
+    await session.closeCatalog();
   });
 
   it('a forged manifest on one destination never marks the genuine copies on another failed', async () => {
@@ -108,9 +110,9 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     }));
     const report = await rebuildCatalog(session, 'local');
     expect(report.problems).toHaveLength(1);
-    const copies = session.catalog.listCopies(ids[0] as string);
+    const copies = await session.catalog.listCopies(ids[0] as string);
     expect(copies.find((c) => c.destination === 'cloud')?.status).toBe('verified');
-    expect(session.catalog.getBackup(ids[0] as string)?.sha256).not.toBe('0'.repeat(64));
-    session.closeCatalog();
+    expect((await session.catalog.getBackup(ids[0] as string))?.sha256).not.toBe('0'.repeat(64));
+    await session.closeCatalog();
   });
 });

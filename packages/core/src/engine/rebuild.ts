@@ -35,7 +35,7 @@ export async function rebuildCatalog(session: Session, destinationName: string):
         problems.push(`${key}: ${verdict.problem}; not imported`);
         continue;
       }
-      importManifest(session, destinationName, destination, manifest);
+      await importManifest(session, destinationName, destination, manifest);
       imported.push(manifest.backupId);
     } catch (error) {
       problems.push(`${key}: ${session.redact(describeError(error))}`);
@@ -70,7 +70,7 @@ async function judgeManifest(
   }
   const twin = seen.get(manifest.backupId);
   if (twin !== undefined) return fail(`duplicate: backup ${manifest.backupId} is also described by ${twin}`);
-  const known = session.catalog.getBackup(manifest.backupId);
+  const known = await session.catalog.getBackup(manifest.backupId);
   if (known !== undefined && !sameBackup(known, manifest)) {
     return fail(
       `conflict: the catalog already holds backup ${manifest.backupId} of job ${known.job} with ${known.size} bytes sha256 ${known.sha256}`,
@@ -93,7 +93,12 @@ function sameBackup(
   );
 }
 
-function importManifest(session: Session, name: string, destination: Destination, manifest: Manifest): void {
+async function importManifest(
+  session: Session,
+  name: string,
+  destination: Destination,
+  manifest: Manifest,
+): Promise<void> {
   const here: Omit<CopyRow, 'updatedAt'> = {
     backupId: manifest.backupId,
     destination: name,
@@ -118,12 +123,11 @@ function importManifest(session: Session, name: string, destination: Destination
       attempts: 0,
       error: 'recorded from a manifest; not checked since the rebuild',
     }));
-  session.catalog.transaction(() => {
-    if (session.catalog.getBackup(manifest.backupId) === undefined)
-      session.catalog.importFromManifest(manifest, []);
-    const existing = new Set(session.catalog.listCopies(manifest.backupId).map((c) => c.destination));
-    session.catalog.upsertCopy(here);
-    for (const other of others) if (!existing.has(other.destination)) session.catalog.upsertCopy(other);
+  await session.catalog.transaction(async (tx) => {
+    if ((await tx.getBackup(manifest.backupId)) === undefined) await tx.importFromManifest(manifest, []);
+    const existing = new Set((await tx.listCopies(manifest.backupId)).map((c) => c.destination));
+    await tx.upsertCopy(here);
+    for (const other of others) if (!existing.has(other.destination)) await tx.upsertCopy(other);
   });
 }
 

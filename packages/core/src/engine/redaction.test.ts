@@ -20,7 +20,7 @@ describe('redaction never rewrites stored data', () => {
       const manifest = JSON.parse(String(manifestText)) as Manifest;
       expect(manifest.job).toBe('chinook');
       expect(manifest.artifact.key).toBe(`chinook/${id}/chinook.bin`);
-      expect(h.session.catalog.getBackup(id)?.manifest?.job).toBe('chinook');
+      expect((await h.session.catalog.getBackup(id))?.manifest?.job).toBe('chinook');
     } finally {
       await h.close();
     }

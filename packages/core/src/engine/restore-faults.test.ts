@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BackupRow } from '../catalog/catalog.js';
 import { restoreBackup } from './restore.js';
 import { runBackups } from './run-backups.js';
 import { type Harness, harness } from './testing/harness.js';
@@ -12,9 +13,7 @@ afterEach(async () => {
 async function backedUp(t: Harness) {
   const report = await runBackups(t.session, ['app']);
   expect(report.runs[0]?.status).toBe('ok');
-  return t.session.catalog.getBackup(report.runs[0]?.backupId as string) as NonNullable<
-    ReturnType<typeof t.session.catalog.getBackup>
-  >;
+  return (await t.session.catalog.getBackup(report.runs[0]?.backupId as string)) as BackupRow;
 }
 
 describe('restore applies only the bytes it hashed', () => {
@@ -33,7 +32,7 @@ describe('restore applies only the bytes it hashed', () => {
   it('a corrupt cheapest copy is skipped and the next one is used', async () => {
     h = await harness({ destinations: { local: {}, cloud: { capabilities: { storedSha256: true } } } });
     const backup = await backedUp(h);
-    const key = h.session.catalog.listCopies(backup.id)[0]?.key as string;
+    const key = (await h.session.catalog.listCopies(backup.id))[0]?.key as string;
     const local = h.destinations.local?.objects.get(key) as Buffer;
     local[10] = (local[10] as number) ^ 0xff;
     const result = await restoreBackup(h.session, backup, { path: '/restored' });
@@ -66,6 +65,18 @@ describe('restore applies only the bytes it hashed', () => {
     await expect(restoreBackup(h.session, backup, { path: '/restored' })).rejects.toThrow(
       /could be read intact/,
     );
+    expect(h.restored.size).toBe(0);
+  });
+
+  it('a target the source would refuse is refused before any copy is read', async () => {
+    h = await harness({ destinations: { local: {} } });
+    const backup = await backedUp(h);
+    const local = h.destinations.local;
+    local?.log.splice(0);
+    await expect(restoreBackup(h.session, backup, { path: '/missing/restored' })).rejects.toThrow(
+      /folder \/missing does not exist/,
+    );
+    expect(local?.log.filter((entry) => entry.startsWith('get '))).toEqual([]);
     expect(h.restored.size).toBe(0);
   });
 });

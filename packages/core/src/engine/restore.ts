@@ -36,6 +36,7 @@ export async function restoreBackup(
   if (source.restoreTarget === 'database' && target.database === undefined) {
     throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
   }
+  await source.checkRestoreTarget?.(target);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
   try {
     await source.restore(await decompressed(session, staged, copy, backup), target, {
@@ -104,7 +105,7 @@ async function stageFirstGoodCopy(
     throw new UsageError(`backup ${backup.id} has no complete artifact (status ${backup.status})`);
   }
   const expected = { size: backup.size, sha256: backup.sha256 };
-  let copies = usableCopies(session, backup.id);
+  let copies = await usableCopies(session, backup.id);
   if (from !== undefined) {
     session.destinationSpec(from);
     copies = copies.filter((c) => c.destination === from);

@@ -152,7 +152,7 @@ async function writeOnce(
   if (!stored.ok) throw stored.error;
   const put: PutResult = stored.value;
   const check = await checkStoredCopy(target, request.key, request.produced, { put });
-  recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
+  await recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
   if (!check.ok) {
     await target.delete(request.key).catch(() => undefined);
     throw new DestinationError(check.message, { retryable: check.kind !== 'no-checksum' });

@@ -35,7 +35,7 @@ export async function runBackups(
 ): Promise<RunReport> {
   const names = jobNames && jobNames.length > 0 ? [...jobNames] : [...session.config.jobs.keys()];
   for (const name of names) session.job(name);
-  const runId = session.catalog.startRun(`backup ${names.join(' ')}`);
+  const runId = await session.catalog.startRun(`backup ${names.join(' ')}`);
   const results: JobResult[] = new Array(names.length);
   const prunes: JobPrune[] = [];
   const notifier = new RunNotifier(new Map(names.map((name) => [name, session.job(name).notify])), {
@@ -53,7 +53,7 @@ export async function runBackups(
   };
   await Promise.all(Array.from({ length: Math.min(session.config.concurrency, names.length) }, worker));
   const status = worstStatus(results.map((r) => r.status));
-  session.catalog.finishRun(runId, status);
+  await session.catalog.finishRun(runId, status);
   return { runs: results, status, prunes };
 }
 
@@ -113,7 +113,7 @@ async function runOne(
     }
     if (result.status !== 'failed') {
       try {
-        const flagged = flagIfShrunk(session, result);
+        const flagged = await flagIfShrunk(session, result);
         if (flagged !== undefined) result = { ...result, flagged };
         if (wantsAutoPrune(job) && !options.signal?.aborted) {
           const report = await pruneBackups(session, { jobs: [name], onlyAuto: true, lockHeld: true });

@@ -11,10 +11,10 @@ export interface Selection {
 }
 
 /** Backups that hold at least one copy (ok or degraded), newest first, narrowed by id, job and --latest. */
-export function selectBackups(session: Session, selection: Selection): BackupRow[] {
+export async function selectBackups(session: Session, selection: Selection): Promise<BackupRow[]> {
   if (selection.job !== undefined) session.job(selection.job);
   if (selection.backupId !== undefined) {
-    const backup = session.catalog.getBackup(selection.backupId);
+    const backup = await session.catalog.getBackup(selection.backupId);
     if (backup === undefined)
       throw new UsageError(`no backup with id ${selection.backupId} in the catalog (see tricopy list)`);
     if (selection.job !== undefined && backup.job !== selection.job) {
@@ -22,7 +22,7 @@ export function selectBackups(session: Session, selection: Selection): BackupRow
     }
     return [backup];
   }
-  const candidates = session.catalog.listBackups({
+  const candidates = await session.catalog.listBackups({
     statuses: ['ok', 'degraded'],
     ...(selection.job === undefined ? {} : { job: selection.job }),
   });
@@ -36,10 +36,10 @@ export function selectBackups(session: Session, selection: Selection): BackupRow
 }
 
 /** Copies worth reading: not deleted, not known to be failed. */
-export function usableCopies(session: Session, backupId: string): CopyRow[] {
-  return session.catalog
-    .listCopies(backupId)
-    .filter((c) => c.status === 'verified' || c.status === 'pending');
+export async function usableCopies(session: Session, backupId: string): Promise<CopyRow[]> {
+  return (await session.catalog.listCopies(backupId)).filter(
+    (c) => c.status === 'verified' || c.status === 'pending',
+  );
 }
 
 /** Cheapest first: see rankByCost. */

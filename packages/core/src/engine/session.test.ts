@@ -32,7 +32,7 @@ describe('Session work folder', () => {
       [`run-${process.ppid}-live`, own.split('/').pop(), 'unrelated'].sort(),
     );
     await session.close();
-    session.closeCatalog();
+    await session.closeCatalog();
     expect((await readdir(work)).sort()).toEqual([`run-${process.ppid}-live`, 'unrelated']);
   });
 });

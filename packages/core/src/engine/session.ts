@@ -2,7 +2,8 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
-import { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { openSqliteCatalog } from '../catalog/sqlite-catalog.js';
 import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
 import { ConfigError, describeError, UsageError } from '../util/errors.js';
 
@@ -40,7 +41,7 @@ export class Session {
     this.config = options.config;
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
-    this.catalog = options.catalog ?? new Catalog(options.config.catalogPath, this.now);
+    this.catalog = options.catalog ?? openSqliteCatalog(options.config.catalogPath, this.now);
   }
 
   /**
@@ -143,8 +144,8 @@ export class Session {
     }
   }
 
-  closeCatalog(): void {
-    this.catalog.close();
+  closeCatalog(): Promise<void> {
+    return this.catalog.close();
   }
 }
 

@@ -38,7 +38,7 @@ describe('staging a remote copy in workDir', () => {
       );
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   });
 });

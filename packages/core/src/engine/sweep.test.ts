@@ -52,7 +52,7 @@ retries: { attempts: 0 }
       return { result: report.runs[0], logger };
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   }
 

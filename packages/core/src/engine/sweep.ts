@@ -46,15 +46,14 @@ async function sweepSource(session: Session, job: string, olderThan: Date): Prom
 }
 
 /** Backups of `job` that failed, or whose copy on destination `name` failed: their bytes there may be orphans. */
-function failedOn(session: Session, job: string, name: string): string[] {
-  return session.catalog
-    .listBackups({ job, statuses: ['failed', 'degraded'] })
-    .filter(
-      (backup) =>
-        backup.status === 'failed' ||
-        session.catalog.listCopies(backup.id).some((c) => c.destination === name && c.status === 'failed'),
-    )
-    .map((backup) => backup.id);
+async function failedOn(session: Session, job: string, name: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (const backup of await session.catalog.listBackups({ job, statuses: ['failed', 'degraded'] })) {
+    const copies = await session.catalog.listCopies(backup.id);
+    if (backup.status === 'failed' || copies.some((c) => c.destination === name && c.status === 'failed'))
+      ids.push(backup.id);
+  }
+  return ids;
 }
 
 /** Objects under `job/<id>/` of a backup failed there that has no manifest there and no verified copy recorded there. */
@@ -66,8 +65,8 @@ async function removeUnrecordedArtifacts(
   olderThan: Date,
 ): Promise<string[]> {
   const removed: string[] = [];
-  for (const id of failedOn(session, job, name)) {
-    const copy = session.catalog.listCopies(id).find((row) => row.destination === name);
+  for (const id of await failedOn(session, job, name)) {
+    const copy = (await session.catalog.listCopies(id)).find((row) => row.destination === name);
     if (copy?.status === 'verified') continue;
     const keys = await orphanKeys(destination, `${job}/${id}/`, olderThan);
     for (const key of keys) {
@@ -75,7 +74,7 @@ async function removeUnrecordedArtifacts(
       removed.push(`${destination.locate(key)} (backup ${id} failed there; no manifest)`);
     }
     if (keys.length > 0 && copy !== undefined)
-      session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
+      await session.catalog.setCopyStatus(id, name, 'deleted', copy.error ?? undefined);
   }
   return removed;
 }

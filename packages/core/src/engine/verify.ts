@@ -44,14 +44,14 @@ export async function verifyBackups(
   const restoreTests: RestoreTestVerification[] = [];
   for (const backup of backups) {
     options.signal?.throwIfAborted();
-    const rows = session.catalog
-      .listCopies(backup.id)
-      .filter((c) => c.status !== 'deleted' && c.status !== 'deleting');
+    const rows = (await session.catalog.listCopies(backup.id)).filter(
+      (c) => c.status !== 'deleted' && c.status !== 'deleting',
+    );
     const checks = await Promise.all(
       rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep')),
     );
     copies.push(...checks);
-    refreshBackupStatus(session, backup.id);
+    await refreshBackupStatus(session, backup.id);
     if (level === 'restore-test') restoreTests.push(await restoreTest(session, backup, options.signal));
   }
   const ok = copies.every((c) => c.status === 'ok') && restoreTests.every((r) => r.status === 'ok');
@@ -91,7 +91,7 @@ async function verifyCopy(
   } catch (error) {
     result = { ...base, status: 'error', actual: {}, error: session.redact(describeError(error)) };
   }
-  session.catalog.recordVerification({
+  await session.catalog.recordVerification({
     backupId: backup.id,
     destination: copy.destination,
     level,
@@ -103,24 +103,29 @@ async function verifyCopy(
     detail: result.error ?? null,
   });
   if (result.status === 'ok' && copy.status !== 'verified') {
-    session.catalog.setCopyStatus(backup.id, copy.destination, 'verified');
+    await session.catalog.setCopyStatus(backup.id, copy.destination, 'verified');
   } else if (result.status !== 'ok' && result.status !== 'error') {
-    session.catalog.setCopyStatus(backup.id, copy.destination, 'failed', `${level} verify: ${result.status}`);
+    await session.catalog.setCopyStatus(
+      backup.id,
+      copy.destination,
+      'failed',
+      `${level} verify: ${result.status}`,
+    );
     session.logger.error(`backup ${backup.id}: the copy on ${copy.destination} is ${result.status}`);
   }
   return result;
 }
 
 /** The backup's status from its copies: ok when all are verified, degraded when some, failed when none. */
-export function refreshBackupStatus(session: Session, backupId: string): void {
+export async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
   // Copies pruned on purpose do not make a backup degraded.
-  const copies = session.catalog
-    .listCopies(backupId)
-    .filter((c) => c.status !== 'deleted' && c.status !== 'deleting');
+  const copies = (await session.catalog.listCopies(backupId)).filter(
+    (c) => c.status !== 'deleted' && c.status !== 'deleting',
+  );
   if (copies.length === 0) return;
   const good = copies.filter((c) => c.status === 'verified').length;
   const status = good === 0 ? 'failed' : good === copies.length ? 'ok' : 'degraded';
-  session.catalog.setBackupStatus(backupId, status);
+  await session.catalog.setBackupStatus(backupId, status);
 }
 
 async function restoreTest(
@@ -153,7 +158,7 @@ async function restoreTest(
     signal?.throwIfAborted();
     result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
   }
-  session.catalog.recordVerification({
+  await session.catalog.recordVerification({
     backupId: backup.id,
     destination: destination ?? null,
     level: 'restore-test',

@@ -217,7 +217,7 @@ async function runScheduled(name: string, config: LoadedConfig, options: DaemonO
     }
   } finally {
     await session.close();
-    session.closeCatalog();
+    await session.closeCatalog();
   }
 }
 

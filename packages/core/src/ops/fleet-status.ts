@@ -54,29 +54,41 @@ interface Sources {
 }
 
 /** The status of every configured job, computed from the catalog: what metrics, `check`, `list` and `serve` show. */
-export function fleetStatus(sources: Sources, now: Date): JobStatus[] {
-  return [...sources.config.jobs.keys()].map((job) => jobStatus(sources, job, now));
+export async function fleetStatus(sources: Sources, now: Date): Promise<JobStatus[]> {
+  const statuses: JobStatus[] = [];
+  for (const job of sources.config.jobs.keys()) statuses.push(await jobStatus(sources, job, now));
+  return statuses;
 }
 
-export function jobStatus(sources: Sources, job: string, now: Date): JobStatus {
-  const backups = sources.catalog.listBackups({ job });
+export async function jobStatus(sources: Sources, job: string, now: Date): Promise<JobStatus> {
+  const backups = await sources.catalog.listBackups({ job });
   const live = backups.filter((b) => b.prunedAt === null);
   const good = (b: BackupRow) => (b.status === 'ok' || b.status === 'degraded') && b.finishedAt !== null;
   const newestGood = live.find(good);
-  const verifiedBackup = live.find((b) => good(b) && verifiedCopies(sources, b).length > 0);
+  const verifiedBackup = await findAsync(
+    live,
+    async (b) => good(b) && (await verifiedCopies(sources, b)).length > 0,
+  );
   return {
     job,
     lastSuccessAt: backups.find(good)?.finishedAt ?? null,
-    lastBackup: newestGood === undefined ? null : describeLast(sources, newestGood),
-    lastVerified: lastVerified(sources.catalog, live),
+    lastBackup: newestGood === undefined ? null : await describeLast(sources, newestGood),
+    lastVerified: await lastVerified(sources.catalog, live),
     runs: countRuns(backups),
     staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
   };
 }
 
-function verifiedCopies(sources: Sources, backup: BackupRow) {
-  return sources.catalog
-    .listCopies(backup.id)
+async function findAsync<T>(
+  items: readonly T[],
+  test: (item: T) => Promise<boolean>,
+): Promise<T | undefined> {
+  for (const item of items) if (await test(item)) return item;
+  return undefined;
+}
+
+async function verifiedCopies(sources: Sources, backup: BackupRow) {
+  return (await sources.catalog.listCopies(backup.id))
     .filter((c) => c.status === 'verified')
     .flatMap((c) => {
       const spec = sources.config.destinations.get(c.destination);
@@ -84,9 +96,9 @@ function verifiedCopies(sources: Sources, backup: BackupRow) {
     });
 }
 
-function describeLast(sources: Sources, backup: BackupRow): LastBackup {
+async function describeLast(sources: Sources, backup: BackupRow): Promise<LastBackup> {
   const finishedAt = backup.finishedAt as string;
-  const verified = verifiedCopies(sources, backup);
+  const verified = await verifiedCopies(sources, backup);
   const policy = evaluatePolicy(verified, sources.config.policy);
   return {
     backupId: backup.id,
@@ -95,17 +107,20 @@ function describeLast(sources: Sources, backup: BackupRow): LastBackup {
     finishedAt,
     size: backup.size,
     durationSeconds: Math.max(0, (Date.parse(finishedAt) - Date.parse(backup.startedAt)) / 1000),
-    copies: sources.catalog.listCopies(backup.id).filter((c) => c.status !== 'deleted').length,
+    copies: (await sources.catalog.listCopies(backup.id)).filter((c) => c.status !== 'deleted').length,
     copiesVerified: verified.length,
     policyMet: policy.met,
     policy: policy.met ? policy.summary : policy.shortfall,
   };
 }
 
-function lastVerified(catalog: Catalog, backups: readonly BackupRow[]): Record<VerifiedLevel, string | null> {
+async function lastVerified(
+  catalog: Catalog,
+  backups: readonly BackupRow[],
+): Promise<Record<VerifiedLevel, string | null>> {
   const last: Record<VerifiedLevel, string | null> = { exists: null, deep: null, 'restore-test': null };
   for (const backup of backups) {
-    for (const v of catalog.listVerifications(backup.id)) {
+    for (const v of await catalog.listVerifications(backup.id)) {
       const level = STORED_LEVEL[v.level];
       if (level === undefined || v.status !== 'ok') continue;
       const seen = last[level];

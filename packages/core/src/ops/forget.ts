@@ -32,25 +32,25 @@ export async function forgetBackup(
   backupId: string,
   options: ForgetOptions = {},
 ): Promise<ForgetReport> {
-  const backup = session.catalog.getBackup(backupId);
+  const backup = await session.catalog.getBackup(backupId);
   if (backup === undefined)
     throw new UsageError(`no backup with id ${backupId} in the catalog (see tricopy list)`);
   if (backup.status === 'running')
     throw new UsageError(`backup ${backupId} is still running; forget it once it has finished`);
-  if (options.force !== true) refuseIfNewestVerified(session, backup);
+  if (options.force !== true) await refuseIfNewestVerified(session, backup);
   const dryRun = options.dryRun === true;
   const removed: ForgetReport['removed'][number][] = [];
   const locked = await withJobLock(session, backup.job, dryRun, async () => {
-    for (const copy of session.catalog.listCopies(backup.id)) {
+    for (const copy of await session.catalog.listCopies(backup.id)) {
       if (copy.status === 'deleted') continue;
       removed.push({ destination: copy.destination, ...(await removeOne(session, backup, copy, dryRun)) });
     }
-    const left = session.catalog.listCopies(backup.id).filter((c) => c.status !== 'deleted');
-    if (!dryRun && left.length === 0 && backup.prunedAt === null) session.catalog.markPruned(backup.id);
+    const left = (await session.catalog.listCopies(backup.id)).filter((c) => c.status !== 'deleted');
+    if (!dryRun && left.length === 0 && backup.prunedAt === null) await session.catalog.markPruned(backup.id);
   });
   if (!locked.ran) throw new UsageError(`backup ${backupId} not forgotten: ${locked.message}`);
   const ok = removed.every((r) => r.status === 'deleted' || r.status === 'would-delete');
-  const forgotten = session.catalog.getBackup(backup.id)?.prunedAt != null;
+  const forgotten = (await session.catalog.getBackup(backup.id))?.prunedAt != null;
   return { backupId: backup.id, job: backup.job, dryRun, removed, forgotten, ok };
 }
 
@@ -79,12 +79,12 @@ async function removeOne(
 }
 
 /** The job's newest backup with a verified copy is its last known good one: never removed without --force. */
-function refuseIfNewestVerified(session: Session, backup: BackupRow): void {
-  const verified = session.catalog
-    .listBackups({ job: backup.job })
-    .filter(
-      (b) => b.prunedAt === null && session.catalog.listCopies(b.id).some((c) => c.status === 'verified'),
-    );
+async function refuseIfNewestVerified(session: Session, backup: BackupRow): Promise<void> {
+  const verified: BackupRow[] = [];
+  for (const b of await session.catalog.listBackups({ job: backup.job })) {
+    if (b.prunedAt !== null) continue;
+    if ((await session.catalog.listCopies(b.id)).some((c) => c.status === 'verified')) verified.push(b);
+  }
   const newest = verified[0];
   const newestUnflagged = verified.find((b) => b.flagged === null || b.confirmedAt !== null);
   const why =

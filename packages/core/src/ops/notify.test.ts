@@ -108,7 +108,7 @@ retries: { attempts: 0 }
       return { result: report.runs[0], logger };
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   }
 
@@ -272,7 +272,7 @@ concurrency: 1
       return await runBackups(session, undefined, { notify: { retries: 0, minRetryDelayMs: 10 } });
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   }
 

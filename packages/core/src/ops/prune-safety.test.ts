@@ -80,7 +80,7 @@ describe('prune safety rules', () => {
   });
   afterEach(async () => {
     await ws?.session.close();
-    ws?.session.closeCatalog();
+    await ws?.session.closeCatalog();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -162,13 +162,15 @@ describe('prune safety rules', () => {
     await writeFile(join(dir, 'data.sql'), 'INSERT INTO t VALUES (1);\n');
     const small = await ws.backup();
     expect(small.status).toBe('ok');
-    expect(ws.session.catalog.getBackup(small.id)?.flagged).toMatch(/is 0\.2% of the previous backup/);
+    expect((await ws.session.catalog.getBackup(small.id))?.flagged).toMatch(
+      /is 0\.2% of the previous backup/,
+    );
 
     const blocked = await pruneBackups(ws.session);
     expect(blocked.jobs[0]?.skipped).toContain(`tricopy confirm ${small.id}`);
     expect(await ws.onDisk('primary')).toEqual([big.id, small.id]);
 
-    ws.session.catalog.confirmBackup(small.id);
+    await ws.session.catalog.confirmBackup(small.id);
     await pruneBackups(ws.session);
     expect(await ws.onDisk('primary')).toEqual([small.id]);
   });
@@ -179,15 +181,18 @@ describe('prune safety rules', () => {
     ws.advance(HOUR);
     await ws.backup();
     // What a crash between "mark deleting" and "delete artifact" leaves behind.
-    ws.session.catalog.setCopyStatus(old.id, 'primary', 'deleting');
+    await ws.session.catalog.setCopyStatus(old.id, 'primary', 'deleting');
     await rm(join(dir, 'd', 'primary', 'app', old.id, 'manifest.json'));
-    expect(usableCopies(ws.session, old.id).map((c) => c.destination)).toEqual(['usb']);
+    expect((await usableCopies(ws.session, old.id)).map((c) => c.destination)).toEqual(['usb']);
 
     const report = await pruneBackups(ws.session);
     expect(report.ok).toBe(true);
     expect(await ws.onDisk('primary')).toHaveLength(1);
-    expect(ws.session.catalog.listCopies(old.id).map((c) => c.status)).toEqual(['deleted', 'deleted']);
-    expect(ws.session.catalog.getBackup(old.id)?.prunedAt).not.toBeNull();
+    expect((await ws.session.catalog.listCopies(old.id)).map((c) => c.status)).toEqual([
+      'deleted',
+      'deleted',
+    ]);
+    expect((await ws.session.catalog.getBackup(old.id))?.prunedAt).not.toBeNull();
   });
 
   it('per-destination retention overrides the job rules', async () => {
@@ -204,10 +209,10 @@ describe('prune safety rules', () => {
     expect(await ws.onDisk('primary')).toEqual(ids.slice(3));
     expect(await ws.onDisk('usb')).toEqual(ids.slice(1));
     // A backup pruned on one destination only is still ok, and verify checks only the copy that remains.
-    const partly = ws.session.catalog.getBackup(ids[1] as string);
+    const partly = await ws.session.catalog.getBackup(ids[1] as string);
     const report = await verifyBackups(ws.session, [partly as NonNullable<typeof partly>], 'deep');
     expect(report.copies.map((c) => [c.destination, c.status])).toEqual([['usb', 'ok']]);
-    expect(ws.session.catalog.getBackup(ids[1] as string)?.status).toBe('ok');
+    expect((await ws.session.catalog.getBackup(ids[1] as string))?.status).toBe('ok');
   });
 });
 
@@ -219,7 +224,7 @@ describe('job lock', () => {
   });
   afterEach(async () => {
     await ws?.session.close();
-    ws?.session.closeCatalog();
+    await ws?.session.closeCatalog();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -274,7 +279,7 @@ describe('timeout', () => {
   });
   afterEach(async () => {
     await ws?.session.close();
-    ws?.session.closeCatalog();
+    await ws?.session.closeCatalog();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -291,7 +296,7 @@ describe('timeout', () => {
       }).catch(() => []);
       expect(files.filter((f) => f.isFile()).map((f) => f.name)).toEqual([]);
     }
-    expect(ws.session.catalog.getBackup(run.id)?.status).toBe('failed');
+    expect((await ws.session.catalog.getBackup(run.id))?.status).toBe('failed');
     // The lock was released: the next run can start.
     expect(existsSync(lockPath(ws.session.config.catalogPath, 'app'))).toBe(false);
   });

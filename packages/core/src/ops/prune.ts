@@ -77,10 +77,8 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
           .filter((j) => rulesFor(j, undefined) !== undefined)
           .map((j) => j.name);
   const configured = options.removedJobs === undefined ? names : (options.jobs ?? []);
-  const specs: PruneJob[] = [
-    ...configured.map((name) => session.job(name)),
-    ...(options.removedJobs ?? []).map((name) => removedJobSpec(session, name)),
-  ];
+  const specs: PruneJob[] = configured.map((name) => session.job(name));
+  for (const name of options.removedJobs ?? []) specs.push(await removedJobSpec(session, name));
   const jobs: JobPrune[] = [];
   for (const job of specs) jobs.push(await pruneJob(session, job, options));
   const ok = jobs.every((j) =>
@@ -101,20 +99,20 @@ type PruneJob = JobLike & {
 };
 
 /** Jobs that have backups in the catalog but are no longer in the config. */
-export function removedJobs(session: Session): string[] {
-  const names = new Set(session.catalog.listBackups().map((b) => b.job));
+export async function removedJobs(session: Session): Promise<string[]> {
+  const names = new Set((await session.catalog.listBackups()).map((b) => b.job));
   return [...names].filter((name) => !session.config.jobs.has(name)).sort();
 }
 
-function removedJobSpec(session: Session, name: string): PruneJob {
+async function removedJobSpec(session: Session, name: string): Promise<PruneJob> {
   if (session.config.jobs.has(name))
     throw new UsageError(`job "${name}" is in the config: prune it by its rules`);
-  const backups = session.catalog.listBackups({ job: name });
+  const backups = await session.catalog.listBackups({ job: name });
   if (backups.length === 0)
     throw new UsageError(`no backups of job "${name}" in the catalog (see tricopy list)`);
-  const destinations = new Set(
-    backups.flatMap((b) => session.catalog.listCopies(b.id).map((c) => c.destination)),
-  );
+  const destinations = new Set<string>();
+  for (const b of backups)
+    for (const c of await session.catalog.listCopies(b.id)) destinations.add(c.destination);
   return {
     name,
     destinations: [...destinations].filter((d) => session.config.destinations.has(d)).sort(),
@@ -134,7 +132,7 @@ async function pruneJob(session: Session, job: PruneJob, options: PruneOptions):
   if (rulesFor(job, undefined) === undefined) {
     return { job: name, skipped: 'no retention rules configured', destinations: [] };
   }
-  const flags = unconfirmedFlags(session, name);
+  const flags = await unconfirmedFlags(session, name);
   if (flags.length > 0) {
     const first = flags[0] as { id: string; reason: string };
     return {
@@ -179,12 +177,12 @@ async function pruneDestination(
   dryRun: boolean,
 ): Promise<DestinationPrune> {
   const jobName = job.name;
-  const all = session.catalog.listBackups({ job: jobName });
+  const all = await session.catalog.listBackups({ job: jobName });
   const backups = all.filter((b) => b.status !== 'running');
   const running = new Set(all.filter((b) => b.status === 'running').map((b) => b.id));
   const copyOf = new Map<string, CopyRow>();
   for (const backup of backups) {
-    const copy = session.catalog.listCopies(backup.id).find((c) => c.destination === destinationName);
+    const copy = (await session.catalog.listCopies(backup.id)).find((c) => c.destination === destinationName);
     if (copy !== undefined) copyOf.set(backup.id, copy);
   }
 
@@ -315,18 +313,18 @@ export async function removeCopy(
       session.logger.warn(`prune ${backup.job} on ${destinationName}: ${copy.key} ${why}`);
       return { ...base, status: 'left-alone', error: why };
     }
-    session.catalog.setCopyStatus(backup.id, destinationName, 'deleting');
+    await session.catalog.setCopyStatus(backup.id, destinationName, 'deleting');
     // The manifest goes first: a half-done removal is then invisible to a catalog rebuild as well.
     await destination.delete(manifestKey(backup.job, backup.id));
     await destination.delete(copy.key);
     if ((await destination.stat(copy.key)) !== undefined)
       throw new Error(`${copy.key} is still there after delete`);
-    session.catalog.transaction(() => {
-      session.catalog.setCopyStatus(backup.id, destinationName, 'deleted');
-      const remaining = session.catalog
-        .listCopies(backup.id)
-        .filter((c) => c.status === 'verified' || c.status === 'pending' || c.status === 'deleting');
-      if (remaining.length === 0) session.catalog.markPruned(backup.id);
+    await session.catalog.transaction(async (tx) => {
+      await tx.setCopyStatus(backup.id, destinationName, 'deleted');
+      const remaining = (await tx.listCopies(backup.id)).filter(
+        (c) => c.status === 'verified' || c.status === 'pending' || c.status === 'deleting',
+      );
+      if (remaining.length === 0) await tx.markPruned(backup.id);
     });
     session.logger.info(`pruned backup ${backup.id} of job ${backup.job} from ${destinationName}`);
     return { ...base, status: 'deleted' };

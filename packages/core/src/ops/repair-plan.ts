@@ -62,7 +62,7 @@ export async function planRepair(
   const job = session.job(backup.job);
   const expected = { size: backup.size ?? 0, sha256: backup.sha256 ?? '' };
   const key = backup.artifactKey ?? '';
-  const rows = session.catalog.listCopies(backup.id);
+  const rows = await session.catalog.listCopies(backup.id);
   const names = [
     ...new Set([
       ...job.destinations,
@@ -118,19 +118,19 @@ async function planCopy(session: Session, backup: BackupRow, facts: CopyFacts): 
     return planned('skip', `cannot check it: ${session.redact(describeError(error))}`);
   }
   if (check.ok) return planned('good', 'present, size and checksum as recorded');
-  if (!facts.dryRun) recordFreshCheck(session, backup, row, check);
+  if (!facts.dryRun) await recordFreshCheck(session, backup, row, check);
   if (!facts.inJob) return planned('skip', `${check.message}, and the destination is no longer in the job`);
   return planned('repair', check.message);
 }
 
 /** A copy a fresh check found bad is recorded as such, as verify does. */
-function recordFreshCheck(
+async function recordFreshCheck(
   session: Session,
   backup: BackupRow,
   row: CopyRow,
   check: Extract<CopyCheck, { ok: false }>,
-): void {
-  session.catalog.recordVerification({
+): Promise<void> {
+  await session.catalog.recordVerification({
     backupId: backup.id,
     destination: row.destination,
     level: 'stat',
@@ -141,20 +141,20 @@ function recordFreshCheck(
     actualSha256: check.actualSha256 ?? null,
     detail: `repair: ${check.message}`,
   });
-  session.catalog.setCopyStatus(backup.id, row.destination, 'failed', `repair check: ${check.message}`);
+  await session.catalog.setCopyStatus(backup.id, row.destination, 'failed', `repair check: ${check.message}`);
 }
 
 /**
  * Whether the job's retention on each destination would keep the backup, judged over the job's backups that
  * hold a copy (ok or degraded, not pruned): a destination without rules keeps everything.
  */
-export function retentionOf(
+export async function retentionOf(
   session: Session,
   job: JobSpec,
-): (backupId: string, destination: string) => boolean {
-  const backups = session.catalog
-    .listBackups({ job: job.name, statuses: ['ok', 'degraded'] })
-    .filter((b) => b.prunedAt === null);
+): Promise<(backupId: string, destination: string) => boolean> {
+  const backups = (await session.catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] })).filter(
+    (b) => b.prunedAt === null,
+  );
   const snapshots = backups.map((b) => ({ id: b.id, time: new Date(b.startedAt) }));
   const kept = new Map<string, Set<string>>();
   return (backupId, destination) => {

@@ -24,8 +24,8 @@ async function backupOnce(t: Harness): Promise<string> {
   return run?.backupId as string;
 }
 
-function row(t: Harness, id: string) {
-  const backup = t.session.catalog.getBackup(id);
+async function row(t: Harness, id: string) {
+  const backup = await t.session.catalog.getBackup(id);
   if (backup === undefined) throw new Error(`no backup ${id}`);
   return backup;
 }
@@ -46,12 +46,12 @@ describe('repair', () => {
     // "first" is the first source tried: its corruption passes the stat check, so only the read can find it.
     h = await harness({ destinations: { first: SIZE_ONLY, second: {}, third: {} } });
     const id = await backupOnce(h);
-    const key = h.session.catalog.listCopies(id)[0]?.key as string;
+    const key = (await h.session.catalog.listCopies(id))[0]?.key as string;
     const good = h.destinations.second?.objects.get(key) as Buffer;
     h.destinations.first?.objects.set(key, flipByte(good));
     h.destinations.third?.objects.delete(key);
 
-    const report = await repairBackups(h.session, [row(h, id)]);
+    const report = await repairBackups(h.session, [await row(h, id)]);
 
     expect(report.result).toBe('ok');
     const statuses = Object.fromEntries(
@@ -62,12 +62,12 @@ describe('repair', () => {
       expect(sha(h.destinations[name]?.objects.get(key) as Buffer), name).toBe(sha(good));
       expect(manifestOn(h, name, id).copies.map((c) => c.destination)).toEqual(['first', 'second', 'third']);
     }
-    expect(h.session.catalog.listCopies(id).map((c) => c.status)).toEqual([
+    expect((await h.session.catalog.listCopies(id)).map((c) => c.status)).toEqual([
       'verified',
       'verified',
       'verified',
     ]);
-    expect(h.session.catalog.getBackup(id)?.status).toBe('ok');
+    expect((await h.session.catalog.getBackup(id))?.status).toBe('ok');
     expect(h.logs.some((l) => l.level === 'error' && l.message.includes('first'))).toBe(true);
     expect(report.backups[0]?.policy?.copies).toBe(3);
   });
@@ -75,15 +75,15 @@ describe('repair', () => {
   it('repairs what the last verify found failed, and a dry run changes nothing', async () => {
     h = await harness({ destinations: { a: {}, b: {} } });
     const id = await backupOnce(h);
-    const key = h.session.catalog.listCopies(id)[0]?.key as string;
+    const key = (await h.session.catalog.listCopies(id))[0]?.key as string;
     h.destinations.b?.objects.delete(key);
-    h.session.catalog.setCopyStatus(id, 'b', 'failed', 'deep verify: missing');
+    await h.session.catalog.setCopyStatus(id, 'b', 'failed', 'deep verify: missing');
 
-    const dry = await repairBackups(h.session, [row(h, id)], { dryRun: true });
+    const dry = await repairBackups(h.session, [await row(h, id)], { dryRun: true });
     expect(dry.backups[0]?.copies.find((c) => c.destination === 'b')?.status).toBe('would-repair');
     expect(h.destinations.b?.objects.has(key)).toBe(false);
 
-    const report = await repairBackups(h.session, [row(h, id)]);
+    const report = await repairBackups(h.session, [await row(h, id)]);
     expect(report.backups[0]?.copies.find((c) => c.destination === 'b')?.status).toBe('repaired');
     expect(h.destinations.b?.objects.get(key)).toEqual(h.destinations.a?.objects.get(key));
   });
@@ -91,17 +91,17 @@ describe('repair', () => {
   it('fails, copying nothing, when no copy matches the backup', async () => {
     h = await harness({ destinations: { a: SIZE_ONLY, b: SIZE_ONLY } });
     const id = await backupOnce(h);
-    const key = h.session.catalog.listCopies(id)[0]?.key as string;
+    const key = (await h.session.catalog.listCopies(id))[0]?.key as string;
     const corrupt = flipByte(h.destinations.a?.objects.get(key) as Buffer);
     h.destinations.a?.objects.set(key, corrupt);
     h.destinations.b?.objects.delete(key);
 
-    const report = await repairBackups(h.session, [row(h, id)]);
+    const report = await repairBackups(h.session, [await row(h, id)]);
 
     expect(report.result).toBe('failed');
     expect(h.destinations.b?.objects.has(key)).toBe(false);
     expect(h.destinations.a?.objects.get(key)).toEqual(corrupt); // a bad copy is never deleted by repair
-    expect(h.session.catalog.listCopies(id).map((c) => c.status)).toEqual(['failed', 'failed']);
+    expect((await h.session.catalog.listCopies(id)).map((c) => c.status)).toEqual(['failed', 'failed']);
   });
 });
 
@@ -131,7 +131,7 @@ describe('forget', () => {
         name,
       ).toBe(true);
     }
-    expect(h.session.catalog.getBackup(older)?.prunedAt).not.toBeNull();
+    expect((await h.session.catalog.getBackup(older))?.prunedAt).not.toBeNull();
 
     const forced = await forgetBackup(h.session, newest, { force: true });
     expect(forced.forgotten).toBe(true);

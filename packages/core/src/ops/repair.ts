@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { BackupRow } from '../catalog/catalog.js';
+import type { BackupRow, Catalog } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
 import type { VerifiedCopy } from '../engine/backup-copy.js';
 import { writeManifests } from '../engine/backup-manifest.js';
@@ -76,10 +76,10 @@ export async function repairBackups(
     }
     const job = session.job(jobName);
     const locked = await withJobLock(session, jobName, options.dryRun === true, async () => {
-      const retained = retentionOf(session, job);
+      const retained = await retentionOf(session, job);
       for (const backup of ofJob) {
         options.signal?.throwIfAborted();
-        const fresh = session.catalog.getBackup(backup.id) ?? backup;
+        const fresh = (await session.catalog.getBackup(backup.id)) ?? backup;
         results.push(await repairBackup(session, fresh, (d) => retained(fresh.id, d), options));
       }
     });
@@ -115,7 +115,7 @@ async function repairBackup(
     job: backup.job,
     result: !anyGood ? 'failed' : failed ? 'degraded' : 'ok',
     copies,
-    policy: policyOf(session, backup.id),
+    policy: await policyOf(session, backup.id),
   };
 }
 
@@ -157,7 +157,7 @@ async function writeCopies(
     });
     for (const bad of result.badSources) {
       sources.splice(sources.indexOf(bad), 1);
-      const condemned = condemnSource(session, plan, bad, outcome);
+      const condemned = await condemnSource(session, plan, bad, outcome);
       if (plan.job.destinations.includes(bad)) queue.push(condemned);
     }
     if (result.verified !== undefined) {
@@ -182,20 +182,20 @@ async function writeCopies(
         : failure(planned, 'its manifest could not be written; the copy was removed'),
     );
   }
-  recordFailures(session, plan, [...outcome.values()]);
-  refreshBackupStatus(session, plan.backup.id);
+  await recordFailures(session, plan, [...outcome.values()]);
+  await refreshBackupStatus(session, plan.backup.id);
   return [...outcome.values()];
 }
 
 /** A good copy that turned out not to match when read in full: marked failed, and repaired in turn. */
-function condemnSource(
+async function condemnSource(
   session: Session,
   plan: BackupPlan,
   destination: string,
   outcome: Map<string, CopyRepair>,
-): PlannedCopy {
+): Promise<PlannedCopy> {
   const reason = 'read in full, it does not match the backup';
-  session.catalog.setCopyStatus(plan.backup.id, destination, 'failed', `repair: ${reason}`);
+  await session.catalog.setCopyStatus(plan.backup.id, destination, 'failed', `repair: ${reason}`);
   session.logger.error(`backup ${plan.backup.id}: the copy on ${destination} ${reason}`);
   const planned = plan.copies.find((c) => c.destination === destination) as PlannedCopy;
   const condemned: PlannedCopy = { ...planned, action: 'repair', reason };
@@ -227,9 +227,9 @@ async function recordWritten(
   );
   const kept = results.filter((c): c is VerifiedCopy => c.state === 'verified');
   await Promise.all(sources.map((name) => refreshManifest(run, name, manifest)));
-  session.catalog.transaction(() => {
+  await session.catalog.transaction(async (tx) => {
     for (const copy of kept) {
-      session.catalog.upsertCopy({
+      await tx.upsertCopy({
         backupId: backup.id,
         destination: copy.destination,
         status: 'verified',
@@ -241,7 +241,7 @@ async function recordWritten(
         error: null,
       });
     }
-    if (kept.length > 0) keepManifest(run.session, backup, manifest);
+    if (kept.length > 0) await keepManifest(tx, backup, manifest);
   });
   return kept;
 }
@@ -253,8 +253,8 @@ function withCopies(manifest: Manifest, destinations: readonly string[]): Manife
 }
 
 /** The catalog's copy of the manifest, everything else about the backup unchanged. */
-function keepManifest(session: Session, backup: BackupRow, manifest: Manifest): void {
-  session.catalog.finishBackup(backup.id, {
+function keepManifest(catalog: Catalog, backup: BackupRow, manifest: Manifest): Promise<void> {
+  return catalog.finishBackup(backup.id, {
     status: backup.status === 'running' ? 'failed' : backup.status,
     finishedAt: backup.finishedAt ?? manifest.finishedAt,
     ...(backup.format === null ? {} : { format: backup.format }),
@@ -284,12 +284,16 @@ async function refreshManifest(run: RunContext, name: string, manifest: Manifest
 }
 
 /** A copy that could not be repaired keeps its row (failed, with why); a failed backfill leaves no row. */
-function recordFailures(session: Session, plan: BackupPlan, copies: readonly CopyRepair[]): void {
+async function recordFailures(
+  session: Session,
+  plan: BackupPlan,
+  copies: readonly CopyRepair[],
+): Promise<void> {
   for (const copy of copies) {
     if (copy.status !== 'failed') continue;
     const row = plan.copies.find((c) => c.destination === copy.destination)?.row;
     if (row === undefined) continue;
-    session.catalog.setCopyStatus(plan.backup.id, copy.destination, 'failed', `repair: ${copy.error}`);
+    await session.catalog.setCopyStatus(plan.backup.id, copy.destination, 'failed', `repair: ${copy.error}`);
   }
 }
 
@@ -316,9 +320,8 @@ function repairRun(
   };
 }
 
-function policyOf(session: Session, backupId: string): PolicyStatus {
-  const placements = session.catalog
-    .listCopies(backupId)
+async function policyOf(session: Session, backupId: string): Promise<PolicyStatus> {
+  const placements = (await session.catalog.listCopies(backupId))
     .filter((c) => c.status === 'verified' && session.config.destinations.has(c.destination))
     .map((c) => session.destinationSpec(c.destination));
   return evaluatePolicy(placements, session.config.policy);

@@ -84,14 +84,13 @@ workDir: ./work
           ]);
         }
         // In the catalog: the same set verified, everything else deleted.
-        const verified = taken
-          .filter((t) =>
-            session.catalog
-              .listCopies(t.id)
-              .some((c) => c.destination === destination && c.status === 'verified'),
-          )
-          .map((t) => t.id)
-          .sort();
+        const verified: string[] = [];
+        for (const t of taken) {
+          const copies = await session.catalog.listCopies(t.id);
+          if (copies.some((c) => c.destination === destination && c.status === 'verified'))
+            verified.push(t.id);
+        }
+        verified.sort();
         expect(verified, destination).toEqual(want);
       }
       // The rules themselves, independently of applyRetention: 7 days + 4 weeks + 6 months on primary means
@@ -104,13 +103,13 @@ workDir: ./work
       expect(expected.offsite.keep).toHaveLength(months.size);
       // A pruned-everywhere backup is marked as such.
       const oldest = taken[1] as { id: string };
-      expect(session.catalog.getBackup(oldest.id)?.prunedAt).not.toBeNull();
+      expect((await session.catalog.getBackup(oldest.id))?.prunedAt).not.toBeNull();
       // Nothing is left to prune: a second prune removes nothing.
       const again = await pruneBackups(session, {});
       expect(again.jobs[0]?.destinations.flatMap((d) => d.removed)).toEqual([]);
     } finally {
       await session.close();
-      session.closeCatalog();
+      await session.closeCatalog();
     }
   }, 240_000); // 600 copies written and checked; slow when the 2 cores are shared
 });

@@ -12,27 +12,32 @@ const latest = (dates: readonly string[]): Date | null =>
   dates.length === 0 ? null : new Date(Math.max(...dates.map((d) => Date.parse(d))));
 
 /** What rotation.ts needs to know of one job, from the catalog. */
-export function rotationInput(catalog: Catalog, job: JobSpec, now: Date, tickMs: number): RotationInput {
-  const all = catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] });
+export async function rotationInput(
+  catalog: Catalog,
+  job: JobSpec,
+  now: Date,
+  tickMs: number,
+): Promise<RotationInput> {
+  const all = await catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] });
   const kept = all.filter((b) => b.prunedAt === null && b.finishedAt !== null);
-  const copies: RotationCopy[] = kept.flatMap((b) => {
-    const checks = catalog.listVerifications(b.id).filter((v) => v.level === 'deep');
-    return catalog
-      .listCopies(b.id)
-      .filter((c) => c.status === 'verified')
-      .map((c) => ({
+  const copies: RotationCopy[] = [];
+  for (const b of kept) {
+    const checks = (await catalog.listVerifications(b.id)).filter((v) => v.level === 'deep');
+    for (const c of await catalog.listCopies(b.id)) {
+      if (c.status !== 'verified') continue;
+      copies.push({
         backupId: b.id,
         destination: c.destination,
         finishedAt: new Date(b.finishedAt as string),
         lastDeepAt: latest(checks.filter((v) => v.destination === c.destination).map((v) => v.checkedAt)),
-      }));
-  });
-  const restoreTests = all.flatMap((b) =>
-    catalog
-      .listVerifications(b.id)
-      .filter((v) => v.level === 'restore-test')
-      .map((v) => v.checkedAt),
-  );
+      });
+    }
+  }
+  const restoreTests: string[] = [];
+  for (const b of all) {
+    for (const v of await catalog.listVerifications(b.id))
+      if (v.level === 'restore-test') restoreTests.push(v.checkedAt);
+  }
   return {
     now,
     tickMs,
@@ -62,7 +67,7 @@ export async function runRotationTick(
     }
   } finally {
     await session.close();
-    session.closeCatalog();
+    await session.closeCatalog();
   }
 }
 
@@ -73,9 +78,11 @@ async function verifyDue(
 ): Promise<void> {
   const { logger, signal } = options;
   try {
-    const due = dueVerifications(rotationInput(session.catalog, job, session.now(), options.tickMs));
+    const due = dueVerifications(await rotationInput(session.catalog, job, session.now(), options.tickMs));
     const backupIds = [...new Set(due.deep.map((c) => c.backupId))];
-    const byId = new Map(session.catalog.listBackups({ job: job.name }).map((b) => [b.id, b] as const));
+    const byId = new Map(
+      (await session.catalog.listBackups({ job: job.name })).map((b) => [b.id, b] as const),
+    );
     const pick = (ids: readonly string[]) =>
       ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as BackupRow] : []));
     if (backupIds.length > 0) {

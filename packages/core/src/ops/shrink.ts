@@ -7,13 +7,13 @@ import { formatBytes } from '../util/duration.js';
  * size, same compression). A flagged backup blocks pruning of its job until someone runs `tricopy confirm`.
  * Returns the reason when it flagged.
  */
-export function flagIfShrunk(session: Session, result: JobResult): string | undefined {
+export async function flagIfShrunk(session: Session, result: JobResult): Promise<string | undefined> {
   if (result.status === 'failed' || result.size === undefined || result.backupId === '') return undefined;
   const threshold = session.job(result.job).retention?.shrinkThreshold ?? 0.5;
   if (threshold <= 0) return undefined;
-  const previous = session.catalog
-    .listBackups({ job: result.job, statuses: ['ok', 'degraded'] })
-    .find((b) => b.id !== result.backupId && b.startedAt <= result.startedAt && b.size !== null);
+  const previous = (
+    await session.catalog.listBackups({ job: result.job, statuses: ['ok', 'degraded'] })
+  ).find((b) => b.id !== result.backupId && b.startedAt <= result.startedAt && b.size !== null);
   if (previous?.size == null || previous.size === 0) return undefined;
   if ((previous.compression ?? 'none') !== (result.compression ?? 'none')) return undefined;
   if (result.size >= previous.size * threshold) return undefined;
@@ -21,7 +21,7 @@ export function flagIfShrunk(session: Session, result: JobResult): string | unde
   const reason =
     `${formatBytes(result.size)} is ${percent}% of the previous backup ${previous.id} (${formatBytes(previous.size)}), ` +
     `below shrinkThreshold ${threshold}`;
-  session.catalog.flagBackup(result.backupId, reason);
+  await session.catalog.flagBackup(result.backupId, reason);
   session.logger.warn(
     `job ${result.job}: backup ${result.backupId} is suspiciously small: ${reason}; pruning of this job is blocked ` +
       `until you check it and run: tricopy confirm ${result.backupId}`,
@@ -30,9 +30,11 @@ export function flagIfShrunk(session: Session, result: JobResult): string | unde
 }
 
 /** Backups of a job that are flagged and not yet confirmed (and not pruned). */
-export function unconfirmedFlags(session: Session, job: string): { id: string; reason: string }[] {
-  return session.catalog
-    .listBackups({ job })
+export async function unconfirmedFlags(
+  session: Session,
+  job: string,
+): Promise<{ id: string; reason: string }[]> {
+  return (await session.catalog.listBackups({ job }))
     .filter((b) => b.flagged !== null && b.confirmedAt === null && b.prunedAt === null)
     .map((b) => ({ id: b.id, reason: b.flagged as string }));
 }

@@ -19,13 +19,11 @@ export async function alertStaleJobs(
   jobs: readonly JobStatus[],
   options: NotifyOptions,
 ): Promise<string[]> {
-  const started = jobs.filter((status) => {
-    if (!status.staleness.stale) {
-      sources.catalog.endStaleEpisode(status.job);
-      return false;
-    }
-    return sources.catalog.startStaleEpisode(status.job);
-  });
+  const started: JobStatus[] = [];
+  for (const status of jobs) {
+    if (!status.staleness.stale) await sources.catalog.endStaleEpisode(status.job);
+    else if (await sources.catalog.startStaleEpisode(status.job)) started.push(status);
+  }
   await Promise.all(
     started.map((status) =>
       notifyPayload(
