@@ -1,8 +1,8 @@
-import type { BackupRow } from '../catalog/catalog.js';
+import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { Session } from '../engine/session.js';
 import { describeError, UsageError } from '../util/errors.js';
 import { withJobLock } from './job-lock.js';
-import { type PrunedCopy, removeCopy } from './prune.js';
+import { type PrunedCopy, prunedCopyBase, removeCopy } from './prune.js';
 
 export interface ForgetOptions {
   readonly dryRun?: boolean;
@@ -57,15 +57,10 @@ export async function forgetBackup(
 async function removeOne(
   session: Session,
   backup: BackupRow,
-  copy: Parameters<typeof removeCopy>[4],
+  copy: CopyRow,
   dryRun: boolean,
 ): Promise<PrunedCopy> {
-  const base = {
-    backupId: backup.id,
-    startedAt: backup.startedAt,
-    key: copy.key,
-    size: copy.size ?? backup.size,
-  };
+  const base = prunedCopyBase(backup, copy);
   if (!session.config.destinations.has(copy.destination)) {
     const error = `destination ${copy.destination} is no longer in the config: remove ${copy.key} by hand`;
     return { ...base, status: 'error', error };

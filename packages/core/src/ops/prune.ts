@@ -290,6 +290,11 @@ async function foreignObjects(
   return foreign.sort();
 }
 
+/** What a prune report says of a copy before its outcome. */
+export function prunedCopyBase(backup: BackupRow, copy: CopyRow): Omit<PrunedCopy, 'status' | 'error'> {
+  return { backupId: backup.id, startedAt: backup.startedAt, key: copy.key, size: copy.size ?? backup.size };
+}
+
 export async function removeCopy(
   session: Session,
   destination: Destination,
@@ -298,12 +303,7 @@ export async function removeCopy(
   copy: CopyRow,
   dryRun: boolean,
 ): Promise<PrunedCopy> {
-  const base = {
-    backupId: backup.id,
-    startedAt: backup.startedAt,
-    key: copy.key,
-    size: copy.size ?? backup.size,
-  };
+  const base = prunedCopyBase(backup, copy);
   if (dryRun) return { ...base, status: 'would-delete' };
   try {
     const found = await destination.stat(copy.key);
