@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import { type MariadbServer, type PostgresServer, startMariadb, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 
@@ -114,5 +114,73 @@ describe('restore --globals through the CLI (PostgreSQL)', () => {
     expect(again.stderr).toContain('roles created: none; left alone (they exist): shop_owner, shop_reader');
     const deep = await tricopy(['verify', '--latest', '--restore-test'], run());
     expect(deep.code, deep.stdout + deep.stderr).toBe(0);
+  });
+});
+
+describe('restore --globals through the CLI (MariaDB)', () => {
+  let db: MariadbServer;
+  let mws: Workspace;
+  const mrun = () => ({ cwd: mws.dir, env: { MYSQL_PASS_TEST: db.password } });
+
+  beforeAll(async () => {
+    [db, mws] = await Promise.all([startMariadb(), makeWorkspace('globals-mariadb')]);
+    await mkdir(join(mws.dir, 'dest'));
+    await db.sql(`
+CREATE DATABASE shop;
+CREATE TABLE shop.items (id INT PRIMARY KEY, name TEXT);
+INSERT INTO shop.items VALUES (1, 'apple'), (2, 'pear');
+CREATE USER 'shop_app'@'%' IDENTIFIED BY 'app-secret-e2e';
+GRANT SELECT, INSERT ON shop.* TO 'shop_app'@'%';
+CREATE USER 'shop_reader'@'localhost' IDENTIFIED BY 'reader-secret-e2e';
+GRANT SELECT ON shop.items TO 'shop_reader'@'localhost';
+`);
+    await mws.writeConfig(`
+destinations:
+  primary: { type: local, path: ./dest/primary }
+jobs:
+  shop:
+    source:
+      type: mysql
+      host: ${db.host}
+      port: ${db.port}
+      user: ${db.user}
+      password: \${MYSQL_PASS_TEST}
+      database: shop
+      globals: true
+    destinations: [primary]
+`);
+  }, 60_000);
+  afterAll(async () => {
+    await db?.stop();
+    await mws?.remove();
+  });
+
+  it('a database dropped together with its users comes back with their grants', async () => {
+    const backup = await tricopyJson<BackupJson>(['backup'], mrun());
+    expect(backup.code, backup.stderr).toBe(0);
+    const grants = await db.sql("SHOW GRANTS FOR 'shop_reader'@'localhost'");
+    await db.sql("DROP DATABASE shop; DROP USER 'shop_app'@'%', 'shop_reader'@'localhost';");
+    const restored = await tricopy(
+      [
+        'restore',
+        '--latest',
+        '--job',
+        'shop',
+        '--to-database',
+        'shop',
+        '--force',
+        '--create-database',
+        '--globals',
+      ],
+      mrun(),
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain("users created: 'shop_app'@'%', 'shop_reader'@'localhost'");
+    expect(restored.stderr).not.toContain('secret-e2e');
+    expect(await db.sql("SHOW GRANTS FOR 'shop_reader'@'localhost'")).toBe(grants);
+    expect(await db.sql("SHOW GRANTS FOR 'shop_app'@'%'")).toContain(
+      'GRANT SELECT, INSERT ON `shop`.* TO `shop_app`@`%`',
+    );
+    expect(await db.sql('SELECT COUNT(*) FROM shop.items')).toBe('2');
   });
 });

@@ -64,12 +64,17 @@ export class PostgresSource implements Source {
     assertDumpCanReadServer(this.context.name, pgDump, tool, server);
     const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
     const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
-    return {
-      engine: 'postgresql',
-      engineVersion: server.version,
-      toolVersion: tool.text,
-      notes: [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`],
-    };
+    const notes = [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`];
+    if (this.options.globals) {
+      const dumpall = await resolveTool(
+        'pg_dumpall',
+        this.options,
+        this.context.configDir,
+        this.context.name,
+      );
+      notes.push(`globals: roles with pg_dumpall ${dumpall}`);
+    }
+    return { engine: 'postgresql', engineVersion: server.version, toolVersion: tool.text, notes };
   }
 
   async dump(options?: DumpOptions): Promise<Dump> {

@@ -45,6 +45,9 @@ afterAll(async () => {
 describe('postgres source: globals (roles) with the dump', () => {
   it('stores the roles the database uses, restores them with --globals: owner and grants intact', async () => {
     const source = makeSource(server, dir, { database: 'shop', globals: true });
+    expect((await source.check()).notes?.some((n) => n.startsWith('globals: roles with pg_dumpall'))).toBe(
+      true,
+    );
     const dump = await source.dump();
     expect(dump.format).toBe('pg-custom+globals');
     const file = join(dir, 'shop.pgdump');
