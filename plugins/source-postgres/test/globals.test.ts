@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { silentLogger } from '@tricopy/contract';
 import { splitGlobalsSection } from '@tricopy/plugin-support';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -119,6 +120,25 @@ describe('postgres source: globals (roles) with the dump', () => {
     expect(await server.sql('shop_plain', 'SELECT count(*) FROM items')).toBe('2');
     const tested = await source.restoreTest(createReadStream(file), { format: dump.format });
     expect(tested.find((t) => t.name === 'public.items')?.rows).toBe(2);
+  });
+
+  it('a backup user that may not read password hashes stores the roles without them, with a warning', async () => {
+    await server.sql('postgres', "CREATE ROLE backup_reader LOGIN PASSWORD 'reader-pw-9';");
+    await server.sql('shop', 'GRANT SELECT ON items TO backup_reader;');
+    const warnings: string[] = [];
+    const source = makeSource(
+      server,
+      dir,
+      { database: 'shop', globals: true, user: 'backup_reader', password: 'reader-pw-9' },
+      { ...silentLogger, warn: (message: string) => warnings.push(message) },
+    );
+    const dump = await source.dump();
+    const file = join(dir, 'nohash.pgdump');
+    await dumpToFile(dump, file);
+    const { globals } = await splitGlobalsSection(createReadStream(file), 'test');
+    expect(globals.toString()).toContain('CREATE ROLE shop_owner;');
+    expect(globals.toString()).not.toContain('PASSWORD');
+    expect(warnings.join('\n')).toContain('may not read password hashes');
   });
 
   it('a backup made without globals refuses --globals, naming why', async () => {
