@@ -4,6 +4,19 @@ import { type MariadbServer, type PostgresServer, startMariadb, startPostgres } 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 
+/** The dropped database `shop` restored over itself, its roles or users first. */
+const RESTORE_SHOP_WITH_GLOBALS = [
+  'restore',
+  '--latest',
+  '--job',
+  'shop',
+  '--to-database',
+  'shop',
+  '--force',
+  '--create-database',
+  '--globals',
+];
+
 let pg: PostgresServer;
 let ws: Workspace;
 const run = () => ({ cwd: ws.dir, env: { PGPASS_TEST: pg.password } });
@@ -69,20 +82,7 @@ describe('restore --globals through the CLI (PostgreSQL)', () => {
     expect(old.code).toBe(2);
     expect(old.stderr).toContain('holds no roles or users');
 
-    const restored = await tricopy(
-      [
-        'restore',
-        '--latest',
-        '--job',
-        'shop',
-        '--to-database',
-        'shop',
-        '--force',
-        '--create-database',
-        '--globals',
-      ],
-      run(),
-    );
+    const restored = await tricopy(RESTORE_SHOP_WITH_GLOBALS, run());
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stderr).toContain('roles created: shop_owner, shop_reader');
     expect(restored.stderr).not.toContain('owner-secret-e2e');
@@ -160,20 +160,7 @@ jobs:
     expect(backup.code, backup.stderr).toBe(0);
     const grants = await db.sql("SHOW GRANTS FOR 'shop_reader'@'localhost'");
     await db.sql("DROP DATABASE shop; DROP USER 'shop_app'@'%', 'shop_reader'@'localhost';");
-    const restored = await tricopy(
-      [
-        'restore',
-        '--latest',
-        '--job',
-        'shop',
-        '--to-database',
-        'shop',
-        '--force',
-        '--create-database',
-        '--globals',
-      ],
-      mrun(),
-    );
+    const restored = await tricopy(RESTORE_SHOP_WITH_GLOBALS, mrun());
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stderr).toContain("users created: 'shop_app'@'%', 'shop_reader'@'localhost'");
     expect(restored.stderr).not.toContain('secret-e2e');
