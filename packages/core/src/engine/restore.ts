@@ -34,7 +34,7 @@ export async function restoreBackup(
   session: Session,
   backup: BackupRow,
   target: RestoreTarget,
-  options: { from?: string; signal?: AbortSignal } = {},
+  options: { from?: string; signal?: AbortSignal; globals?: boolean } = {},
 ): Promise<RestoreResult> {
   const source = await session.source(backup.job);
   if (source.restoreTarget === 'file' && target.path === undefined) {
@@ -50,6 +50,7 @@ export async function restoreBackup(
     await source.restore(await decompressed(session, staged, copy, backup, decryption), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.globals === true ? { globals: true } : {}),
     });
   } finally {
     await staged.cleanup();
