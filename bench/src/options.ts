@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** gzip level used by both tricopy and the usual script. */
   readonly level: number;
   readonly restore: boolean;
+  /** Also back up the 3-destination job age-encrypted (rows `tricopy-3-age`, `tricopy-1-age`). */
+  readonly encryption: boolean;
   readonly outDir: string;
   /** Also run every scenario on the shaped network (a namespace; needs root). */
   readonly network: boolean;
@@ -43,6 +45,7 @@ export const USAGE = `pnpm bench [-- options]
   --no-restore                     skip the restore and verify --deep measurements
   --network                        also run every scenario on a shaped network (as root: a network namespace,
                                    tc HTB: SFTP server 800 Mbit/s, S3 server 200 Mbit/s), next to bare loopback
+  --encryption                     also run the backups age-encrypted (encryption: { recipients })
   --out <dir>                      results folder (default bench/results)
   -h, --help`;
 
@@ -58,6 +61,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
       'no-restore': { type: 'boolean', default: false },
       network: { type: 'boolean', default: false },
       'shaped-json': { type: 'string' },
+      encryption: { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOut },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -92,6 +96,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
     runs,
     level,
     restore: !values['no-restore'],
+    encryption: values.encryption,
     outDir: values.out,
     network: values.network,
     ...(values['shaped-json'] === undefined ? {} : { shapedJson: values['shaped-json'] }),

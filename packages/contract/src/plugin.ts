@@ -194,6 +194,11 @@ export interface RestoreOptions {
   readonly signal?: AbortSignal;
   /** The `format` the dump was produced with (from the manifest). */
   readonly format: string;
+  /**
+   * Also recreate the server-wide objects stored with the dump (roles, users and their grants) that the target
+   * server lacks, before the data; existing ones are left alone. Sources that store none reject it.
+   */
+  readonly globals?: boolean;
 }
 
 export interface SourceStatus {

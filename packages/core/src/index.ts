@@ -54,6 +54,7 @@ export {
   staleReason,
   VERIFIED_LEVELS,
 } from './ops/fleet-status.js';
+export { type ForgetOptions, type ForgetReport, forgetBackup } from './ops/forget.js';
 export {
   acquireJobLock,
   type JobLock,
@@ -80,6 +81,14 @@ export {
   removedJobs,
 } from './ops/prune.js';
 export { configWithRemovedJob } from './ops/removed-job.js';
+export {
+  type BackupRepair,
+  type CopyRepair,
+  type CopyRepairStatus,
+  type RepairOptions,
+  type RepairReport,
+  repairBackups,
+} from './ops/repair.js';
 export {
   applyRetention,
   hasKeepRules,

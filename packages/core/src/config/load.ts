@@ -13,6 +13,7 @@ import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { Redactor } from '../util/redactor.js';
+import { encryptionPolicyProblems, type JobEncryption, resolveEncryption } from './encryption.js';
 import { describeUnset, formatPath, interpolateEnv, type UnsetVariable } from './interpolate.js';
 import {
   type Compression,
@@ -21,6 +22,7 @@ import {
   NAME_MESSAGE,
   type NotifyTarget,
   type Policy,
+  type RawConfig,
   type Retention,
 } from './schema.js';
 
@@ -49,6 +51,8 @@ export interface JobSpec {
   readonly destinations: readonly string[];
   readonly compression: Compression;
   readonly compressionLevel?: number;
+  /** age recipients of this job's artifacts; none means plaintext copies. */
+  readonly encryption?: JobEncryption;
   readonly schedule?: string;
   readonly timezone?: string;
   readonly timeoutMs?: number;
@@ -160,6 +164,7 @@ export async function parseConfig(
       }
     }),
   ]);
+  const encryption = parsed.success ? await jobEncryptions(parsed.data, dir, problems) : new Map();
 
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(
@@ -192,6 +197,7 @@ export async function parseConfig(
       source: { type: job.source.type, plugin: loaded.plugin, options: loaded.options },
       destinations: job.destinations,
       compression: job.compression,
+      ...(encryption.has(name) ? { encryption: encryption.get(name) } : {}),
       notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
       spool: job.spool,
       ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
@@ -206,6 +212,9 @@ export async function parseConfig(
         : { retentionByDestination: job.retentionByDestination }),
     });
   }
+
+  const policyProblems = encryptionPolicyProblems(raw.policy, jobs.values(), destinations);
+  if (policyProblems.length > 0) throw new ConfigError(policyProblems.sort(), path);
 
   return {
     file: path,
@@ -228,6 +237,23 @@ export async function parseConfig(
 }
 
 type Loose = Record<string, unknown>;
+
+/** Each job's recipients: its own encryption block, else the top-level one (resolved once). */
+async function jobEncryptions(raw: RawConfig, dir: string, problems: string[]) {
+  const fallback =
+    raw.encryption === undefined
+      ? undefined
+      : await resolveEncryption(raw.encryption, 'encryption', dir, problems);
+  const byJob = new Map<string, JobEncryption>();
+  for (const [name, job] of Object.entries(raw.jobs)) {
+    const own =
+      job.encryption === undefined
+        ? fallback
+        : await resolveEncryption(job.encryption, `jobs.${name}.encryption`, dir, problems);
+    if (own !== undefined) byJob.set(name, own);
+  }
+  return byJob;
+}
 
 /** The YAML document as plain data (objects without a prototype), or one config problem with its line and a hint. */
 function readYaml(text: string, path: string): unknown {

@@ -116,7 +116,8 @@ async function verifyCopy(
   return result;
 }
 
-async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
+/** The backup's status from its copies: ok when all are verified, degraded when some, failed when none. */
+export async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
   // Copies pruned on purpose do not make a backup degraded.
   const copies = (await session.catalog.listCopies(backupId)).filter(
     (c) => c.status !== 'deleted' && c.status !== 'deleting',
@@ -138,7 +139,7 @@ async function restoreTest(
   try {
     const tested = await restoreTestBackup(session, backup, signal === undefined ? {} : { signal });
     destination = tested.destination;
-    const expected = new Map((backup.manifest?.tables ?? []).map((t) => [t.name, t]));
+    const expected = new Map((tested.expected ?? []).map((t) => [t.name, t]));
     const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
     const names = [...new Set([...expected.keys(), ...actual.keys()])].sort();
     const tables = names.map((name) => {

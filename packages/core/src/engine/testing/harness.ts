@@ -31,6 +31,8 @@ export interface HarnessOptions {
   readonly compression?: string;
   /** The source takes up the engine's zstd offer (compresses its dump itself, like pg_dump piped into zstd). */
   readonly sourceCompresses?: boolean;
+  /** The age identity file restores of encrypted backups read. */
+  readonly identityFile?: string;
 }
 
 export interface LogLine {
@@ -105,7 +107,11 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     },
   );
   const logs: LogLine[] = [];
-  const session = new Session({ config, logger: recordingLogger(logs) });
+  const session = new Session({
+    config,
+    logger: recordingLogger(logs),
+    ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
+  });
   return {
     dir,
     session,
