@@ -124,8 +124,11 @@ describe('encrypted backups through the CLI', () => {
         await readFile(join(env.ws.dir, 'dest/local/app', run.backupId, 'manifest.json'), 'utf8'),
       );
       expect(await sha256File(plain)).toBe(manifest.encryption.plaintext.sha256);
-      // It is the pg_dump archive itself (plaintext compression: none of tricopy's own on a -Fc dump).
-      const toc = execFileSync(join(env.pg.binDir, 'pg_restore'), ['--list', plain], { encoding: 'utf8' });
+      // It is the pg_dump archive itself, piped into zstd by default (pg_dump -Fc -Z0 | zstd).
+      expect(local[0]).toMatch(/\.pgdump\.zst\.age$/);
+      const archive = `${plain}.pgdump`;
+      execFileSync('zstd', ['-d', '-q', '-f', '-o', archive, plain]);
+      const toc = execFileSync(join(env.pg.binDir, 'pg_restore'), ['--list', archive], { encoding: 'utf8' });
       expect(toc).toContain('TABLE public invoice_line');
     }
   });
