@@ -16,7 +16,12 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const backup = (id: string) => ({ id, job: 'app', sourceType: 'sqlite', startedAt: '2026-12-01T00:00:00.000Z' });
+const backup = (id: string) => ({
+  id,
+  job: 'app',
+  sourceType: 'sqlite',
+  startedAt: '2026-12-01T00:00:00.000Z',
+});
 
 describe('the SQLite catalog under concurrent async callers', () => {
   it('a statement issued while a transaction awaits is not part of it (a rollback keeps it)', async () => {

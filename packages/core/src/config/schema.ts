@@ -157,5 +157,12 @@ export const configSchema = z.strictObject({
     })
     .default({ attempts: 3, minDelay: '1s', maxDelay: '30s' }),
   notify: notifySchema.optional(),
+  /** Fleet mode (a postgres:// catalog): limits across every worker. */
+  fleet: z
+    .strictObject({
+      maxRunsPerDestination: z.int().min(1).optional(),
+      maxRunsPerHost: z.int().min(1).optional(),
+    })
+    .optional(),
 });
 export type RawConfig = z.infer<typeof configSchema>;
