@@ -70,5 +70,10 @@ export const PG_MIGRATIONS: readonly string[] = [
     holder TEXT,
     since TEXT COLLATE "C"
   );
+  -- Destinations and database hosts that fleet limits count runs against; id keys their slot locks.
+  CREATE TABLE run_resources (
+    name TEXT PRIMARY KEY,
+    id INTEGER GENERATED ALWAYS AS IDENTITY UNIQUE
+  );
   `,
 ];

@@ -8,6 +8,7 @@ import {
   runDaemon,
   Session,
 } from '@tricopy/core';
+import { runFleetDaemon } from '@tricopy/fleet';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { type ServeOptions, type StatusService, startStatusService } from '../serve/status-service.js';
@@ -61,7 +62,9 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   process.on('SIGHUP', onHangup);
   try {
     logger.info('tricopy daemon started', { event: 'started', config: config.file, pid: process.pid });
-    await runDaemon({
+    // With a PostgreSQL catalog the daemon only queues the scheduled runs; the workers run them.
+    const run = config.catalogUrl === undefined ? runDaemon : runFleetDaemon;
+    await run({
       config,
       logger,
       signal: stop.signal,

@@ -70,6 +70,8 @@ export interface FleetSettings {
   readonly maxRunsPerDestination?: number;
   /** At most this many runs at once reading from any one database host (unset: no limit). */
   readonly maxRunsPerHost?: number;
+  /** A worker that has not said it is alive for this long (plus up to half of it) is taken for dead. */
+  readonly heartbeatSeconds: number;
 }
 
 export interface LoadedConfig {
@@ -239,6 +241,7 @@ export async function parseConfig(
         ? {}
         : { maxRunsPerDestination: raw.fleet.maxRunsPerDestination }),
       ...(raw.fleet?.maxRunsPerHost === undefined ? {} : { maxRunsPerHost: raw.fleet.maxRunsPerHost }),
+      heartbeatSeconds: Math.ceil((parseDuration(raw.fleet?.heartbeat ?? '30s') as number) / 1000),
     },
     workDir: resolveConfigPath(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
     concurrency: raw.concurrency,
