@@ -193,10 +193,10 @@ export function buildProgram(
 
   program
     .command('schedule')
-    .description('print crontab lines or systemd units for the configured schedules')
+    .description('print crontab lines or systemd units for the configured schedules (or a fleet worker)')
     .addOption(
       new Option('--print <format>', 'what to print')
-        .choices(['crontab', 'systemd', 'systemd-daemon'])
+        .choices(['crontab', 'systemd', 'systemd-daemon', 'systemd-worker'])
         .makeOptionMandatory(),
     )
     .action((_options, command: Command) => run(() => scheduleCommand(command.optsWithGlobals())));
