@@ -61,7 +61,7 @@ export async function waitForRuns(
         finished.push(describe(run, job.state, job.output));
         break;
       }
-      await sleep(1000, undefined, { signal });
+      await sleep(1000, undefined, { signal }).catch(() => signal.throwIfAborted());
     }
   }
   return finished;

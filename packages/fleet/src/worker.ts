@@ -32,6 +32,8 @@ export interface WorkerOptions {
 export async function runWorker(options: WorkerOptions): Promise<void> {
   const { config, logger } = options;
   const worker = `pid ${process.pid} on ${hostname()}`;
+  // The catalog's schema first: the run slots and locks live in it.
+  await options.catalog.schemaVersion();
   const boss = await startQueue(config, 'worker', logger);
   try {
     await boss.work<RunRequest, RunOutput>(
@@ -52,7 +54,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   }
 }
 
+/** Runs one queued run; whatever stops it is logged, then thrown so pg-boss retries the run. */
 async function runQueued(job: Job<RunRequest>, worker: string, options: WorkerOptions): Promise<RunOutput> {
+  try {
+    return await runChecked(job, worker, options);
+  } catch (error) {
+    options.logger.warn(`job ${job.data.job}: queued run ${job.id} not done: ${describeError(error)}`, {
+      job: job.data.job,
+      event: 'run-failed',
+    });
+    throw error;
+  }
+}
+
+async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerOptions): Promise<RunOutput> {
   const { config, logger } = options;
   const request = job.data;
   if (request.configHash !== config.configHash) {
@@ -105,12 +120,6 @@ async function runQueued(job: Job<RunRequest>, worker: string, options: WorkerOp
       worker,
       ...(result.error === undefined ? {} : { error: result.error }),
     };
-  } catch (error) {
-    logger.warn(`job ${request.job}: queued run ${job.id} not done: ${describeError(error)}`, {
-      job: request.job,
-      event: 'run-failed',
-    });
-    throw error;
   } finally {
     options.handBack.removeEventListener('abort', onHandBack);
     await session.close();
