@@ -41,6 +41,8 @@ export async function startQueue(config: LoadedConfig, role: Role, logger: Logge
     schema: QUEUE_SCHEMA,
     application_name: `tricopy-${role}`,
     max: 4,
+    // Workers are woken when a run is queued, instead of at their next poll.
+    useListenNotify: role === 'worker',
     supervise: role === 'worker',
     schedule: role === 'daemon',
     superviseIntervalSeconds: check,
@@ -60,6 +62,7 @@ export async function startQueue(config: LoadedConfig, role: Role, logger: Logge
 async function ensureQueue(boss: PgBoss, heartbeatSeconds: number): Promise<void> {
   const options = {
     policy: 'exclusive' as const,
+    notify: true,
     retryLimit: 3,
     retryDelay: 5,
     retryBackoff: true,
@@ -73,6 +76,6 @@ async function ensureQueue(boss: PgBoss, heartbeatSeconds: number): Promise<void
       if ((await boss.getQueue(BACKUP_QUEUE)) === null) throw error;
     });
   }
-  const { policy: _policy, ...changeable } = options;
+  const { policy: _policy, notify: _notify, ...changeable } = options;
   await boss.updateQueue(BACKUP_QUEUE, changeable);
 }
