@@ -5,10 +5,12 @@ import { catalogRebuildCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { enqueueCommand } from './commands/enqueue.js';
+import { forgetCommand } from './commands/forget.js';
 import { initCommand } from './commands/init.js';
 import { addListOptions, listCommand } from './commands/list.js';
 import { metricsCommand } from './commands/metrics.js';
 import { confirmCommand, pruneCommand } from './commands/prune.js';
+import { repairCommand } from './commands/repair.js';
 import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { serveCommand } from './commands/serve.js';
@@ -122,6 +124,10 @@ export function buildProgram(
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
     .option(
+      '--globals',
+      'first recreate the roles / users stored with the backup that the server lacks (existing ones are left alone)',
+    )
+    .option(
       '--source-option <key=value>',
       'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
       parseSourceOption,
@@ -139,6 +145,34 @@ export function buildProgram(
     .option('--orphaned', 'only jobs removed from the config: all their backups but the newest')
     .option('--dry-run', 'print what would be removed on each destination, remove nothing')
     .action((_options, command: Command) => run(() => pruneCommand(command.optsWithGlobals())));
+
+  program
+    .command('repair')
+    .description(
+      'write missing, failed or corrupt copies again from a good one (never from the database), each cross-checked',
+    )
+    .argument('[backupId]', 'one backup')
+    .option('--latest', 'the newest backup of each job (or of --job)')
+    .option('--all', 'every backup not pruned')
+    .option('--job <job>', 'only this job')
+    .option(
+      '--backfill',
+      'also write backups made before a destination joined the job (within its retention)',
+    )
+    .option('--dry-run', 'print what would be written, write nothing')
+    .action((backupId: string | undefined, _options, command: Command) =>
+      run(() => repairCommand(backupId, command.optsWithGlobals())),
+    );
+
+  program
+    .command('forget')
+    .description("remove one backup from every destination under prune's safety rules")
+    .argument('<backupId>', 'the backup to remove')
+    .option('--force', "also the job's newest verified backup")
+    .option('--dry-run', 'print what would be removed, remove nothing')
+    .action((backupId: string, _options, command: Command) =>
+      run(() => forgetCommand(backupId, command.optsWithGlobals())),
+    );
 
   program
     .command('confirm')

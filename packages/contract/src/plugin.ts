@@ -176,6 +176,11 @@ export interface RestoreOptions {
   readonly signal?: AbortSignal;
   /** The `format` the dump was produced with (from the manifest). */
   readonly format: string;
+  /**
+   * Also recreate the server-wide objects stored with the dump (roles, users and their grants) that the target
+   * server lacks, before the data; existing ones are left alone. Sources that store none reject it.
+   */
+  readonly globals?: boolean;
 }
 
 export interface SourceStatus {
@@ -197,6 +202,12 @@ export interface Source {
   dump(options?: DumpOptions): Promise<Dump>;
   /** Restores a dump (already decompressed) from `input` into `target`. */
   restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void>;
+  /**
+   * Optional. Checks, changing nothing, that `restore` would accept `target` (its folder exists, nothing is in the
+   * way unless force, …). Called before any copy is fetched, so a wrong target fails at once rather than after the
+   * whole artifact was staged. `restore` still applies its own checks.
+   */
+  checkRestoreTarget?(target: RestoreTarget): Promise<void>;
   /**
    * Restores into a scratch target that can never collide with a real one, counts rows per table, and
    * removes the scratch target, also when it fails.

@@ -57,6 +57,7 @@ export {
   staleReason,
   VERIFIED_LEVELS,
 } from './ops/fleet-status.js';
+export { type ForgetOptions, type ForgetReport, forgetBackup } from './ops/forget.js';
 export {
   acquireJobLock,
   backupIsAlive,
@@ -85,6 +86,14 @@ export {
   removedJobs,
 } from './ops/prune.js';
 export { configWithRemovedJob } from './ops/removed-job.js';
+export {
+  type BackupRepair,
+  type CopyRepair,
+  type CopyRepairStatus,
+  type RepairOptions,
+  type RepairReport,
+  repairBackups,
+} from './ops/repair.js';
 export {
   applyRetention,
   hasKeepRules,

@@ -38,7 +38,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     await boss.work<RunRequest, RunOutput>(
       BACKUP_QUEUE,
-      { localConcurrency: options.concurrency, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1, burstWhenReadyExceeds: 1 },
+      {
+        localConcurrency: options.concurrency,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+        burstWhenReadyExceeds: 1,
+      },
       async ([job]) => runQueued(job as Job<RunRequest>, worker, options),
     );
     logger.info(`worker ${worker} started: ${options.concurrency} run(s) at once`, {

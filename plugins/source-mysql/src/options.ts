@@ -65,6 +65,12 @@ export const mysqlOptionsSchema = z
       .optional()
       .describe('CA certificate file for verify-ca / verify-full, relative to the config file'),
     connectTimeoutSeconds: z.number().int().min(1).max(600).default(15).describe('Connection timeout'),
+    globals: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also store the users the databases use (grantees, definers, with their password hashes and grants) in the backup; restore --globals recreates missing ones',
+      ),
   })
   .refine((options) => (options.database === undefined) !== (options.databases === undefined), {
     message: 'set database (one) or databases (several), exactly one of them',

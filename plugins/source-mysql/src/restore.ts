@@ -172,6 +172,7 @@ export async function restore(
   input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
+  beforeData?: () => Promise<void>,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
@@ -186,6 +187,7 @@ export async function restore(
       for (const name of databasesOf(settings))
         await prepareDatabase(settings, connection, name, target, false);
     });
+    await beforeData?.();
     await runClient(settings, workDir, input, undefined, options);
     return;
   }
@@ -197,6 +199,7 @@ export async function restore(
     prepareDatabase(settings, connection, name, target, true),
   );
   try {
+    await beforeData?.();
     await runClient(settings, workDir, input, name, options);
   } catch (error) {
     if (created) {

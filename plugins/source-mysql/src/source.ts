@@ -11,10 +11,16 @@ import type {
   TableCount,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
-import { loadToolSettings } from '@tricopy/plugin-support';
+import {
+  loadToolSettings,
+  restoreWithGlobals,
+  withGlobalsSection,
+  withoutGlobals,
+} from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
+import { dumpUsers, restoreUsers } from './globals.js';
 import type { MysqlOptions } from './options.js';
 import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
@@ -63,15 +69,31 @@ export class MysqlSource implements Source {
   }
 
   async dump(options?: DumpOptions): Promise<Dump> {
-    return startDump(await this.settings(), this.context.workDir, options?.signal);
+    const settings = await this.settings();
+    if (!this.options.globals) return startDump(settings, this.context.workDir, options?.signal);
+    const users = await dumpUsers(settings, this.context.logger);
+    const dump = await startDump(settings, this.context.workDir, options?.signal);
+    return withGlobalsSection(dump, users.sql, { users: users.accounts });
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
-    await restore(await this.settings(), this.context.workDir, input, target, options);
+    const settings = await this.settings();
+    const restorer = {
+      where: `source "${this.context.name}"`,
+      logger: this.context.logger,
+      what: 'users',
+      recreate: (sql: Buffer) => restoreUsers(settings, sql),
+    };
+    await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
+      restore(settings, this.context.workDir, data, target, dataOptions, beforeData),
+    );
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
-    return restoreTest(await this.settings(), this.context.workDir, input, options);
+    const settings = await this.settings();
+    return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
+      restoreTest(settings, this.context.workDir, data, dataOptions),
+    );
   }
 
   /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */

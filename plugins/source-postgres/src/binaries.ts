@@ -5,12 +5,13 @@ import { SourceError } from '@tricopy/contract';
 import { execa } from 'execa';
 import type { PostgresOptions } from './options.js';
 
-export type PgTool = 'pg_dump' | 'pg_restore' | 'psql';
+export type PgTool = 'pg_dump' | 'pg_restore' | 'psql' | 'pg_dumpall';
 
-const OPTION_OF: Record<PgTool, 'pgDumpPath' | 'pgRestorePath' | 'psqlPath'> = {
+const OPTION_OF: Record<PgTool, 'pgDumpPath' | 'pgRestorePath' | 'psqlPath' | 'pgDumpallPath'> = {
   pg_dump: 'pgDumpPath',
   pg_restore: 'pgRestorePath',
   psql: 'psqlPath',
+  pg_dumpall: 'pgDumpallPath',
 };
 
 async function isExecutable(file: string): Promise<boolean> {

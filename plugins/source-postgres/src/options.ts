@@ -60,6 +60,13 @@ export const postgresOptionsSchema = z
     pgDumpPath: z.string().min(1).optional().describe('pg_dump to use (overrides binDir)'),
     pgRestorePath: z.string().min(1).optional().describe('pg_restore to use (overrides binDir)'),
     psqlPath: z.string().min(1).optional().describe('psql to use (overrides binDir)'),
+    pgDumpallPath: z.string().min(1).optional().describe('pg_dumpall to use for globals (overrides binDir)'),
+    globals: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Also store the roles the database uses (owners, grantees, with their password hashes) in the backup; restore --globals recreates missing ones',
+      ),
     maintenanceDatabase: z
       .string()
       .min(1)

@@ -165,11 +165,13 @@ export async function restore(
   input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
+  beforeData?: () => Promise<void>,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   const { created } = await prepareTarget(settings, target);
   try {
+    await beforeData?.();
     await runRestoreTool(settings, workDir, input, target.database!, options, settings.options.noOwner);
   } catch (error) {
     if (created)

@@ -11,10 +11,16 @@ import type {
   TableCount,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
-import { loadToolSettings } from '@tricopy/plugin-support';
+import {
+  loadToolSettings,
+  restoreWithGlobals,
+  withGlobalsSection,
+  withoutGlobals,
+} from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
+import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
 import { assertCanReadDump } from './read-access.js';
 import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
@@ -58,24 +64,46 @@ export class PostgresSource implements Source {
     assertDumpCanReadServer(this.context.name, pgDump, tool, server);
     const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
     const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
-    return {
-      engine: 'postgresql',
-      engineVersion: server.version,
-      toolVersion: tool.text,
-      notes: [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`],
-    };
+    const notes = [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`];
+    if (this.options.globals) {
+      const dumpall = await resolveTool(
+        'pg_dumpall',
+        this.options,
+        this.context.configDir,
+        this.context.name,
+      );
+      notes.push(`globals: roles with pg_dumpall ${dumpall}`);
+    }
+    return { engine: 'postgresql', engineVersion: server.version, toolVersion: tool.text, notes };
   }
 
   async dump(options?: DumpOptions): Promise<Dump> {
-    return startDump(await this.settings(), this.context.workDir, options?.signal);
+    const settings = await this.settings();
+    const { workDir, logger } = this.context;
+    if (!this.options.globals) return startDump(settings, workDir, options?.signal);
+    const globals = await dumpGlobals(settings, workDir, logger, options?.signal);
+    const dump = await startDump(settings, workDir, options?.signal);
+    return withGlobalsSection(dump, globals.sql, { roles: globals.roles });
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
-    await restore(await this.settings(), this.context.workDir, input, target, options);
+    const settings = await this.settings();
+    const restorer = {
+      where: `source "${this.context.name}"`,
+      logger: this.context.logger,
+      what: 'roles',
+      recreate: (sql: Buffer) => restoreGlobals(settings, sql),
+    };
+    await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
+      restore(settings, this.context.workDir, data, target, dataOptions, beforeData),
+    );
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
-    return restoreTest(await this.settings(), this.context.workDir, input, options);
+    const settings = await this.settings();
+    return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
+      restoreTest(settings, this.context.workDir, data, dataOptions),
+    );
   }
 
   /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */

@@ -8,14 +8,15 @@ import { execa } from 'execa';
 import plugin, { type PostgresOptions, type PostgresSource } from '../src/index.js';
 
 /** A context whose redact() does nothing: the plugin itself must keep the password out of what it says. */
-export function makeContext(dir: string, name = 'app'): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger: silentLogger, redact: (text) => text };
+export function makeContext(dir: string, name = 'app', logger = silentLogger): PluginContext {
+  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
 }
 
 export function makeSource(
   server: PostgresServer,
   dir: string,
   overrides: Partial<Record<keyof PostgresOptions, unknown>> = {},
+  logger = silentLogger,
 ): PostgresSource {
   const options = plugin.optionsSchema['~standard'].validate({
     host: server.host,
@@ -29,7 +30,7 @@ export function makeSource(
   if (options instanceof Promise || options.issues !== undefined) {
     throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
   }
-  return plugin.create(options.value, makeContext(dir)) as PostgresSource;
+  return plugin.create(options.value, makeContext(dir, 'app', logger)) as PostgresSource;
 }
 
 export async function dumpToFile(dump: Dump, file: string) {

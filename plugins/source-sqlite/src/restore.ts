@@ -17,6 +17,12 @@ export interface RestoreFileRequest {
   readonly signal?: AbortSignal;
 }
 
+/** Refuses, before anything is written, a target whose folder is missing or that exists without force. */
+export async function checkFileTarget(where: string, target: string, force: boolean): Promise<void> {
+  await requireFolder(where, dirname(target));
+  if (!force) await refuseExisting(where, target);
+}
+
 /**
  * Writes a `sqlite-database` dump beside the target, checks it is a whole, sound SQLite database, then moves it
  * into place in one step. The target name never holds a partial file. Returns the restored tables' row counts.
@@ -27,8 +33,7 @@ export async function restoreFile(input: Readable, request: RestoreFileRequest):
   const temp = join(dir, `.${basename(target)}.tricopy-restore-${randomBytes(6).toString('hex')}`);
   try {
     signal?.throwIfAborted();
-    await requireFolder(where, dir);
-    if (!force) await refuseExisting(where, target);
+    await checkFileTarget(where, target, force);
     const size = await writeNewFile(input, temp, signal);
     await verifyHeader(where, temp, size);
     const tables = verifyRestored(where, temp);

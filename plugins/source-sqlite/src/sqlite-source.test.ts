@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { Dump, Source } from '@tricopy/contract';
+import type { Dump, RestoreTarget, Source } from '@tricopy/contract';
 import { drain, expectCode, testContext } from '@tricopy/testkit';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -240,6 +240,11 @@ describe('dump failures name the file and what to do', () => {
   });
 });
 
+function checkTarget(source: Source, target: RestoreTarget): Promise<void> {
+  if (source.checkRestoreTarget === undefined) throw new Error('the sqlite source has no checkRestoreTarget');
+  return source.checkRestoreTarget(target);
+}
+
 describe('restore', () => {
   async function chinookDump() {
     const path = await copyChinook(dir);
@@ -274,6 +279,19 @@ describe('restore', () => {
     );
     expect(error.message).toContain(`the folder ${join(dir, 'missing', 'deeper')} does not exist`);
     expect(await readdir(dir)).not.toContain('missing');
+  });
+
+  it('checkRestoreTarget refuses a missing folder and an existing file, changing nothing; force allows the file', async () => {
+    const { source, path } = await chinookDump();
+    const missing = join(dir, 'missing', 'restored.sqlite');
+    const noFolder = await expectCode(() => checkTarget(source, { path: missing }), 'SOURCE');
+    expect(noFolder.message).toContain(`the folder ${join(dir, 'missing')} does not exist`);
+    const existing = await expectCode(() => checkTarget(source, { path }), 'SOURCE');
+    expect(existing.message).toContain('already exists');
+    await checkTarget(source, { path, force: true });
+    await checkTarget(source, { path: join(dir, 'new.sqlite') });
+    expect(await readdir(dir)).not.toContain('missing');
+    expect(await readdir(dir)).not.toContain('new.sqlite');
   });
 
   it('rejects garbage and an empty dump', async () => {

@@ -16,7 +16,7 @@ import {
 } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { databaseFacts } from './inspect.js';
-import { restoreFile } from './restore.js';
+import { checkFileTarget, restoreFile } from './restore.js';
 import { takeSnapshot } from './snapshot.js';
 import { assertDatabaseFile, messageOf, sourceDatabaseError } from './sqlite-errors.js';
 
@@ -115,15 +115,23 @@ export class SqliteSource implements Source {
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     this.assertFormat(options.format);
-    if (!target.path) {
-      throw new SourceError(`${this.where}: a SQLite restore needs a target file path (--to <file>)`);
-    }
     await restoreFile(input, {
       where: this.where,
-      target: resolve(target.path),
+      target: this.targetPath(target),
       force: target.force === true,
       signal: options.signal,
     });
+  }
+
+  async checkRestoreTarget(target: RestoreTarget): Promise<void> {
+    await checkFileTarget(this.where, this.targetPath(target), target.force === true);
+  }
+
+  private targetPath(target: RestoreTarget): string {
+    if (!target.path) {
+      throw new SourceError(`${this.where}: a SQLite restore needs a target file path (--to <file>)`);
+    }
+    return resolve(target.path);
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {

@@ -25,6 +25,7 @@ export interface RestoreOptions extends GlobalOptions {
   createDatabase?: boolean;
   force?: boolean;
   from?: string;
+  globals?: boolean;
   sourceOption?: Record<string, unknown>;
 }
 
@@ -78,6 +79,11 @@ async function restoreChosen(
   readsDone: () => void,
 ): Promise<number> {
   const backup = await chooseBackup(session, backupId, options.job);
+  if (options.globals && !(backup.format ?? '').endsWith('+globals')) {
+    throw new UsageError(
+      `--globals: backup ${backup.id} holds no roles or users (set globals: true on the job's source; later backups then do)`,
+    );
+  }
   await warnIfFlagged(session, backup);
   const restoring = await sessionFor(session, backup, options, metered);
   // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
@@ -93,7 +99,11 @@ async function restoreChosen(
           ...(options.createDatabase ? { createDatabase: true } : {}),
           ...(options.force ? { force: true } : {}),
         },
-        { ...(options.from === undefined ? {} : { from: options.from }), signal },
+        {
+          ...(options.from === undefined ? {} : { from: options.from }),
+          ...(options.globals ? { globals: true } : {}),
+          signal,
+        },
       ),
     );
   } finally {

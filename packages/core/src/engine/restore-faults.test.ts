@@ -67,4 +67,16 @@ describe('restore applies only the bytes it hashed', () => {
     );
     expect(h.restored.size).toBe(0);
   });
+
+  it('a target the source would refuse is refused before any copy is read', async () => {
+    h = await harness({ destinations: { local: {} } });
+    const backup = await backedUp(h);
+    const local = h.destinations.local;
+    local?.log.splice(0);
+    await expect(restoreBackup(h.session, backup, { path: '/missing/restored' })).rejects.toThrow(
+      /folder \/missing does not exist/,
+    );
+    expect(local?.log.filter((entry) => entry.startsWith('get '))).toEqual([]);
+    expect(h.restored.size).toBe(0);
+  });
 });

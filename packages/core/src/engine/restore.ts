@@ -27,7 +27,7 @@ export async function restoreBackup(
   session: Session,
   backup: BackupRow,
   target: RestoreTarget,
-  options: { from?: string; signal?: AbortSignal } = {},
+  options: { from?: string; signal?: AbortSignal; globals?: boolean } = {},
 ): Promise<RestoreResult> {
   const source = await session.source(backup.job);
   if (source.restoreTarget === 'file' && target.path === undefined) {
@@ -36,11 +36,13 @@ export async function restoreBackup(
   if (source.restoreTarget === 'database' && target.database === undefined) {
     throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
   }
+  await source.checkRestoreTarget?.(target);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
   try {
     await source.restore(await decompressed(session, staged, copy, backup), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.globals === true ? { globals: true } : {}),
     });
   } finally {
     await staged.cleanup();

@@ -25,15 +25,27 @@ export interface RetryResult {
   readonly attempts: number;
   readonly verified?: { size: number; sha256: string; location: string };
   readonly error?: string;
+  /** Destinations whose copy turned out not to match the backup when read (never propagated). */
+  readonly badSources: readonly string[];
 }
 
 interface CopySource {
   readonly name: string;
+  /** The destination read, when it is one (not the spool file). */
+  readonly destination?: string;
   open(): Promise<Readable>;
 }
 
 /** Not worth another attempt from the same source: the next one is tried. */
-class BadSourceCopy extends Error {}
+class BadSourceCopy extends Error {
+  /** True when its bytes were read in full and do not match (not merely unreadable). */
+  constructor(
+    message: string,
+    readonly mismatch = false,
+  ) {
+    super(message);
+  }
+}
 
 /**
  * Writes a failed copy again from a completed one (never from the database): bounded attempts with exponential
@@ -44,6 +56,7 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
   const { session } = run;
   const { retries } = session.config;
   const sources = sourcesOf(run, request);
+  const badSources: string[] = [];
   let attempts = 0;
   try {
     const verified = await pRetry(
@@ -54,7 +67,10 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
         try {
           return await writeOnce(run, request, from);
         } catch (error) {
-          if (error instanceof BadSourceCopy) sources.shift();
+          if (error instanceof BadSourceCopy) {
+            sources.shift();
+            if (error.mismatch && from.destination !== undefined) badSources.push(from.destination);
+          }
           throw error;
         }
       },
@@ -75,10 +91,11 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
         },
       },
     );
-    return { attempts, verified };
+    return { attempts, verified, badSources };
   } catch (error) {
     return {
       attempts,
+      badSources,
       error: `${request.previousError ?? 'failed'}; retried ${attempts}× from a completed copy: ${describeError(error)}`,
     };
   }
@@ -123,12 +140,17 @@ async function writeOnce(
     if (stored.ok) await target.delete(request.key).catch(() => undefined);
     throw new BadSourceCopy(`reading the copy from ${from.name} failed: ${describeError(fed.error)}`);
   }
+  // Read in full: bytes that do not match condemn the copy read, even when the target refused them first (a store
+  // that checks the sha256 it was given rejects the put).
+  if (fed.ok && (hasher.sha256 !== request.produced.sha256 || hasher.bytes !== request.produced.size)) {
+    if (stored.ok) await target.delete(request.key).catch(() => undefined);
+    throw new BadSourceCopy(
+      `the copy read from ${from.name} does not match the backup; not propagating it`,
+      true,
+    );
+  }
   if (!stored.ok) throw stored.error;
   const put: PutResult = stored.value;
-  if (hasher.sha256 !== request.produced.sha256 || hasher.bytes !== request.produced.size) {
-    await target.delete(request.key).catch(() => undefined);
-    throw new BadSourceCopy(`the copy read from ${from.name} does not match the backup; not propagating it`);
-  }
   const check = await checkStoredCopy(target, request.key, request.produced, { put });
   await recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
   if (!check.ok) {
@@ -144,6 +166,7 @@ async function writeOnce(
 function sourcesOf(run: RunContext, request: RetryRequest): CopySource[] {
   const sources: CopySource[] = request.candidates.map((name) => ({
     name: `destination ${name}`,
+    destination: name,
     open: async () => (await run.session.destination(name)).get(request.key, { signal: run.signal }),
   }));
   const spoolPath = request.spoolPath;

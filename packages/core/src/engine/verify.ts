@@ -116,7 +116,8 @@ async function verifyCopy(
   return result;
 }
 
-async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
+/** The backup's status from its copies: ok when all are verified, degraded when some, failed when none. */
+export async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
   // Copies pruned on purpose do not make a backup degraded.
   const copies = (await session.catalog.listCopies(backupId)).filter(
     (c) => c.status !== 'deleted' && c.status !== 'deleting',

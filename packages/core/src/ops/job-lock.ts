@@ -191,3 +191,27 @@ function isStale(holder: LockOwner): boolean {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
+
+/**
+ * Runs `fn` holding the job's lock (or without it for a dry run, which changes nothing); `ran: false` with the
+ * holder's description when another process holds it.
+ */
+export async function withJobLock(
+  session: { readonly config: { readonly catalogPath: string }; now(): Date },
+  job: string,
+  dryRun: boolean,
+  fn: () => Promise<void>,
+): Promise<{ ran: true } | { ran: false; message: string }> {
+  if (dryRun) {
+    await fn();
+    return { ran: true };
+  }
+  const attempt = await acquireJobLock(lockPath(session.config.catalogPath, job), job, session.now());
+  if (!attempt.acquired) return { ran: false, message: attempt.message };
+  try {
+    await fn();
+    return { ran: true };
+  } finally {
+    await attempt.lock.release();
+  }
+}

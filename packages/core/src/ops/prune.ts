@@ -120,7 +120,7 @@ async function removedJobSpec(session: Session, name: string): Promise<PruneJob>
   };
 }
 
-function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
+export function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
   if (destination === undefined) {
     return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
   }
@@ -290,7 +290,12 @@ async function foreignObjects(
   return foreign.sort();
 }
 
-async function removeCopy(
+/** What a prune report says of a copy before its outcome. */
+export function prunedCopyBase(backup: BackupRow, copy: CopyRow): Omit<PrunedCopy, 'status' | 'error'> {
+  return { backupId: backup.id, startedAt: backup.startedAt, key: copy.key, size: copy.size ?? backup.size };
+}
+
+export async function removeCopy(
   session: Session,
   destination: Destination,
   destinationName: string,
@@ -298,12 +303,7 @@ async function removeCopy(
   copy: CopyRow,
   dryRun: boolean,
 ): Promise<PrunedCopy> {
-  const base = {
-    backupId: backup.id,
-    startedAt: backup.startedAt,
-    key: copy.key,
-    size: copy.size ?? backup.size,
-  };
+  const base = prunedCopyBase(backup, copy);
   if (dryRun) return { ...base, status: 'would-delete' };
   try {
     const found = await destination.stat(copy.key);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { Logger, Source, SourcePlugin } from '@tricopy/contract';
+import { type Logger, type Source, SourceError, type SourcePlugin } from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
 import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
 import { type LoadedConfig, parseConfig } from '../../config/load.js';
@@ -148,6 +148,11 @@ function memorySourcePlugin(body: () => Buffer, restored: Map<string, Buffer>): 
         stream.once('error', reject);
       });
       return { stream, format: 'bytes', extension: 'bin', completion };
+    },
+    checkRestoreTarget: async (target) => {
+      if (target.path?.startsWith('/missing/')) {
+        throw new SourceError(`source "memory": the folder /missing does not exist`);
+      }
     },
     restore: async (input, target) => {
       const chunks: Buffer[] = [];
