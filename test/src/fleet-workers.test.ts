@@ -196,6 +196,18 @@ describe('fleet: workers on a PostgreSQL catalog and queue', () => {
       }
     }
 
+    // The shared catalog serves the other commands from anywhere.
+    const verify = await tricopyJson<{ ok: boolean }>(['verify', '--latest'], run());
+    expect(verify.code, verify.stderr).toBe(0);
+    expect(verify.json.ok).toBe(true);
+    const restore = await tricopyJson(
+      ['restore', '--latest', '--job', 'small-01', '--to', './restored.db'],
+      run(),
+    );
+    expect(restore.code, restore.stderr).toBe(0);
+    const prune = await tricopyJson(['prune', '--dry-run'], run());
+    expect(prune.code, prune.stderr).toBe(0);
+
     const password = (pg as PostgresServer).password;
     for (const w of fleet) expect(w.log.join('\n')).not.toContain(password);
     expect(`${first.stdout}${first.stderr}${second.stdout}${second.stderr}`).not.toContain(password);
