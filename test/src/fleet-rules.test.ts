@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, startTricopy, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { type Running, startLogged, until } from './fleet-cli.js';
 import { makeSqliteDatabase } from './fleet-env.js';
 
 interface ListJson {
@@ -74,20 +75,10 @@ const pgJob = (name: string) => `  ${name}:
     destinations: [disk]
 `;
 
-function start(args: string[]): { child: ResultPromise; log: string[] } {
-  const child = startTricopy(args, opts());
-  const log: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => log.push(...chunk.toString().split('\n').filter(Boolean)));
-  children.push(child);
-  return { child, log };
-}
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function start(args: string[]): Running {
+  const running = startLogged(args, opts());
+  children.push(running.child);
+  return running;
 }
 
 describe('fleet rules', () => {

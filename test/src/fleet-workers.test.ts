@@ -3,9 +3,9 @@
 import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
-import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, startTricopy, tricopyJson, type Workspace } from './cli.js';
+import { makeWorkspace, tricopyJson, type Workspace } from './cli.js';
+import { type Running, startLogged, until } from './fleet-cli.js';
 import { makeSqliteDatabase } from './fleet-env.js';
 
 interface ListJson {
@@ -36,7 +36,7 @@ const DESTINATIONS = ['disk-a', 'disk-b'];
 let pg: PostgresServer | undefined;
 let ws: Workspace | undefined;
 let holdFile = '';
-const workers: { child: ResultPromise; log: string[] }[] = [];
+const workers: Running[] = [];
 
 const workspace = () => ws as Workspace;
 const env = () => ({ PGPASS_TEST: (pg as PostgresServer).password });
@@ -104,25 +104,14 @@ afterAll(async () => {
   await ws?.remove();
 });
 
-function startWorker(): { child: ResultPromise; log: string[] } {
-  const child = startTricopy(['worker', '--concurrency', '2'], run());
-  const log: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => log.push(...chunk.toString().split('\n').filter(Boolean)));
-  const worker = { child, log };
+function startWorker(): Running {
+  const worker = startLogged(['worker', '--concurrency', '2'], run());
   workers.push(worker);
   return worker;
 }
 
 const started = (log: readonly string[], job: string) =>
   log.some((line) => line.includes('"event":"job-start"') && line.includes(`"job":"${job}"`));
-
-async function until(what: string, test: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await test())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('fleet: workers on a PostgreSQL catalog and queue', () => {
   it('a dozen jobs queued twice, a worker killed mid-backup: every job ends with one good backup, no overlap', {
