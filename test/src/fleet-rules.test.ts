@@ -1,6 +1,6 @@
 // Fleet mode's rules through the real CLI against a real PostgreSQL: stale configs are refused, fleet-wide limits
 // hold, any number of daemons queue a scheduled run once, and fleet commands need a PostgreSQL catalog.
-import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import type { ResultPromise } from 'execa';
@@ -34,6 +34,12 @@ beforeAll(async () => {
     `#!/bin/sh\ncase " $* " in *" --version "*) exec ${real} "$@" ;; esac\n${real} "$@" && sleep 1\n`,
   );
   await chmod(join(ws.dir, 'pg_dump'), 0o755);
+  // pg_dump that holds its output open while the file `hold` exists: a backup in progress, for as long as needed.
+  await writeFile(
+    join(ws.dir, 'pg_dump_held'),
+    `#!/bin/sh\ncase " $* " in *" --version "*) exec ${real} "$@" ;; esac\n${real} "$@"\nwhile [ -f '${join(ws.dir, 'hold')}' ]; do sleep 0.05; done\n`,
+  );
+  await chmod(join(ws.dir, 'pg_dump_held'), 0o755);
 }, 120_000);
 
 afterAll(async () => {
@@ -159,6 +165,53 @@ describe('fleet rules', () => {
     expect(workers.some((w) => w.log.some((l) => l.includes('waiting for a free slot of host:')))).toBe(true);
     for (const w of workers) w.child.kill('SIGTERM');
     for (const w of workers) expect((await w.child).exitCode).toBe(0);
+  });
+
+  it('SIGTERM: a worker finishes its run before it exits; a second SIGTERM hands the run back to the queue', {
+    timeout: 150_000,
+  }, async () => {
+    await fleetConfig('stop.yaml', pgJob('held').replace('./pg_dump', './pg_dump_held'));
+    const hold = join(workspace().dir, 'hold');
+    const list = async () =>
+      (await tricopyJson<ListJson>(['--config', 'stop.yaml', 'list', '--all'], opts())).json;
+    const running = async () => (await list()).backups.some((b) => b.status === 'running');
+
+    await writeFile(hold, '');
+    const first = start(['--config', 'stop.yaml', 'worker']);
+    const finished = tricopyJson<{ status: string }>(['--config', 'stop.yaml', 'enqueue', '--wait'], opts());
+    await until('the backup runs', running);
+    let exited = false;
+    void first.child.then(() => {
+      exited = true;
+    });
+    first.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(exited, 'still finishing its run').toBe(false);
+    await rm(hold);
+    expect((await first.child).exitCode).toBe(0);
+    expect((await finished).json.status).toBe('ok');
+
+    await writeFile(hold, '');
+    const second = start(['--config', 'stop.yaml', 'worker']);
+    const handedBack = tricopyJson<{ status: string; runs: { output?: { worker: string } }[] }>(
+      ['--config', 'stop.yaml', 'enqueue', '--wait'],
+      opts(),
+    );
+    await until('the second backup runs', running);
+    second.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    second.child.kill('SIGTERM');
+    expect((await second.child).exitCode).toBe(0);
+    const afterStop = (await list()).backups;
+    expect(afterStop.filter((b) => b.status === 'running')).toEqual([]);
+    expect(afterStop.filter((b) => b.status === 'failed')).toHaveLength(1);
+    await rm(hold);
+    const third = start(['--config', 'stop.yaml', 'worker']);
+    const done = await handedBack;
+    expect(done.json.status).toBe('ok');
+    expect(done.json.runs[0]?.output?.worker).toContain(`pid ${third.child.pid} `);
+    third.child.kill('SIGTERM');
+    expect((await third.child).exitCode).toBe(0);
   });
 
   it('two daemons queue a scheduled run once; a worker runs it', { timeout: 150_000 }, async () => {
