@@ -1,6 +1,6 @@
 import { TricopyError } from '@tricopy/contract';
 import { ConfigError, createJsonLogger, describeError, Redactor } from '@tricopy/core';
-import { registerFleet } from '@tricopy/fleet';
+import { registerFleet } from '@tricopy/fleet/catalog';
 import { CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { ignoreClosedStdout, printJson } from './output.js';

@@ -1,12 +1,4 @@
-import { registerPostgresCatalog } from '@tricopy/core';
-import { openPostgresCatalog } from './pg-catalog.js';
-
-export { openPostgresCatalog } from './pg-catalog.js';
-
-/** Makes `catalog: postgres://…` in a config open the PostgreSQL catalog. */
-export function registerFleet(): void {
-  registerPostgresCatalog(openPostgresCatalog);
-}
+export { openPostgresCatalog, registerFleet } from './catalog-entry.js';
 export { enqueueRuns, type FinishedRun, type QueuedRun, waitForRuns } from './enqueue.js';
 export { runFleetDaemon } from './fleet-daemon.js';
 export { BACKUP_QUEUE, QUEUE_SCHEMA, type RunOutput, type RunRequest, startQueue } from './queue.js';

@@ -8,7 +8,6 @@ import {
   runDaemon,
   Session,
 } from '@tricopy/core';
-import { runFleetDaemon } from '@tricopy/fleet';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { type ServeOptions, type StatusService, startStatusService } from '../serve/status-service.js';
@@ -63,7 +62,7 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   try {
     logger.info('tricopy daemon started', { event: 'started', config: config.file, pid: process.pid });
     // With a PostgreSQL catalog the daemon only queues the scheduled runs; the workers run them.
-    const run = config.catalogUrl === undefined ? runDaemon : runFleetDaemon;
+    const run = config.catalogUrl === undefined ? runDaemon : (await import('@tricopy/fleet')).runFleetDaemon;
     await run({
       config,
       logger,

@@ -1,6 +1,6 @@
 import type { Logger } from '@tricopy/contract';
 import { createHumanLogger, createJsonLogger, UsageError } from '@tricopy/core';
-import { enqueueRuns, type FinishedRun, type QueuedRun, startQueue, waitForRuns } from '@tricopy/fleet';
+import type { FinishedRun, QueuedRun } from '@tricopy/fleet';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT, exitCodeFor } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
@@ -26,6 +26,8 @@ export async function enqueueCommand(jobs: string[], options: EnqueueOptions): P
     options.logFormat === 'json'
       ? createJsonLogger(level, config.redactor)
       : createHumanLogger(level, config.redactor);
+  // Loaded here: pg-boss takes a while to load, and only fleet commands need it.
+  const { enqueueRuns, startQueue, waitForRuns } = await import('@tricopy/fleet');
   const boss = await startQueue(config, 'client', logger);
   try {
     const queued = await enqueueRuns(boss, config, names);

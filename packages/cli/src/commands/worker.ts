@@ -1,5 +1,4 @@
 import { createJsonLogger, openCatalog } from '@tricopy/core';
-import { runWorker } from '@tricopy/fleet';
 import { type GlobalOptions, logLevel, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { requireFleet } from './fleet-config.js';
@@ -36,6 +35,8 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   process.on('SIGTERM', onSignal);
   const catalog = openCatalog(config, () => new Date());
   try {
+    // Loaded here: pg-boss takes a while to load, and only fleet commands need it.
+    const { runWorker } = await import('@tricopy/fleet');
     await runWorker({
       config,
       catalog,
