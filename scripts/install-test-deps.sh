@@ -12,6 +12,7 @@ command -v mariadb-dump >/dev/null 2>&1 || need+=(mariadb-client)
 command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 || need+=(openssh-client)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
+command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 || need+=(age) # interoperability tests of encrypted backups
 command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the /metrics exposition
 [ -x /usr/bin/chromium ] || need+=(chromium) # headless, driven by playwright-core
 

@@ -12,6 +12,8 @@ export interface BenchOptions {
   /** gzip level used by both tricopy and the usual script. */
   readonly level: number;
   readonly restore: boolean;
+  /** Also back up the 3-destination job age-encrypted (rows `tricopy-3-age`, `tricopy-1-age`). */
+  readonly encryption: boolean;
   readonly outDir: string;
 }
 
@@ -37,6 +39,7 @@ export const USAGE = `pnpm bench [-- options]
   --scenarios sqlite,postgres,mariadb   engines to run (default all)
   --level <1-9>                    gzip level for tricopy AND the usual script (default ${DEFAULTS.level})
   --no-restore                     skip the restore and verify --deep measurements
+  --encryption                     also run the backups age-encrypted (encryption: { recipients })
   --out <dir>                      results folder (default bench/results)
   -h, --help`;
 
@@ -50,6 +53,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
       scenarios: { type: 'string', default: 'sqlite,postgres,mariadb' },
       level: { type: 'string', default: String(DEFAULTS.level) },
       'no-restore': { type: 'boolean', default: false },
+      encryption: { type: 'boolean', default: false },
       out: { type: 'string', default: defaultOut },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -84,6 +88,7 @@ export function parseOptions(argv: readonly string[], defaultOut: string): Bench
     runs,
     level,
     restore: !values['no-restore'],
+    encryption: values.encryption,
     outDir: values.out,
   };
 }

@@ -13,6 +13,8 @@ export type RowKind =
   | 'usual'
   | 'tricopy-3'
   | 'tricopy-1'
+  | 'tricopy-3-age'
+  | 'tricopy-1-age'
   | 'floor-restore'
   | 'tricopy-restore'
   | 'floor-read'
@@ -25,6 +27,8 @@ export const ROW_LABELS: Record<RowKind, string> = {
   usual: 'usual script: dump|gzip → tmp, cp, sftp, aws s3 cp',
   'tricopy-3': 'tricopy backup → local + SFTP + S3',
   'tricopy-1': 'tricopy backup → local only',
+  'tricopy-3-age': 'tricopy backup → local + SFTP + S3, age-encrypted',
+  'tricopy-1-age': 'tricopy backup → local only, age-encrypted',
   'floor-restore': 'floor: restore tool alone from raw dump',
   'tricopy-restore': 'tricopy restore --latest',
   'floor-read': 'floor: read the 3 copies alone (cat, sftp, aws)',
@@ -114,6 +118,21 @@ export interface ScenarioContext {
   readonly log: (line: string) => void;
 }
 
+/** An X25519 recipient whose identity nobody keeps: the benchmark only encrypts. */
+const BENCH_RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+
+/** The fanout and single jobs again, encrypted to one recipient (--encryption). */
+function encryptedJobs(sourceYaml: string, level: number): string {
+  const job = (name: string, destinations: string) => `  ${name}:
+    source: ${sourceYaml}
+    destinations: [${destinations}]
+    compression: gzip
+    compressionLevel: ${level}
+    encryption: { recipients: [${BENCH_RECIPIENT}] }
+`;
+  return job('fanout-age', 'local, nas, cloud') + job('single-age', 'local');
+}
+
 export async function runScenario(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { engine, options, destinations: dest, log } = ctx;
   const L = options.level;
@@ -153,7 +172,7 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioResult>
     destinations: [local]
     compression: gzip
     compressionLevel: ${L}
-catalog: ${JSON.stringify(join(workspace, 'catalog.db'))}
+${options.encryption ? encryptedJobs(db.sourceYaml, L) : ''}catalog: ${JSON.stringify(join(workspace, 'catalog.db'))}
 workDir: ${JSON.stringify(join(workspace, 'work'))}
 retries: { attempts: 0 }
 `,
@@ -168,6 +187,8 @@ retries: { attempts: 0 }
       usual: [],
       'tricopy-3': [],
       'tricopy-1': [],
+      'tricopy-3-age': [],
+      'tricopy-1-age': [],
       'floor-restore': [],
       'tricopy-restore': [],
       'floor-read': [],
@@ -197,7 +218,10 @@ retries: { attempts: 0 }
     let tricopy1Stored = 0;
     let compressedBytes = 0;
 
-    const backup = async (kind: 'tricopy-3' | 'tricopy-1', job: string): Promise<number> => {
+    const backup = async (
+      kind: 'tricopy-3' | 'tricopy-1' | 'tricopy-3-age' | 'tricopy-1-age',
+      job: string,
+    ): Promise<number> => {
       const m = await attempt(kind, `tricopy backup ${job}`, tricopy(['--json', 'backup', job]));
       if (m === undefined) return 0;
       const json = JSON.parse(m.stdout) as TricopyBackupJson;
@@ -234,6 +258,10 @@ retries: { attempts: 0 }
 
       tricopy3Stored = await backup('tricopy-3', 'fanout');
       tricopy1Stored = await backup('tricopy-1', 'single');
+      if (options.encryption) {
+        await backup('tricopy-3-age', 'fanout-age');
+        await backup('tricopy-1-age', 'single-age');
+      }
     }
 
     if (options.restore) {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   createHumanLogger,
   createJsonLogger,
@@ -18,6 +19,17 @@ export interface GlobalOptions {
   quiet?: boolean;
   logFormat?: 'human' | 'json';
   envFile?: string;
+  /** restore and verify: the age identity file (--identity FILE, else $TRICOPY_IDENTITY_FILE). */
+  identity?: string;
+}
+
+/** The identity file restores of encrypted backups use: --identity, else $TRICOPY_IDENTITY_FILE. Its path only. */
+export function identityFileOf(
+  options: GlobalOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const file = options.identity ?? env.TRICOPY_IDENTITY_FILE;
+  return file === undefined || file === '' ? undefined : resolve(file);
 }
 
 export function logLevel(options: GlobalOptions): LogLevel {
@@ -47,7 +59,8 @@ export async function openSession(
     options.logFormat === 'json'
       ? createJsonLogger(level, config.redactor)
       : createHumanLogger(level, config.redactor);
-  return create({ config, logger });
+  const identityFile = identityFileOf(options);
+  return create({ config, logger, ...(identityFile === undefined ? {} : { identityFile }) });
 }
 
 export function fallbackRedactor(): Redactor {

@@ -18,6 +18,9 @@ import { verifyCommand } from './commands/verify.js';
 import { workerCommand } from './commands/worker.js';
 import { DEFAULT_LISTEN } from './serve/listen-options.js';
 
+const IDENTITY_HELP =
+  'age identity file (as age-keygen writes it) for encrypted backups (default: $TRICOPY_IDENTITY_FILE)';
+
 /** `--listen` (given a default, the server always runs) and `--token-file`, for `serve` and `daemon`. */
 function addServeOptions(command: Command, defaultListen?: string): Command {
   const listen = new Option(
@@ -103,6 +106,7 @@ export function buildProgram(
         'restore into a scratch target and compare per-table row counts with the manifest',
       ).conflicts('deep'),
     )
+    .option('--identity <file>', IDENTITY_HELP)
     .action((backupId: string | undefined, _options, command: Command) =>
       run(() => verifyCommand(backupId, command.optsWithGlobals())),
     );
@@ -123,6 +127,7 @@ export function buildProgram(
     .option('--create-database', 'create the database if it does not exist')
     .option('--force', 'replace an existing target')
     .option('--from <destination>', 'read only the copy on this destination')
+    .option('--identity <file>', IDENTITY_HELP)
     .option(
       '--globals',
       'first recreate the roles / users stored with the backup that the server lacks (existing ones are left alone)',

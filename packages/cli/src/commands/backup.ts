@@ -39,6 +39,8 @@ function toJson(report: RunReport) {
       size: run.size ?? null,
       sha256: run.sha256 ?? null,
       compression: run.compression ?? null,
+      encrypted: run.encrypted === true,
+      recipients: run.recipients ?? [],
       startedAt: run.startedAt,
       finishedAt: run.finishedAt,
       policy: { met: run.policy.met, summary: run.policy.summary, shortfall: run.policy.shortfall },
@@ -57,6 +59,9 @@ function toJson(report: RunReport) {
   };
 }
 
+const PLAINTEXT_WARNING =
+  'not encrypted: every copy is plaintext, readable by whoever can read the destination (give the job encryption: { recipients: [age1…] }; see the README, Encryption)';
+
 function printSummary(report: RunReport, policy: Policy): void {
   const rule = `${policy.copies}-${policy.media}-${policy.offsite}`;
   const rows = report.runs.map((run) => [
@@ -74,6 +79,8 @@ function printSummary(report: RunReport, policy: Policy): void {
     }
     if (run.error !== undefined && run.copies.every((c) => c.status !== 'verified'))
       printLine(`  ${run.job}: ${run.error}`);
+    if (run.encrypted !== true && policy.encryption === 'warn')
+      printLine(`  ${run.job}: ${PLAINTEXT_WARNING}`);
     if (run.flagged !== undefined) {
       printLine(
         `  ${run.job}: suspiciously small: ${run.flagged}; pruning of ${run.job} is blocked until you check it and run: tricopy confirm ${run.backupId}`,

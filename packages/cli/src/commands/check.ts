@@ -25,6 +25,7 @@ export async function checkCommand(jobs: string[], options: GlobalOptions): Prom
       });
     else {
       printReport(report, enforce, session.config.file);
+      printEncryption(report, session.config.policy.encryption);
       printStale(stale);
     }
     return report.ok && stale.length === 0 ? EXIT.ok : EXIT.failed;
@@ -69,6 +70,25 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
         (j.policy.met ? j.policy.summary : j.policy.shortfall) +
           (j.unreachable.length > 0 ? `; unreachable now: ${j.unreachable.join(', ')}` : ''),
       ]),
+    ),
+  );
+}
+
+/** Each job's encryption; under policy.encryption: warn, a plaintext job is a warning (else it is a config error). */
+function printEncryption(report: CheckReport, policy: 'warn' | 'offsite' | 'all'): void {
+  printLine();
+  printLine(
+    formatTable(
+      ['job', 'encryption', 'details'],
+      report.jobs.map((j) =>
+        j.recipients.length > 0
+          ? [j.job, 'age', `to ${j.recipients.join(', ')}`]
+          : [
+              j.job,
+              policy === 'warn' ? 'WARNING' : 'plaintext',
+              'not encrypted: copies are plaintext (give the job encryption: { recipients: [age1…] })',
+            ],
+      ),
     ),
   );
 }

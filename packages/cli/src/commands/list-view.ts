@@ -14,6 +14,9 @@ export interface BackupView {
   readonly size: number | null;
   readonly sha256: string | null;
   readonly compression: string | null;
+  /** Whether the artifact is age-encrypted, and the recipients (public keys) that can open it. */
+  readonly encrypted: boolean;
+  readonly recipients: readonly string[];
   readonly format: string | null;
   readonly error: string | null;
   readonly flagged: string | null;
@@ -72,6 +75,8 @@ export async function describeBackup(
     size: backup.size,
     sha256: backup.sha256,
     compression: backup.compression,
+    encrypted: backup.manifest?.encryption !== undefined,
+    recipients: backup.manifest?.encryption?.recipients ?? [],
     format: backup.format,
     error: backup.error,
     flagged: backup.flagged,

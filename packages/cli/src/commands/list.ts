@@ -226,13 +226,14 @@ function wideCopiesCell(b: BackupView, now: Date): string {
 
 function wideTable(items: readonly BackupView[], now: Date): string {
   return formatTable(
-    ['backup', 'job', 'status', 'size', 'sha256', 'copies', 'policy', 'last verified'],
+    ['backup', 'job', 'status', 'size', 'sha256', 'encrypted', 'copies', 'policy', 'last verified'],
     items.map((b) => [
       b.backupId,
       b.job,
       stateCell(b),
       b.size === null ? '-' : formatBytes(b.size),
       shortHash(b.sha256),
+      b.encrypted ? `age to ${b.recipients.join(', ')}` : 'no',
       wideCopiesCell(b, now),
       policyCell(b, true),
       verifiedCell(b, undefined),

@@ -15,6 +15,7 @@ import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { Redactor } from '../util/redactor.js';
 import { catalogLocation } from './catalog-location.js';
+import { encryptionPolicyProblems, type JobEncryption, resolveEncryption } from './encryption.js';
 import { describeUnset, formatPath, interpolateEnv, type UnsetVariable } from './interpolate.js';
 import {
   type Compression,
@@ -23,6 +24,7 @@ import {
   NAME_MESSAGE,
   type NotifyTarget,
   type Policy,
+  type RawConfig,
   type Retention,
 } from './schema.js';
 
@@ -51,6 +53,8 @@ export interface JobSpec {
   readonly destinations: readonly string[];
   readonly compression: Compression;
   readonly compressionLevel?: number;
+  /** age recipients of this job's artifacts; none means plaintext copies. */
+  readonly encryption?: JobEncryption;
   readonly schedule?: string;
   readonly timezone?: string;
   readonly timeoutMs?: number;
@@ -183,6 +187,7 @@ export async function parseConfig(
       }
     }),
   ]);
+  const encryption = parsed.success ? await jobEncryptions(parsed.data, dir, problems) : new Map();
 
   if (!parsed.success || problems.length > 0) {
     throw new ConfigError(
@@ -215,6 +220,7 @@ export async function parseConfig(
       source: { type: job.source.type, plugin: loaded.plugin, options: loaded.options },
       destinations: job.destinations,
       compression: job.compression,
+      ...(encryption.has(name) ? { encryption: encryption.get(name) } : {}),
       notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
       spool: job.spool,
       ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
@@ -229,6 +235,9 @@ export async function parseConfig(
         : { retentionByDestination: job.retentionByDestination }),
     });
   }
+
+  const policyProblems = encryptionPolicyProblems(raw.policy, jobs.values(), destinations);
+  if (policyProblems.length > 0) throw new ConfigError(policyProblems.sort(), path);
 
   return {
     file: path,
@@ -259,6 +268,23 @@ export async function parseConfig(
 }
 
 type Loose = Record<string, unknown>;
+
+/** Each job's recipients: its own encryption block, else the top-level one (resolved once). */
+async function jobEncryptions(raw: RawConfig, dir: string, problems: string[]) {
+  const fallback =
+    raw.encryption === undefined
+      ? undefined
+      : await resolveEncryption(raw.encryption, 'encryption', dir, problems);
+  const byJob = new Map<string, JobEncryption>();
+  for (const [name, job] of Object.entries(raw.jobs)) {
+    const own =
+      job.encryption === undefined
+        ? fallback
+        : await resolveEncryption(job.encryption, `jobs.${name}.encryption`, dir, problems);
+    if (own !== undefined) byJob.set(name, own);
+  }
+  return byJob;
+}
 
 /** The YAML document as plain data (objects without a prototype), or one config problem with its line and a hint. */
 function readYaml(text: string, path: string): unknown {

@@ -35,6 +35,17 @@ const destinationBlock = z.looseObject({
   offsite: z.boolean().optional(),
 });
 
+/** age encryption of the artifact: X25519 recipients listed here and/or in a file (one a line, as age-keygen -y prints). */
+export const encryptionSchema = z
+  .strictObject({
+    recipients: z.array(z.string()).min(1, 'list at least one recipient (age1…)').optional(),
+    recipientsFile: z.string().min(1).optional(),
+  })
+  .refine((e) => e.recipients !== undefined || e.recipientsFile !== undefined, {
+    message: 'give recipients: [age1…] or recipientsFile: PATH',
+  });
+export type EncryptionConfig = z.infer<typeof encryptionSchema>;
+
 export const compressionSchema = z.enum(['auto', 'gzip', 'zstd', 'none']);
 export type Compression = z.infer<typeof compressionSchema>;
 
@@ -100,6 +111,8 @@ export const jobSchema = z
     destinations: z.array(z.string().min(1)).min(1, 'a job needs at least one destination'),
     compression: compressionSchema.default('auto'),
     compressionLevel: z.int().min(1).max(19).optional(),
+    /** age recipients for this job's artifacts (default: the top-level encryption). */
+    encryption: encryptionSchema.optional(),
     schedule: z.string().optional(),
     timezone: z.string().optional(),
     timeout: timerDuration.optional(),
@@ -133,6 +146,8 @@ export const policySchema = z.strictObject({
   media: z.int().min(1).default(2),
   offsite: z.int().min(0).default(1),
   enforce: z.enum(['warn', 'error']).default('warn'),
+  /** Plaintext copies: warned about (warn), a config error on offsite destinations (offsite) or anywhere (all). */
+  encryption: z.enum(['warn', 'offsite', 'all']).default('warn'),
   /** Every job's maxAge unless the job sets its own. */
   maxAge: duration.optional(),
   /** Every job's rotating verification, key by key, unless the job sets its own. */
@@ -143,7 +158,9 @@ export type Policy = z.infer<typeof policySchema>;
 export const configSchema = z.strictObject({
   destinations: z.record(z.string().regex(NAME, NAME_MESSAGE), destinationBlock),
   jobs: z.record(z.string().regex(NAME, NAME_MESSAGE), jobSchema),
-  policy: policySchema.default({ copies: 3, media: 2, offsite: 1, enforce: 'warn' }),
+  policy: policySchema.default({ copies: 3, media: 2, offsite: 1, enforce: 'warn', encryption: 'warn' }),
+  /** Every job's encryption unless the job sets its own. */
+  encryption: encryptionSchema.optional(),
   catalog: z.string().optional(),
   workDir: z.string().optional(),
   concurrency: z.int().min(1).max(64).default(2),

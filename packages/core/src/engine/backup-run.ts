@@ -85,6 +85,11 @@ export async function openRun(
   };
 }
 
+function encryptionOf(run: RunContext): Pick<JobResult, 'encrypted' | 'recipients'> {
+  const recipients = run.job.encryption?.recipients;
+  return recipients === undefined ? { encrypted: false } : { encrypted: true, recipients };
+}
+
 /** The last step: one catalog transaction for the backup and its copies, then the events. */
 export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<JobResult> {
   const { session } = run;
@@ -110,6 +115,7 @@ export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<J
     copies,
     policy: evaluatePolicy(verifiedPlacements, session.config.policy),
     ...facts,
+    ...encryptionOf(run),
     ...(error === undefined ? {} : { error }),
   };
   await session.catalog.transaction(async (tx) => {

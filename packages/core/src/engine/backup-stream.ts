@@ -1,10 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createEncryptStream } from '@tricopy/age';
 import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
 import { FanOut } from '../pipeline/fan-out.js';
+import { HashCounter } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
@@ -13,6 +15,8 @@ import type { Expected } from './copy-check.js';
 export interface Artifact {
   readonly key: string;
   readonly compression: CompressionKind;
+  /** age recipients the artifact is encrypted to; none when it is stored as plaintext. */
+  readonly recipients?: readonly string[];
 }
 
 export type StreamResult =
@@ -20,6 +24,8 @@ export type StreamResult =
       readonly kind: 'streamed';
       readonly copies: readonly Copy[];
       readonly produced: Expected;
+      /** The compressed bytes before encryption (an encrypted artifact only). */
+      readonly plaintext?: Expected;
       readonly info: DumpInfo;
       /** Set when the spool file holds the whole artifact. */
       readonly spoolPath?: string;
@@ -81,7 +87,8 @@ export async function streamDump(
   const spooled =
     spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
 
-  const piped = await settle(pipeThrough(run, dump, artifact.compression, fanOut));
+  const plainHasher = artifact.recipients === undefined ? undefined : new HashCounter();
+  const piped = await settle(pipeThrough(run, dump, artifact, fanOut, plainHasher));
   const after = await written;
   const hasSpool = await spooled;
   // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.
@@ -117,22 +124,33 @@ export async function streamDump(
     kind: 'streamed',
     copies: after,
     produced: { size: run.hasher.bytes, sha256: run.hasher.sha256 },
+    ...(plainHasher === undefined
+      ? {}
+      : { plaintext: { size: plainHasher.bytes, sha256: plainHasher.sha256 } }),
     info: dumped.value,
     ...(hasSpool && spoolPath !== undefined ? { spoolPath } : {}),
   };
 }
 
-function pipeThrough(
+/** dump → compress → (hash the plaintext → encrypt) → hash → fan-out. */
+async function pipeThrough(
   run: RunContext,
   dump: Dump,
-  compression: CompressionKind,
+  artifact: Artifact,
   fanOut: FanOut,
+  plainHasher: HashCounter | undefined,
 ): Promise<void> {
-  const compressor = createCompressor(compression, run.job.compressionLevel);
-  const options = { signal: run.signal };
-  return compressor === undefined
-    ? pipeline(dump.stream, run.hasher, fanOut, options)
-    : pipeline(dump.stream, compressor, run.hasher, fanOut, options);
+  const compressor = createCompressor(artifact.compression, run.job.compressionLevel);
+  const encryption: Transform[] = [];
+  if (artifact.recipients !== undefined && plainHasher !== undefined) {
+    const encryptor = await createEncryptStream(artifact.recipients).catch((error: unknown) => {
+      for (const stream of [dump.stream, compressor, fanOut]) stream?.destroy(error as Error);
+      throw error;
+    });
+    encryption.push(plainHasher, encryptor);
+  }
+  const stages = [...(compressor === undefined ? [] : [compressor]), ...encryption, run.hasher];
+  return pipeline([dump.stream, ...stages, fanOut], { signal: run.signal });
 }
 
 async function writeBranch(

@@ -8,6 +8,7 @@ import { buildManifest, manifestCopies, writeManifests } from './backup-manifest
 import { openRun, type RunContext, type RunOutcome, recordRun } from './backup-run.js';
 import { type Artifact, settle, spoolPathOf, streamDump, untilAborted } from './backup-stream.js';
 import { backupPrefix } from './manifest.js';
+import { sealManifest } from './manifest-seal.js';
 import type { PolicyStatus } from './policy.js';
 import type { Session } from './session.js';
 
@@ -33,6 +34,9 @@ export interface JobResult {
   readonly size?: number;
   readonly sha256?: string;
   readonly compression?: CompressionKind;
+  /** Whether the artifact is age-encrypted, and to which recipients. */
+  readonly encrypted?: boolean;
+  readonly recipients?: readonly string[];
   readonly copies: readonly CopyResult[];
   readonly error?: string;
   /** 3-2-1 status of the verified copies. */
@@ -131,7 +135,11 @@ async function storeArtifact(
   }
   const checked = await crossCheckCopies(run, streamed.copies, artifact.key, produced);
   const retried = await retryFailedCopies(run, checked, artifact.key, produced, streamed.spoolPath);
-  const manifest = buildManifest(run, { source, dump, info: streamed.info, artifact, produced }, retried);
+  const manifest = await sealManifest(
+    buildManifest(run, { source, dump, info: streamed.info, artifact, produced }, retried),
+    artifact.recipients,
+    streamed.plaintext,
+  );
   const copies = await writeManifests(run, retried, manifest);
 
   const verified = copies.filter(isVerified).length;
@@ -163,8 +171,13 @@ function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
 
 function artifactOf(run: RunContext, dump: Dump): Artifact {
   const compression = chooseCompression(run.job.compression, dump.compressed === true);
-  const name = `${run.job.name}.${dump.extension}${COMPRESSION_SUFFIX[compression]}`;
-  return { key: `${backupPrefix(run.job.name, run.backupId)}${name}`, compression };
+  const recipients = run.job.encryption?.recipients;
+  const name = `${run.job.name}.${dump.extension}${COMPRESSION_SUFFIX[compression]}${recipients ? '.age' : ''}`;
+  return {
+    key: `${backupPrefix(run.job.name, run.backupId)}${name}`,
+    compression,
+    ...(recipients === undefined ? {} : { recipients }),
+  };
 }
 
 async function removeSpool(run: RunContext): Promise<void> {

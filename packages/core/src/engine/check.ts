@@ -28,6 +28,8 @@ export interface JobCheck {
   readonly policy: PolicyStatus;
   /** Destinations of the job whose probe failed. */
   readonly unreachable: readonly string[];
+  /** The age recipients of the job's artifacts; empty when its copies are plaintext. */
+  readonly recipients: readonly string[];
 }
 
 export interface CheckReport {
@@ -57,6 +59,7 @@ export async function checkConfig(session: Session, jobNames?: readonly string[]
         session.config.policy,
       ),
       unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
+      recipients: session.job(name).encryption?.recipients ?? [],
     };
   });
   const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);

@@ -15,11 +15,12 @@ export interface Manifest {
   readonly backupId: string;
   readonly createdAt: string;
   readonly finishedAt: string;
+  /** Of an encrypted backup, only `type`: the rest travels in `encryption.sealed`. */
   readonly source: {
     readonly type: string;
-    readonly description: string;
-    readonly engine: string;
-    readonly engineVersion: string;
+    readonly description?: string;
+    readonly engine?: string;
+    readonly engineVersion?: string;
     readonly toolVersion?: string;
     readonly details?: Readonly<Record<string, unknown>>;
   };
@@ -36,6 +37,26 @@ export interface Manifest {
   readonly dumps: number;
   /** The destinations that held a verified copy when the manifest was written. */
   readonly copies: readonly { readonly destination: string; readonly key: string }[];
+  /** Set when the artifact is age-encrypted (its size and sha256 above are the ciphertext's). */
+  readonly encryption?: ManifestEncryption;
+}
+
+export const AGE_FORMAT = 'age-encryption.org/v1';
+
+export interface ManifestEncryption {
+  readonly format: typeof AGE_FORMAT;
+  /** The X25519 recipients (public keys, `age1…`) whose identities open the artifact and `sealed`. */
+  readonly recipients: readonly string[];
+  /** The artifact before encryption (what `age -d` gives back): checked after decryption on restore. */
+  readonly plaintext: { readonly size: number; readonly sha256: string };
+  /** The source's description, details and tables (SealedFacts as JSON), age-encrypted in the ASCII armor. */
+  readonly sealed: string;
+}
+
+/** What an encrypted backup's manifest keeps only in its sealed section. */
+export interface SealedFacts {
+  readonly source: Manifest['source'];
+  readonly tables?: readonly TableCount[];
 }
 
 export function backupPrefix(job: string, backupId: string): string {

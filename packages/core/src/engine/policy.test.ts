@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy } from './policy.js';
 
-const policy = { copies: 3, media: 2, offsite: 1, enforce: 'warn' as const };
+const policy = { copies: 3, media: 2, offsite: 1, enforce: 'warn' as const, encryption: 'warn' as const };
 
 describe('evaluatePolicy', () => {
   it('is met by three copies on two media with one offsite', () => {

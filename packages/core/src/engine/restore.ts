@@ -4,6 +4,13 @@ import type { RestoreTarget, TableCount } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { type CompressionKind, createDecompressor } from '../pipeline/compression.js';
 import { describeError, UsageError } from '../util/errors.js';
+import {
+  checkDecrypts,
+  type Decryption,
+  decryptionFor,
+  decryptStream,
+  unsealFacts,
+} from './restore-decrypt.js';
 import { rankCopies, usableCopies } from './select.js';
 import type { Session } from './session.js';
 import { type StagedCopy, stageCopy } from './stage.js';
@@ -37,9 +44,10 @@ export async function restoreBackup(
     throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
   }
   await source.checkRestoreTarget?.(target);
-  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
+  const decryption = await decryptionFor(session, backup);
+  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
-    await source.restore(await decompressed(session, staged, copy, backup), target, {
+    await source.restore(await decompressed(session, staged, copy, backup, decryption), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.globals === true ? { globals: true } : {}),
@@ -66,16 +74,23 @@ export async function restoreTestBackup(
 ): Promise<{
   destination: string;
   tables: readonly TableCount[];
+  /** The table counts recorded at backup time (sealed in the manifest of an encrypted backup). */
+  expected: readonly TableCount[] | undefined;
   skipped: readonly { destination: string; reason: string }[];
 }> {
   const source = await session.source(backup.job);
-  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from);
+  const decryption = await decryptionFor(session, backup);
+  const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
-    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup), {
+    const expected =
+      decryption === undefined
+        ? backup.manifest?.tables
+        : (await unsealFacts(decryption, copy.destination)).tables;
+    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup, decryption), {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
-    return { destination: copy.destination, tables, skipped };
+    return { destination: copy.destination, tables, expected, skipped };
   } finally {
     await staged.cleanup();
   }
@@ -86,20 +101,36 @@ async function decompressed(
   staged: StagedCopy,
   copy: CopyRow,
   backup: BackupRow,
+  decryption: Decryption | undefined,
 ): Promise<Readable> {
   const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
   const raw = session.trackApply(await staged.open(), read);
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
-  if (decompressor === undefined) return raw;
+  const stages = [
+    ...(decryption === undefined ? [] : [decryptStream(decryption)]),
+    ...(decompressor === undefined ? [] : [decompressor]),
+  ];
+  if (stages.length === 0) return raw;
   const out = new PassThrough();
-  pipeline(raw, decompressor, out).catch((error: unknown) => out.destroy(error as Error));
+  pipeline([raw, ...stages, out]).catch((error: unknown) => out.destroy(error as Error));
   return out;
+}
+
+/** An encrypted copy is decrypted once before use (see checkDecrypts); a staged copy that fails is removed. */
+async function decryptsOrCleanup(staged: StagedCopy, decryption: Decryption, where: string): Promise<void> {
+  try {
+    await checkDecrypts(decryption, await staged.open(), where);
+  } catch (error) {
+    await staged.cleanup();
+    throw error;
+  }
 }
 
 async function stageFirstGoodCopy(
   session: Session,
   backup: BackupRow,
   from: string | undefined,
+  decryption: Decryption | undefined,
 ): Promise<{ staged: StagedCopy; copy: CopyRow; skipped: { destination: string; reason: string }[] }> {
   if (backup.size === null || backup.sha256 === null) {
     throw new UsageError(`backup ${backup.id} has no complete artifact (status ${backup.status})`);
@@ -118,8 +149,10 @@ async function stageFirstGoodCopy(
   for (const copy of copies) {
     try {
       const staged = await stageCopy(session, copy.destination, copy.key, expected);
+      if (decryption !== undefined) await decryptsOrCleanup(staged, decryption, copy.destination);
       return { staged, copy, skipped };
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       const reason = session.redact(describeError(error));
       skipped.push({ destination: copy.destination, reason });
       session.logger.warn(`skipping the copy on ${copy.destination}: ${reason}`);

@@ -153,6 +153,7 @@ function refused(session: Session, name: string, error: string): JobResult {
     startedAt: now,
     finishedAt: now,
     copies: [],
+    encrypted: session.config.jobs.get(name)?.encryption !== undefined,
     error,
     policy: evaluatePolicy([], session.config.policy),
   };

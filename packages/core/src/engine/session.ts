@@ -13,6 +13,8 @@ export interface SessionOptions {
   /** Injectable clock (retention and scheduling tests drive time through it). */
   readonly now?: () => Date;
   readonly catalog?: Catalog;
+  /** The age identity file that restores of encrypted backups decrypt with (read only when one needs it). */
+  readonly identityFile?: string;
 }
 
 /**
@@ -33,6 +35,7 @@ export class Session {
   readonly logger: Logger;
   readonly catalog: Catalog;
   readonly now: () => Date;
+  readonly identityFile: string | undefined;
   readonly #destinations = new Map<string, Promise<Destination>>();
   readonly #sources = new Map<string, Promise<Source>>();
   #workDir: Promise<string> | undefined;
@@ -41,6 +44,7 @@ export class Session {
     this.config = options.config;
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
+    this.identityFile = options.identityFile;
     this.catalog = options.catalog ?? openCatalog(options.config, this.now);
   }
 

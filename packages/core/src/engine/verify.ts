@@ -139,7 +139,7 @@ async function restoreTest(
   try {
     const tested = await restoreTestBackup(session, backup, signal === undefined ? {} : { signal });
     destination = tested.destination;
-    const expected = new Map((backup.manifest?.tables ?? []).map((t) => [t.name, t]));
+    const expected = new Map((tested.expected ?? []).map((t) => [t.name, t]));
     const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
     const names = [...new Set([...expected.keys(), ...actual.keys()])].sort();
     const tables = names.map((name) => {

@@ -26,6 +26,8 @@ export interface HarnessOptions {
   readonly jobYaml?: string;
   /** Secrets the redactor knows (e.g. a password that equals the job name). */
   readonly secrets?: readonly string[];
+  /** The age identity file restores of encrypted backups read. */
+  readonly identityFile?: string;
 }
 
 export interface LogLine {
@@ -95,7 +97,11 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     },
   );
   const logs: LogLine[] = [];
-  const session = new Session({ config, logger: recordingLogger(logs) });
+  const session = new Session({
+    config,
+    logger: recordingLogger(logs),
+    ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
+  });
   return {
     dir,
     session,

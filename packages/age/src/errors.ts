@@ -1,0 +1,12 @@
+/** Why an age file could not be decrypted: no identity fits it, or its bytes are damaged (header or payload). */
+export type AgeFailure = 'no-match' | 'header' | 'payload';
+
+export class AgeDecryptError extends Error {
+  readonly failure: AgeFailure;
+
+  constructor(failure: AgeFailure, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AgeDecryptError';
+    this.failure = failure;
+  }
+}

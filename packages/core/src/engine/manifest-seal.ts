@@ -1,0 +1,27 @@
+import { sealText } from '@tricopy/age';
+import type { Expected } from './copy-check.js';
+import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
+
+/**
+ * The manifest as stored for an encrypted artifact: only what a catalog rebuild needs stays readable (ids, times,
+ * sizes, hashes, recipients); the source's description, details and table counts are sealed to the recipients.
+ */
+export async function sealManifest(
+  manifest: Manifest,
+  recipients: readonly string[] | undefined,
+  plaintext: Expected | undefined,
+): Promise<Manifest> {
+  if (recipients === undefined || plaintext === undefined) return manifest;
+  const { tables, source, ...rest } = manifest;
+  const facts: SealedFacts = { source, ...(tables === undefined ? {} : { tables }) };
+  return {
+    ...rest,
+    source: { type: source.type },
+    encryption: {
+      format: AGE_FORMAT,
+      recipients,
+      plaintext: { size: plaintext.size, sha256: plaintext.sha256 },
+      sealed: await sealText(recipients, JSON.stringify(facts)),
+    },
+  };
+}

@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  AgeDecryptError,
+  createDecryptStream,
+  parseIdentities,
+  recipientsOf,
+  unsealText,
+} from '@tricopy/age';
+import type { BackupRow } from '../catalog/catalog.js';
+import { HashCounter } from '../pipeline/hash-counter.js';
+import { describeError, IntegrityError, UsageError } from '../util/errors.js';
+import type { ManifestEncryption, SealedFacts } from './manifest.js';
+import type { Session } from './session.js';
+
+/** The age identities a restore of an encrypted backup decrypts with. */
+export interface Decryption {
+  readonly encryption: ManifestEncryption;
+  readonly identities: readonly string[];
+  readonly identityFile: string;
+}
+
+/**
+ * The identities to open `backup` with, or undefined for a plaintext backup. Without an identity file it refuses,
+ * naming the recipients that can open the backup. The file's contents appear in no message.
+ */
+export async function decryptionFor(session: Session, backup: BackupRow): Promise<Decryption | undefined> {
+  const encryption = backup.manifest?.encryption;
+  if (encryption === undefined) return undefined;
+  const file = session.identityFile;
+  if (file === undefined) {
+    throw new UsageError(
+      `backup ${backup.id} is encrypted (age) to ${encryption.recipients.join(', ')}: pass --identity FILE (or set TRICOPY_IDENTITY_FILE) with the identity of one of them`,
+    );
+  }
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(
+      `cannot read the identity file ${file}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`,
+    );
+  }
+  try {
+    return { encryption, identities: parseIdentities(text, `the identity file ${file}`), identityFile: file };
+  } catch (error) {
+    throw new UsageError(describeError(error));
+  }
+}
+
+/**
+ * Decrypts a staged copy once, end to end, without keeping the plaintext: every chunk must authenticate and the
+ * plaintext must match the recorded size and SHA-256 before anything is applied. A damaged copy is an
+ * IntegrityError (the next copy is tried); an identity that opens none of the recipients is a UsageError.
+ */
+export async function checkDecrypts(decryption: Decryption, staged: Readable, where: string): Promise<void> {
+  const hasher = new HashCounter();
+  try {
+    await pipeline(staged, decryptStream(decryption), hasher, async (plain: AsyncIterable<Buffer>) => {
+      for await (const _ of plain);
+    });
+  } catch (error) {
+    throw await decryptionError(decryption, error, where);
+  }
+  const { plaintext } = decryption.encryption;
+  if (hasher.bytes !== plaintext.size || hasher.sha256 !== plaintext.sha256) {
+    throw new IntegrityError(
+      `copy on ${where} decrypts to ${hasher.bytes} bytes sha256 ${hasher.sha256}, expected ${plaintext.size} bytes sha256 ${plaintext.sha256}`,
+    );
+  }
+}
+
+export function decryptStream(decryption: Decryption) {
+  return createDecryptStream(decryption.identities);
+}
+
+/** The source facts and table counts sealed in an encrypted backup's manifest. */
+export async function unsealFacts(decryption: Decryption, where: string): Promise<SealedFacts> {
+  try {
+    return JSON.parse(await unsealText(decryption.identities, decryption.encryption.sealed)) as SealedFacts;
+  } catch (error) {
+    throw await decryptionError(decryption, error, where);
+  }
+}
+
+async function decryptionError(decryption: Decryption, error: unknown, where: string): Promise<Error> {
+  if (!(error instanceof AgeDecryptError)) return error instanceof Error ? error : new Error(String(error));
+  if (error.failure === 'no-match') {
+    const tried = await recipientsOf(decryption.identities).catch(() => []);
+    return new UsageError(
+      `the identity file ${decryption.identityFile} (${tried.join(', ')}) does not open this backup: it is encrypted to ${decryption.encryption.recipients.join(', ')}; nothing was applied`,
+    );
+  }
+  return new IntegrityError(`copy on ${where} cannot be decrypted: ${error.message}`);
+}
