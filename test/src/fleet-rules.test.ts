@@ -102,6 +102,22 @@ describe('fleet rules', () => {
     }
   });
 
+  it('a catalog database that cannot be reached: one line naming it and what to fix, no password (exit 1)', async () => {
+    const s = server();
+    await writeFile(
+      join(workspace().dir, 'unreachable.yaml'),
+      `catalog: postgres://${s.user}:\${PGPASS_TEST}@127.0.0.1:1/fleet\n` +
+        'destinations:\n  disk: { type: local, path: ./d }\njobs:\n  app:\n    source: { type: sqlite, path: ./app.db }\n    destinations: [disk]\n',
+    );
+    for (const command of [['enqueue'], ['list'], ['enqueue', '--wait']]) {
+      const result = await tricopy(['--config', 'unreachable.yaml', ...command], opts());
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `tricopy: cannot open the catalog at postgres://${s.user}@127.0.0.1:1/fleet: connection refused (is PostgreSQL running there? check catalog: in the config)`,
+      );
+    }
+  });
+
   it('a worker with another config refuses the run; a worker with the same config then runs it', {
     timeout: 120_000,
   }, async () => {

@@ -208,3 +208,33 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
     expect((await catalog.listCopies('b1')).length).toBe(1);
   });
 });
+
+describe('a PostgreSQL catalog that cannot be opened', () => {
+  async function openFailure(url: string): Promise<string> {
+    const catalog = openPostgresCatalog(url, { now });
+    try {
+      await catalog.listBackups();
+      throw new Error('the catalog opened');
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await catalog.close();
+    }
+  }
+
+  it('names the database and what to fix, never the password', async () => {
+    const wrongPassword = postgresUrl({ ...server, password: 'not-the-password' }, 'postgres');
+    const refused = `postgres://${server.user}:${encodeURIComponent(server.password)}@127.0.0.1:1/postgres`;
+    const messages = {
+      missing: await openFailure(postgresUrl(server, 'no_such_catalog')),
+      password: await openFailure(wrongPassword),
+      refused: await openFailure(refused),
+    };
+    expect(messages.missing).toBe(
+      `cannot open the catalog at postgres://${server.user}@${server.host}:${server.port}/no_such_catalog: the database does not exist (create it first, e.g. createdb, or fix the name in catalog:)`,
+    );
+    expect(messages.password).toContain('password authentication failed');
+    expect(messages.refused).toContain('at postgres://postgres@127.0.0.1:1/postgres: connection refused');
+    for (const message of Object.values(messages)) expect(message).not.toContain(server.password);
+  });
+});

@@ -1,4 +1,5 @@
 import { type Catalog, type CatalogOpener, SqlCatalog } from '@tricopy/core';
+import { catalogOpenError } from './catalog-errors.js';
 import { PgDatabase } from './pg-database.js';
 import { PgJobLocks } from './pg-job-locks.js';
 import { migrate } from './pg-migrate.js';
@@ -12,7 +13,9 @@ class PgCatalog extends SqlCatalog {
     const pool = createPool(url);
     let migrated: Promise<number> | undefined;
     const ready = async () => {
-      migrated ??= migrate(pool);
+      migrated ??= migrate(pool).catch((error: unknown) => {
+        throw catalogOpenError(url, error);
+      });
       // A failed attempt is not kept: the next statement tries again (the database may have been down).
       await migrated.catch((error: unknown) => {
         migrated = undefined;

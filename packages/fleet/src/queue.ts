@@ -1,6 +1,7 @@
 import type { Logger } from '@tricopy/contract';
 import type { LoadedConfig } from '@tricopy/core';
 import { PgBoss } from 'pg-boss';
+import { catalogOpenError } from './catalog-errors.js';
 
 /** pg-boss keeps the fleet's queue in this schema of the catalog's database. */
 export const QUEUE_SCHEMA = 'tricopy_queue';
@@ -50,8 +51,13 @@ export async function startQueue(config: LoadedConfig, role: Role, logger: Logge
     ...(role === 'daemon' ? { cronMonitorIntervalSeconds: 10 } : {}),
   });
   boss.on('error', (error: Error) => logger.error(`queue: ${config.redactor.redact(error.message)}`));
-  await boss.start();
-  await ensureQueue(boss, config.fleet.heartbeatSeconds);
+  try {
+    await boss.start();
+    await ensureQueue(boss, config.fleet.heartbeatSeconds);
+  } catch (error) {
+    await boss.stop({ graceful: false }).catch(() => undefined);
+    throw catalogOpenError(url, error);
+  }
   return boss;
 }
 
