@@ -132,9 +132,8 @@ describe('SQLite to local destinations, through the CLI', () => {
     expect(refused.stderr).toMatch(/exists|--force/);
     expect(await readFile(target, 'utf8')).toBe('precious');
 
-    const restored = await tricopy(['restore', '--latest', '--job', 'music', '--to', target, '--force'], {
-      cwd: ws.dir,
-    });
+    // The config's only job: --latest needs no --job.
+    const restored = await tricopy(['restore', '--latest', '--to', target, '--force'], { cwd: ws.dir });
     expect(restored.code, restored.stderr).toBe(0);
     expect(tableCounts(target)).toEqual(tableCounts(join(ws.dir, 'chinook.db')));
   });

@@ -1,9 +1,10 @@
 import { TRICOPY_VERSION } from '@tricopy/core';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { backupCommand } from './commands/backup.js';
 import { catalogRebuildCommand } from './commands/catalog.js';
 import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
+import { enqueueCommand } from './commands/enqueue.js';
 import { forgetCommand } from './commands/forget.js';
 import { initCommand } from './commands/init.js';
 import { addListOptions, listCommand } from './commands/list.js';
@@ -14,6 +15,7 @@ import { parseSourceOption, restoreCommand } from './commands/restore.js';
 import { scheduleCommand } from './commands/schedule.js';
 import { serveCommand } from './commands/serve.js';
 import { verifyCommand } from './commands/verify.js';
+import { workerCommand } from './commands/worker.js';
 import { DEFAULT_LISTEN } from './serve/listen-options.js';
 
 const IDENTITY_HELP =
@@ -28,6 +30,12 @@ function addServeOptions(command: Command, defaultListen?: string): Command {
   return command
     .addOption(defaultListen === undefined ? listen : listen.default(defaultListen))
     .option('--token-file <file>', 'the bearer token every request must carry (else $TRICOPY_SERVE_TOKEN)');
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError('a whole number from 1 to 64');
+  return n;
 }
 
 export type Action = (...args: never[]) => Promise<number>;
@@ -193,6 +201,25 @@ export function buildProgram(
   ).action((_options, command: Command) => run(() => daemonCommand(command.optsWithGlobals())));
 
   program
+    .command('worker')
+    .description('fleet mode: run backups from the queue in the catalog database until SIGTERM (JSON logs)')
+    .option(
+      '--concurrency <n>',
+      "runs at once in this worker (default: the config's concurrency)",
+      positiveInt,
+    )
+    .action((_options, command: Command) => run(() => workerCommand(command.optsWithGlobals())));
+
+  program
+    .command('enqueue')
+    .description('fleet mode: queue runs of every job, or the jobs named, for the workers')
+    .argument('[jobs...]', 'only these jobs')
+    .option('--wait', 'wait for the runs to end; exit with the usual codes')
+    .action((jobs: string[], _options, command: Command) =>
+      run(() => enqueueCommand(jobs, command.optsWithGlobals())),
+    );
+
+  program
     .command('metrics')
     .description(
       "print Prometheus metrics from the catalog (each job's last backup, verification, staleness)",
@@ -205,10 +232,10 @@ export function buildProgram(
 
   program
     .command('schedule')
-    .description('print crontab lines or systemd units for the configured schedules')
+    .description('print crontab lines or systemd units for the configured schedules (or a fleet worker)')
     .addOption(
       new Option('--print <format>', 'what to print')
-        .choices(['crontab', 'systemd', 'systemd-daemon'])
+        .choices(['crontab', 'systemd', 'systemd-daemon', 'systemd-worker'])
         .makeOptionMandatory(),
     )
     .action((_options, command: Command) => run(() => scheduleCommand(command.optsWithGlobals())));

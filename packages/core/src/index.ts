@@ -3,11 +3,13 @@ export type {
   BackupRow,
   BackupStatus,
   Catalog,
+  CatalogJobLocks,
   CopyRow,
   CopyStatus,
   VerificationLevel,
   VerificationRow,
 } from './catalog/catalog.js';
+export { type CatalogOpener, isDatabaseUrl, openCatalog, registerPostgresCatalog } from './catalog/open.js';
 export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
 export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
@@ -15,6 +17,7 @@ export { openSqliteCatalog } from './catalog/sqlite-catalog.js';
 export {
   type DestinationSpec,
   defaultConfigPath,
+  type FleetSettings,
   type JobSpec,
   type LoadedConfig,
   loadConfig,
@@ -57,10 +60,12 @@ export {
 export { type ForgetOptions, type ForgetReport, forgetBackup } from './ops/forget.js';
 export {
   acquireJobLock,
+  backupIsAlive,
   type JobLock,
   type LockAttempt,
   lockPath,
   runningBackupIsAlive,
+  takeJobLock,
 } from './ops/job-lock.js';
 export { METRICS_CONTENT_TYPE, metricsRegistry, renderMetrics, writeTextfile } from './ops/metrics.js';
 export {

@@ -61,7 +61,9 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   process.on('SIGHUP', onHangup);
   try {
     logger.info('tricopy daemon started', { event: 'started', config: config.file, pid: process.pid });
-    await runDaemon({
+    // With a PostgreSQL catalog the daemon only queues the scheduled runs; the workers run them.
+    const run = config.catalogUrl === undefined ? runDaemon : (await import('@tricopy/fleet')).runFleetDaemon;
+    await run({
       config,
       logger,
       signal: stop.signal,

@@ -1,9 +1,8 @@
 import {
   type BackupRow,
+  backupIsAlive,
   formatBytes,
   jobStatus,
-  lockPath,
-  runningBackupIsAlive,
   type Session,
   staleReason,
 } from '@tricopy/core';
@@ -129,10 +128,7 @@ async function liveRunning(
 ): Promise<Map<string, boolean | undefined>> {
   const running = rows.filter((b) => b.status === 'running');
   const entries = await Promise.all(
-    running.map(
-      async (b) =>
-        [b.id, await runningBackupIsAlive(lockPath(session.config.catalogPath, b.job), b.startedAt)] as const,
-    ),
+    running.map(async (b) => [b.id, await backupIsAlive(session, b.job, b.startedAt)] as const),
   );
   return new Map(entries);
 }

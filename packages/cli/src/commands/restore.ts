@@ -53,9 +53,6 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   }
   if (backupId === undefined && !options.latest)
     throw new UsageError('say which backup: a backup id or --latest');
-  if (backupId === undefined && options.job === undefined) {
-    throw new UsageError('--latest needs --job JOB (which job to restore)');
-  }
   const progress = createReadProgress(progressMode(options));
   const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
   try {
@@ -78,7 +75,7 @@ async function restoreChosen(
   metered: (o: SessionOptions) => Session,
   readsDone: () => void,
 ): Promise<number> {
-  const backup = await chooseBackup(session, backupId, options.job);
+  const backup = await chooseBackup(session, backupId, options.job ?? onlyJob(session, backupId));
   if (options.globals && !(backup.format ?? '').endsWith('+globals')) {
     throw new UsageError(
       `--globals: backup ${backup.id} holds no roles or users (set globals: true on the job's source; later backups then do)`,
@@ -128,6 +125,16 @@ function restoreLabel(backupId: string, destination: string, pass: number): stri
 }
 
 /** The backup by id, or the newest good one of `job` (also of a job no longer in the config). */
+/** With --latest and no --job: the config's only job; with several, which to choose is the user's to say. */
+function onlyJob(session: Session, backupId: string | undefined): string | undefined {
+  if (backupId !== undefined) return undefined;
+  const names = [...session.config.jobs.keys()];
+  if (names.length === 1) return names[0];
+  throw new UsageError(
+    `--latest needs --job JOB (which job to restore: ${names.join(', ') || 'the config has none'})`,
+  );
+}
+
 async function chooseBackup(
   session: Session,
   backupId: string | undefined,

@@ -18,6 +18,8 @@ export interface ScheduleOptions extends GlobalOptions {
 /** Prints ready-to-install crontab lines or systemd units for the configured schedules. */
 export async function scheduleCommand(options: ScheduleOptions): Promise<number> {
   const config = await openConfig(options);
+  const command = withEnvFile(tricopyCommand(config), options.envFile);
+  if (options.print === 'systemd-worker') return printText(options, config, workerUnit(config, command), []);
   const jobs = [...config.jobs.values()].filter((j) => j.schedule !== undefined);
   if (jobs.length === 0) throw new UsageError('no job has a schedule: add `schedule: "0 3 * * *"` to a job');
   for (const job of jobs) {
@@ -25,7 +27,6 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
     if (problem !== undefined)
       throw new UsageError(`jobs.${job.name}.schedule "${job.schedule}": ${problem}`);
   }
-  const command = withEnvFile(tricopyCommand(config), options.envFile);
   let text: string;
   let warnings: string[] = [];
   switch (options.print) {
@@ -39,8 +40,19 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
       text = daemonUnit(config, command);
       break;
     default:
-      throw new UsageError(`--print ${options.print}: expected crontab, systemd or systemd-daemon`);
+      throw new UsageError(
+        `--print ${options.print}: expected crontab, systemd, systemd-daemon or systemd-worker`,
+      );
   }
+  return printText(options, config, text, warnings);
+}
+
+function printText(
+  options: ScheduleOptions,
+  config: LoadedConfig,
+  text: string,
+  warnings: readonly string[],
+): number {
   if (options.json) printJson({ format: options.print, text, warnings });
   else {
     process.stdout.write(text);
@@ -136,9 +148,13 @@ WantedBy=timers.target
 }
 
 function daemonUnit(config: LoadedConfig, command: string): string {
+  const what =
+    config.catalogUrl === undefined
+      ? 'runs every job on its schedule'
+      : "queues every job's scheduled runs for the workers; any number may run";
   return `# /etc/systemd/system/tricopy.service
 [Unit]
-Description=tricopy backup daemon (runs every job on its schedule)
+Description=tricopy backup daemon (${what})
 Wants=network-online.target
 After=network-online.target
 
@@ -158,5 +174,31 @@ Nice=10
 [Install]
 WantedBy=multi-user.target
 # then: systemctl daemon-reload && systemctl enable --now tricopy.service
+`;
+}
+
+/** A fleet worker (docs/fleet.md): SIGTERM lets its running backups finish; what systemd kills later runs again elsewhere. */
+function workerUnit(config: LoadedConfig, command: string): string {
+  return `# /etc/systemd/system/tricopy-worker.service
+[Unit]
+Description=tricopy fleet worker (runs backups from the queue in the catalog database)
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=simple
+WorkingDirectory=${config.dir}
+ExecStart=${command} worker
+Restart=on-failure
+RestartSec=30
+# SIGTERM: no new runs, the running ones finish. A run still going when systemd gives up (SIGKILL) is noticed by
+# its missing heartbeat and runs again on another worker.
+KillSignal=SIGTERM
+TimeoutStopSec=1h
+Nice=10
+
+[Install]
+WantedBy=multi-user.target
+# then: systemctl daemon-reload && systemctl enable --now tricopy-worker.service
 `;
 }

@@ -1,4 +1,5 @@
 import type { Manifest } from '../engine/manifest.js';
+import type { LockAttempt } from '../ops/job-lock.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
 export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
@@ -50,6 +51,16 @@ export interface VerificationRow {
   checkedAt: string;
 }
 
+/** Per-job locks held in the catalog's database (see ops/job-lock.ts for the lock-file ones). */
+export interface CatalogJobLocks {
+  acquire(job: string, now: Date): Promise<LockAttempt>;
+  /**
+   * Whether a backup of `job` started at `startedAt`, still marked running, has a live holder of the job's lock
+   * behind it (false: nobody holds it, or it was taken after the backup started).
+   */
+  isAlive(job: string, startedAt: string): Promise<boolean>;
+}
+
 /** The fields of a backup that `finishBackup` records. */
 export interface BackupResult {
   status: Exclude<BackupStatus, 'running'>;
@@ -69,6 +80,11 @@ export interface BackupResult {
  * implementations: the embedded SQLite file (the default) and a shared PostgreSQL database (fleet mode).
  */
 export interface Catalog {
+  /**
+   * Job locks kept by the catalog's database, shared by every machine using it (fleet mode). Absent (SQLite): lock
+   * files beside the catalog.
+   */
+  readonly jobLocks?: CatalogJobLocks;
   /** The schema version (migrations applied). */
   schemaVersion(): Promise<number>;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
 import { Redactor } from '../util/redactor.js';
+import { catalogLocation } from './catalog-location.js';
 import { encryptionPolicyProblems, type JobEncryption, resolveEncryption } from './encryption.js';
 import { describeUnset, formatPath, interpolateEnv, type UnsetVariable } from './interpolate.js';
 import {
@@ -66,11 +68,26 @@ export interface JobSpec {
   readonly spool: boolean;
 }
 
+/** Fleet-wide limits on concurrent runs, counted across every worker of a PostgreSQL catalog. */
+export interface FleetSettings {
+  /** At most this many runs at once writing to any one destination (unset: no limit). */
+  readonly maxRunsPerDestination?: number;
+  /** At most this many runs at once reading from any one database host (unset: no limit). */
+  readonly maxRunsPerHost?: number;
+  /** A worker that has not said it is alive for this long (plus up to half of it) is taken for dead. */
+  readonly heartbeatSeconds: number;
+}
+
 export interface LoadedConfig {
   readonly file: string;
   readonly dir: string;
   readonly policy: Policy;
   readonly catalogPath: string;
+  /** Set when `catalog` is a `postgres://` URL: the catalog (and the fleet's queue) is in that database. */
+  readonly catalogUrl?: string;
+  /** SHA-256 of the config file's text: a queued run carries it, so a worker with another config refuses it. */
+  readonly configHash: string;
+  readonly fleet: FleetSettings;
   readonly workDir: string;
   readonly concurrency: number;
   readonly stallTimeoutMs: number;
@@ -124,6 +141,12 @@ export async function parseConfig(
   for (const [keyPath, value] of interpolated.fromEnv) {
     if (SECRET_KEY.test(keyPath.split('.').pop() ?? '')) redactor.add(value);
   }
+  const catalog = catalogLocation(
+    isRecord(interpolated.value) ? interpolated.value.catalog : undefined,
+    (file) => resolveConfigPath(dir, file),
+    redactor,
+    problems,
+  );
 
   // Validate everything that can be validated, even when the file's shape is off, so every problem is reported at once.
   const parsed = configSchema.safeParse(interpolated.value);
@@ -220,7 +243,15 @@ export async function parseConfig(
     file: path,
     dir,
     policy: raw.policy,
-    catalogPath: resolveConfigPath(dir, raw.catalog ?? join('.tricopy', 'catalog.db')),
+    ...catalog,
+    configHash: createHash('sha256').update(text).digest('hex'),
+    fleet: {
+      ...(raw.fleet?.maxRunsPerDestination === undefined
+        ? {}
+        : { maxRunsPerDestination: raw.fleet.maxRunsPerDestination }),
+      ...(raw.fleet?.maxRunsPerHost === undefined ? {} : { maxRunsPerHost: raw.fleet.maxRunsPerHost }),
+      heartbeatSeconds: Math.ceil((parseDuration(raw.fleet?.heartbeat ?? '30s') as number) / 1000),
+    },
     workDir: resolveConfigPath(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
     concurrency: raw.concurrency,
     stallTimeoutMs: parseDuration(raw.stallTimeout) as number,

@@ -174,5 +174,19 @@ export const configSchema = z.strictObject({
     })
     .default({ attempts: 3, minDelay: '1s', maxDelay: '30s' }),
   notify: notifySchema.optional(),
+  /** Fleet mode (a postgres:// catalog): limits across every worker. */
+  fleet: z
+    .strictObject({
+      maxRunsPerDestination: z.int().min(1).optional(),
+      maxRunsPerHost: z.int().min(1).optional(),
+      /** How often a worker says it is alive; a worker silent for this long (and up to half again) is dead. */
+      heartbeat: timerDuration
+        .refine(
+          (value) => (parseDuration(value) ?? 0) >= 10_000,
+          'must be at least 10s (pg-boss checks no faster)',
+        )
+        .optional(),
+    })
+    .optional(),
 });
 export type RawConfig = z.infer<typeof configSchema>;

@@ -1,4 +1,4 @@
-import { acquireJobLock, lockPath } from '../ops/job-lock.js';
+import { takeJobLock } from '../ops/job-lock.js';
 import { type JobPrune, pruneBackups } from '../ops/prune.js';
 import { RunNotifier } from '../ops/run-notifier.js';
 import { flagIfShrunk } from '../ops/shrink.js';
@@ -81,7 +81,7 @@ async function runOne(
     session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
   }
 
-  const lock = await acquireJobLock(lockPath(session.config.catalogPath, name), name, session.now()).catch(
+  const lock = await takeJobLock(session, name).catch(
     (error: unknown) =>
       ({ acquired: false, message: `job "${name}": cannot take its lock: ${describeError(error)}` }) as const,
   );
@@ -102,11 +102,14 @@ async function runOne(
     await prepareJobRun(session, name);
     await notifier.jobStarting(name);
     let result: JobResult;
+    // A lock kept in a database is lost with its connection: another machine may then start the job, so stop.
+    const signals = [options.signal, lock.lock.lost].filter((s) => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
       result = await backupJob(session, name, {
         runId,
         ...(options.events === undefined ? {} : { events: options.events }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(signal === undefined ? {} : { signal }),
       });
     } catch (error) {
       result = refused(session, name, session.redact(describeError(error)));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
 import type { Catalog } from '../catalog/catalog.js';
-import { openSqliteCatalog } from '../catalog/sqlite-catalog.js';
+import { openCatalog } from '../catalog/open.js';
 import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
 import { ConfigError, describeError, UsageError } from '../util/errors.js';
 
@@ -45,7 +45,7 @@ export class Session {
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     this.identityFile = options.identityFile;
-    this.catalog = options.catalog ?? openSqliteCatalog(options.config.catalogPath, this.now);
+    this.catalog = options.catalog ?? openCatalog(options.config, this.now);
   }
 
   /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Catalog } from '../catalog/catalog.js';
 
 interface LockOwner {
   readonly pid: number;
@@ -11,7 +12,10 @@ interface LockOwner {
 }
 
 export interface JobLock {
+  /** The lock file, or where else the lock is kept. */
   readonly path: string;
+  /** Aborts when the lock is lost before release (its database connection broke): stop the run. */
+  readonly lost?: AbortSignal;
   release(): Promise<void>;
 }
 
@@ -27,6 +31,33 @@ export type LockAttempt =
 /** Lock files live beside the catalog, so every tricopy process using that catalog shares them. */
 export function lockPath(catalogPath: string, job: string): string {
   return join(dirname(catalogPath), 'locks', `${job}.lock`);
+}
+
+interface LockSession {
+  readonly catalog: Catalog;
+  readonly config: { readonly catalogPath: string };
+  now(): Date;
+}
+
+/** Takes `job`'s lock where the session's catalog keeps them: in its database (fleet mode), else a lock file. */
+export function takeJobLock(session: LockSession, job: string): Promise<LockAttempt> {
+  const now = session.now();
+  return (
+    session.catalog.jobLocks?.acquire(job, now) ??
+    acquireJobLock(lockPath(session.config.catalogPath, job), job, now)
+  );
+}
+
+/** runningBackupIsAlive, wherever the session's catalog keeps its locks. */
+export function backupIsAlive(
+  session: LockSession,
+  job: string,
+  startedAt: string,
+): Promise<boolean | undefined> {
+  return (
+    session.catalog.jobLocks?.isAlive(job, startedAt) ??
+    runningBackupIsAlive(lockPath(session.config.catalogPath, job), startedAt)
+  );
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Retention } from '../config/schema.js';
 import { manifestKey } from '../engine/manifest.js';
 import type { Session } from '../engine/session.js';
 import { describeError, UsageError } from '../util/errors.js';
-import { acquireJobLock, lockPath } from './job-lock.js';
+import { takeJobLock } from './job-lock.js';
 import { applyRetention, hasKeepRules, type KeepReason } from './retention.js';
 import { unconfirmedFlags } from './shrink.js';
 
@@ -143,7 +143,7 @@ async function pruneJob(session: Session, job: PruneJob, options: PruneOptions):
   }
   let release: (() => Promise<void>) | undefined;
   if (!options.lockHeld && !options.dryRun) {
-    const attempt = await acquireJobLock(lockPath(session.config.catalogPath, name), name, session.now());
+    const attempt = await takeJobLock(session, name);
     if (!attempt.acquired) return { job: name, skipped: attempt.message, destinations: [] };
     release = () => attempt.lock.release();
   }

@@ -1,0 +1,74 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadedConfig } from '@tricopy/core';
+import type { PgBoss } from 'pg-boss';
+import { BACKUP_QUEUE, type RunOutput, type RunRequest } from './queue.js';
+
+const WAITING = new Set(['created', 'retry', 'active']);
+
+export interface QueuedRun {
+  readonly job: string;
+  /** The queued run's id (the one already queued or running, when it was). */
+  readonly id: string | undefined;
+  /** False when the job was already queued or running: it was not queued again. */
+  readonly queued: boolean;
+}
+
+export interface FinishedRun extends QueuedRun {
+  readonly state: string;
+  readonly output?: RunOutput;
+  readonly error?: string;
+}
+
+/** Queues one run per job; a job already queued, waiting for a retry or running is not queued twice. */
+export async function enqueueRuns(
+  boss: PgBoss,
+  config: LoadedConfig,
+  jobs: readonly string[],
+): Promise<QueuedRun[]> {
+  const runs: QueuedRun[] = [];
+  for (const job of jobs) {
+    const request: RunRequest = { job, configHash: config.configHash, by: 'enqueue' };
+    const id = await boss.send(BACKUP_QUEUE, request, { singletonKey: job });
+    if (id !== null) {
+      runs.push({ job, id, queued: true });
+      continue;
+    }
+    const existing = (await boss.findJobs(BACKUP_QUEUE, { key: job })).find((j) => WAITING.has(j.state));
+    runs.push({ job, id: existing?.id, queued: false });
+  }
+  return runs;
+}
+
+/** Waits until every run has ended (completed, failed for good, or cancelled). */
+export async function waitForRuns(
+  boss: PgBoss,
+  runs: readonly QueuedRun[],
+  signal: AbortSignal,
+): Promise<FinishedRun[]> {
+  const finished: FinishedRun[] = [];
+  for (const run of runs) {
+    if (run.id === undefined) {
+      finished.push({ ...run, state: 'completed', error: 'it finished before it could be followed' });
+      continue;
+    }
+    for (;;) {
+      const [job] = await boss.findJobs<RunRequest>(BACKUP_QUEUE, { id: run.id });
+      if (job === undefined) {
+        finished.push({ ...run, state: 'unknown', error: 'the run is no longer in the queue' });
+        break;
+      }
+      if (!WAITING.has(job.state)) {
+        finished.push(describe(run, job.state, job.output));
+        break;
+      }
+      await sleep(1000, undefined, { signal }).catch(() => signal.throwIfAborted());
+    }
+  }
+  return finished;
+}
+
+function describe(run: QueuedRun, state: string, output: unknown): FinishedRun {
+  if (state === 'completed') return { ...run, state, output: output as RunOutput };
+  const message = (output as { message?: unknown } | null)?.message;
+  return { ...run, state, error: typeof message === 'string' ? message : `the run ended ${state}` };
+}

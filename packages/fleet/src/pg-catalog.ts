@@ -1,0 +1,36 @@
+import { type Catalog, type CatalogOpener, SqlCatalog } from '@tricopy/core';
+import { catalogOpenError } from './catalog-errors.js';
+import { PgDatabase } from './pg-database.js';
+import { PgJobLocks } from './pg-job-locks.js';
+import { migrate } from './pg-migrate.js';
+import { createPool } from './pg-pool.js';
+
+/** The catalog in a PostgreSQL database, with its job locks; the schema is created or upgraded on first use. */
+class PgCatalog extends SqlCatalog {
+  readonly jobLocks: PgJobLocks;
+
+  constructor(url: string, now: () => Date) {
+    const pool = createPool(url);
+    let migrated: Promise<number> | undefined;
+    const ready = async () => {
+      migrated ??= migrate(pool).catch((error: unknown) => {
+        throw catalogOpenError(url, error);
+      });
+      // A failed attempt is not kept: the next statement tries again (the database may have been down).
+      await migrated.catch((error: unknown) => {
+        migrated = undefined;
+        throw error;
+      });
+    };
+    super(new PgDatabase(pool, ready), {
+      now,
+      schemaVersion: async () => {
+        await ready();
+        return (await migrated) ?? 0;
+      },
+    });
+    this.jobLocks = new PgJobLocks(url, ready, (sql, params) => pool.query(sql, params));
+  }
+}
+
+export const openPostgresCatalog: CatalogOpener = (url, options): Catalog => new PgCatalog(url, options.now);

@@ -1,0 +1,132 @@
+import { hostname } from 'node:os';
+import type { Logger } from '@tricopy/contract';
+import {
+  type Catalog,
+  describeError,
+  type JobResult,
+  type LoadedConfig,
+  runBackups,
+  Session,
+} from '@tricopy/core';
+import type { Job } from 'pg-boss';
+import { BACKUP_QUEUE, type RunOutput, type RunRequest, startQueue } from './queue.js';
+import { resourcesOf, takeSlots } from './run-slots.js';
+
+export interface WorkerOptions {
+  readonly config: LoadedConfig;
+  readonly catalog: Catalog;
+  readonly logger: Logger;
+  /** Runs at once in this process. */
+  readonly concurrency: number;
+  /** Aborts once: stop taking runs and let the running ones finish. */
+  readonly stop: AbortSignal;
+  /** Aborts once: stop the running ones too; they go back to the queue and run again elsewhere. */
+  readonly handBack: AbortSignal;
+}
+
+/**
+ * Runs backups from the fleet's queue until `stop`, then waits for what it is running (or, on `handBack`, aborts
+ * it: pg-boss retries those runs on another worker). A queued run whose config hash differs from this worker's
+ * config is refused, never run with a stale definition.
+ */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  const { config, logger } = options;
+  const worker = `pid ${process.pid} on ${hostname()}`;
+  // The catalog's schema first: the run slots and locks live in it.
+  await options.catalog.schemaVersion();
+  const boss = await startQueue(config, 'worker', logger);
+  try {
+    await boss.work<RunRequest, RunOutput>(
+      BACKUP_QUEUE,
+      {
+        localConcurrency: options.concurrency,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+        burstWhenReadyExceeds: 1,
+      },
+      async ([job]) => runQueued(job as Job<RunRequest>, worker, options),
+    );
+    logger.info(`worker ${worker} started: ${options.concurrency} run(s) at once`, {
+      event: 'worker-started',
+      concurrency: options.concurrency,
+    });
+    if (!options.stop.aborted)
+      await new Promise((resolve) => options.stop.addEventListener('abort', resolve, { once: true }));
+    logger.info('stopping: no new runs; waiting for the running ones', { event: 'worker-stopping' });
+    await boss.offWork(BACKUP_QUEUE, { wait: true });
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+}
+
+/** Runs one queued run; whatever stops it is logged, then thrown so pg-boss retries the run. */
+async function runQueued(job: Job<RunRequest>, worker: string, options: WorkerOptions): Promise<RunOutput> {
+  try {
+    return await runChecked(job, worker, options);
+  } catch (error) {
+    options.logger.warn(`job ${job.data.job}: queued run ${job.id} not done: ${describeError(error)}`, {
+      job: job.data.job,
+      event: 'run-failed',
+    });
+    throw error;
+  }
+}
+
+async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerOptions): Promise<RunOutput> {
+  const { config, logger } = options;
+  const request = job.data;
+  if (request.configHash !== config.configHash) {
+    throw new Error(
+      `${worker} refused the run of job "${request.job}": it was queued with config ${request.configHash.slice(0, 12)}, ` +
+        `this worker has ${config.configHash.slice(0, 12)} (${config.file}); give every worker and daemon the same config file`,
+    );
+  }
+  const spec = config.jobs.get(request.job);
+  if (spec === undefined) throw new Error(`${worker}: no job "${request.job}" in ${config.file}`);
+  const abort = new AbortController();
+  const onHandBack = () => abort.abort(new Error(`${worker} is stopping: the run goes back to the queue`));
+  options.handBack.addEventListener('abort', onHandBack, { once: true });
+  const session = new Session({ config, logger, catalog: options.catalog });
+  try {
+    const slots = await takeSlots(
+      config.catalogUrl as string,
+      resourcesOf(config, spec),
+      abort.signal,
+      (name) =>
+        logger.info(`job ${request.job}: waiting for a free slot of ${name} (fleet limit)`, {
+          job: request.job,
+          event: 'waiting',
+        }),
+    );
+    let result: JobResult;
+    try {
+      logger.info(`job ${request.job}: starting queued run ${job.id}`, {
+        job: request.job,
+        event: 'job-start',
+      });
+      const report = await runBackups(session, [request.job], { signal: abort.signal });
+      result = report.runs[0] as JobResult;
+    } finally {
+      await slots.release();
+    }
+    // Aborted (handed back) or not started (its lock is held elsewhere): fail it, so pg-boss runs it again later.
+    if (abort.signal.aborted) throw abort.signal.reason;
+    if (result.backupId === '') throw new Error(result.error ?? `job ${request.job} was not started`);
+    logger.info(`job ${request.job}: ${result.status}`, {
+      job: request.job,
+      event: 'job-done',
+      status: result.status,
+      backupId: result.backupId,
+    });
+    return {
+      job: request.job,
+      backupId: result.backupId,
+      status: result.status,
+      worker,
+      ...(result.error === undefined ? {} : { error: result.error }),
+    };
+  } finally {
+    options.handBack.removeEventListener('abort', onHandBack);
+    await session.close();
+  }
+}
