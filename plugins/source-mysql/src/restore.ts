@@ -69,6 +69,50 @@ function assertKnownFormat(settings: ConnectionSettings, format: string): void {
   }
 }
 
+type DatabasePlan = 'replace' | 'use-empty' | 'create' | 'leave-missing';
+
+/** The force / createDatabase rules for one database, read-only: what a restore would do, or why it is refused. */
+async function planDatabase(
+  settings: ConnectionSettings,
+  connection: mysql.Connection,
+  name: string,
+  target: RestoreTarget,
+  createIfMissing: boolean,
+): Promise<DatabasePlan> {
+  const { instance } = settings;
+  if (databasesOf(settings).includes(name) && !target.force) {
+    throw new SourceError(
+      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
+    );
+  }
+  if (await exists(connection, name)) {
+    if (target.force) return 'replace';
+    if (!(await isEmpty(connection, name))) {
+      throw new SourceError(
+        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
+      );
+    }
+    return 'use-empty';
+  }
+  if (!createIfMissing) return 'leave-missing';
+  if (!target.createDatabase) {
+    throw new SourceError(
+      `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
+    );
+  }
+  return 'create';
+}
+
+/**
+ * Checks a named target database as `restore` would, changing nothing. Without a name (a dump of several databases
+ * restores under their own names) the check waits for the restore, which knows the dump's format.
+ */
+export async function checkTarget(settings: ConnectionSettings, target: RestoreTarget): Promise<void> {
+  const name = target.database;
+  if (name === undefined || name === '') return;
+  await withServer(settings, (connection) => planDatabase(settings, connection, name, target, true));
+}
+
 /** Applies force / createDatabase rules to one database; returns whether it was (re)created here. */
 async function prepareDatabase(
   settings: ConnectionSettings,
@@ -77,32 +121,14 @@ async function prepareDatabase(
   target: RestoreTarget,
   createIfMissing: boolean,
 ): Promise<boolean> {
-  const { instance } = settings;
-  if (databasesOf(settings).includes(name) && !target.force) {
-    throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
-    );
-  }
+  const plan = await planDatabase(settings, connection, name, target, createIfMissing);
+  if (plan === 'use-empty' || plan === 'leave-missing') return false;
   const like = settings.options.database;
-  if (await exists(connection, name)) {
-    if (target.force) {
-      const clause = await createClause(connection, like === name ? undefined : like);
-      await connection.query(`DROP DATABASE ${quoteIdent(name)}`);
-      await connection.query(`CREATE DATABASE ${quoteIdent(name)}${clause}`);
-      return true;
-    }
-    if (!(await isEmpty(connection, name))) {
-      throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
-      );
-    }
-    return false;
-  }
-  if (!createIfMissing) return false;
-  if (!target.createDatabase) {
-    throw new SourceError(
-      `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
-    );
+  if (plan === 'replace') {
+    const clause = await createClause(connection, like === name ? undefined : like);
+    await connection.query(`DROP DATABASE ${quoteIdent(name)}`);
+    await connection.query(`CREATE DATABASE ${quoteIdent(name)}${clause}`);
+    return true;
   }
   await connection.query(`CREATE DATABASE ${quoteIdent(name)}${await createClause(connection, like)}`);
   return true;

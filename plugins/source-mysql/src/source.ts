@@ -22,7 +22,7 @@ import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
 import { dumpUsers, restoreUsers } from './globals.js';
 import type { MysqlOptions } from './options.js';
-import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
+import { checkTarget, dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
 export class MysqlSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -74,6 +74,10 @@ export class MysqlSource implements Source {
     const users = await dumpUsers(settings, this.context.logger);
     const dump = await startDump(settings, this.context.workDir, options?.signal);
     return withGlobalsSection(dump, users.sql, { users: users.accounts });
+  }
+
+  async checkRestoreTarget(target: RestoreTarget): Promise<void> {
+    await checkTarget(await this.settings(), target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SourceError, TricopyError } from '@tricopy/contract';
+import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
 import mysql from 'mysql2/promise';
@@ -230,6 +230,31 @@ describe('mysql source: restore rules', () => {
     expect(error.message).toMatch(
       /refusing to restore over database "tricky", the very database this job backs up.*force/,
     );
+  });
+
+  it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
+    await server.sql('CREATE DATABASE check_occupied; CREATE TABLE check_occupied.keep_me (x INT);');
+    const source = makeSource(server, dir, { database: 'tricky' });
+    const check = (target: RestoreTarget) => {
+      if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
+      return source.checkRestoreTarget(target);
+    };
+    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+      /the very database this job backs up/,
+    );
+    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+      /already exists and is not empty/,
+    );
+    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+      /does not exist: create it first/,
+    );
+    await check({ database: 'check_occupied', force: true });
+    await check({ database: 'check_missing', createDatabase: true });
+    const left = await server.sql(
+      "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'check_missing';",
+    );
+    expect(left.trim()).toMatch(/(^|\n)0$/);
+    expect(await server.sql('SELECT COUNT(*) FROM check_occupied.keep_me;')).toMatch(/(^|\n)0\s*$/);
   });
 
   it('refuses a non-empty database without force and replaces it with force', async () => {

@@ -58,42 +58,55 @@ async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 }
 
-/** Applies the force / createDatabase rules; returns whether this call created the database. */
-async function prepareTarget(
+type TargetPlan = 'replace' | 'use-empty' | 'create';
+
+/** The force / createDatabase rules, read-only: what a restore into `target` would do, or why it is refused. */
+async function planTarget(
   settings: ConnectionSettings,
+  client: pg.Client,
   target: RestoreTarget,
-): Promise<{ created: boolean }> {
+): Promise<{ name: string; plan: TargetPlan }> {
   const { instance, options } = settings;
   const name = target.database;
   if (name === undefined || name === '') {
     throw new SourceError(`source "${instance}": a PostgreSQL restore needs a target database name`);
   }
-  const same = name === options.database;
-  if (same && !target.force) {
+  if (name === options.database && !target.force) {
     throw new SourceError(
       `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
     );
   }
-  return withMaintenance(settings, async (client) => {
-    const exists = await databaseExists(client, name);
-    if (exists) {
-      if (target.force) {
-        await dropDatabase(client, name);
-        await createDatabase(client, name);
-        return { created: true };
-      }
-      if (!(await databaseIsEmpty(settings, name))) {
-        throw new SourceError(
-          `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
-        );
-      }
-      return { created: false };
-    }
-    if (!target.createDatabase) {
+  if (await databaseExists(client, name)) {
+    if (target.force) return { name, plan: 'replace' };
+    if (!(await databaseIsEmpty(settings, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
+        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
+    return { name, plan: 'use-empty' };
+  }
+  if (!target.createDatabase) {
+    throw new SourceError(
+      `source "${instance}": database "${name}" does not exist: create it first or pass createDatabase (tricopy restore --create-database)`,
+    );
+  }
+  return { name, plan: 'create' };
+}
+
+/** Checks the target as `restore` would, changing nothing. */
+export async function checkTarget(settings: ConnectionSettings, target: RestoreTarget): Promise<void> {
+  await withMaintenance(settings, (client) => planTarget(settings, client, target));
+}
+
+/** Applies the force / createDatabase rules; returns whether this call created the database. */
+async function prepareTarget(
+  settings: ConnectionSettings,
+  target: RestoreTarget,
+): Promise<{ created: boolean }> {
+  return withMaintenance(settings, async (client) => {
+    const { name, plan } = await planTarget(settings, client, target);
+    if (plan === 'use-empty') return { created: false };
+    if (plan === 'replace') await dropDatabase(client, name);
     await createDatabase(client, name);
     return { created: true };
   });

@@ -23,7 +23,7 @@ import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
 import { assertCanReadDump } from './read-access.js';
-import { dropAbandonedScratch, restore, restoreTest } from './restore.js';
+import { checkTarget, dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -85,6 +85,10 @@ export class PostgresSource implements Source {
     const globals = await dumpGlobals(settings, workDir, logger, options?.signal);
     const dump = await startDump(settings, workDir, options?.signal);
     return withGlobalsSection(dump, globals.sql, { roles: globals.roles });
+  }
+
+  async checkRestoreTarget(target: RestoreTarget): Promise<void> {
+    await checkTarget(await this.settings(), target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {

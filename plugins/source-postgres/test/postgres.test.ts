@@ -3,7 +3,7 @@ import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createZstdDecompress } from 'node:zlib';
-import { SourceError, TricopyError } from '@tricopy/contract';
+import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import pg from 'pg';
@@ -174,6 +174,33 @@ describe('postgres source: restore rules', () => {
     expect(error.message).toMatch(
       /refusing to restore over database "tricky", the very database this job backs up.*force/,
     );
+  });
+
+  it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
+    await server.createDatabase('check_occupied');
+    await server.sql('check_occupied', 'CREATE TABLE keep_me (x int);');
+    const source = makeSource(server, dir, { database: 'tricky' });
+    const check = (target: RestoreTarget) => {
+      if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
+      return source.checkRestoreTarget(target);
+    };
+    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+      /the very database this job backs up/,
+    );
+    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+      /already exists and is not empty/,
+    );
+    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+      /does not exist: create it first/,
+    );
+    await check({ database: 'check_occupied', force: true });
+    await check({ database: 'check_missing', createDatabase: true });
+    const left = await server.sql(
+      'postgres',
+      "SELECT count(*) FROM pg_database WHERE datname = 'check_missing'",
+    );
+    expect(left.trim()).toBe('0');
+    expect((await server.sql('check_occupied', 'SELECT count(*) FROM keep_me')).trim()).toBe('0');
   });
 
   it('refuses a non-empty database without force and replaces it with force', async () => {
