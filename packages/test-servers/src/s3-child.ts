@@ -1,11 +1,12 @@
 // Runs s3rver in its own process (started by startS3 with `node --openssl-legacy-provider`), so tests can kill it.
-// argv: <directory> <port> <bucket>. Reports `{ ready: true }` over IPC once listening.
+// argv: <directory> <port> <bucket> [no-tagging]. Reports `{ ready: true }` over IPC once listening.
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 
-const [directory, portText, bucket] = process.argv.slice(2);
+const [directory, portText, bucket, taggingMode] = process.argv.slice(2);
+const withoutTagging = taggingMode === 'no-tagging';
 if (directory === undefined || portText === undefined || bucket === undefined) {
   throw new Error('usage: s3-child.js <directory> <port> <bucket>');
 }
@@ -78,7 +79,21 @@ function refuseAbortedPart(request: IncomingMessage, response: ServerResponse): 
   return true;
 }
 
+function refuseTagging(request: IncomingMessage, response: ServerResponse): boolean {
+  if (!withoutTagging || !new URL(request.url ?? '', 'http://localhost').searchParams.has('tagging'))
+    return false;
+  request.resume();
+  response.statusCode = 501;
+  response.setHeader('content-type', 'application/xml');
+  response.end(
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code>' +
+      '<Message>A header you provided implies functionality that is not implemented</Message></Error>',
+  );
+  return true;
+}
+
 const server = createServer((request, response) => {
+  if (refuseTagging(request, response)) return;
   if (refuseAbortedPart(request, response)) return;
   const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
   if (listing) {
@@ -113,8 +128,34 @@ const server = createServer((request, response) => {
     );
     return;
   }
-  handle(request, response);
+  const replaced = replacedObject(request);
+  if (replaced === undefined) handle(request, response);
+  else {
+    // Before s3rver sees the request, so a tag request that follows it finds the new object without tags.
+    s3rver.store.deleteSubresource(replaced.bucket, replaced.key, 'tagging').then(
+      () => handle(request, response),
+      () => handle(request, response),
+    );
+  }
 });
+
+/**
+ * The object a request deletes or replaces (PutObject, CompleteMultipartUpload, DeleteObject). s3rver 3.7 keeps the
+ * old object's tags then; on S3 a new object starts without any, and a deleted one's are gone.
+ */
+function replacedObject(request: IncomingMessage): { bucket: string; key: string } | undefined {
+  const url = new URL(request.url ?? '', 'http://localhost');
+  const [, bucket, ...rest] = url.pathname.split('/');
+  if (bucket === undefined || rest.length === 0) return undefined;
+  const query = url.searchParams;
+  const replaces =
+    (request.method === 'PUT' && !query.has('tagging') && !query.has('uploadId')) ||
+    (request.method === 'POST' && query.has('uploadId')) ||
+    (request.method === 'DELETE' && !query.has('tagging') && !query.has('uploadId'));
+  return replaces
+    ? { bucket: decodeURIComponent(bucket), key: decodeURIComponent(rest.join('/')) }
+    : undefined;
+}
 
 server.listen(Number(portText), '127.0.0.1', () => process.send?.({ ready: true }));
 process.on('message', (message: { createBucket?: string }) => {

@@ -11,7 +11,10 @@ declare module 's3rver' {
 
   export default class S3rver {
     constructor(options: S3rverOptions);
-    readonly store: { putBucket(name: string): Promise<unknown> };
+    readonly store: {
+      putBucket(name: string): Promise<unknown>;
+      deleteSubresource(bucket: string, key: string, resourceType: string): Promise<unknown>;
+    };
     configureBuckets(): Promise<unknown>;
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
   }

@@ -38,7 +38,13 @@ function exited(child: ChildProcess): Promise<void> {
  * s3rver 3.7 in a child process (`node --openssl-legacy-provider`: its list continuation tokens use DES) on a free
  * loopback port, in a temp folder, with one bucket. The child also implements AbortMultipartUpload, which s3rver lacks.
  */
-export async function startS3(options: { bucket?: string } = {}): Promise<S3Server> {
+export async function startS3(
+  options: {
+    bucket?: string;
+    /** false: answer object tagging requests with 501 NotImplemented, as some S3-compatible stores do. */
+    tagging?: boolean;
+  } = {},
+): Promise<S3Server> {
   const dir = await makeTempDir('s3');
   const directory = join(dir.path, 'data');
   const logPath = join(dir.path, 's3rver.log');
@@ -50,7 +56,8 @@ export async function startS3(options: { bucket?: string } = {}): Promise<S3Serv
   const launch = async (): Promise<void> => {
     const log = await open(logPath, 'a');
     try {
-      child = fork(CHILD, [directory, String(port), bucket], {
+      const args = [directory, String(port), bucket, ...(options.tagging === false ? ['no-tagging'] : [])];
+      child = fork(CHILD, args, {
         execArgv: ['--openssl-legacy-provider'],
         stdio: ['ignore', log.fd, log.fd, 'ipc'],
       });

@@ -66,7 +66,7 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
     case 'Forbidden':
       return fail(
         `access denied to bucket "${scope.bucket}": check the credentials and that their policy allows ` +
-          's3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject and s3:AbortMultipartUpload',
+          's3:PutObject, s3:GetObject, s3:ListBucket, s3:DeleteObject, s3:AbortMultipartUpload and s3:GetObjectTagging',
         false,
       );
     case 'ExpiredToken':

@@ -5,11 +5,13 @@ import {
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -30,7 +32,9 @@ import { choosePartSize } from './options.js';
 
 /** Metadata entry (x-amz-meta-sha256) holding the sha256 (hex) of the object's bytes. */
 export const SHA256_METADATA = 'sha256';
-/** Largest object CopyObject can copy in one request (used to record the sha256 after a live upload). */
+/** Object tag holding the sha256 of a live upload, whose hash is known only at its end: set without a copy. */
+export const SHA256_TAG = 'tricopy-sha256';
+/** Largest object CopyObject can copy in one request (the fallback where a store has no object tags). */
 const MAX_COPY_SIZE = 5 * 1024 * 1024 * 1024;
 
 export interface S3DestinationSettings {
@@ -116,10 +120,10 @@ export class S3Destination implements Destination {
           `${this.scope.who}: ${action}: the bytes read (sha256 ${sha256}) differ from the expected sha256 ${options.sha256}`,
         );
       }
-      if (options.sha256 === undefined && bytes <= MAX_COPY_SIZE) await this.#recordSha256(key, sha256);
+      if (options.sha256 === undefined) await this.#recordSha256(key, sha256, bytes);
       const head = await this.#head(key, `${action}: verify`);
       const storedSize = head?.ContentLength;
-      const storedSha256 = head?.Metadata?.[SHA256_METADATA];
+      const storedSha256 = head === undefined ? undefined : await this.#storedSha256(key, head, action);
       if (storedSize !== bytes) {
         throw new DestinationError(
           `${this.scope.who}: ${action}: the store reports ${storedSize ?? 'no object of'} bytes after uploading ` +
@@ -160,7 +164,7 @@ export class S3Destination implements Destination {
     assertSafeKey(key);
     const head = await this.#head(key, `stat "${key}"`);
     if (head === undefined) return undefined;
-    const sha256 = head.Metadata?.[SHA256_METADATA];
+    const sha256 = await this.#storedSha256(key, head, `stat "${key}"`);
     return {
       key,
       size: head.ContentLength ?? 0,
@@ -281,8 +285,31 @@ export class S3Destination implements Destination {
     }
   }
 
-  /** A live dump's sha256 is known only at the end: record it by copying the object onto itself. */
-  async #recordSha256(key: string, sha256: string): Promise<void> {
+  /**
+   * A live dump's sha256 is known only at the end. It is recorded as an object tag, which needs no copy of the
+   * object (nor a second version in a versioned bucket); where the store has no tags (or the key may not set
+   * them), by copying the object onto itself with new metadata, as far as CopyObject goes (5 GiB).
+   */
+  async #recordSha256(key: string, sha256: string, bytes: number): Promise<void> {
+    const action = `put "${key}": record sha256`;
+    try {
+      await this.#bounded(action, (abortSignal) =>
+        this.client.send(
+          new PutObjectTaggingCommand({
+            Bucket: this.settings.bucket,
+            Key: this.objectKey(key),
+            Tagging: { TagSet: [{ Key: SHA256_TAG, Value: sha256 }] },
+          }),
+          { abortSignal },
+        ),
+      );
+    } catch (error) {
+      if (!taggingRefused(error) || bytes > MAX_COPY_SIZE) throw error;
+      await this.#copyWithSha256(key, sha256);
+    }
+  }
+
+  async #copyWithSha256(key: string, sha256: string): Promise<void> {
     const params = this.#objectParams(key);
     await this.client.send(
       new CopyObjectCommand({
@@ -293,6 +320,28 @@ export class S3Destination implements Destination {
         Metadata: { [SHA256_METADATA]: sha256 },
       }),
     );
+  }
+
+  /** The sha256 set with the upload (metadata), else the one recorded after it (a tag). */
+  async #storedSha256(
+    key: string,
+    head: HeadObjectCommandOutput,
+    action: string,
+  ): Promise<string | undefined> {
+    const fromMetadata = head.Metadata?.[SHA256_METADATA];
+    if (fromMetadata !== undefined) return fromMetadata;
+    try {
+      const tags = await this.#bounded(action, (abortSignal) =>
+        this.client.send(
+          new GetObjectTaggingCommand({ Bucket: this.settings.bucket, Key: this.objectKey(key) }),
+          { abortSignal },
+        ),
+      );
+      return tags.TagSet?.find((tag) => tag.Key === SHA256_TAG)?.Value;
+    } catch (error) {
+      if (isNotFound(error) || taggingUnsupported(error)) return undefined;
+      throw translateError(this.scope, action, error);
+    }
   }
 
   /** lib-storage aborts on failure too, but not when the failure was the abort request itself. */
@@ -379,4 +428,16 @@ export class S3Destination implements Destination {
       });
     }
   }
+}
+
+/** The store has no object tags (S3-compatible stores without them answer 501 or 405). */
+function taggingUnsupported(error: unknown): boolean {
+  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return name === 'NotImplemented' || $metadata?.httpStatusCode === 501 || $metadata?.httpStatusCode === 405;
+}
+
+/** Tags cannot be set here: unsupported, or the key lacks s3:PutObjectTagging. */
+function taggingRefused(error: unknown): boolean {
+  const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return taggingUnsupported(error) || name === 'AccessDenied' || $metadata?.httpStatusCode === 403;
 }

@@ -7,6 +7,9 @@ import { buffer } from 'node:stream/consumers';
 import {
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
@@ -110,6 +113,15 @@ async function keys(destination: Destination, prefix: string): Promise<string[]>
   return found.sort();
 }
 
+function plainClient(endpoint = server.endpoint): S3Client {
+  return new S3Client({
+    endpoint,
+    region: server.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  });
+}
+
 describe('s3 destination against s3rver', () => {
   it('streams a multipart upload, records size and sha256, readable by a plain GetObject and on disk', async () => {
     const { destination, prefix } = openDestination();
@@ -140,11 +152,39 @@ describe('s3 destination against s3rver', () => {
     expect(await pendingUploads()).toEqual([]);
   });
 
-  it('records the sha256 of a live stream whose hash was not known in advance', async () => {
-    const { destination } = openDestination();
+  it('records the sha256 of a live stream as an object tag, without copying the object', async () => {
+    const { destination, prefix } = openDestination();
     const input = body(7 * MiB);
     await destination.put('live', input);
     expect(await destination.stat('live')).toMatchObject({ size: 7 * MiB, sha256: sha256(input.bytes) });
+    const plain = plainClient();
+    const key = `${prefix}live`;
+    const head = await plain.send(new HeadObjectCommand({ Bucket: server.bucket, Key: key }));
+    expect(head.Metadata?.sha256).toBeUndefined();
+    const tags = await plain.send(new GetObjectTaggingCommand({ Bucket: server.bucket, Key: key }));
+    expect(tags.TagSet).toEqual([{ Key: 'tricopy-sha256', Value: sha256(input.bytes) }]);
+    // Replaced by another writer: the new object has no tags, so no stale sha256 is reported for it.
+    await plain.send(new PutObjectCommand({ Bucket: server.bucket, Key: key, Body: 'other bytes' }));
+    expect(await destination.stat('live')).toEqual(
+      expect.not.objectContaining({ sha256: expect.anything() }),
+    );
+    plain.destroy();
+  });
+
+  it('a store without object tags gets the live sha256 as metadata, by a copy of the object', async () => {
+    const untagged = await startS3({ tagging: false });
+    try {
+      const { destination, prefix } = openDestination({ endpoint: untagged.endpoint });
+      const input = body(6 * MiB);
+      await destination.put('live', input);
+      expect(await destination.stat('live')).toMatchObject({ size: 6 * MiB, sha256: sha256(input.bytes) });
+      const plain = plainClient(untagged.endpoint);
+      const head = await plain.send(new HeadObjectCommand({ Bucket: untagged.bucket, Key: `${prefix}live` }));
+      expect(head.Metadata?.sha256).toBe(sha256(input.bytes));
+      plain.destroy();
+    } finally {
+      await untagged.stop();
+    }
   });
 
   it('replaces, lists by prefix, deletes idempotently, reports missing objects', async () => {
