@@ -4,7 +4,7 @@ import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, tricopyJson, type Workspace } from './cli.js';
+import { makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 import { type Running, startLogged, until } from './fleet-cli.js';
 import { makeSqliteDatabase } from './fleet-env.js';
 
@@ -196,6 +196,14 @@ describe('fleet: workers on a PostgreSQL catalog and queue', () => {
     expect(restore.code, restore.stderr).toBe(0);
     const prune = await tricopyJson(['prune', '--dry-run'], run());
     expect(prune.code, prune.stderr).toBe(0);
+    const metrics = await tricopy(['metrics'], run());
+    expect(metrics.code, metrics.stderr).toBe(0);
+    for (const job of JOBS) {
+      expect(metrics.stdout).toMatch(
+        new RegExp(`^tricopy_backup_last_success_timestamp_seconds\\{job="${job}"\\} \\d+`, 'm'),
+      );
+    }
+    expect(metrics.stdout).toMatch(/^tricopy_runs_total\{job="slow",status="failed"\} [1-9]/m);
 
     const password = (pg as PostgresServer).password;
     for (const w of fleet) expect(w.log.join('\n')).not.toContain(password);
