@@ -50,25 +50,38 @@ const uploadPart = /^\/([^/?]+)\/[^?]+\?(?:.*&)?uploadId=([0-9a-f]+)(?:&|$)/;
 
 /**
  * Real S3 answers NoSuchUpload to a part sent after its upload was aborted; s3rver 3.7 creates the upload's folder
- * again. A part already in progress when the abort came is removed once it ends, as S3 frees its storage.
+ * again. The abort waits for the parts still being written (s3rver's handler settles after its last write), then
+ * removes the folder, so nothing of an aborted upload is left once the abort has been answered.
  */
 const abortedUploads = new Set<string>();
+const partsInFlight = new Map<string, Set<Promise<void>>>();
 
 function uploadFolder(bucketName: string, uploadId: string): string {
   return join(directory!, decodeURIComponent(bucketName), '._S3rver_uploads', uploadId);
 }
 
-function refuseAbortedPart(request: IncomingMessage, response: ServerResponse): boolean {
+function servePart(request: IncomingMessage, response: ServerResponse): boolean {
   const part = request.method === 'PUT' ? uploadPart.exec(request.url ?? '') : null;
   if (!part) return false;
   const [, bucketName, uploadId] = part as unknown as [string, string, string];
-  if (!abortedUploads.has(uploadId)) {
-    response.once('close', () => {
-      if (abortedUploads.has(uploadId))
-        void rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
-    });
-    return false;
+  if (abortedUploads.has(uploadId)) {
+    refuseAbortedPart(request, response, uploadId);
+    return true;
   }
+  const parts = partsInFlight.get(uploadId) ?? new Set<Promise<void>>();
+  partsInFlight.set(uploadId, parts);
+  const written: Promise<void> = Promise.resolve(handle(request, response))
+    .catch(() => undefined)
+    .then(async () => {
+      parts.delete(written);
+      if (abortedUploads.has(uploadId))
+        await rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
+    });
+  parts.add(written);
+  return true;
+}
+
+function refuseAbortedPart(request: IncomingMessage, response: ServerResponse, uploadId: string): void {
   request.resume();
   response.statusCode = 404;
   response.setHeader('content-type', 'application/xml');
@@ -76,7 +89,14 @@ function refuseAbortedPart(request: IncomingMessage, response: ServerResponse): 
     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
       `<Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`,
   );
-  return true;
+}
+
+async function abortUpload(bucketName: string, uploadId: string): Promise<void> {
+  abortedUploads.add(uploadId);
+  const parts = [...(partsInFlight.get(uploadId) ?? [])];
+  const stuck = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
+  await Promise.race([Promise.all(parts), stuck]);
+  await rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
 }
 
 function refuseTagging(request: IncomingMessage, response: ServerResponse): boolean {
@@ -94,7 +114,7 @@ function refuseTagging(request: IncomingMessage, response: ServerResponse): bool
 
 const server = createServer((request, response) => {
   if (refuseTagging(request, response)) return;
-  if (refuseAbortedPart(request, response)) return;
+  if (servePart(request, response)) return;
   const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
   if (listing) {
     const bucketName = decodeURIComponent(listing[1]!);
@@ -115,8 +135,7 @@ const server = createServer((request, response) => {
   if (match) {
     const [, bucketName, uploadId] = match;
     console.log(`abort multipart upload ${uploadId} in ${bucketName}`);
-    abortedUploads.add(uploadId!);
-    rm(uploadFolder(bucketName!, uploadId!), { recursive: true, force: true }).then(
+    abortUpload(bucketName!, uploadId!).then(
       () => {
         response.statusCode = 204;
         response.end();

@@ -84,8 +84,9 @@ export class S3Destination implements Destination {
     body.once('error', (error) => counted.destroy(error));
     body.pipe(counted);
 
-    const abort = new AbortController();
-    const onAbort = (): void => abort.abort(signal?.reason);
+    // An abort ends the body rather than lib-storage's own controller: its done() would reject at once while the
+    // CreateMultipartUpload and parts in flight go on, and the upload they make would outlive put().
+    const onAbort = (): void => void counted.destroy(new Error('aborted'));
     signal?.addEventListener('abort', onAbort, { once: true });
     const upload = new Upload({
       client: this.client,
@@ -98,7 +99,6 @@ export class S3Destination implements Destination {
       partSize: choosePartSize(this.settings.partSize, options.size, options.sizeHint),
       queueSize: this.settings.queueSize,
       leavePartsOnError: false,
-      abortController: abort,
     });
     try {
       await upload.done();

@@ -236,6 +236,20 @@ describe('s3 destination against s3rver', () => {
     await expect(readFile(objectFile(`${prefix}aborted`))).rejects.toThrow(/ENOENT/);
   });
 
+  it('an abort returns only once the upload has stopped: no request for it reaches the server afterwards', async () => {
+    const { destination } = openDestination({ queueSize: 4 });
+    const controller = new AbortController();
+    const input = body(24 * MiB, (sent) => {
+      if (sent === 11 * MiB) controller.abort();
+    });
+    await failure(destination.put('stopped', input, { signal: controller.signal }));
+    const logged = (await readFile(server.logPath, 'utf8')).length;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = (await readFile(server.logPath, 'utf8')).slice(logged);
+    expect(after.split('\n').filter((line) => line.includes('stopped'))).toEqual([]);
+    expect(await pendingUploads()).toEqual([]);
+  });
+
   it('a body failing mid-stream leaves no parts and nothing under the key', async () => {
     const { destination } = openDestination();
     const input = body(24 * MiB, (sent) => {
