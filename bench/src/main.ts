@@ -175,7 +175,7 @@ async function main(): Promise<number> {
     `Wall time: median of ${options.runs} run(s), measurements interleaved round-robin. Databases and dumps are in the page cache (RAM ≫ data).`,
     'Peak RSS tree: largest sampled (50 ms) sum of RSS over the measured command and all its children (tricopy: node + pg_dump/mariadb-dump; usual script: bash + dump tool + gzip + cp/sftp/ssh/aws). Largest process: GNU time %M. tricopy RSS: VmHWM of the node process. Server processes (database, sshd, s3rver) are not counted on either side.',
     'The usual script does not verify its copies and cp does not fsync; tricopy fsyncs local copies and cross-checks the size and SHA-256 of every copy before reporting success.',
-    "tricopy's destinations run with their defaults too (S3: automatic 16 MiB parts, 2 in flight; the AWS CLI uses 8 MiB). The usual script's stage times are in [brackets].",
+    "tricopy's destinations run with their defaults too (S3: automatic 8 MiB parts, as the AWS CLI's, 2 in flight). The usual script's stage times are in [brackets].",
     "Physical bound (× bound column): the slowest stage alone — dump | zstd measured alone, and on the shaped network the compressed bytes at 200 Mbit/s (S3) and 800 Mbit/s (SFTP). 1× = as fast as the slowest stage allows. The usual script's copy stages [in brackets] hold their tools' start-up too (awscli takes about 1 s to start).",
     ...(options.network
       ? [

@@ -67,7 +67,7 @@ export {
   runningBackupIsAlive,
   takeJobLock,
 } from './ops/job-lock.js';
-export { METRICS_CONTENT_TYPE, metricsRegistry, renderMetrics, writeTextfile } from './ops/metrics.js';
+export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './ops/metrics.js';
 export {
   eventOf,
   healthcheckUrl,

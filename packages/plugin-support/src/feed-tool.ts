@@ -1,6 +1,5 @@
 import { pipeline } from 'node:stream/promises';
 import { SourceError } from '@tricopy/contract';
-import { execa } from 'execa';
 import { collectTail, firstErrorLine } from './stderr-tail.js';
 
 export interface FeedToolRun {
@@ -25,6 +24,7 @@ export interface FeedToolRun {
  * `details`), or the dump could not be read.
  */
 export async function feedTool(run: FeedToolRun): Promise<void> {
+  const { execa } = await import('execa');
   const child = execa(run.file, [...run.args], {
     env: { ...run.env },
     extendEnv: false,

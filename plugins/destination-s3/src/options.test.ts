@@ -8,9 +8,18 @@ describe('choosePartSize', () => {
     expect(choosePartSize(64 * MiB, 10 ** 13, 10 ** 13)).toBe(64 * MiB);
   });
 
-  it('uses 16 MiB when nothing is known or the object is small', () => {
-    expect(choosePartSize(undefined)).toBe(DEFAULT_PART_SIZE);
-    expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(16 * MiB);
+  it('uses 8 MiB when nothing is known or the object is small', () => {
+    expect(DEFAULT_PART_SIZE).toBe(8 * MiB);
+    expect(choosePartSize(undefined)).toBe(8 * MiB);
+    expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(8 * MiB);
+    expect(choosePartSize(undefined, 1024 ** 3)).toBe(8 * MiB);
+  });
+
+  it('stays at 8 MiB while four times the previous backup fits in 10,000 parts, and grows past that', () => {
+    const largestAt8MiB = (10_000 * 8 * MiB) / 4; // 20,000 MiB
+    expect(choosePartSize(undefined, undefined, largestAt8MiB)).toBe(8 * MiB);
+    expect(choosePartSize(undefined, undefined, largestAt8MiB + 1)).toBe(9 * MiB);
+    expect(choosePartSize(undefined, 80 * 1024 ** 3 + 1)).toBe(9 * MiB);
   });
 
   it('grows so four times the previous backup fits in 10,000 parts', () => {

@@ -6,12 +6,16 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PARTS = 10_000;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
-/** Part size when nothing is known of the object's size: 160 GB objects, up to 64 MiB of memory per upload. */
-export const DEFAULT_PART_SIZE = 16 * MiB;
+/**
+ * The smallest automatic part size (the AWS CLI's too): up to 32 MiB of memory per upload with the default queueSize,
+ * and 80 GiB objects (10,000 parts) when nothing is known of the size. A first backup larger than that fails its S3
+ * copy at the 10,001st part; the engine's retry from a completed copy then knows the exact size and fits it.
+ */
+export const DEFAULT_PART_SIZE = 8 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 
 /**
- * The part size for one upload: the configured one, else 16 MiB grown (in whole MiB) until 10,000 parts hold the
+ * The part size for one upload: the configured one, else 8 MiB grown (in whole MiB) until 10,000 parts hold the
  * exact size or four times the hinted size, so a database may quadruple between backups.
  */
 export function choosePartSize(configured: number | undefined, size?: number, sizeHint?: number): number {
@@ -89,7 +93,7 @@ export const s3OptionsSchema = z
       .max(5 * 1024 * MiB)
       .optional()
       .describe(
-        'Multipart part size in bytes. Default: automatic — 16 MiB, grown so that 4× the previous backup fits in ' +
+        'Multipart part size in bytes. Default: automatic — 8 MiB, grown so that 4× the previous backup fits in ' +
           '10,000 parts. The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),

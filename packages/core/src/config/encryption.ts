@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { keyLines, recipientProblem } from '@tricopy/age';
 import { resolveConfigPath } from '@tricopy/contract';
 import type { DestinationSpec } from './load.js';
 import type { EncryptionConfig, Policy } from './schema.js';
@@ -19,6 +18,8 @@ export async function resolveEncryption(
   configDir: string,
   problems: string[],
 ): Promise<JobEncryption | undefined> {
+  // Loaded only when a job encrypts: age costs every other command's start-up.
+  const { keyLines, recipientProblem } = await import('@tricopy/age');
   const recipients: string[] = [];
   const add = (recipient: string, key: string) => {
     const problem = recipientProblem(recipient);

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createEncryptStream } from '@tricopy/age';
 import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
 import { FanOut } from '../pipeline/fan-out.js';
@@ -147,6 +146,8 @@ async function pipeThrough(
     : createCompressor(artifact.compression, run.job.compressionLevel);
   const encryption: Transform[] = [];
   if (artifact.recipients !== undefined && plainHasher !== undefined) {
+    // Loaded only for an encrypted job: age costs every other command's start-up.
+    const { createEncryptStream } = await import('@tricopy/age');
     const encryptor = await createEncryptStream(artifact.recipients).catch((error: unknown) => {
       for (const stream of [dump.stream, compressor, fanOut]) stream?.destroy(error as Error);
       throw error;

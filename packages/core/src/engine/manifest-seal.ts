@@ -1,4 +1,3 @@
-import { sealText } from '@tricopy/age';
 import type { Expected } from './copy-check.js';
 import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
 
@@ -21,7 +20,7 @@ export async function sealManifest(
       format: AGE_FORMAT,
       recipients,
       plaintext: { size: plaintext.size, sha256: plaintext.sha256 },
-      sealed: await sealText(recipients, JSON.stringify(facts)),
+      sealed: await (await import('@tricopy/age')).sealText(recipients, JSON.stringify(facts)),
     },
   };
 }

@@ -1,18 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  AgeDecryptError,
-  createDecryptStream,
-  parseIdentities,
-  recipientsOf,
-  unsealText,
-} from '@tricopy/age';
 import type { BackupRow } from '../catalog/catalog.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import { describeError, IntegrityError, UsageError } from '../util/errors.js';
 import type { ManifestEncryption, SealedFacts } from './manifest.js';
 import type { Session } from './session.js';
+
+/** age (and its curves) is loaded only for an encrypted backup: it costs every other command's start-up. */
+const loadAge = () => import('@tricopy/age');
 
 /** The age identities a restore of an encrypted backup decrypts with. */
 export interface Decryption {
@@ -42,6 +38,7 @@ export async function decryptionFor(session: Session, backup: BackupRow): Promis
       `cannot read the identity file ${file}: ${(error as NodeJS.ErrnoException).code ?? describeError(error)}`,
     );
   }
+  const { parseIdentities } = await loadAge();
   try {
     return { encryption, identities: parseIdentities(text, `the identity file ${file}`), identityFile: file };
   } catch (error) {
@@ -57,7 +54,7 @@ export async function decryptionFor(session: Session, backup: BackupRow): Promis
 export async function checkDecrypts(decryption: Decryption, staged: Readable, where: string): Promise<void> {
   const hasher = new HashCounter();
   try {
-    await pipeline(staged, decryptStream(decryption), hasher, async (plain: AsyncIterable<Buffer>) => {
+    await pipeline(staged, await decryptStream(decryption), hasher, async (plain: AsyncIterable<Buffer>) => {
       for await (const _ of plain);
     });
   } catch (error) {
@@ -71,12 +68,14 @@ export async function checkDecrypts(decryption: Decryption, staged: Readable, wh
   }
 }
 
-export function decryptStream(decryption: Decryption) {
+export async function decryptStream(decryption: Decryption) {
+  const { createDecryptStream } = await loadAge();
   return createDecryptStream(decryption.identities);
 }
 
 /** The source facts and table counts sealed in an encrypted backup's manifest. */
 export async function unsealFacts(decryption: Decryption, where: string): Promise<SealedFacts> {
+  const { unsealText } = await loadAge();
   try {
     return JSON.parse(await unsealText(decryption.identities, decryption.encryption.sealed)) as SealedFacts;
   } catch (error) {
@@ -85,6 +84,7 @@ export async function unsealFacts(decryption: Decryption, where: string): Promis
 }
 
 async function decryptionError(decryption: Decryption, error: unknown, where: string): Promise<Error> {
+  const { AgeDecryptError, recipientsOf } = await loadAge();
   if (!(error instanceof AgeDecryptError)) return error instanceof Error ? error : new Error(String(error));
   if (error.failure === 'no-match') {
     const tried = await recipientsOf(decryption.identities).catch(() => []);

@@ -107,7 +107,7 @@ async function decompressed(
   const raw = session.trackApply(await staged.open(), read);
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
   const stages = [
-    ...(decryption === undefined ? [] : [decryptStream(decryption)]),
+    ...(decryption === undefined ? [] : [await decryptStream(decryption)]),
     ...(decompressor === undefined ? [] : [decompressor]),
   ];
   if (stages.length === 0) return raw;

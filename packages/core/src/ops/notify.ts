@@ -1,5 +1,4 @@
 import { childEnv, type Logger } from '@tricopy/contract';
-import { execa } from 'execa';
 import pRetry from 'p-retry';
 import type { NotifyTarget } from '../config/schema.js';
 import type { JobResult } from '../engine/backup.js';
@@ -276,6 +275,7 @@ async function postJson(
 
 async function runCommand(command: readonly string[], body: string, options: NotifyOptions): Promise<void> {
   const [program, ...args] = command as [string, ...string[]];
+  const { execa } = await import('execa');
   const result = await execa(program, args, {
     // Not tricopy's environment: it holds the secrets the config refers to.
     env: childEnv(),

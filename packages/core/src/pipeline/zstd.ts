@@ -1,9 +1,16 @@
 import { accessSync, constants as fsConstants } from 'node:fs';
+import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { childEnv } from '@tricopy/contract';
-import { execa } from 'execa';
+
+/**
+ * execa, loaded the first time the `zstd` program is run (Node without a built-in zstd, or TRICOPY_ZSTD=binary):
+ * it costs every other command's start-up about 0.1 s and 20 MiB. require() of an ES module is synchronous from
+ * Node 22.12, tricopy's minimum, so the streams stay synchronous too.
+ */
+const loadExeca = (): typeof import('execa') => createRequire(import.meta.url)('execa');
 
 type ZstdFactory = (options?: { params?: Record<number, number>; chunkSize?: number }) => Duplex;
 const native = zlib as unknown as {
@@ -63,7 +70,7 @@ function forceBinary(): boolean {
  * destroys the stream with an error that says what to do, so the pipeline (and the backup) fails.
  */
 function zstdProcess(args: readonly string[], what: 'compress' | 'decompress'): Duplex {
-  const child = execa('zstd', args, {
+  const child = loadExeca().execa('zstd', args, {
     // ZSTD_CLEVEL / ZSTD_NBTHREADS from the parent would change the output; secrets must not reach it.
     env: childEnv(),
     extendEnv: false,
