@@ -39,11 +39,14 @@ export function logLevel(options: GlobalOptions): LogLevel {
 }
 
 export async function openConfig(options: GlobalOptions): Promise<LoadedConfig> {
-  return loadConfig(
+  const config = await loadConfig(
     options.config ?? defaultConfigPath(),
     BUILTIN_PLUGINS,
     await configEnvironment(options.envFile),
   );
+  // The PostgreSQL catalog (and `pg`) is loaded only for a config that names one: it costs every other start-up.
+  if (config.catalogUrl !== undefined) (await import('@tricopy/fleet/catalog')).registerFleet();
+  return config;
 }
 
 type SessionOptions = ConstructorParameters<typeof Session>[0];

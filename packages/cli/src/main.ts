@@ -1,6 +1,5 @@
 import { TricopyError } from '@tricopy/contract';
 import { ConfigError, createJsonLogger, describeError, Redactor } from '@tricopy/core';
-import { registerFleet } from '@tricopy/fleet/catalog';
 import { CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { ignoreClosedStdout, printJson } from './output.js';
@@ -9,7 +8,6 @@ import { buildProgram } from './program.js';
 /** Runs the CLI and returns the exit code. Errors become one clear message on stderr, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   ignoreClosedStdout();
-  registerFleet();
   let exitCode: number = EXIT.ok;
   const json = argv.includes('--json');
   const writeError = errorWriter(jsonLogFormat(argv));
