@@ -129,6 +129,10 @@ GRANT crm_audit TO 'crm_app'@'%' WITH ADMIN OPTION;
 SET DEFAULT ROLE crm_rw FOR 'crm_app'@'%';
 CREATE USER 'crm_cleaner'@'localhost' IDENTIFIED BY 'crm-secret-2';
 GRANT \`crm lead's\` TO 'crm_cleaner'@'localhost';
+CREATE ROLE crm_outer;
+GRANT crm_read TO crm_outer;
+CREATE USER 'crm_viewer'@'%' IDENTIFIED BY 'crm-secret-3';
+GRANT crm_outer TO 'crm_viewer'@'%';
 CREATE ROLE other_role;
 GRANT SELECT ON shop.* TO other_role;
 CREATE USER 'other_user'@'%' IDENTIFIED BY 'x';
@@ -136,7 +140,7 @@ GRANT other_role TO 'other_user'@'%';
 `;
 
 const CRM_ACCOUNTS =
-  "DROP USER 'crm_app'@'%', 'crm_cleaner'@'localhost'; DROP ROLE crm_read, crm_rw, crm_audit, `crm lead's`;";
+  "DROP USER 'crm_app'@'%', 'crm_cleaner'@'localhost', 'crm_viewer'@'%'; DROP ROLE crm_read, crm_rw, crm_audit, crm_outer, `crm lead's`;";
 
 async function asCrmApp(server: MariadbServer) {
   return mysql.createConnection({
@@ -159,12 +163,13 @@ describe('mysql source: MariaDB roles with the users', () => {
     const file = join(dir, 'crm.sql');
     const info = await dumpToFile(dump, file);
     expect(info.details?.globals).toMatchObject({
-      users: ["'crm_app'@'%'", "'crm_cleaner'@'localhost'"],
-      roles: ["crm lead's", 'crm_audit', 'crm_read', 'crm_rw'],
-    }); // not other_role nor other_user (shop), nor root who created every role
+      users: ["'crm_app'@'%'", "'crm_cleaner'@'localhost'", "'crm_viewer'@'%'"],
+      roles: ["crm lead's", 'crm_audit', 'crm_outer', 'crm_read', 'crm_rw'],
+    }); // crm_viewer through crm_outer, which holds crm_read; not other_role nor other_user (shop), nor root who created every role
     const { globals } = await splitGlobalsSection(createReadStream(file), 'test');
     expect(globals.toString()).not.toContain('GRANT SELECT ON `shop`');
     const entries = parseAccounts(globals.toString());
+
     expect(entries.find((entry) => entry.account[0] === 'crm_rw')).toEqual({
       role: true,
       account: ['crm_rw', ''],
@@ -184,9 +189,16 @@ describe('mysql source: MariaDB roles with the users', () => {
     );
     const grants = async () =>
       Promise.all(
-        ["'crm_app'@'%'", "'crm_cleaner'@'localhost'", 'crm_read', 'crm_rw', 'crm_audit', "`crm lead's`"].map(
-          (who) => server.sql(`SHOW GRANTS FOR ${who}`),
-        ),
+        [
+          "'crm_app'@'%'",
+          "'crm_cleaner'@'localhost'",
+          "'crm_viewer'@'%'",
+          'crm_read',
+          'crm_rw',
+          'crm_audit',
+          'crm_outer',
+          "`crm lead's`",
+        ].map((who) => server.sql(`SHOW GRANTS FOR ${who}`)),
       );
     const before = await grants();
 
@@ -227,7 +239,7 @@ describe('mysql source: MariaDB roles with the users', () => {
       { format: dump.format, globals: true },
     );
     expect(lines.join('\n')).toContain(
-      "users and roles created: 'crm_app'@'%'; left alone (they exist): crm lead's, crm_audit, crm_read, crm_rw, 'crm_cleaner'@'localhost'",
+      "users and roles created: 'crm_app'@'%'; left alone (they exist): crm lead's, crm_audit, crm_outer, crm_read, crm_rw, 'crm_cleaner'@'localhost', 'crm_viewer'@'%'",
     );
     expect(await server.sql('SHOW GRANTS FOR crm_rw')).not.toContain('INSERT');
     expect(await server.sql("SHOW GRANTS FOR 'crm_app'@'%'")).toContain('SET DEFAULT ROLE `crm_rw`');
