@@ -80,16 +80,27 @@ async function run(
   statements: readonly string[],
   created: readonly string[],
 ): Promise<void> {
-  try {
-    for (const statement of statements) await connection.query(statement);
-  } catch (error) {
-    const before = created.filter((name) => name !== entryName(entry));
-    throw new SourceError(
-      `source "${settings.instance}": recreating ${entry.role ? 'role' : 'account'} ${entryName(entry)} failed: ${settings.redact(describe(error))}` +
-        (before.length > 0 ? ` (created before it: ${before.join(', ')})` : ''),
-      { cause: error },
-    );
+  for (const statement of statements) {
+    try {
+      await connection.query(statement);
+    } catch (error) {
+      const before = created.filter((name) => name !== entryName(entry));
+      throw new SourceError(
+        `source "${settings.instance}": recreating ${entry.role ? 'role' : 'account'} ${entryName(entry)} failed: ${settings.redact(describe(error))}` +
+          roleGrantHint(statement, error) +
+          (before.length > 0 ? ` (created before it: ${before.join(', ')})` : ''),
+        { cause: error },
+      );
+    }
   }
+}
+
+/** MariaDB lets only a holder of a role's ADMIN OPTION grant it, whatever its other privileges. */
+function roleGrantHint(statement: string, error: unknown): string {
+  const role = /^GRANT (`(?:[^`]|``)*`) TO /.exec(statement)?.[1];
+  return role === undefined || !describe(error).startsWith('Access denied')
+    ? ''
+    : ` (granting the existing role ${role} needs its ADMIN OPTION: GRANT ${role} TO the restoring user WITH ADMIN OPTION)`;
 }
 
 async function withConnection(

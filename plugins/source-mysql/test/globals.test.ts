@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { SourceError } from '@tricopy/contract';
 import { splitGlobalsSection } from '@tricopy/plugin-support';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
 import mysql from 'mysql2/promise';
@@ -243,5 +244,33 @@ describe('mysql source: MariaDB roles with the users', () => {
     );
     expect(await server.sql('SHOW GRANTS FOR crm_rw')).not.toContain('INSERT');
     expect(await server.sql("SHOW GRANTS FOR 'crm_app'@'%'")).toContain('SET DEFAULT ROLE `crm_rw`');
+  });
+
+  it('says what to grant when the restoring user may not grant an existing role', async () => {
+    await server.sql(`
+CREATE ROLE crm_locked;
+GRANT SELECT ON crm.* TO crm_locked;
+CREATE USER 'crm_temp'@'%' IDENTIFIED BY 'crm-secret-4';
+GRANT crm_locked TO 'crm_temp'@'%';
+`); // created by root: the test's user has no ADMIN OPTION on crm_locked
+    const source = makeSource(server, dir, { database: 'crm', globals: true });
+    const dump = await source.dump();
+    const file = join(dir, 'crm3.sql');
+    await dumpToFile(dump, file);
+    await server.sql("DROP USER 'crm_temp'@'%'");
+    const refused = await rejection(
+      source.restore(
+        createReadStream(file),
+        { database: 'crm', force: true },
+        { format: dump.format, globals: true },
+      ),
+    );
+    expect(refused).toBeInstanceOf(SourceError);
+    expect(refused.message).toContain("recreating account 'crm_temp'@'%' failed: Access denied");
+    expect(refused.message).toContain(
+      'granting the existing role `crm_locked` needs its ADMIN OPTION: GRANT `crm_locked` TO the restoring user WITH ADMIN OPTION',
+    );
+    expect(refused.message).not.toContain('crm-secret-4');
+    await server.sql("DROP USER IF EXISTS 'crm_temp'@'%'; DROP ROLE crm_locked;");
   });
 });
