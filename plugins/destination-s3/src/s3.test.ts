@@ -40,10 +40,10 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function openDestination(overrides: Record<string, unknown> = {}): {
+async function openDestination(overrides: Record<string, unknown> = {}): Promise<{
   destination: Destination;
   prefix: string;
-} {
+}> {
   const prefix = `case-${++prefixCounter}/`;
   const options = s3OptionsSchema.parse({
     bucket: server.bucket,
@@ -57,13 +57,13 @@ function openDestination(overrides: Record<string, unknown> = {}): {
     maxAttempts: 1,
     ...overrides,
   });
-  const destination = plugin.create(options, {
+  const destination = await plugin.create(options, {
     name: 'cloud',
     configDir: '/',
     workDir: '/tmp',
     logger: silentLogger,
     redact: (text) => text.replaceAll(SECRET, '***'),
-  }) as Destination;
+  });
   opened.push(destination);
   return { destination, prefix };
 }
@@ -124,7 +124,7 @@ function plainClient(endpoint = server.endpoint): S3Client {
 
 describe('s3 destination against s3rver', () => {
   it('streams a multipart upload, records size and sha256, readable by a plain GetObject and on disk', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     const input = body(12 * MiB + 777);
     const digest = sha256(input.bytes);
     const result = await destination.put('app/db.dump', input, { sha256: digest });
@@ -153,7 +153,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('records the sha256 of a live stream as an object tag, without copying the object', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     const input = body(7 * MiB);
     await destination.put('live', input);
     expect(await destination.stat('live')).toMatchObject({ size: 7 * MiB, sha256: sha256(input.bytes) });
@@ -174,7 +174,7 @@ describe('s3 destination against s3rver', () => {
   it('a store without object tags gets the live sha256 as metadata, by a copy of the object', async () => {
     const untagged = await startS3({ tagging: false });
     try {
-      const { destination, prefix } = openDestination({ endpoint: untagged.endpoint });
+      const { destination, prefix } = await openDestination({ endpoint: untagged.endpoint });
       const input = body(6 * MiB);
       await destination.put('live', input);
       expect(await destination.stat('live')).toMatchObject({ size: 6 * MiB, sha256: sha256(input.bytes) });
@@ -188,7 +188,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('replaces, lists by prefix, deletes idempotently, reports missing objects', async () => {
-    const { destination } = openDestination();
+    const { destination } = await openDestination();
     await destination.put('a/one', Readable.from([Buffer.from('first')]));
     await destination.put('a/one', Readable.from([Buffer.from('second')]));
     await destination.put('ab/two', Readable.from([Buffer.from('2')]));
@@ -207,7 +207,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('rejects and deletes an object whose bytes differ from the sha256 the engine announced', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     const error = await failure(
       destination.put('k', Readable.from([Buffer.from('abc')]), { sha256: '0'.repeat(64) }),
     );
@@ -217,14 +217,14 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('checksumMode when_supported still stores byte-exact objects (lib-storage sends buffered parts)', async () => {
-    const { destination } = openDestination({ checksumMode: 'when_supported' });
+    const { destination } = await openDestination({ checksumMode: 'when_supported' });
     const input = body(6 * MiB);
     await destination.put('checksummed', input, { sha256: sha256(input.bytes) });
     expect((await buffer(await destination.get('checksummed'))).equals(input.bytes)).toBe(true);
   });
 
   it('an aborted multipart upload is aborted on the server: no parts left, nothing under the key', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     const controller = new AbortController();
     const input = body(24 * MiB, (sent) => {
       if (sent === 12 * MiB) controller.abort();
@@ -237,7 +237,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('an abort returns only once the upload has stopped: no request for it reaches the server afterwards', async () => {
-    const { destination } = openDestination({ queueSize: 4 });
+    const { destination } = await openDestination({ queueSize: 4 });
     const controller = new AbortController();
     const input = body(24 * MiB, (sent) => {
       if (sent === 11 * MiB) controller.abort();
@@ -251,7 +251,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('a body failing mid-stream leaves no parts and nothing under the key', async () => {
-    const { destination } = openDestination();
+    const { destination } = await openDestination();
     const input = body(24 * MiB, (sent) => {
       if (sent === 12 * MiB) throw new Error('dump tool crashed');
     });
@@ -262,14 +262,14 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('reports a missing bucket', async () => {
-    const { destination } = openDestination({ bucket: 'no-such-bucket' });
+    const { destination } = await openDestination({ bucket: 'no-such-bucket' });
     const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
     expect(error.message).toContain('bucket "no-such-bucket" does not exist');
     expect(error.retryable).toBe(false);
   });
 
   it('reports an unknown access key id without printing the secret', async () => {
-    const { destination } = openDestination({ accessKeyId: 'WRONGKEYID' });
+    const { destination } = await openDestination({ accessKeyId: 'WRONGKEYID' });
     const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
     expect(error.message).toContain('the access key id is not known to http://127.0.0.1:');
     expect(error.message).toContain('check accessKeyId');
@@ -280,7 +280,7 @@ describe('s3 destination against s3rver', () => {
   });
 
   it('reports a refused connection', async () => {
-    const { destination } = openDestination({ endpoint: `http://127.0.0.1:${await freePort()}` });
+    const { destination } = await openDestination({ endpoint: `http://127.0.0.1:${await freePort()}` });
     const error = (await failure(destination.put('k', Readable.from(['x'])))) as DestinationError;
     expect(error.message).toContain('connection refused by http://127.0.0.1:');
     expect(error.retryable).toBe(true);
@@ -292,7 +292,7 @@ describe('s3 destination against s3rver', () => {
     const port = await freePort();
     await new Promise<void>((resolve) => silent.listen(port, '127.0.0.1', resolve));
     try {
-      const { destination } = openDestination({
+      const { destination } = await openDestination({
         endpoint: `http://127.0.0.1:${port}`,
         requestTimeoutMs: 1_500,
       });
@@ -322,7 +322,7 @@ describe('s3 destination against an endpoint that accepts connections and never 
   });
 
   it('operationTimeoutMs bounds stat, list, get and delete, whatever requestTimeoutMs says', async () => {
-    const { destination } = openDestination({
+    const { destination } = await openDestination({
       endpoint,
       requestTimeoutMs: 600_000,
       operationTimeoutMs: 1_000,
@@ -349,7 +349,7 @@ describe('s3 destination against an endpoint that accepts connections and never 
   }, 60_000);
 
   it('an upload ends with a clear error once the connection stays silent requestTimeoutMs', async () => {
-    const { destination } = openDestination({ endpoint, requestTimeoutMs: 1_000, maxAttempts: 2 });
+    const { destination } = await openDestination({ endpoint, requestTimeoutMs: 1_000, maxAttempts: 2 });
     const error = (await failure(
       destination.put('db/x.dump', Readable.from([randomBytes(1024)])),
     )) as DestinationError;
@@ -360,7 +360,7 @@ describe('s3 destination against an endpoint that accepts connections and never 
 
 describe('s3 destination when the server dies mid-upload', () => {
   it('rejects clearly and nothing appears under the key after a restart', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     let killed = false;
     const input = body(32 * MiB, async (sent) => {
       if (!killed && sent >= 12 * MiB) {
@@ -386,7 +386,7 @@ describe('s3 destination when the server dies mid-upload', () => {
 
 describe('s3 destination sweep', () => {
   it('aborts the multipart uploads a killed process left under the prefix, and nothing else', async () => {
-    const { destination, prefix } = openDestination();
+    const { destination, prefix } = await openDestination();
     await destination.put('app/b1/db.dump', Readable.from([Buffer.from('kept')]));
     const plain = new S3Client({
       endpoint: server.endpoint,
