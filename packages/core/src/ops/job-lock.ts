@@ -197,7 +197,7 @@ function isStale(holder: LockOwner): boolean {
  * holder's description when another process holds it.
  */
 export async function withJobLock(
-  session: { readonly config: { readonly catalogPath: string }; now(): Date },
+  session: LockSession,
   job: string,
   dryRun: boolean,
   fn: () => Promise<void>,
@@ -206,7 +206,7 @@ export async function withJobLock(
     await fn();
     return { ran: true };
   }
-  const attempt = await acquireJobLock(lockPath(session.config.catalogPath, job), job, session.now());
+  const attempt = await takeJobLock(session, job);
   if (!attempt.acquired) return { ran: false, message: attempt.message };
   try {
     await fn();
