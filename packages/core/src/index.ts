@@ -102,6 +102,7 @@ export {
   type RetentionDecision,
   type Snapshot,
 } from './ops/retention.js';
+export { RotationJobs, type RotationTickOptions, runRotationTick } from './ops/rotation-run.js';
 export { cronToOnCalendar, nextRuns, validateCron } from './ops/schedule.js';
 export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
 export { alertStaleJobs } from './ops/stale-alerts.js';

@@ -2,7 +2,7 @@ import type { Logger } from '@tricopy/contract';
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
 import type { JobSpec, LoadedConfig } from '../config/load.js';
 import { Session } from '../engine/session.js';
-import { verifyBackups } from '../engine/verify.js';
+import { type VerifyReport, verifyBackups } from '../engine/verify.js';
 import { describeError } from '../util/errors.js';
 import { takeJobLock } from './job-lock.js';
 import { dueVerifications, type RotationCopy, type RotationInput } from './rotation.js';
@@ -102,6 +102,11 @@ export class RotationJobs {
     }
   }
 
+  /** The jobs being verified now. */
+  jobs(): string[] {
+    return [...this.#running.keys()];
+  }
+
   /** Stops the verification of `job` at its next step (a copy being hashed is finished first), once it is over. */
   async yieldTo(job: string, why: string): Promise<void> {
     const running = this.#running.get(job);
@@ -151,29 +156,20 @@ async function verifyDue(
     );
     const pick = (ids: readonly string[]) =>
       ids.flatMap((id) => (byId.has(id) ? [byId.get(id) as BackupRow] : []));
-    if (backupIds.length > 0) {
-      const report = await verifyBackups(session, pick(backupIds), 'deep', { signal });
-      const failed = report.copies.filter((c) => c.status !== 'ok');
-      const fields = { job: job.name, event: 'rotation-deep', backups: backupIds, failed: failed.length };
-      if (failed.length === 0)
-        logger.info(`job ${job.name}: rotating deep verify of ${report.copies.length} copies: ok`, fields);
-      else
-        logger.error(
-          `job ${job.name}: rotating deep verify: ${failed.map((c) => `${c.backupId} on ${c.destination}: ${c.status}`).join('; ')}`,
-          fields,
-        );
-    }
-    if (due.restoreTest !== null) {
-      const report = await verifyBackups(session, pick([due.restoreTest]), 'restore-test', { signal });
-      const fields = {
-        job: job.name,
-        event: 'rotation-restore-test',
-        backupId: due.restoreTest,
-        ok: report.ok,
-      };
-      if (report.ok) logger.info(`job ${job.name}: restore test of ${due.restoreTest}: ok`, fields);
-      else logger.error(`job ${job.name}: restore test of ${due.restoreTest}: FAILED`, fields);
-    }
+    // A restore test re-hashes every copy of its backup first: that backup needs no deep pass of its own.
+    const tested =
+      due.restoreTest === null
+        ? undefined
+        : await verifyBackups(session, pick([due.restoreTest]), 'restore-test', { signal });
+    const rest = backupIds.filter((id) => id !== due.restoreTest);
+    const deep = rest.length === 0 ? undefined : await verifyBackups(session, pick(rest), 'deep', { signal });
+    const rehashed = [
+      ...(deep?.copies ?? []),
+      ...(due.restoreTest !== null && backupIds.includes(due.restoreTest) ? (tested?.copies ?? []) : []),
+    ];
+    if (backupIds.length > 0) logDeep(logger, job.name, backupIds, rehashed);
+    if (due.restoreTest !== null && tested !== undefined)
+      logRestoreTest(logger, job.name, due.restoreTest, tested.ok);
   } catch (error) {
     if (signal.aborted)
       logger.info(`job ${job.name}: rotating verification stopped: ${describeError(signal.reason)}`, {
@@ -186,4 +182,27 @@ async function verifyDue(
         event: 'rotation-error',
       });
   }
+}
+
+function logDeep(
+  logger: Logger,
+  job: string,
+  backups: readonly string[],
+  copies: VerifyReport['copies'],
+): void {
+  const failed = copies.filter((c) => c.status !== 'ok');
+  const fields = { job, event: 'rotation-deep', backups, failed: failed.length };
+  if (failed.length === 0)
+    logger.info(`job ${job}: rotating deep verify of ${copies.length} copies: ok`, fields);
+  else
+    logger.error(
+      `job ${job}: rotating deep verify: ${failed.map((c) => `${c.backupId} on ${c.destination}: ${c.status}`).join('; ')}`,
+      fields,
+    );
+}
+
+function logRestoreTest(logger: Logger, job: string, backupId: string, ok: boolean): void {
+  const fields = { job, event: 'rotation-restore-test', backupId, ok };
+  if (ok) logger.info(`job ${job}: restore test of ${backupId}: ok`, fields);
+  else logger.error(`job ${job}: restore test of ${backupId}: FAILED`, fields);
 }
