@@ -47,10 +47,14 @@ export async function verifyBackups(
     const rows = (await session.catalog.listCopies(backup.id)).filter(
       (c) => c.status !== 'deleted' && c.status !== 'deleting',
     );
-    const checks = await Promise.all(
-      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep')),
+    const settled = await Promise.allSettled(
+      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep', options.signal)),
     );
-    copies.push(...checks.filter((c) => c !== undefined));
+    options.signal?.throwIfAborted();
+    for (const check of settled) {
+      if (check.status === 'rejected') throw check.reason;
+      if (check.value !== undefined) copies.push(check.value);
+    }
     await refreshBackupStatus(session, backup.id);
     if (level !== 'restore-test') continue;
     const tested = await restoreTest(session, backup, options.signal);
@@ -74,6 +78,7 @@ async function verifyCopy(
   backup: BackupRow,
   copy: CopyRow,
   level: 'stat' | 'deep',
+  signal: AbortSignal | undefined,
 ): Promise<CopyVerification | undefined> {
   const expected = { size: backup.size, sha256: backup.sha256 };
   const base = { backupId: backup.id, job: backup.job, destination: copy.destination, level, expected };
@@ -83,7 +88,10 @@ async function verifyCopy(
       throw new Error('the backup has no complete artifact');
     const destination = await session.destination(copy.destination);
     const expectedCopy = { size: backup.size, sha256: backup.sha256 };
-    const check = await checkStoredCopy(destination, copy.key, expectedCopy, { deep: level === 'deep' });
+    const check = await checkStoredCopy(destination, copy.key, expectedCopy, {
+      deep: level === 'deep',
+      ...(signal === undefined ? {} : { signal }),
+    });
     result = check.ok
       ? {
           ...base,
@@ -100,6 +108,8 @@ async function verifyCopy(
           ...(check.kind === 'no-checksum' ? { error: check.message } : {}),
         };
   } catch (error) {
+    // An interrupted check says nothing about the copy: nothing is recorded.
+    signal?.throwIfAborted();
     result = { ...base, status: 'error', actual: {}, error: session.redact(describeError(error)) };
   }
   if (result.status !== 'ok' && (await copyIsGone(session, backup, copy.destination))) {

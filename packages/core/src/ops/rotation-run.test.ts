@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -156,6 +157,40 @@ workDir: ./work
       'usb:verified',
     ]);
     expect(after.backup?.status).not.toBe('failed');
+  });
+
+  it('a deep check stopped mid-read (a backup goes first) records nothing and leaves the copies as they were', async () => {
+    const session = new Session({ config, logger: capturingLogger().logger, now: clock });
+    const abort = new AbortController();
+    let reading: PassThrough | undefined;
+    try {
+      const [backup] = await session.catalog.listBackups({ job: 'app' });
+      if (backup === undefined) throw new Error('no backup');
+      const real = session.destination.bind(session);
+      // The read of each copy sends a little and then stalls, like a big copy being hashed.
+      session.destination = async (name: string) =>
+        new Proxy(await real(name), {
+          get(target, property, receiver) {
+            if (property !== 'get') return Reflect.get(target, property, receiver);
+            return async () => {
+              reading = new PassThrough();
+              reading.write(Buffer.alloc(1024));
+              return reading;
+            };
+          },
+        });
+      const checking = verifyBackups(session, [backup], 'deep', { signal: abort.signal });
+      while (reading === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      abort.abort(new Error('its scheduled backup is starting'));
+      await expect(checking).rejects.toThrow('its scheduled backup is starting');
+      expect(reading.destroyed).toBe(true);
+    } finally {
+      await session.close();
+      await session.closeCatalog();
+    }
+    const after = await deepChecks();
+    expect(after.deep).toEqual([]);
+    expect(after.copies.map((c) => c.status)).toEqual(['verified', 'verified']);
   });
 
   it('yieldTo stops the verification of that job and resolves once it is over', async () => {
