@@ -107,7 +107,7 @@ export class RotationJobs {
     return [...this.#running.keys()];
   }
 
-  /** Stops the verification of `job` at its next step (a copy being hashed is finished first), once it is over. */
+  /** Stops the verification of `job` (a copy being read is cut off, recording nothing) and resolves once it is over. */
   async yieldTo(job: string, why: string): Promise<void> {
     const running = this.#running.get(job);
     if (running === undefined) return;
