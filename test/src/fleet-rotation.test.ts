@@ -104,9 +104,13 @@ const ageBackups = (database: string) =>
     `UPDATE tricopy.backups SET finished_at = '${new Date(Date.now() - 8 * 86_400_000).toISOString()}'`,
   );
 
-const ticksQueued = async (database: string) =>
+/** The most verification ticks queued in any one hour slot (a test that crosses an hour may see two slots). */
+const ticksPerSlot = async (database: string) =>
   Number(
-    await server().sql(database, "SELECT count(*) FROM tricopy_queue.job WHERE name = 'tricopy-verify'"),
+    await server().sql(
+      database,
+      "SELECT max(n) FROM (SELECT count(*) AS n FROM tricopy_queue.job WHERE name = 'tricopy-verify' GROUP BY singleton_on) s",
+    ),
   );
 
 describe('fleet: rotating verification', () => {
@@ -133,8 +137,8 @@ describe('fleet: rotating verification', () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 5000));
     expect((await checks(db)).sort()).toEqual(['deep:a:ok', 'deep:b:ok', 'restore-test:a:ok']);
-    expect(await ticksQueued(db)).toBe(1);
-    expect(daemons.filter((d) => d.log.some((l) => l.includes('a first tick queued now')))).toHaveLength(1);
+    // One tick per hour slot however many daemons; a second slot's tick (across an hour) finds nothing due.
+    expect(await ticksPerSlot(db)).toBe(1);
 
     const list = await tricopyJson<ListJson>(['--config', 'rotation.yaml', 'list'], opts());
     expect(list.code, list.stderr).toBe(0);
