@@ -202,7 +202,9 @@ export function buildProgram(
 
   program
     .command('worker')
-    .description('fleet mode: run backups from the queue in the catalog database until SIGTERM (JSON logs)')
+    .description(
+      'fleet mode: run backups (and rotating verification) from the queue in the catalog database until SIGTERM (JSON logs)',
+    )
     .option(
       '--concurrency <n>',
       "runs at once in this worker (default: the config's concurrency)",
