@@ -191,7 +191,7 @@ describe('fleet: rotating verification', () => {
     const backups = (await list()).json.backups;
     expect(backups.map((b) => b.status)).toEqual(['ok', 'ok']);
     for (const b of backups) expect(b.copies.map((c) => c.status)).toEqual(['verified', 'verified']);
-    expect(worker.log.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+    expect(worker.log.filter((l) => l.includes('"level":50'))).toEqual([]);
     await stopAll([daemon, worker]);
   });
 });
