@@ -9,8 +9,8 @@ export type {
   VerificationLevel,
   VerificationRow,
 } from './catalog/catalog.js';
-export { type CatalogOpener, isDatabaseUrl, openCatalog, registerPostgresCatalog } from './catalog/open.js';
 export { type CatalogCopyReport, copyCatalog, type RecordCounts } from './catalog/copy.js';
+export { type CatalogOpener, isDatabaseUrl, openCatalog, registerPostgresCatalog } from './catalog/open.js';
 export { RECORD_TABLE_ORDER, type RecordTable, type SqlDialect } from './catalog/records.js';
 export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
