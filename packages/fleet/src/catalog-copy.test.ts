@@ -179,3 +179,46 @@ describe.each(targets)('copying a SQLite catalog into an empty %s catalog', (_ki
     }
   });
 });
+
+describe('copying into a PostgreSQL catalog in use', () => {
+  it('keeps other writers waiting until the copy has committed', async () => {
+    const name = `catalog_${++databases}`;
+    await server.createDatabase(name);
+    const [target, worker] = [0, 1].map(() => openPostgresCatalog(postgresUrl(server, name), { now }));
+    const source = sqlite();
+    await history(source);
+    let written = false;
+    let write: Promise<void> | undefined;
+    try {
+      await (worker as Catalog).schemaVersion();
+      await (target as Catalog).transaction(async (tx) => {
+        await tx.lockRecords();
+        write = (worker as Catalog).startRun('backup').then(() => {
+          written = true;
+        });
+        await lockWaitSeen(name);
+        expect(written).toBe(false);
+        await copyCatalog(source, tx);
+      });
+      await write;
+      expect(written).toBe(true);
+      const runs = await (target as Catalog).records('runs', { offset: 0, limit: 10 });
+      expect(runs.map((run) => run.id)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await Promise.all([source.close(), target?.close(), worker?.close()]);
+    }
+  }, 60_000);
+});
+
+/** Waits until a session of `database` waits for a lock (gives up after 30 s). */
+async function lockWaitSeen(database: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const waiting = await server.sql(
+      database,
+      `SELECT count(*) FROM pg_stat_activity WHERE datname = '${database}' AND wait_event_type = 'Lock'`,
+    );
+    if (waiting.trim() !== '0') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no session waited for the copy’s lock');
+}

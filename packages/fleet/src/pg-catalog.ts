@@ -1,4 +1,10 @@
-import { type Catalog, type CatalogOpener, SqlCatalog, type SqlDialect } from '@tricopy/core';
+import {
+  type Catalog,
+  type CatalogOpener,
+  RECORD_TABLE_ORDER,
+  SqlCatalog,
+  type SqlDialect,
+} from '@tricopy/core';
 import { catalogOpenError } from './catalog-errors.js';
 import { PgDatabase } from './pg-database.js';
 import { PgJobLocks } from './pg-job-locks.js';
@@ -8,6 +14,8 @@ import { createPool } from './pg-pool.js';
 /** Ids copied from another catalog go into identity columns as given; the identity then continues after them. */
 const POSTGRES_DIALECT: SqlDialect = {
   keepIds: 'OVERRIDING SYSTEM VALUE',
+  // Readers go on; workers or another copy writing meanwhile wait until the copy has committed or rolled back.
+  lockRecords: `LOCK TABLE ${RECORD_TABLE_ORDER.join(', ')} IN EXCLUSIVE MODE`,
   resumeIds: (table) => `SELECT setval(pg_get_serial_sequence('${table}', 'id'), max(id)) FROM ${table}`,
 };
 

@@ -122,6 +122,8 @@ export interface Catalog {
   listVerifications(backupId: string): Promise<VerificationRow[]>;
   /** Replaces what the catalog knows of one backup with what a manifest says (catalog rebuild). */
   importFromManifest(manifest: Manifest, copies: readonly Omit<CopyRow, 'updatedAt'>[]): Promise<void>;
+  /** Inside `transaction`: no one else writes runs, backups, copies or verifications until it ends (catalog copy). */
+  lockRecords(): Promise<void>;
   /** Rows of one table exactly as stored, in key order, `limit` of them after the first `offset` (catalog copy). */
   records(table: RecordTable, page: { offset: number; limit: number }): Promise<Row[]>;
   /**

@@ -16,13 +16,14 @@ export interface CatalogCopyReport {
 
 /**
  * Copies every record of `from` into `to` exactly as stored (ids, times, statuses, manifests byte for byte), in one
- * transaction on each side: all of it or nothing. A target that already holds every record of the source, each
+ * transaction on each side: all of it or nothing, with writers of either kept out meanwhile. A target that already holds every record of the source, each
  * unchanged, is left alone (running the copy again is harmless, even after new backups were recorded there);
  * any other non-empty target is refused with the first difference.
  */
 export function copyCatalog(from: Catalog, to: Catalog): Promise<CatalogCopyReport> {
   return from.transaction((source) =>
     to.transaction(async (target) => {
+      await target.lockRecords();
       if (await isEmpty(target)) return { outcome: 'copied', records: await copyRecords(source, target) };
       return { outcome: 'present', records: await checkPresent(source, target) };
     }),

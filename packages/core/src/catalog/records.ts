@@ -81,7 +81,12 @@ export interface SqlDialect {
   readonly keepIds: string;
   /** A statement that makes `table`'s numbering continue after its largest id (none: the database does it). */
   resumeIds?(table: RecordTable): string;
+  /** A statement that keeps other writers of the record tables out until the transaction ends (none: it does). */
+  readonly lockRecords?: string;
 }
 
-/** SQLite keeps a given INTEGER PRIMARY KEY and continues its AUTOINCREMENT numbering after it by itself. */
+/**
+ * SQLite keeps a given INTEGER PRIMARY KEY and continues its AUTOINCREMENT numbering after it by itself, and its
+ * transactions (BEGIN IMMEDIATE) already keep every other writer out.
+ */
 export const SQLITE_DIALECT: SqlDialect = { keepIds: '' };

@@ -256,6 +256,10 @@ export class SqlCatalog implements Catalog {
     });
   }
 
+  async lockRecords(): Promise<void> {
+    if (this.#dialect.lockRecords !== undefined) await this.#sql.run(this.#dialect.lockRecords);
+  }
+
   records(table: RecordTable, page: { offset: number; limit: number }): Promise<Row[]> {
     const { key, columns } = RECORD_TABLES[table];
     return this.#sql.all(
