@@ -170,7 +170,7 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
     expect((await tricopyJson<ListJson>(['list', '--all'], opts())).json).toEqual(listed.json);
   });
 
-  it('an unreachable catalog, a missing file or a URL as --from is one clear line', async () => {
+  it('an unreachable catalog, a missing file, a file that is no catalog or a URL as --from is one clear line', async () => {
     await usePostgres(`postgres://${server().user}:\${PGPASS_TEST}@127.0.0.1:1/nowhere`);
     const unreachable = await tricopy(['catalog', 'copy', '--from', OLD_CATALOG], opts());
     expect(unreachable.code).toBe(1);
@@ -182,6 +182,21 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
       2,
       'tricopy: --from ./nope.db: no catalog file there (give the path of the old catalog.db)',
     ]);
+    const tables = () => {
+      const db = new Database(join(dir(), 'other.db'), { readonly: true });
+      const names = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all();
+      db.close();
+      return names;
+    };
+    const before = tables();
+    for (const file of ['other.db', 'tricopy.yaml']) {
+      const notCatalog = await tricopy(['catalog', 'copy', '--from', file], opts());
+      expect([notCatalog.code, notCatalog.stderr.trim()]).toEqual([
+        2,
+        `tricopy: ${join(dir(), file)} is not a tricopy catalog (it has no catalog schema: give the old catalog.db)`,
+      ]);
+    }
+    expect(tables()).toEqual(before); // an application's database given by mistake is not touched
     const url = await tricopy(['catalog', 'copy', '--from', 'postgres://u@h/db'], opts());
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/^tricopy: --from takes the SQLite catalog file to copy/);

@@ -15,7 +15,7 @@ export { RECORD_TABLE_ORDER, type RecordTable, type SqlDialect } from './catalog
 export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
 export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
-export { openSqliteCatalog } from './catalog/sqlite-catalog.js';
+export { openExistingSqliteCatalog, openSqliteCatalog } from './catalog/sqlite-catalog.js';
 export {
   type DestinationSpec,
   defaultConfigPath,

@@ -4,7 +4,7 @@ import {
   type CatalogCopyReport,
   copyCatalog,
   isDatabaseUrl,
-  openSqliteCatalog,
+  openExistingSqliteCatalog,
   RECORD_TABLE_ORDER,
   type Session,
   UsageError,
@@ -25,7 +25,7 @@ const TABLE_NAMES = {
 export async function catalogCopyCommand(options: GlobalOptions & { from: string }): Promise<number> {
   return withSession(options, async (session) => {
     const from = sourceCatalogPath(options.from, session);
-    const source = openSqliteCatalog(from);
+    const source = openExistingSqliteCatalog(from);
     try {
       const report = await copyCatalog(source, session.catalog);
       printReport(report, from, targetName(session), options.json === true);
