@@ -170,13 +170,20 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
     expect((await tricopyJson<ListJson>(['list', '--all'], opts())).json).toEqual(listed.json);
   });
 
-  it('an unreachable catalog, a missing file, a file that is no catalog or a URL as --from is one clear line', async () => {
+  it('an unreachable or malformed catalog URL, a missing file, a file that is no catalog or a URL as --from is one clear line', async () => {
     await usePostgres(`postgres://${server().user}:\${PGPASS_TEST}@127.0.0.1:1/nowhere`);
     const unreachable = await tricopy(['catalog', 'copy', '--from', OLD_CATALOG], opts());
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr.trim()).toBe(
       `tricopy: cannot open the catalog at postgres://${server().user}@127.0.0.1:1/nowhere: connection refused (is PostgreSQL running there? check catalog: in the config)`,
     );
+    await usePostgres('postgres://u:${PGPASS_TEST}@exa mple:99999/db');
+    const malformed = await tricopy(['catalog', 'copy', '--from', OLD_CATALOG], opts());
+    expect([malformed.code, malformed.stderr.trim()]).toEqual([
+      2,
+      `tricopy: ${join(dir(), 'tricopy.yaml')}: catalog: not a valid URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE)`,
+    ]);
+    await usePostgres();
     const missing = await tricopy(['catalog', 'copy', '--from', './nope.db'], opts());
     expect([missing.code, missing.stderr.trim()]).toEqual([
       2,
