@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type MariadbServer, type PostgresServer, startMariadb, startPostgres } from '@tricopy/test-servers';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 
@@ -162,12 +163,124 @@ jobs:
     await db.sql("DROP DATABASE shop; DROP USER 'shop_app'@'%', 'shop_reader'@'localhost';");
     const restored = await tricopy(RESTORE_SHOP_WITH_GLOBALS, mrun());
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stderr).toContain("users created: 'shop_app'@'%', 'shop_reader'@'localhost'");
+    expect(restored.stderr).toContain(
+      "users and roles created: 'shop_app'@'%', 'shop_reader'@'localhost'; left alone (they exist): none",
+    );
     expect(restored.stderr).not.toContain('secret-e2e');
     expect(await db.sql("SHOW GRANTS FOR 'shop_reader'@'localhost'")).toBe(grants);
     expect(await db.sql("SHOW GRANTS FOR 'shop_app'@'%'")).toContain(
       'GRANT SELECT, INSERT ON `shop`.* TO `shop_app`@`%`',
     );
     expect(await db.sql('SELECT COUNT(*) FROM shop.items')).toBe('2');
+  });
+});
+
+/** Runs `sql` on `server` as `user` over TCP with its password, as an application would log in. */
+async function sqlAs(server: MariadbServer, user: string, password: string, database: string, sql: string) {
+  const result = await execa(
+    'mariadb',
+    [
+      '--no-defaults',
+      '--batch',
+      '--skip-column-names',
+      `--host=${server.host}`,
+      `--port=${server.port}`,
+      `--user=${user}`,
+      database,
+    ],
+    {
+      input: sql,
+      env: { PATH: process.env.PATH ?? '', MYSQL_PWD: password },
+      extendEnv: false,
+      reject: false,
+    },
+  );
+  return { code: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('restore --globals through the CLI (MariaDB roles, onto a new server)', () => {
+  let old: MariadbServer;
+  let fresh: MariadbServer;
+  let rws: Workspace;
+
+  function roleConfig(server: MariadbServer): string {
+    return `
+destinations:
+  primary: { type: local, path: ./dest/primary }
+jobs:
+  crm:
+    source:
+      type: mysql
+      host: ${server.host}
+      port: ${server.port}
+      user: ${server.user}
+      password: \${MYSQL_PASS_TEST}
+      database: crm
+      globals: true
+    destinations: [primary]
+`;
+  }
+
+  beforeAll(async () => {
+    [old, fresh, rws] = await Promise.all([startMariadb(), startMariadb(), makeWorkspace('globals-roles')]);
+    await mkdir(join(rws.dir, 'dest'));
+    await old.sql(`
+CREATE DATABASE crm;
+CREATE TABLE crm.leads (id INT PRIMARY KEY, name TEXT);
+INSERT INTO crm.leads VALUES (1, 'ada');
+CREATE ROLE app_rw;
+GRANT SELECT, INSERT ON crm.* TO app_rw;
+CREATE USER 'app'@'%' IDENTIFIED BY 'app-role-secret-e2e';
+GRANT app_rw TO 'app'@'%';
+SET DEFAULT ROLE app_rw FOR 'app'@'%';
+`);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([old?.stop(), fresh?.stop()]);
+    await rws?.remove();
+  });
+
+  it('a user working through its default role can read and write on the new server', async () => {
+    const before = await sqlAs(old, 'app', 'app-role-secret-e2e', 'crm', 'SELECT COUNT(*) FROM leads');
+    expect(before.stdout, before.stderr).toBe('1');
+    await rws.writeConfig(roleConfig(old));
+    const backup = await tricopyJson<BackupJson>(['backup'], {
+      cwd: rws.dir,
+      env: { MYSQL_PASS_TEST: old.password },
+    });
+    expect(backup.code, backup.stderr).toBe(0);
+
+    await rws.writeConfig(roleConfig(fresh));
+    const restored = await tricopy(
+      [
+        'restore',
+        '--latest',
+        '--job',
+        'crm',
+        '--to-database',
+        'crm',
+        '--force',
+        '--create-database',
+        '--globals',
+      ],
+      { cwd: rws.dir, env: { MYSQL_PASS_TEST: fresh.password } },
+    );
+    expect(restored.code, restored.stderr).toBe(0);
+    expect(restored.stderr).toContain(
+      "users and roles created: app_rw, 'app'@'%'; left alone (they exist): none",
+    );
+    expect(restored.stderr).not.toContain('app-role-secret-e2e');
+
+    const work = await sqlAs(
+      fresh,
+      'app',
+      'app-role-secret-e2e',
+      'crm',
+      "SELECT CURRENT_ROLE(); INSERT INTO leads VALUES (2, 'grace'); SELECT name FROM leads ORDER BY id;",
+    );
+    expect(work.stderr).toBe('');
+    expect(work.stdout.split('\n')).toEqual(['app_rw', 'ada', 'grace']);
+    const refused = await sqlAs(fresh, 'app', 'app-role-secret-e2e', 'crm', 'DELETE FROM leads');
+    expect(refused.stderr).toContain('DELETE command denied'); // only what the role grants
   });
 });

@@ -2,12 +2,7 @@ import { access, readFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { startPostgres } from './postgres.js';
-
-/** Running, not merely a zombie waiting for a parent (in containers PID 1 may never reap it). */
-async function alive(pid: number): Promise<boolean> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  return stat !== '' && !/^\d+ \(.*\) Z /.test(stat);
-}
+import { isRunning as alive } from './process-exit.js';
 
 describe('startPostgres', () => {
   it('runs a server that wants the password over TCP, and stop() removes it (twice is fine)', {

@@ -7,6 +7,7 @@ import { findPostgresBinDir } from './pg-binaries.js';
 import { makeTestCertificates } from './pg-tls.js';
 import { startWatchdog } from './pg-watchdog.js';
 import { freePort } from './ports.js';
+import { waitForExit } from './process-exit.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface PostgresServer {
@@ -179,6 +180,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
           'stop',
         ]);
       } catch {
+        // pg_ctl failed or timed out: the postmaster is killed below.
+      }
+      // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits.
+      if (!(await waitForExit(postmasterPid, 10_000))) {
         try {
           process.kill(postmasterPid, 'SIGKILL');
         } catch {

@@ -69,7 +69,7 @@ export const mysqlOptionsSchema = z
       .boolean()
       .default(false)
       .describe(
-        'Also store the users the databases use (grantees, definers, with their password hashes and grants) in the backup; restore --globals recreates missing ones',
+        'Also store the users and MariaDB roles the databases use (grantees, definers, the users working through a role, with their password hashes, grants, role grants and default roles) in the backup; restore --globals recreates missing ones',
       ),
   })
   .refine((options) => (options.database === undefined) !== (options.databases === undefined), {

@@ -20,7 +20,8 @@ import {
 import { binaryVersion, resolveBinary } from './binaries.js';
 import type { ConnectionSettings } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
-import { dumpUsers, restoreUsers } from './globals.js';
+import { dumpUsers } from './globals.js';
+import { restoreUsers } from './globals-restore.js';
 import type { MysqlOptions } from './options.js';
 import { checkTarget, dropAbandonedScratch, restore, restoreTest } from './restore.js';
 
@@ -73,7 +74,7 @@ export class MysqlSource implements Source {
     if (!this.options.globals) return startDump(settings, this.context.workDir, options?.signal);
     const users = await dumpUsers(settings, this.context.logger);
     const dump = await startDump(settings, this.context.workDir, options?.signal);
-    return withGlobalsSection(dump, users.sql, { users: users.accounts });
+    return withGlobalsSection(dump, users.sql, { users: users.accounts, roles: users.roles });
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
@@ -85,7 +86,7 @@ export class MysqlSource implements Source {
     const restorer = {
       where: `source "${this.context.name}"`,
       logger: this.context.logger,
-      what: 'users',
+      what: 'users and roles',
       recreate: (sql: Buffer) => restoreUsers(settings, sql),
     };
     await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>

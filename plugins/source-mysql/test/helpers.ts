@@ -2,19 +2,25 @@ import { createWriteStream } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dump, type PluginContext, silentLogger } from '@tricopy/contract';
+import { type Dump, type Logger, type PluginContext, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
 
-export function makeContext(dir: string, name = 'app'): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger: silentLogger, redact: (text) => text };
+export function makeContext(dir: string, name = 'app', logger: Logger = silentLogger): PluginContext {
+  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
+}
+
+/** A logger that hands every line, whatever its level, to `line`. */
+export function lineLogger(line: (message: string) => void): Logger {
+  return { debug: line, info: line, warn: line, error: line };
 }
 
 export function makeSource(
   server: MariadbServer,
   dir: string,
   overrides: Partial<Record<keyof MysqlOptions, unknown>> = {},
+  logger: Logger = silentLogger,
 ): MysqlSource {
   const options = plugin.optionsSchema['~standard'].validate({
     host: server.host,
@@ -26,7 +32,7 @@ export function makeSource(
   if (options instanceof Promise || options.issues !== undefined) {
     throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
   }
-  return plugin.create(options.value, makeContext(dir)) as MysqlSource;
+  return plugin.create(options.value, makeContext(dir, 'app', logger)) as MysqlSource;
 }
 
 export async function dumpToFile(dump: Dump, file: string) {
