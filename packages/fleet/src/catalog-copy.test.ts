@@ -141,6 +141,27 @@ describe.each(targets)('copying a SQLite catalog into an empty %s catalog', (_ki
     }
   });
 
+  it('copies more records than one page (500) and one INSERT (100) hold, in order', async () => {
+    const source = sqlite();
+    const rows = Array.from({ length: 1201 }, (_, i) => ({
+      id: `b${String(i).padStart(5, '0')}`,
+      job: 'app',
+      status: 'ok',
+      started_at: `t${i}`,
+      source_type: 'sqlite',
+    }));
+    await source.addRecords('backups', rows);
+    const target = await open();
+    try {
+      expect((await copyCatalog(source, target)).records.backups).toBe(1201);
+      const copied = await target.records('backups', { offset: 0, limit: 2000 });
+      expect(copied.map((row) => row.id)).toEqual(rows.map((row) => row.id));
+      expect(copied).toEqual(await source.records('backups', { offset: 0, limit: 2000 }));
+    } finally {
+      await Promise.all([source.close(), target.close()]);
+    }
+  });
+
   it('a second copy finds every record there and changes nothing, even after new records', async () => {
     const source = sqlite();
     await history(source);

@@ -20,6 +20,9 @@ import type { SqlConnection, SqlDatabase } from './sql-connection.js';
 
 type NewCopy = Omit<CopyRow, 'updatedAt'>;
 
+/** Rows per INSERT of copied records: 100 × 17 columns stays far below both databases' limit on parameters. */
+const ROWS_PER_INSERT = 100;
+
 /** The catalog's statements, the same for every database: standard SQL that SQLite and PostgreSQL both accept. */
 export class SqlCatalog implements Catalog {
   readonly #sql: SqlConnection;
@@ -271,13 +274,15 @@ export class SqlCatalog implements Catalog {
   async addRecords(table: RecordTable, rows: readonly Row[]): Promise<void> {
     const { columns } = RECORD_TABLES[table];
     const numbered = NUMBERED_TABLES.has(table);
-    const insert = `INSERT INTO ${table} (${columns.join(', ')}) ${numbered ? this.#dialect.keepIds : ''}
-      VALUES (${columns.map(() => '?').join(', ')})`;
-    for (const row of rows)
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+      const batch = rows.slice(start, start + ROWS_PER_INSERT);
       await this.#sql.run(
-        insert,
-        columns.map((column) => row[column] ?? null),
+        `INSERT INTO ${table} (${columns.join(', ')}) ${numbered ? this.#dialect.keepIds : ''}
+         VALUES ${batch.map(() => tuple).join(', ')}`,
+        batch.flatMap((row) => columns.map((column) => row[column] ?? null)),
       );
+    }
     const resume = numbered ? this.#dialect.resumeIds?.(table) : undefined;
     if (resume !== undefined) await this.#sql.all(resume);
   }
