@@ -21,6 +21,12 @@ import {
 import { resourcesOf, takeSlots } from './run-slots.js';
 import { runVerifyTick, type VerifyOutput } from './verify-worker.js';
 
+/**
+ * How long a queued backup waits for its job's lock. A rotating verification holding it stops within seconds of
+ * seeing the backup active; refusing at once would fail the attempt and send a false failure notification.
+ */
+const LOCK_WAIT_MS = 60_000;
+
 export interface WorkerOptions {
   readonly config: LoadedConfig;
   readonly catalog: Catalog;
@@ -117,7 +123,10 @@ async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerO
         job: request.job,
         event: 'job-start',
       });
-      const report = await runBackups(session, [request.job], { signal: abort.signal });
+      const report = await runBackups(session, [request.job], {
+        signal: abort.signal,
+        lockWaitMs: LOCK_WAIT_MS,
+      });
       result = report.runs[0] as JobResult;
     } finally {
       await slots.release();
