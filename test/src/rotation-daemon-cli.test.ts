@@ -1,8 +1,11 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tricopy, type Workspace } from './cli.js';
+import { startLogged, until } from './fleet-cli.js';
 import { FLEET_CONFIG, makeSqliteDatabase } from './fleet-env.js';
 import { started, stop } from './serve-env.js';
 
@@ -31,6 +34,34 @@ describe('daemon: rotating verification', () => {
     catalog.close();
   }, 60_000);
   afterAll(() => ws.remove());
+
+  it('skips (logged, not failed) a job whose lock another live process holds, and records nothing of it', async () => {
+    // Another tricopy process (here a stand-in that is alive) holds the job's lock file, as a backup or prune would.
+    const holder = execa('sleep', ['60']);
+    const lock = join(ws.dir, '.tricopy/locks/app.lock');
+    await mkdir(dirname(lock), { recursive: true });
+    const owner = { pid: holder.pid, host: hostname(), since: new Date().toISOString(), token: 'elsewhere' };
+    await writeFile(lock, `${JSON.stringify(owner)}\n`);
+    const daemon = startLogged(['daemon'], { cwd: ws.dir });
+    try {
+      await until('the rotation skipped the job', () =>
+        daemon.log.some((l) => l.includes('job app: rotating verification skipped this time')),
+      );
+    } finally {
+      daemon.child.kill('SIGTERM');
+      expect((await daemon.child).exitCode).toBe(0);
+      holder.kill('SIGKILL');
+      await holder.catch(() => undefined);
+      await rm(lock);
+    }
+    expect(daemon.log.filter((l) => l.includes('"level":50') || l.includes('"level":40'))).toEqual([]);
+    const db = new Database(join(ws.dir, '.tricopy/catalog.db'), { readonly: true });
+    const deep = db.prepare('SELECT count(*) AS n FROM verifications WHERE level = ?').get('deep') as {
+      n: number;
+    };
+    db.close();
+    expect(deep.n).toBe(0);
+  });
 
   it('at start re-hashes the overdue copies and restore-tests the latest backup, recorded in the catalog', async () => {
     const { child, url } = await started(ws, ['daemon', '--listen', '127.0.0.1:0']);

@@ -2,6 +2,7 @@ import { TRICOPY_VERSION } from '@tricopy/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { backupCommand } from './commands/backup.js';
 import { catalogRebuildCommand } from './commands/catalog.js';
+import { catalogCopyCommand } from './commands/catalog-copy.js';
 import { checkCommand } from './commands/check.js';
 import { daemonCommand } from './commands/daemon.js';
 import { enqueueCommand } from './commands/enqueue.js';
@@ -202,7 +203,9 @@ export function buildProgram(
 
   program
     .command('worker')
-    .description('fleet mode: run backups from the queue in the catalog database until SIGTERM (JSON logs)')
+    .description(
+      'fleet mode: run backups (and rotating verification) from the queue in the catalog database until SIGTERM (JSON logs)',
+    )
     .option(
       '--concurrency <n>',
       "runs at once in this worker (default: the config's concurrency)",
@@ -240,12 +243,19 @@ export function buildProgram(
     )
     .action((_options, command: Command) => run(() => scheduleCommand(command.optsWithGlobals())));
 
-  const catalog = program.command('catalog').description('the local catalog of backups');
+  const catalog = program.command('catalog').description('the catalog of backups');
   catalog
     .command('rebuild')
     .description('rebuild the catalog from the manifests on one destination')
     .requiredOption('--from <destination>', 'the destination to read manifests from')
     .action((_options, command: Command) => run(() => catalogRebuildCommand(command.optsWithGlobals())));
+  catalog
+    .command('copy')
+    .description(
+      "copy every record of a SQLite catalog (backups, copies, runs, verifications) into the config's empty catalog",
+    )
+    .requiredOption('--from <file>', 'the SQLite catalog file to copy (e.g. the old catalog.db)')
+    .action((_options, command: Command) => run(() => catalogCopyCommand(command.optsWithGlobals())));
 
   return program;
 }

@@ -9,11 +9,13 @@ export type {
   VerificationLevel,
   VerificationRow,
 } from './catalog/catalog.js';
+export { type CatalogCopyReport, copyCatalog, type RecordCounts } from './catalog/copy.js';
 export { type CatalogOpener, isDatabaseUrl, openCatalog, registerPostgresCatalog } from './catalog/open.js';
+export { RECORD_TABLE_ORDER, type RecordTable, type SqlDialect } from './catalog/records.js';
 export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
 export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
-export { openSqliteCatalog } from './catalog/sqlite-catalog.js';
+export { openExistingSqliteCatalog, openSqliteCatalog } from './catalog/sqlite-catalog.js';
 export {
   type DestinationSpec,
   defaultConfigPath,
@@ -102,6 +104,7 @@ export {
   type RetentionDecision,
   type Snapshot,
 } from './ops/retention.js';
+export { RotationJobs, type RotationTickOptions, runRotationTick } from './ops/rotation-run.js';
 export { cronToOnCalendar, nextRuns, validateCron } from './ops/schedule.js';
 export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
 export { alertStaleJobs } from './ops/stale-alerts.js';

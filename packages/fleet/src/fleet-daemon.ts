@@ -1,10 +1,12 @@
 import { type DaemonControl, type DaemonOptions, describeError, type LoadedConfig } from '@tricopy/core';
 import { startQueue } from './queue.js';
 import { syncSchedules } from './schedules.js';
+import { queueVerifyTick, syncVerifySchedule } from './verify-schedule.js';
 
 /**
  * The daemon of a fleet: it runs nothing itself, it keeps the queue's schedules those of the config, and pg-boss
- * (in every daemon) queues each scheduled run once across all of them; the workers run them. Runs until `signal`.
+ * (in every daemon) queues each scheduled run, and each hourly tick of rotating verification, once across all of
+ * them; the workers run them. Runs until `signal`.
  */
 export async function runFleetDaemon(options: DaemonOptions): Promise<void> {
   const { logger } = options;
@@ -19,12 +21,22 @@ export async function runFleetDaemon(options: DaemonOptions): Promise<void> {
         jobs: scheduled,
       },
     );
+    if (await syncVerifySchedule(boss, config)) {
+      const queued = await queueVerifyTick(boss, config);
+      logger.info(
+        `fleet daemon: rotating verification scheduled hourly into the queue${queued ? '; a first tick queued now' : ''}`,
+        { event: 'verify-scheduled', queued },
+      );
+    }
     let syncing = Promise.resolve();
     const control: DaemonControl = {
       reload(next) {
         config = next;
         syncing = syncing
-          .then(() => syncSchedules(boss, config))
+          .then(async () => {
+            await syncVerifySchedule(boss, config);
+            return syncSchedules(boss, config);
+          })
           .then(
             (jobs) =>
               logger.info(`fleet daemon: schedules updated (${jobs.join(', ')})`, {

@@ -1,9 +1,23 @@
-import { type Catalog, type CatalogOpener, SqlCatalog } from '@tricopy/core';
+import {
+  type Catalog,
+  type CatalogOpener,
+  RECORD_TABLE_ORDER,
+  SqlCatalog,
+  type SqlDialect,
+} from '@tricopy/core';
 import { catalogOpenError } from './catalog-errors.js';
 import { PgDatabase } from './pg-database.js';
 import { PgJobLocks } from './pg-job-locks.js';
 import { migrate } from './pg-migrate.js';
 import { createPool } from './pg-pool.js';
+
+/** Ids copied from another catalog go into identity columns as given; the identity then continues after them. */
+const POSTGRES_DIALECT: SqlDialect = {
+  keepIds: 'OVERRIDING SYSTEM VALUE',
+  // Readers go on; workers or another copy writing meanwhile wait until the copy has committed or rolled back.
+  lockRecords: `LOCK TABLE ${RECORD_TABLE_ORDER.join(', ')} IN EXCLUSIVE MODE`,
+  resumeIds: (table) => `SELECT setval(pg_get_serial_sequence('${table}', 'id'), max(id)) FROM ${table}`,
+};
 
 /** The catalog in a PostgreSQL database, with its job locks; the schema is created or upgraded on first use. */
 class PgCatalog extends SqlCatalog {
@@ -24,6 +38,7 @@ class PgCatalog extends SqlCatalog {
     };
     super(new PgDatabase(pool, ready), {
       now,
+      dialect: POSTGRES_DIALECT,
       schemaVersion: async () => {
         await ready();
         return (await migrated) ?? 0;

@@ -7,6 +7,10 @@ import { catalogOpenError } from './catalog-errors.js';
 export const QUEUE_SCHEMA = 'tricopy_queue';
 /** The one queue: a message is one run of one job. */
 export const BACKUP_QUEUE = 'tricopy-backup';
+/** Rotating verification: a message is one tick of it, for every job with `verify` windows. */
+export const VERIFY_QUEUE = 'tricopy-verify';
+/** How often the fleet's rotating verification looks for what is due, as the single-machine daemon does. */
+export const VERIFY_TICK_SECONDS = 3600;
 /** A run that outlives this is given up on (and retried) even if its worker is alive. */
 const MAX_RUN_SECONDS = 24 * 3600;
 
@@ -25,6 +29,13 @@ export interface RunOutput {
   readonly status: 'ok' | 'degraded' | 'failed';
   readonly error?: string;
   readonly worker: string;
+}
+
+/** One tick of rotating verification, queued by a daemon (once per tick across the fleet). */
+export interface VerifyRequest {
+  readonly configHash: string;
+  /** The tick's length: the share of each job's copies re-hashed per tick follows from it. */
+  readonly tickSeconds: number;
 }
 
 export type Role = 'worker' | 'daemon' | 'client';
@@ -53,7 +64,7 @@ export async function startQueue(config: LoadedConfig, role: Role, logger: Logge
   boss.on('error', (error: Error) => logger.error(`queue: ${config.redactor.redact(error.message)}`));
   try {
     await boss.start();
-    await ensureQueue(boss, config.fleet.heartbeatSeconds);
+    await ensureQueues(boss, config.fleet.heartbeatSeconds);
   } catch (error) {
     await boss.stop({ graceful: false }).catch(() => undefined);
     throw catalogOpenError(url, error);
@@ -62,26 +73,38 @@ export async function startQueue(config: LoadedConfig, role: Role, logger: Logge
 }
 
 /**
- * The queue's policy is `exclusive` keyed by job name: a job queued, waiting for a retry, or running is not queued
+ * The backup queue's policy is `exclusive` keyed by job name: a job queued, waiting for a retry, or running is not queued
  * again. A worker that stops sending heartbeats has its run failed and retried (on whichever worker is free).
  */
-async function ensureQueue(boss: PgBoss, heartbeatSeconds: number): Promise<void> {
-  const options = {
+async function ensureQueues(boss: PgBoss, heartbeatSeconds: number): Promise<void> {
+  const common = {
     policy: 'exclusive' as const,
     notify: true,
+    heartbeatSeconds,
+    expireInSeconds: MAX_RUN_SECONDS,
+  };
+  await ensureQueue(boss, BACKUP_QUEUE, {
+    ...common,
     retryLimit: 3,
     retryDelay: 5,
     retryBackoff: true,
     retryDelayMax: 300,
-    heartbeatSeconds,
-    expireInSeconds: MAX_RUN_SECONDS,
-  };
-  if ((await boss.getQueue(BACKUP_QUEUE)) === null) {
-    await boss.createQueue(BACKUP_QUEUE, options).catch(async (error: unknown) => {
+  });
+  // A verification tick whose worker died is run once more; a tick that ran is never repeated (the next one comes).
+  await ensureQueue(boss, VERIFY_QUEUE, { ...common, retryLimit: 1, retryDelay: 5 });
+}
+
+async function ensureQueue(
+  boss: PgBoss,
+  name: string,
+  options: { policy: 'exclusive'; notify: boolean } & Record<string, number | boolean | string>,
+): Promise<void> {
+  if ((await boss.getQueue(name)) === null) {
+    await boss.createQueue(name, options).catch(async (error: unknown) => {
       // Another process created it meanwhile.
-      if ((await boss.getQueue(BACKUP_QUEUE)) === null) throw error;
+      if ((await boss.getQueue(name)) === null) throw error;
     });
   }
   const { policy: _policy, notify: _notify, ...changeable } = options;
-  await boss.updateQueue(BACKUP_QUEUE, changeable);
+  await boss.updateQueue(name, changeable);
 }

@@ -9,8 +9,23 @@ import {
   Session,
 } from '@tricopy/core';
 import type { Job } from 'pg-boss';
-import { BACKUP_QUEUE, type RunOutput, type RunRequest, startQueue } from './queue.js';
+import { refuseStaleConfig } from './config-check.js';
+import {
+  BACKUP_QUEUE,
+  type RunOutput,
+  type RunRequest,
+  startQueue,
+  VERIFY_QUEUE,
+  type VerifyRequest,
+} from './queue.js';
 import { resourcesOf, takeSlots } from './run-slots.js';
+import { runVerifyTick, type VerifyOutput } from './verify-worker.js';
+
+/**
+ * How long a queued backup waits for its job's lock. A rotating verification holding it stops within seconds of
+ * seeing the backup active; refusing at once would fail the attempt and send a false failure notification.
+ */
+const LOCK_WAIT_MS = 60_000;
 
 export interface WorkerOptions {
   readonly config: LoadedConfig;
@@ -46,6 +61,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
       },
       async ([job]) => runQueued(job as Job<RunRequest>, worker, options),
     );
+    // One verification tick at a time in the fleet (the queue's policy); it takes each job's lock as it goes.
+    await boss.work<VerifyRequest, VerifyOutput>(
+      VERIFY_QUEUE,
+      { localConcurrency: 1, pollingIntervalSeconds: 5 },
+      async ([job]) => runVerifyTick(boss, job as Job<VerifyRequest>, worker, options),
+    );
     logger.info(`worker ${worker} started: ${options.concurrency} run(s) at once`, {
       event: 'worker-started',
       concurrency: options.concurrency,
@@ -53,7 +74,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     if (!options.stop.aborted)
       await new Promise((resolve) => options.stop.addEventListener('abort', resolve, { once: true }));
     logger.info('stopping: no new runs; waiting for the running ones', { event: 'worker-stopping' });
-    await boss.offWork(BACKUP_QUEUE, { wait: true });
+    await Promise.all([
+      boss.offWork(BACKUP_QUEUE, { wait: true }),
+      boss.offWork(VERIFY_QUEUE, { wait: true }),
+    ]);
   } finally {
     await boss.stop({ graceful: false });
   }
@@ -75,12 +99,7 @@ async function runQueued(job: Job<RunRequest>, worker: string, options: WorkerOp
 async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerOptions): Promise<RunOutput> {
   const { config, logger } = options;
   const request = job.data;
-  if (request.configHash !== config.configHash) {
-    throw new Error(
-      `${worker} refused the run of job "${request.job}": it was queued with config ${request.configHash.slice(0, 12)}, ` +
-        `this worker has ${config.configHash.slice(0, 12)} (${config.file}); give every worker and daemon the same config file`,
-    );
-  }
+  refuseStaleConfig(request.configHash, `the run of job "${request.job}"`, worker, config);
   const spec = config.jobs.get(request.job);
   if (spec === undefined) throw new Error(`${worker}: no job "${request.job}" in ${config.file}`);
   const abort = new AbortController();
@@ -104,7 +123,10 @@ async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerO
         job: request.job,
         event: 'job-start',
       });
-      const report = await runBackups(session, [request.job], { signal: abort.signal });
+      const report = await runBackups(session, [request.job], {
+        signal: abort.signal,
+        lockWaitMs: LOCK_WAIT_MS,
+      });
       result = report.runs[0] as JobResult;
     } finally {
       await slots.release();

@@ -8,8 +8,9 @@ export interface WorkerCommandOptions extends GlobalOptions {
 }
 
 /**
- * Runs backups from the fleet's queue in the foreground, JSON log lines on stderr. The first SIGTERM/SIGINT stops
- * taking runs and lets the running ones finish; a second one stops those too and hands them back to the queue.
+ * Runs backups (and the ticks of rotating verification) from the fleet's queue in the foreground, JSON log lines on
+ * stderr. The first SIGTERM/SIGINT stops taking runs and lets the running ones finish; a second one stops those too
+ * and hands them back to the queue.
  */
 export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
   const config = requireFleet(await openConfig(options), 'worker');

@@ -1,5 +1,7 @@
 import type { Manifest } from '../engine/manifest.js';
 import type { LockAttempt } from '../ops/job-lock.js';
+import type { RecordTable } from './records.js';
+import type { Row } from './rows.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
 export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
@@ -120,6 +122,15 @@ export interface Catalog {
   listVerifications(backupId: string): Promise<VerificationRow[]>;
   /** Replaces what the catalog knows of one backup with what a manifest says (catalog rebuild). */
   importFromManifest(manifest: Manifest, copies: readonly Omit<CopyRow, 'updatedAt'>[]): Promise<void>;
+  /** Inside `transaction`: no one else writes runs, backups, copies or verifications until it ends (catalog copy). */
+  lockRecords(): Promise<void>;
+  /** Rows of one table exactly as stored, in key order, `limit` of them after the first `offset` (catalog copy). */
+  records(table: RecordTable, page: { offset: number; limit: number }): Promise<Row[]>;
+  /**
+   * Inserts rows as `records` returned them, ids included (catalog copy); the ids the catalog gives new rows
+   * then continue after the largest. Rows that already exist are an error, never overwritten.
+   */
+  addRecords(table: RecordTable, rows: readonly Row[]): Promise<void>;
   /** Records that `job` became stale; true only for the caller that started the episode (false: it already was). */
   startStaleEpisode(job: string): Promise<boolean>;
   /** Ends `job`'s stale episode; true when there was one. */

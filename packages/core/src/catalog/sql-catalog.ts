@@ -8,10 +8,20 @@ import type {
   CopyStatus,
   VerificationRow,
 } from './catalog.js';
-import { toBackup, toCopy, toVerification } from './rows.js';
+import {
+  NUMBERED_TABLES,
+  RECORD_TABLES,
+  type RecordTable,
+  SQLITE_DIALECT,
+  type SqlDialect,
+} from './records.js';
+import { type Row, toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
 
 type NewCopy = Omit<CopyRow, 'updatedAt'>;
+
+/** Rows per INSERT of copied records: 100 × 17 columns stays far below both databases' limit on parameters. */
+const ROWS_PER_INSERT = 100;
 
 /** The catalog's statements, the same for every database: standard SQL that SQLite and PostgreSQL both accept. */
 export class SqlCatalog implements Catalog {
@@ -19,14 +29,16 @@ export class SqlCatalog implements Catalog {
   readonly #now: () => Date;
   readonly #close: () => Promise<void>;
   readonly #schemaVersion: () => Promise<number>;
+  readonly #dialect: SqlDialect;
 
   constructor(
     sql: SqlConnection | SqlDatabase,
-    options: { now: () => Date; schemaVersion: () => Promise<number> },
+    options: { now: () => Date; schemaVersion: () => Promise<number>; dialect?: SqlDialect },
   ) {
     this.#sql = sql;
     this.#now = options.now;
     this.#schemaVersion = options.schemaVersion;
+    this.#dialect = options.dialect ?? SQLITE_DIALECT;
     this.#close = 'close' in sql ? () => sql.close() : async () => {};
   }
 
@@ -247,6 +259,34 @@ export class SqlCatalog implements Catalog {
     });
   }
 
+  async lockRecords(): Promise<void> {
+    if (this.#dialect.lockRecords !== undefined) await this.#sql.run(this.#dialect.lockRecords);
+  }
+
+  records(table: RecordTable, page: { offset: number; limit: number }): Promise<Row[]> {
+    const { key, columns } = RECORD_TABLES[table];
+    return this.#sql.all(
+      `SELECT ${columns.join(', ')} FROM ${table} ORDER BY ${key.join(', ')} LIMIT ? OFFSET ?`,
+      [page.limit, page.offset],
+    );
+  }
+
+  async addRecords(table: RecordTable, rows: readonly Row[]): Promise<void> {
+    const { columns } = RECORD_TABLES[table];
+    const numbered = NUMBERED_TABLES.has(table);
+    const tuple = `(${columns.map(() => '?').join(', ')})`;
+    for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+      const batch = rows.slice(start, start + ROWS_PER_INSERT);
+      await this.#sql.run(
+        `INSERT INTO ${table} (${columns.join(', ')}) ${numbered ? this.#dialect.keepIds : ''}
+         VALUES ${batch.map(() => tuple).join(', ')}`,
+        batch.flatMap((row) => columns.map((column) => row[column] ?? null)),
+      );
+    }
+    const resume = numbered ? this.#dialect.resumeIds?.(table) : undefined;
+    if (resume !== undefined) await this.#sql.all(resume);
+  }
+
   async startStaleEpisode(job: string): Promise<boolean> {
     const changed = await this.#sql.run(
       'INSERT INTO stale_episodes (job, since) VALUES (?, ?) ON CONFLICT (job) DO NOTHING',
@@ -261,7 +301,7 @@ export class SqlCatalog implements Catalog {
 
   transaction<T>(fn: (tx: Catalog) => Promise<T>): Promise<T> {
     return this.#sql.transaction((sql) =>
-      fn(new SqlCatalog(sql, { now: this.#now, schemaVersion: this.#schemaVersion })),
+      fn(new SqlCatalog(sql, { now: this.#now, schemaVersion: this.#schemaVersion, dialect: this.#dialect })),
     );
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { IntegrityError } from '../util/errors.js';
+import { IntegrityError, UsageError } from '../util/errors.js';
 import type { Catalog } from './catalog.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Row } from './rows.js';
@@ -44,6 +44,34 @@ export function openSqliteCatalog(path: string, now: () => Date = () => new Date
   }
   const schemaVersion = async () => userVersion(db);
   return new SqlCatalog(new SqliteDatabase(db), { now, schemaVersion });
+}
+
+/**
+ * Opens an existing SQLite catalog to read it (catalog copy), after checking, read-only, that the file is one: a
+ * SQLite file that is not a tricopy catalog (an application's database given by mistake) is refused, never migrated.
+ */
+export function openExistingSqliteCatalog(path: string): Catalog {
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${path}: no catalog file there`);
+  if (!isTricopyCatalog(path)) {
+    throw new UsageError(
+      `${path} is not a tricopy catalog (it has no catalog schema: give the old catalog.db)`,
+    );
+  }
+  return openSqliteCatalog(path);
+}
+
+function isTricopyCatalog(path: string): boolean {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const backups = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'backups'`).get();
+    return userVersion(db) > 0 && backups !== undefined;
+  } catch (error) {
+    if (damagedCatalogError(path, error) !== undefined) return false;
+    throw error;
+  } finally {
+    db?.close();
+  }
 }
 
 function userVersion(db: Database.Database): number {

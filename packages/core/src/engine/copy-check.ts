@@ -1,3 +1,4 @@
+import { addAbortSignal, Readable } from 'node:stream';
 import type { Destination, DestinationCapabilities, ObjectInfo, PutResult } from '@tricopy/contract';
 import { hashStream } from '../pipeline/hash-counter.js';
 
@@ -82,12 +83,16 @@ export async function checkStoredCopy(
   destination: Destination,
   key: string,
   expected: Expected,
-  options: { put?: PutResult; deep?: boolean } = {},
+  options: { put?: PutResult; deep?: boolean; signal?: AbortSignal } = {},
 ): Promise<CopyCheck> {
   const stat = (await destination.stat(key)) ?? null;
   const first = judgeCopy(expected, { capabilities: destination.capabilities, put: options.put, stat });
   if (!first.ok || options.deep !== true) return first;
-  const read = await hashStream(await destination.get(key));
+  options.signal?.throwIfAborted();
+  const body = await destination.get(key);
+  // An abort destroys the read (and so frees the file or connection), rejecting the hash.
+  if (options.signal !== undefined && body instanceof Readable) addAbortSignal(options.signal, body);
+  const read = await hashStream(body);
   return judgeCopy(expected, { capabilities: destination.capabilities, put: options.put, stat, read });
 }
 

@@ -1,4 +1,4 @@
-import { takeJobLock } from '../ops/job-lock.js';
+import { takeJobLockWithin } from '../ops/job-lock.js';
 import { type JobPrune, pruneBackups } from '../ops/prune.js';
 import { RunNotifier } from '../ops/run-notifier.js';
 import { flagIfShrunk } from '../ops/shrink.js';
@@ -19,6 +19,8 @@ export interface RunReport {
 export interface RunOptions {
   readonly events?: BackupEvents;
   readonly signal?: AbortSignal;
+  /** How long to wait for a job's lock held by someone else before refusing the job (default: not at all). */
+  readonly lockWaitMs?: number;
   /** Notification retry tuning (tests); defaults are 3 retries from 1 s. */
   readonly notify?: { readonly retries?: number; readonly minRetryDelayMs?: number };
 }
@@ -81,7 +83,7 @@ async function runOne(
     session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
   }
 
-  const lock = await takeJobLock(session, name).catch(
+  const lock = await takeJobLockWithin(session, name, options.lockWaitMs ?? 0, options.signal).catch(
     (error: unknown) =>
       ({ acquired: false, message: `job "${name}": cannot take its lock: ${describeError(error)}` }) as const,
   );

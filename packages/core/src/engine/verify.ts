@@ -47,23 +47,39 @@ export async function verifyBackups(
     const rows = (await session.catalog.listCopies(backup.id)).filter(
       (c) => c.status !== 'deleted' && c.status !== 'deleting',
     );
-    const checks = await Promise.all(
-      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep')),
+    const settled = await Promise.allSettled(
+      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep', options.signal)),
     );
-    copies.push(...checks);
+    options.signal?.throwIfAborted();
+    for (const check of settled) {
+      if (check.status === 'rejected') throw check.reason;
+      if (check.value !== undefined) copies.push(check.value);
+    }
     await refreshBackupStatus(session, backup.id);
-    if (level === 'restore-test') restoreTests.push(await restoreTest(session, backup, options.signal));
+    if (level !== 'restore-test') continue;
+    const tested = await restoreTest(session, backup, options.signal);
+    if (tested !== undefined) restoreTests.push(tested);
   }
   const ok = copies.every((c) => c.status === 'ok') && restoreTests.every((r) => r.status === 'ok');
   return { copies, restoreTests, ok };
 }
 
+/** Whether the copy was pruned or forgotten since the check began (then its check says nothing about it). */
+async function copyIsGone(session: Session, backup: BackupRow, destination: string): Promise<boolean> {
+  const now = await session.catalog.getBackup(backup.id);
+  if (now === undefined || now.prunedAt !== null) return true;
+  const copy = (await session.catalog.listCopies(backup.id)).find((c) => c.destination === destination);
+  return copy === undefined || copy.status === 'deleted' || copy.status === 'deleting';
+}
+
+/** Checks one copy and records the outcome; undefined (nothing recorded) when it failed because it was pruned meanwhile. */
 async function verifyCopy(
   session: Session,
   backup: BackupRow,
   copy: CopyRow,
   level: 'stat' | 'deep',
-): Promise<CopyVerification> {
+  signal: AbortSignal | undefined,
+): Promise<CopyVerification | undefined> {
   const expected = { size: backup.size, sha256: backup.sha256 };
   const base = { backupId: backup.id, job: backup.job, destination: copy.destination, level, expected };
   let result: CopyVerification;
@@ -72,7 +88,10 @@ async function verifyCopy(
       throw new Error('the backup has no complete artifact');
     const destination = await session.destination(copy.destination);
     const expectedCopy = { size: backup.size, sha256: backup.sha256 };
-    const check = await checkStoredCopy(destination, copy.key, expectedCopy, { deep: level === 'deep' });
+    const check = await checkStoredCopy(destination, copy.key, expectedCopy, {
+      deep: level === 'deep',
+      ...(signal === undefined ? {} : { signal }),
+    });
     result = check.ok
       ? {
           ...base,
@@ -89,7 +108,15 @@ async function verifyCopy(
           ...(check.kind === 'no-checksum' ? { error: check.message } : {}),
         };
   } catch (error) {
+    // An interrupted check says nothing about the copy: nothing is recorded.
+    signal?.throwIfAborted();
     result = { ...base, status: 'error', actual: {}, error: session.redact(describeError(error)) };
+  }
+  if (result.status !== 'ok' && (await copyIsGone(session, backup, copy.destination))) {
+    session.logger.info(
+      `backup ${backup.id}: the copy on ${copy.destination} was pruned or forgotten while it was checked: nothing recorded`,
+    );
+    return undefined;
   }
   await session.catalog.recordVerification({
     backupId: backup.id,
@@ -132,7 +159,7 @@ async function restoreTest(
   session: Session,
   backup: BackupRow,
   signal: AbortSignal | undefined,
-): Promise<RestoreTestVerification> {
+): Promise<RestoreTestVerification | undefined> {
   const base = { backupId: backup.id, job: backup.job };
   let result: RestoreTestVerification;
   let destination: string | undefined;
@@ -157,6 +184,13 @@ async function restoreTest(
     // An interrupted test says nothing about the backup: nothing is recorded.
     signal?.throwIfAborted();
     result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
+    const now = await session.catalog.getBackup(backup.id);
+    if (now === undefined || now.prunedAt !== null) {
+      session.logger.info(
+        `backup ${backup.id} was pruned or forgotten during its restore test: nothing recorded`,
+      );
+      return undefined;
+    }
   }
   await session.catalog.recordVerification({
     backupId: backup.id,

@@ -5,7 +5,7 @@ import type { JobResult } from '../engine/backup.js';
 import { runBackups } from '../engine/run-backups.js';
 import { Session } from '../engine/session.js';
 import { describeError, UsageError } from '../util/errors.js';
-import { runRotationTick } from './rotation-run.js';
+import { RotationJobs, runRotationTick } from './rotation-run.js';
 import { validateCron } from './schedule.js';
 
 export interface DaemonOptions {
@@ -62,6 +62,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await slots.take();
     try {
       if (signal.aborted) return;
+      // The job's lock may be held by its rotating verification: a backup goes first.
+      await rotation.yieldTo(name, `its scheduled backup is starting`);
       await runScheduled(name, jobConfig, options);
     } catch (error) {
       logger.error(`job ${name}: ${describeError(error)}`, { job: name, event: 'job-error' });
@@ -132,6 +134,7 @@ const HOUR = 3_600_000;
 /** Rotating verification each tick (one tick at a time), under the config in force at each tick. */
 function startRotation(config: () => LoadedConfig, options: DaemonOptions) {
   const tickMs = options.rotationTickMs ?? HOUR;
+  const active = new RotationJobs();
   let current: Promise<void> | undefined;
   const tick = () => {
     if (current !== undefined || options.signal.aborted) return;
@@ -140,6 +143,7 @@ function startRotation(config: () => LoadedConfig, options: DaemonOptions) {
       logger,
       signal,
       tickMs,
+      active,
       ...(options.now === undefined ? {} : { now: options.now }),
     })
       .catch((error: unknown) => logger.error(`rotating verification: ${describeError(error)}`))
@@ -150,6 +154,7 @@ function startRotation(config: () => LoadedConfig, options: DaemonOptions) {
   const timer = setInterval(tick, tickMs);
   tick();
   return {
+    yieldTo: (job: string, why: string) => active.yieldTo(job, why),
     async stop() {
       clearInterval(timer);
       await current;

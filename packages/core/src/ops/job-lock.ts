@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '../catalog/catalog.js';
 
 interface LockOwner {
@@ -46,6 +47,24 @@ export function takeJobLock(session: LockSession, job: string): Promise<LockAtte
     session.catalog.jobLocks?.acquire(job, now) ??
     acquireJobLock(lockPath(session.config.catalogPath, job), job, now)
   );
+}
+
+/**
+ * takeJobLock, trying again every second for up to `waitMs` while someone else holds the lock (in fleet mode a
+ * rotating verification holds it for the seconds it takes to notice a queued backup and stop).
+ */
+export async function takeJobLockWithin(
+  session: LockSession,
+  job: string,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<LockAttempt> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const attempt = await takeJobLock(session, job);
+    if (attempt.acquired || Date.now() >= deadline || signal?.aborted) return attempt;
+    await sleep(1000, undefined, { signal }).catch(() => undefined);
+  }
 }
 
 /** runningBackupIsAlive, wherever the session's catalog keeps its locks. */
@@ -197,7 +216,7 @@ function isStale(holder: LockOwner): boolean {
  * holder's description when another process holds it.
  */
 export async function withJobLock(
-  session: { readonly config: { readonly catalogPath: string }; now(): Date },
+  session: LockSession,
   job: string,
   dryRun: boolean,
   fn: () => Promise<void>,
@@ -206,7 +225,7 @@ export async function withJobLock(
     await fn();
     return { ran: true };
   }
-  const attempt = await acquireJobLock(lockPath(session.config.catalogPath, job), job, session.now());
+  const attempt = await takeJobLock(session, job);
   if (!attempt.acquired) return { ran: false, message: attempt.message };
   try {
     await fn();

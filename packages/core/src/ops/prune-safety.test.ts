@@ -243,6 +243,24 @@ describe('job lock', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('with lockWaitMs, a job waits for a lock that is released meanwhile and runs; past it, it is refused', async () => {
+    ws = await workspace(dir);
+    const path = lockPath(ws.session.config.catalogPath, 'app');
+    const held = await acquireJobLock(path, 'app');
+    if (!held.acquired) throw new Error('the test could not take the lock');
+    const release = setTimeout(() => void held.lock.release(), 1500);
+    const waited = await runBackups(ws.session, ['app'], { lockWaitMs: 30_000 });
+    clearTimeout(release);
+    expect(waited.runs[0]?.status).toBe('ok');
+
+    const again = await acquireJobLock(path, 'app');
+    if (!again.acquired) throw new Error('the test could not take the lock again');
+    const refused = await runBackups(ws.session, ['app'], { lockWaitMs: 1200 });
+    await again.lock.release();
+    expect(refused.runs[0]?.status).toBe('failed');
+    expect(refused.runs[0]?.error).toContain('job "app" is already running');
+  });
+
   it('takes over a stale lock left by a dead process on this host', async () => {
     ws = await workspace(dir);
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
