@@ -8,9 +8,12 @@ describe('choosePartSize', () => {
     expect(choosePartSize(64 * MiB, 10 ** 13, 10 ** 13)).toBe(64 * MiB);
   });
 
-  it('uses 8 MiB when nothing is known or the object is small', () => {
+  it('uses 16 MiB for a first backup, whose size nothing tells, so up to 160 GiB fits in 10,000 parts', () => {
+    expect(choosePartSize(undefined)).toBe(16 * MiB);
+  });
+
+  it('uses 8 MiB when the previous or the exact size is small', () => {
     expect(DEFAULT_PART_SIZE).toBe(8 * MiB);
-    expect(choosePartSize(undefined)).toBe(8 * MiB);
     expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(8 * MiB);
     expect(choosePartSize(undefined, 1024 ** 3)).toBe(8 * MiB);
   });

@@ -6,21 +6,20 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PARTS = 10_000;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
-/**
- * The smallest automatic part size (the AWS CLI's too): up to 32 MiB of memory per upload with the default queueSize,
- * and 80 GiB objects (10,000 parts) when nothing is known of the size. A first backup larger than that fails its S3
- * copy at the 10,001st part; the engine's retry from a completed copy then knows the exact size and fits it.
- */
+/** The smallest automatic part size (the AWS CLI's too): up to 32 MiB of memory per upload with the default queueSize. */
 export const DEFAULT_PART_SIZE = 8 * MiB;
+/** The part size when nothing is known of the size (a job's first backup): objects up to 160 GiB. */
+export const FIRST_BACKUP_PART_SIZE = 16 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 
 /**
  * The part size for one upload: the configured one, else 8 MiB grown (in whole MiB) until 10,000 parts hold the
- * exact size or four times the hinted size, so a database may quadruple between backups.
+ * exact size or four times the hinted size, so a database may quadruple between backups; 16 MiB with neither.
  */
 export function choosePartSize(configured: number | undefined, size?: number, sizeHint?: number): number {
   if (configured !== undefined) return configured;
-  const needed = size ?? (sizeHint === undefined ? 0 : sizeHint * 4);
+  if (size === undefined && sizeHint === undefined) return FIRST_BACKUP_PART_SIZE;
+  const needed = size ?? (sizeHint as number) * 4;
   const fitting = Math.ceil(needed / MAX_PARTS / MiB) * MiB;
   return Math.min(MAX_PART_SIZE, Math.max(DEFAULT_PART_SIZE, fitting));
 }
@@ -94,7 +93,7 @@ export const s3OptionsSchema = z
       .optional()
       .describe(
         'Multipart part size in bytes. Default: automatic — 8 MiB, grown so that 4× the previous backup fits in ' +
-          '10,000 parts. The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
+          '10,000 parts (16 MiB for a first backup). The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),
     checksumMode: z
