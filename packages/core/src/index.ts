@@ -16,6 +16,7 @@ export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
 export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
 export { openExistingSqliteCatalog, openSqliteCatalog } from './catalog/sqlite-catalog.js';
+export type { StatusRecords } from './catalog/status-records.js';
 export {
   type DestinationSpec,
   defaultConfigPath,

@@ -2,6 +2,7 @@ import type { Manifest } from '../engine/manifest.js';
 import type { LockAttempt } from '../ops/job-lock.js';
 import type { RecordTable } from './records.js';
 import type { Row } from './rows.js';
+import type { StatusRecords } from './status-records.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
 export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
@@ -120,6 +121,11 @@ export interface Catalog {
   listCopies(backupId: string): Promise<CopyRow[]>;
   lastVerification(backupId: string): Promise<VerificationRow | undefined>;
   listVerifications(backupId: string): Promise<VerificationRow[]>;
+  /**
+   * What every job's status is computed from, in a fixed number of queries (metrics, serve); `destinations` are the
+   * configured ones, the only ones whose verified copies count.
+   */
+  statusRecords(destinations: readonly string[]): Promise<StatusRecords>;
   /** Replaces what the catalog knows of one backup with what a manifest says (catalog rebuild). */
   importFromManifest(manifest: Manifest, copies: readonly Omit<CopyRow, 'updatedAt'>[]): Promise<void>;
   /** Inside `transaction`: no one else writes runs, backups, copies or verifications until it ends (catalog copy). */

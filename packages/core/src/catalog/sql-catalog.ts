@@ -17,6 +17,7 @@ import {
 } from './records.js';
 import { type Row, toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
+import { readStatusRecords, type StatusRecords } from './status-records.js';
 
 type NewCopy = Omit<CopyRow, 'updatedAt'>;
 
@@ -234,6 +235,10 @@ export class SqlCatalog implements Catalog {
       backupId,
     ]);
     return rows.map(toVerification);
+  }
+
+  statusRecords(destinations: readonly string[]): Promise<StatusRecords> {
+    return readStatusRecords(this.#sql, destinations);
   }
 
   importFromManifest(manifest: Manifest, copies: readonly NewCopy[]): Promise<void> {

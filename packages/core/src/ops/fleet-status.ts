@@ -1,4 +1,5 @@
-import type { BackupRow, BackupStatus, Catalog } from '../catalog/catalog.js';
+import type { BackupRow, BackupStatus, Catalog, CopyRow } from '../catalog/catalog.js';
+import type { StatusRecords } from '../catalog/status-records.js';
 import type { LoadedConfig } from '../config/load.js';
 import { evaluatePolicy } from '../engine/policy.js';
 
@@ -53,11 +54,59 @@ interface Sources {
   readonly config: LoadedConfig;
 }
 
-/** The status of every configured job, computed from the catalog: what metrics, `check`, `list` and `serve` show. */
+/**
+ * The status of every configured job, computed from the catalog: what metrics and `serve` show. A fixed number of
+ * queries whatever the size of the fleet (jobStatus, for one job, reads that job's backups one by one).
+ */
 export async function fleetStatus(sources: Sources, now: Date): Promise<JobStatus[]> {
-  const statuses: JobStatus[] = [];
-  for (const job of sources.config.jobs.keys()) statuses.push(await jobStatus(sources, job, now));
-  return statuses;
+  const records = await sources.catalog.statusRecords([...sources.config.destinations.keys()]);
+  const byJob = indexStatusRecords(records);
+  return [...sources.config.jobs.keys()].map((job) => {
+    const newestGood = byJob.newestLiveGood.get(job);
+    const copies = newestGood === undefined ? [] : (byJob.copies.get(newestGood.id) ?? []);
+    return {
+      job,
+      lastSuccessAt: byJob.newestGood.get(job)?.finishedAt ?? null,
+      lastBackup: newestGood === undefined ? null : lastBackupOf(sources, newestGood, copies),
+      lastVerified: lastVerifiedOf(records.lastPassed.filter((v) => v.job === job)),
+      runs: runsOf(records.runs.filter((r) => r.job === job)),
+      staleness: staleness(
+        sources.config.jobs.get(job)?.maxAgeMs,
+        byJob.newestVerified.get(job) ?? null,
+        now,
+      ),
+    };
+  });
+}
+
+function indexStatusRecords(records: StatusRecords) {
+  const copies = new Map<string, CopyRow[]>();
+  for (const copy of records.newestLiveGoodCopies) {
+    const list = copies.get(copy.backupId) ?? [];
+    list.push(copy);
+    copies.set(copy.backupId, list);
+  }
+  return {
+    newestGood: new Map(records.newestGood.map((b) => [b.job, b])),
+    newestLiveGood: new Map(records.newestLiveGood.map((b) => [b.job, b])),
+    newestVerified: new Map(records.newestVerified.map((v) => [v.job, v.finishedAt])),
+    copies,
+  };
+}
+
+function lastVerifiedOf(passed: StatusRecords['lastPassed']): Record<VerifiedLevel, string | null> {
+  const last: Record<VerifiedLevel, string | null> = { exists: null, deep: null, 'restore-test': null };
+  for (const v of passed) {
+    const level = STORED_LEVEL[v.level];
+    if (level !== undefined) last[level] = v.checkedAt;
+  }
+  return last;
+}
+
+function runsOf(counts: StatusRecords['runs']): Record<BackupStatus, number> {
+  const runs: Record<BackupStatus, number> = { ok: 0, degraded: 0, failed: 0, running: 0 };
+  for (const c of counts) runs[c.status] = c.count;
+  return runs;
 }
 
 export async function jobStatus(sources: Sources, job: string, now: Date): Promise<JobStatus> {
@@ -88,7 +137,11 @@ async function findAsync<T>(
 }
 
 async function verifiedCopies(sources: Sources, backup: BackupRow) {
-  return (await sources.catalog.listCopies(backup.id))
+  return verifiedOf(sources, await sources.catalog.listCopies(backup.id));
+}
+
+function verifiedOf(sources: Sources, copies: readonly CopyRow[]) {
+  return copies
     .filter((c) => c.status === 'verified')
     .flatMap((c) => {
       const spec = sources.config.destinations.get(c.destination);
@@ -97,8 +150,12 @@ async function verifiedCopies(sources: Sources, backup: BackupRow) {
 }
 
 async function describeLast(sources: Sources, backup: BackupRow): Promise<LastBackup> {
+  return lastBackupOf(sources, backup, await sources.catalog.listCopies(backup.id));
+}
+
+function lastBackupOf(sources: Sources, backup: BackupRow, copies: readonly CopyRow[]): LastBackup {
   const finishedAt = backup.finishedAt as string;
-  const verified = await verifiedCopies(sources, backup);
+  const verified = verifiedOf(sources, copies);
   const policy = evaluatePolicy(verified, sources.config.policy);
   return {
     backupId: backup.id,
@@ -107,7 +164,7 @@ async function describeLast(sources: Sources, backup: BackupRow): Promise<LastBa
     finishedAt,
     size: backup.size,
     durationSeconds: Math.max(0, (Date.parse(finishedAt) - Date.parse(backup.startedAt)) / 1000),
-    copies: (await sources.catalog.listCopies(backup.id)).filter((c) => c.status !== 'deleted').length,
+    copies: copies.filter((c) => c.status !== 'deleted').length,
     copiesVerified: verified.length,
     policyMet: policy.met,
     policy: policy.met ? policy.summary : policy.shortfall,

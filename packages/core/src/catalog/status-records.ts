@@ -1,0 +1,84 @@
+import type { BackupRow, BackupStatus, CopyRow } from './catalog.js';
+import { toBackup, toCopy } from './rows.js';
+import type { SqlConnection } from './sql-connection.js';
+
+/**
+ * What the status of every job is computed from (metrics, serve, the stale check), read in a fixed number of
+ * set-based queries whatever the number of jobs and backups. Rows of jobs the config no longer has are included.
+ */
+export interface StatusRecords {
+  /** Backups recorded per job and status. */
+  readonly runs: readonly { job: string; status: BackupStatus; count: number }[];
+  /** Each job's newest ok or degraded finished backup, pruned or not. */
+  readonly newestGood: readonly BackupRow[];
+  /** Each job's newest ok or degraded finished backup that is not pruned. */
+  readonly newestLiveGood: readonly BackupRow[];
+  /** The copies of the `newestLiveGood` backups, by backup then destination. */
+  readonly newestLiveGoodCopies: readonly CopyRow[];
+  /** Each job's newest unpruned good backup with a verified copy on one of the given destinations. */
+  readonly newestVerified: readonly { job: string; finishedAt: string }[];
+  /** The newest passed verification per job and stored level, over unpruned backups. */
+  readonly lastPassed: readonly { job: string; level: string; checkedAt: string }[];
+}
+
+const GOOD = `status IN ('ok', 'degraded') AND finished_at IS NOT NULL`;
+const NEWEST_FIRST = 'ORDER BY started_at DESC, id DESC';
+
+/** The newest backup per job among those `where` selects, as listBackups orders them. */
+const newestPerJob = (where: string) =>
+  `SELECT * FROM (SELECT backups.*, ROW_NUMBER() OVER (PARTITION BY job ${NEWEST_FIRST}) AS newest
+   FROM backups WHERE ${where}) ranked WHERE newest = 1`;
+
+const LIVE_GOOD = `${GOOD} AND pruned_at IS NULL`;
+
+export async function readStatusRecords(
+  sql: SqlConnection,
+  destinations: readonly string[],
+): Promise<StatusRecords> {
+  const runs = await sql.all('SELECT job, status, COUNT(*) AS count FROM backups GROUP BY job, status');
+  const newestGood = await sql.all(newestPerJob(GOOD));
+  const newestLiveGood = await sql.all(newestPerJob(LIVE_GOOD));
+  const copies = await sql.all(
+    `SELECT copies.* FROM copies JOIN (${newestPerJob(LIVE_GOOD)}) newest_live ON newest_live.id = copies.backup_id
+     ORDER BY copies.backup_id, copies.destination`,
+  );
+  const newestVerified = await readNewestVerified(sql, destinations);
+  const lastPassed = await sql.all(
+    `SELECT backups.job, verifications.level, MAX(verifications.checked_at) AS checked_at
+     FROM verifications JOIN backups ON backups.id = verifications.backup_id
+     WHERE backups.pruned_at IS NULL AND verifications.status = 'ok'
+     GROUP BY backups.job, verifications.level`,
+  );
+  return {
+    runs: runs.map((r) => ({
+      job: r.job as string,
+      status: r.status as BackupStatus,
+      count: Number(r.count),
+    })),
+    newestGood: newestGood.map(toBackup),
+    newestLiveGood: newestLiveGood.map(toBackup),
+    newestLiveGoodCopies: copies.map(toCopy),
+    newestVerified: newestVerified.map((r) => ({
+      job: r.job as string,
+      finishedAt: r.finished_at as string,
+    })),
+    lastPassed: lastPassed.map((r) => ({
+      job: r.job as string,
+      level: r.level as string,
+      checkedAt: r.checked_at as string,
+    })),
+  };
+}
+
+function readNewestVerified(sql: SqlConnection, destinations: readonly string[]) {
+  // An empty list matches nothing (IN () is not valid SQL everywhere).
+  const onDestination = destinations.length
+    ? `destination IN (${destinations.map(() => '?').join(', ')})`
+    : '1 = 0';
+  const verified = `EXISTS (SELECT 1 FROM copies WHERE copies.backup_id = backups.id AND copies.status = 'verified'
+    AND ${onDestination})`;
+  return sql.all(
+    `SELECT job, finished_at FROM (${newestPerJob(`${LIVE_GOOD} AND ${verified}`)}) newest_verified`,
+    destinations,
+  );
+}
