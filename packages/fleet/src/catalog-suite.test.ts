@@ -193,6 +193,42 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
     expect((await catalog.listCopies('b1')).map((c) => c.destination)).toEqual(['usb']);
   });
 
+  it("reads every job's status records at once: newest good, newest unpruned, newest verified, counts", async () => {
+    const done = (at: string) => ({ status: 'ok' as const, finishedAt: at, size: 5_000_000_000 });
+    for (const [id, at] of [
+      ['b1', '01'],
+      ['b2', '02'],
+      ['b3', '03'],
+    ] as const) {
+      await catalog.insertBackup(backup(id, `2026-12-01T${at}:00:00.000Z`));
+      await catalog.finishBackup(id, done(`2026-12-01T${at}:05:00.000Z`));
+    }
+    await catalog.insertBackup(backup('o1', '2026-12-01T04:00:00.000Z', 'other'));
+    await catalog.finishBackup('o1', { status: 'failed', finishedAt: '2026-12-01T04:01:00.000Z' });
+    await catalog.upsertCopy(copy('b1', 'nas'));
+    await catalog.upsertCopy(copy('b2', 'nas', 'pending'));
+    await catalog.upsertCopy(copy('b2', 'usb'));
+    await catalog.markPruned('b3');
+    const passed = { destination: 'nas', status: 'ok', expectedSize: 1, actualSize: 1, detail: null };
+    const hashes = { expectedSha256: null, actualSha256: null };
+    await catalog.recordVerification({ ...passed, ...hashes, backupId: 'b1', level: 'stat' });
+    // b3 is pruned: its verification no longer counts.
+    await catalog.recordVerification({ ...passed, ...hashes, backupId: 'b3', level: 'deep' });
+    const records = await catalog.statusRecords(['nas']);
+    expect(records.newestGood.map((b) => b.id)).toEqual(['b3']);
+    expect(records.newestLiveGood.map((b) => [b.id, b.size])).toEqual([['b2', 5_000_000_000]]);
+    expect(records.newestLiveGoodCopies.map((c) => [c.destination, c.status])).toEqual([
+      ['nas', 'pending'],
+      ['usb', 'verified'],
+    ]);
+    expect(records.newestVerified).toEqual([{ job: 'app', finishedAt: '2026-12-01T01:05:00.000Z' }]);
+    expect(records.lastPassed).toEqual([{ job: 'app', level: 'stat', checkedAt: clock.now.toISOString() }]);
+    expect([...records.runs].sort((a, b) => a.job.localeCompare(b.job))).toEqual([
+      { job: 'app', status: 'ok', count: 3 },
+      { job: 'other', status: 'failed', count: 1 },
+    ]);
+  });
+
   it('applies a transaction whole or not at all', async () => {
     await expect(
       catalog.transaction(async (tx) => {
