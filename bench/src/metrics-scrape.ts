@@ -98,7 +98,7 @@ ${names.map((n) => `  ${n}: { source: { type: sqlite, path: ./src/${n}.db }, des
   const counts = { backups: names.length * backups, copies: names.length * backups * 3 };
   console.log(
     `${values.postgres ? 'PostgreSQL' : 'SQLite'} catalog: ${jobs} jobs × ${backups} backups × 3 copies ` +
-      `(${counts.backups} backups, ${counts.copies} copies, verifications), filled in ${filling.toFixed(1)} s; cli ${cli}`,
+      `(${counts.backups} backups, up to ${counts.copies} copies, their verifications), filled in ${filling.toFixed(1)} s; cli ${cli}`,
   );
   if (values.compare !== undefined) {
     const other = await execa('node', [resolve(values.compare), 'metrics'], {
