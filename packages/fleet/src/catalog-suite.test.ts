@@ -227,6 +227,11 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
       { job: 'app', status: 'ok', count: 3 },
       { job: 'other', status: 'failed', count: 1 },
     ]);
+    // The newest 2 sizes of each job, pruned backups included; the failed one has no size.
+    expect(await catalog.sizeTrends(2)).toEqual([
+      { job: 'app', size: 5_000_000_000 },
+      { job: 'app', size: 5_000_000_000 },
+    ]);
   });
 
   it('applies a transaction whole or not at all', async () => {

@@ -46,7 +46,7 @@ function trendChart(sizes: readonly number[]): string {
   return sparkline(sizes, { title: escapeHtml(title) });
 }
 
-async function fleetRow(s: JobStatus, catalog: Catalog, now: Date): Promise<string> {
+function fleetRow(s: JobStatus, trend: readonly number[], now: Date): string {
   const last = s.lastBackup;
   const stale = s.staleness.stale;
   const cells = [
@@ -59,14 +59,20 @@ async function fleetRow(s: JobStatus, catalog: Catalog, now: Date): Promise<stri
     ago(s.lastVerified.deep, now),
     ago(s.lastVerified['restore-test'], now),
     last?.size == null ? '-' : formatBytes(last.size),
-    trendChart(await sizeTrend(catalog, s.job)),
+    trendChart(trend),
     stale ? `<span class="bad">STALE: ${escapeHtml(staleReason(s.staleness))}</span>` : 'fresh',
   ];
   return `<tr class="${stale ? 'stale' : ''}">${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
 }
 
 export async function fleetPage(jobs: readonly JobStatus[], catalog: Catalog, now: Date): Promise<string> {
-  const rows = await Promise.all(jobs.map((j) => fleetRow(j, catalog, now)));
+  const trends = new Map<string, number[]>();
+  for (const { job, size } of await catalog.sizeTrends(TREND_BACKUPS)) {
+    const sizes = trends.get(job) ?? [];
+    sizes.unshift(size); // oldest first
+    trends.set(job, sizes);
+  }
+  const rows = jobs.map((j) => fleetRow(j, trends.get(j.job) ?? [], now));
   const head = [
     'job',
     'last backup',

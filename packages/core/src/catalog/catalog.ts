@@ -126,6 +126,8 @@ export interface Catalog {
    * configured ones, the only ones whose verified copies count.
    */
   statusRecords(destinations: readonly string[]): Promise<StatusRecords>;
+  /** The sizes of each job's `limit` newest ok or degraded backups that have one, pruned too, newest first. */
+  sizeTrends(limit: number): Promise<{ job: string; size: number }[]>;
   /** Replaces what the catalog knows of one backup with what a manifest says (catalog rebuild). */
   importFromManifest(manifest: Manifest, copies: readonly Omit<CopyRow, 'updatedAt'>[]): Promise<void>;
   /** Inside `transaction`: no one else writes runs, backups, copies or verifications until it ends (catalog copy). */

@@ -17,7 +17,7 @@ import {
 } from './records.js';
 import { type Row, toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
-import { readStatusRecords, type StatusRecords } from './status-records.js';
+import { readSizeTrends, readStatusRecords, type StatusRecords } from './status-records.js';
 
 type NewCopy = Omit<CopyRow, 'updatedAt'>;
 
@@ -239,6 +239,10 @@ export class SqlCatalog implements Catalog {
 
   statusRecords(destinations: readonly string[]): Promise<StatusRecords> {
     return readStatusRecords(this.#sql, destinations);
+  }
+
+  sizeTrends(limit: number): Promise<{ job: string; size: number }[]> {
+    return readSizeTrends(this.#sql, limit);
   }
 
   importFromManifest(manifest: Manifest, copies: readonly NewCopy[]): Promise<void> {

@@ -82,3 +82,20 @@ function readNewestVerified(sql: SqlConnection, destinations: readonly string[])
     destinations,
   );
 }
+
+/**
+ * The sizes of each job's `limit` newest good backups that have one (pruned ones too: they are its history), newest
+ * first, as listBackups orders them: the dashboard's size trends in one query.
+ */
+export async function readSizeTrends(
+  sql: SqlConnection,
+  limit: number,
+): Promise<{ job: string; size: number }[]> {
+  const rows = await sql.all(
+    `SELECT job, size FROM (SELECT job, size, started_at, id, ROW_NUMBER() OVER (PARTITION BY job ${NEWEST_FIRST}) AS
+     newest FROM backups WHERE status IN ('ok', 'degraded') AND size IS NOT NULL) ranked WHERE newest <= ?
+     ORDER BY job, started_at DESC, id DESC`,
+    [limit],
+  );
+  return rows.map((r) => ({ job: r.job as string, size: Number(r.size) }));
+}

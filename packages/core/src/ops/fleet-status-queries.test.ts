@@ -146,6 +146,26 @@ workDir: ./work
     }
   });
 
+  it("gives each job's newest sizes as reading each job's backups gives them, on random catalogs", async () => {
+    for (let seed = 1; seed <= 10; seed++) {
+      const catalog = openSqliteCatalog(join(dir, `trend-${seed}.db`), () => NOW);
+      try {
+        await fillRandomly(catalog, seed, 2 + seed * 3);
+        const trends = await catalog.sizeTrends(5);
+        for (const job of [...JOBS, 'old']) {
+          const good = await catalog.listBackups({ job, statuses: ['ok', 'degraded'] });
+          const expected = good.flatMap((b) => (b.size === null ? [] : [b.size])).slice(0, 5);
+          expect(
+            trends.filter((t) => t.job === job).map((t) => t.size),
+            `seed ${seed} ${job}`,
+          ).toEqual(expected);
+        }
+      } finally {
+        await catalog.close();
+      }
+    }
+  });
+
   it('runs as many statements for 40 backups a job as for 2', async () => {
     const statementsFor = async (backupsPerJob: number) => {
       const path = join(dir, `count-${backupsPerJob}.db`);
