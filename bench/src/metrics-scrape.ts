@@ -1,6 +1,6 @@
 // What one scrape of `tricopy serve` costs on a large catalog (issue #17): fills a catalog with JOBS jobs × BACKUPS
 // backups × 3 copies plus verifications, then times `tricopy metrics` (the whole CLI process) and, against a running
-// `tricopy serve`, GET /metrics and GET /api/jobs (the dashboard's JSON). A measurement, not a test: it asserts
+// `tricopy serve`, GET /metrics, GET /api/jobs (the dashboard's JSON) and GET / (its page). A measurement, not a test: it asserts
 // nothing. --cli runs another build (the code before a change) on the same catalog; --keep leaves the folder for
 // farm-bench. --compare OTHER_CLI says whether OTHER_CLI's `tricopy metrics` prints the same on this catalog.
 // Run: pnpm --filter @tricopy/bench run bench:metrics -- [--jobs 500] [--backups 60] [--runs 5] [--postgres]
@@ -117,9 +117,11 @@ ${names.map((n) => `  ${n}: { source: { type: sqlite, path: ./src/${n}.db }, des
     await fetchText(`${server.url}/metrics`); // warm-up: config, catalog connection
     const scrape: number[] = [];
     const api: number[] = [];
+    const dashboard: number[] = [];
     for (let i = 0; i < runs; i++) {
       scrape.push(await timed(() => fetchText(`${server.url}/metrics`)));
       api.push(await timed(() => fetchText(`${server.url}/api/jobs`)));
+      dashboard.push(await timed(() => fetchText(`${server.url}/`)));
     }
     const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;
     console.log(`| measurement | median s | min–max s |\n| --- | --- | --- |`);
@@ -130,6 +132,7 @@ ${names.map((n) => `  ${n}: { source: { type: sqlite, path: ./src/${n}.db }, des
     row('`tricopy metrics` (whole process)', cliTimes);
     row('serve GET /metrics', scrape);
     row('serve GET /api/jobs', api);
+    row('serve GET / (dashboard page)', dashboard);
     console.log(`${runs} runs each; /metrics has ${series} series (${text.length} bytes)`);
   } finally {
     server.child.kill('SIGTERM');
