@@ -1,6 +1,6 @@
 // Moving from the embedded SQLite catalog to fleet mode's PostgreSQL catalog with `tricopy catalog copy`, through
 // the real CLI against a real PostgreSQL: every command gives the same answers from the moved catalog as before.
-import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import Database from 'better-sqlite3';
@@ -105,6 +105,8 @@ afterAll(async () => {
 describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
   it('copies the history: list, metrics and prune answer from PostgreSQL exactly as from SQLite', async () => {
     await usePostgres();
+    const oldFile = () => readFile(join(dir(), OLD_CATALOG));
+    const unchanged = await oldFile();
     const copied = await tricopy(['catalog', 'copy', '--from', OLD_CATALOG], opts());
     expect(copied.code, copied.stderr).toBe(0);
     expect(copied.stdout).toMatch(
@@ -112,6 +114,7 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
     );
     expect(copied.stdout + copied.stderr).not.toContain(server().password);
     expect(await answers()).toEqual(before);
+    expect(await oldFile()).toEqual(unchanged);
   });
 
   it('a second copy changes nothing and says so', async () => {
@@ -207,6 +210,28 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
     const url = await tricopy(['catalog', 'copy', '--from', 'postgres://u@h/db'], opts());
     expect(url.code).toBe(2);
     expect(url.stderr).toMatch(/^tricopy: --from takes the SQLite catalog file to copy/);
+  });
+
+  it('refuses a damaged old catalog in one line naming it, and copies nothing', async () => {
+    await usePostgres();
+    const damaged = join(dir(), 'damaged.db');
+    await copyFile(join(dir(), OLD_CATALOG), damaged);
+    const db = new Database(damaged);
+    db.pragma('foreign_keys = OFF');
+    db.exec(`DELETE FROM backups WHERE job = 'other'`); // its copies and verifications now refer to a backup that is not there
+    db.close();
+    const refused = await tricopy(['catalog', 'copy', '--from', 'damaged.db'], opts());
+    expect([refused.code, refused.stderr.trim().split('\n')]).toEqual([
+      1,
+      [
+        expect.stringMatching(
+          new RegExp(
+            `^tricopy: the catalog ${damaged} is damaged \\(row \\d+ of \\w+ refers to a missing backups row\\): copy a sound catalog file instead .*catalog rebuild --from DESTINATION`,
+          ),
+        ),
+      ],
+    ]);
+    expect((await tricopyJson<ListJson>(['list', '--all'], opts())).json.backups).toEqual([]);
   });
 
   it('refuses to copy the config’s own SQLite catalog onto itself', async () => {

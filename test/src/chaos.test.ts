@@ -1,9 +1,10 @@
 // Chaos against the real servers, through the real CLI: a backup is hit by one fault at a seeded random moment
-// (SIGKILL of tricopy, sshd or s3rver killed, pg_dump killed, a full disk, an SFTP folder turning read-only), then
-// the job runs again. The invariants of chaos-invariants.ts are checked after both runs.
+// (SIGKILL of tricopy, sshd or s3rver killed, pg_dump or mariadb-dump killed, mariadbd killed, a full disk, an SFTP
+// folder turning read-only), then the job runs again. The invariants of chaos-invariants.ts are checked after both
+// runs; a MariaDB trial also restores the next run's backup and compares its rows with the source's.
 // Replay a failing run with TRICOPY_CHAOS_SEED=<seed>; TRICOPY_CHAOS_TRIALS=N adds N random trials.
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,6 +15,13 @@ import {
   seededRandom,
   verifiedButDifferent,
 } from './chaos-invariants.js';
+import {
+  bigMariadbTable,
+  type MariadbChaos,
+  mariadbSource,
+  restoredRowsDiffer,
+  startMariadbChaos,
+} from './chaos-mariadb.js';
 import { type BackupJson, filesUnder, startTricopy, tricopy, tricopyJson } from './cli.js';
 import { type RemoteEnv, remoteConfig, startRemoteEnv } from './remote-env.js';
 
@@ -24,8 +32,11 @@ const KINDS = [
   'source-killed',
   'enospc',
   'sftp-readonly',
+  'mariadb-dump-killed',
+  'mariadb-killed',
 ] as const;
 type Kind = (typeof KINDS)[number];
+const isMariadbTrial = (kind: Kind) => kind.startsWith('mariadb-');
 
 const SEED = Number(process.env.TRICOPY_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const random = seededRandom(SEED);
@@ -51,19 +62,28 @@ INSERT INTO payload
 `;
 
 let env: RemoteEnv;
+let maria: MariadbChaos;
 const mounts: string[] = [];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
-  env = await startRemoteEnv('chaos');
-  await env.pg.createDatabase('big');
-  await env.pg.sql('big', BIG_TABLE);
+  const started = await Promise.allSettled([startRemoteEnv('chaos'), startMariadbChaos()]);
+  if (started[0].status === 'fulfilled') env = started[0].value;
+  if (started[1].status === 'fulfilled') maria = started[1].value;
+  for (const result of started) if (result.status === 'rejected') throw result.reason;
+  await Promise.all([
+    env.pg.createDatabase('big').then(() => env.pg.sql('big', BIG_TABLE)),
+    bigMariadbTable(maria.server, 'big'),
+  ]);
 });
 
 afterAll(async () => {
   for (const mount of mounts) await execa('umount', ['-l', mount], { reject: false });
-  await env?.stop();
+  await Promise.allSettled([env?.stop(), maria?.server.stop()]);
 });
+
+/** Environment of every tricopy run: the remote servers' secrets and the MariaDB password. */
+const runEnv = () => ({ ...env.env, ...maria.env });
 
 /** A small tmpfs, or undefined (with the reason) where this process may not mount. */
 async function tmpfs(path: string, size: string): Promise<string | undefined> {
@@ -103,7 +123,7 @@ async function setUp(trial: (typeof trials)[number]): Promise<TrialSetup> {
   })
     .replace('path: ./dest/local', `path: ${local}`)
     .replace(`path: ${env.sshd.rootDir}/tricopy`, `path: ${nas}`);
-  await writeFile(config, yaml);
+  await writeFile(config, isMariadbTrial(trial.kind) ? mariadbSource(yaml, maria.server, 'big') : yaml);
   const stores: StoreOnDisk[] = [
     { name: 'local', root: local },
     { name: 'nas', root: nas },
@@ -112,13 +132,13 @@ async function setUp(trial: (typeof trials)[number]): Promise<TrialSetup> {
   return { config, stores, ...(skip === undefined ? {} : { skip }) };
 }
 
-/** pg_dump processes started by the tricopy process `parent` (the wrapper execs it). */
-async function pgDumpsOf(parent: number): Promise<number[]> {
+/** Dump processes (`pg_dump`, `mariadb-dump`: the program's base name) started by the tricopy process `parent`. */
+async function dumpsOf(parent: number, program: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.startsWith(join(env.pg.binDir, 'pg_dump'))) continue;
+    if (basename(cmdline.split('\0')[0] ?? '') !== program) continue;
     const statLine = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
     const ppid = Number(statLine.slice(statLine.lastIndexOf(')') + 2).split(' ')[1]);
     if (ppid === parent) found.push(Number(entry));
@@ -144,7 +164,15 @@ async function inject(trial: (typeof trials)[number], pid: number, setup: TrialS
       await env.s3.restart();
       return;
     case 'source-killed':
-      for (const dump of await pgDumpsOf(pid)) killIfAlive(dump);
+      await killDumps(pid, 'pg_dump');
+      return;
+    case 'mariadb-dump-killed':
+      await killDumps(pid, 'mariadb-dump');
+      return;
+    case 'mariadb-killed':
+      await maria.server.kill();
+      await sleep(trial.downMs);
+      await maria.server.restart();
       return;
     case 'sftp-readonly': {
       await remountReadOnly(setup.stores.find((s) => s.name === 'nas')?.root as string, pid);
@@ -152,6 +180,16 @@ async function inject(trial: (typeof trials)[number], pid: number, setup: TrialS
     }
     case 'enospc':
       return; // the 8 MB tmpfs fills up by itself
+  }
+}
+
+/** Kills the backup's dump processes; one not started yet (the source is checked first) is waited for. */
+async function killDumps(pid: number, program: string): Promise<void> {
+  while (isAlive(pid)) {
+    const dumps = await dumpsOf(pid, program);
+    for (const dump of dumps) killIfAlive(dump);
+    if (dumps.length > 0) return;
+    await sleep(20);
   }
 }
 
@@ -233,7 +271,7 @@ describe(`chaos against the real servers (seed ${SEED})`, () => {
       }
       const child = startTricopy(['backup', '--json', '--config', setup.config], {
         cwd: env.ws.dir,
-        env: env.env,
+        env: runEnv(),
       });
       const fault = inject(trial, child.pid as number, setup).then(
         () => undefined,
@@ -257,7 +295,7 @@ describe(`chaos against the real servers (seed ${SEED})`, () => {
 
       const next = await tricopy(['backup', '--json', '--config', setup.config], {
         cwd: env.ws.dir,
-        env: env.env,
+        env: runEnv(),
       });
       await checkRun(`${label}, next run`, next, setup.stores, false);
       for (const store of setup.stores) {
@@ -274,7 +312,7 @@ describe(`chaos against the real servers (seed ${SEED})`, () => {
       expect.soft(scratch, `${label}, next run: scratch folders left`).toEqual([]);
       const list = await tricopyJson<{ backups: { backupId: string; status: string }[] }>(
         ['list', '--config', setup.config],
-        { cwd: env.ws.dir, env: env.env },
+        { cwd: env.ws.dir, env: runEnv() },
       );
       expect
         .soft(
@@ -282,5 +320,27 @@ describe(`chaos against the real servers (seed ${SEED})`, () => {
           `${label}: backups shown as running`,
         )
         .toEqual([]);
+      if (isMariadbTrial(trial.kind)) {
+        expect(next.code, `${label}: the next run backs up MariaDB\n${next.stderr}`).toBe(0);
+        const target = `restored_${trial.index}`;
+        const restore = await tricopy(
+          [
+            'restore',
+            '--config',
+            setup.config,
+            '--latest',
+            '--job',
+            'app',
+            '--to-database',
+            target,
+            '--create-database',
+          ],
+          { cwd: env.ws.dir, env: runEnv() },
+        );
+        expect.soft(restore.code, `${label}: restore of the next run's backup\n${restore.stderr}`).toBe(0);
+        expect
+          .soft(await restoredRowsDiffer(maria.server, 'big', target), `${label}: restored rows`)
+          .toEqual([]);
+      }
     });
 });

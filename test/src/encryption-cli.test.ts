@@ -272,4 +272,42 @@ describe('policy.encryption', () => {
     );
     for (const mark of PLAINTEXT_MARKS) expect(stored.includes(mark), mark).toBe(true);
   });
+
+  it('an identity file given for a plaintext backup is still read: a wrong path or a malformed file fails now', async () => {
+    const path = join(env.ws.dir, 'plain.yaml'); // the plaintext backup of the test above
+    const restore = (target: string, identity: string) =>
+      cli(
+        [
+          'restore',
+          '--latest',
+          '--job',
+          'app',
+          '--to-database',
+          target,
+          '--create-database',
+          '--config',
+          path,
+        ],
+        { TRICOPY_IDENTITY_FILE: identity },
+      );
+    const missing = join(env.ws.dir, 'keys', 'typo.txt');
+    const typo = await restore('plain_typo', missing);
+    expect([typo.code, typo.stderr.trim()]).toEqual([
+      2,
+      `tricopy: cannot read the identity file ${missing}: ENOENT`,
+    ]);
+    const malformed = join(env.ws.dir, 'keys', 'malformed.txt');
+    await writeFile(malformed, `${keys.ops.recipient}\n`); // a recipient where the identity should be
+    const bad = await restore('plain_malformed', malformed);
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      `tricopy: the identity file ${malformed}: key 1 is not an age X25519 identity (AGE-SECRET-KEY-1…)`,
+    ]);
+    for (const name of ['plain_typo', 'plain_malformed'])
+      expect(await databaseExists(env.pg, name)).toBe(false);
+    const good = await restore('plain_ok', keys.ops.file);
+    expect(good.code, good.stderr).toBe(0);
+    expect(good.stderr).toMatch(/backup \S+ is not encrypted: the identity file .*ops\.txt was not needed/);
+    expect(await databaseContent(env.pg, 'plain_ok')).toEqual(original);
+  });
 });

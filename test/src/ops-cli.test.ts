@@ -219,7 +219,9 @@ jobs:
       cwd: ws.dir,
     });
     expect(second.code).toBe(1);
-    expect(second.json.runs[0]?.error).toMatch(/job "hung" is already running \(pid \d+ since/);
+    expect(second.json.runs[0]?.error).toMatch(
+      /job "hung" is being backed up by pid \d+ since .*; try again when it ends \(lock file /,
+    );
 
     daemon.kill('SIGTERM');
     const result = await daemon;

@@ -66,7 +66,10 @@ export {
   backupIsAlive,
   type JobLock,
   type LockAttempt,
+  type LockPurpose,
+  lockHeldMessage,
   lockPath,
+  lockPurposeOf,
   runningBackupIsAlive,
   takeJobLock,
 } from './ops/job-lock.js';

@@ -17,19 +17,19 @@ describe('job locks in the PostgreSQL catalog', () => {
   it('one holder at a time across catalogs (machines); free again once released', async () => {
     const [a, b] = [open(), open()];
     try {
-      const first = await a.jobLocks?.acquire('app', new Date('2026-12-01T00:00:00.000Z'));
+      const first = await a.jobLocks?.acquire('app', new Date('2026-12-01T00:00:00.000Z'), 'verify');
       expect(first?.acquired).toBe(true);
-      const second = await b.jobLocks?.acquire('app', new Date());
+      const second = await b.jobLocks?.acquire('app', new Date(), 'backup');
       expect(second).toMatchObject({ acquired: false });
       expect(second?.acquired === false && second.message).toMatch(
-        /^job "app" is already running \(pid \d+ on /,
+        /^job "app" is being verified by pid \d+ on \S+ since 2026-12-01T00:00:00.000Z; try again when it ends$/,
       );
       expect(await b.jobLocks?.isAlive('app', '2026-12-01T00:00:01.000Z')).toBe(true);
-      const other = await b.jobLocks?.acquire('other', new Date());
+      const other = await b.jobLocks?.acquire('other', new Date(), 'backup');
       expect(other?.acquired).toBe(true);
       if (first?.acquired) await first.lock.release();
       expect(await b.jobLocks?.isAlive('app', '2026-12-01T00:00:01.000Z')).toBe(false);
-      const again = await b.jobLocks?.acquire('app', new Date());
+      const again = await b.jobLocks?.acquire('app', new Date(), 'backup');
       expect(again?.acquired).toBe(true);
       for (const held of [other, again]) if (held?.acquired) await held.lock.release();
     } finally {
@@ -40,7 +40,7 @@ describe('job locks in the PostgreSQL catalog', () => {
   it('a holder whose connection is gone (process killed) frees the lock, and learns it lost it', async () => {
     const [a, b] = [open(), open()];
     try {
-      const held = await a.jobLocks?.acquire('killed', new Date());
+      const held = await a.jobLocks?.acquire('killed', new Date(), 'backup');
       if (!held?.acquired) throw new Error('not acquired');
       // What the server sees when a worker is SIGKILLed: its connection ends.
       const admin = new pg.Client({ connectionString: postgresUrl(server, 'locks') });
@@ -51,7 +51,7 @@ describe('job locks in the PostgreSQL catalog', () => {
       await admin.end();
       await expect.poll(() => held.lock.lost?.aborted).toBe(true);
       await expect.poll(() => b.jobLocks?.isAlive('killed', new Date().toISOString())).toBe(false);
-      const again = await b.jobLocks?.acquire('killed', new Date());
+      const again = await b.jobLocks?.acquire('killed', new Date(), 'backup');
       expect(again?.acquired).toBe(true);
       if (again?.acquired) await again.lock.release();
       await held.lock.release();

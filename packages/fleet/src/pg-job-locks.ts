@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import type { CatalogJobLocks, LockAttempt } from '@tricopy/core';
+import {
+  type CatalogJobLocks,
+  type LockAttempt,
+  type LockPurpose,
+  lockHeldMessage,
+  lockPurposeOf,
+} from '@tricopy/core';
 import pg from 'pg';
 import { connectionConfig, LOCK_NAMESPACE } from './pg-pool.js';
 
@@ -24,7 +30,7 @@ export class PgJobLocks implements CatalogJobLocks {
     this.#query = query;
   }
 
-  async acquire(job: string, now: Date): Promise<LockAttempt> {
+  async acquire(job: string, now: Date, purpose: LockPurpose): Promise<LockAttempt> {
     await this.#ready();
     const where = `catalog lock of job "${job}"`;
     const client = new pg.Client(connectionConfig(this.#url));
@@ -47,10 +53,9 @@ export class PgJobLocks implements CatalogJobLocks {
         released = true;
         await client.end();
         const h = holder.rows[0] as { holder: string | null; since: string | null } | undefined;
-        const who = h?.holder ? ` (${h.holder} since ${h.since})` : '';
-        return { acquired: false, path: where, message: `job "${job}" is already running${who}` };
+        return { acquired: false, path: where, message: heldMessage(job, h) };
       }
-      const holder = `pid ${process.pid} on ${hostname()}`;
+      const holder = `${purpose}: pid ${process.pid} on ${hostname()}`;
       await client.query('UPDATE job_locks SET holder = $2, since = $3 WHERE job = $1', [
         job,
         holder,
@@ -91,4 +96,11 @@ export class PgJobLocks implements CatalogJobLocks {
     const since = result.rows[0]?.since as string | undefined;
     return since !== undefined && since <= startedAt;
   }
+}
+
+/** The refusal for a lock held by `row.holder`: `PURPOSE: pid N on HOST`, or `pid N on HOST` from an older tricopy. */
+function heldMessage(job: string, row: { holder: string | null; since: string | null } | undefined): string {
+  if (!row?.holder) return `job "${job}" is already running`;
+  const [, purpose, who] = /^(\w+): (.*)$/.exec(row.holder) ?? [undefined, undefined, row.holder];
+  return lockHeldMessage(job, { who: who ?? row.holder, since: row.since, purpose: lockPurposeOf(purpose) });
 }

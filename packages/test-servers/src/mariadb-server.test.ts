@@ -41,4 +41,22 @@ describe('startMariadb', () => {
     }
     await expect(access(dirname(server.socket))).rejects.toThrow();
   });
+
+  it('kill() crashes mariadbd and restart() brings it back on the same port with its data', {
+    timeout: 60_000,
+  }, async () => {
+    const server = await startMariadb();
+    try {
+      // The server trades durability for speed (innodb-flush-log-at-trx-commit=0); a crash test asks for it back.
+      await server.sql('SET GLOBAL innodb_flush_log_at_trx_commit = 1');
+      await server.sql('CREATE DATABASE kept; CREATE TABLE kept.t (x int); INSERT INTO kept.t VALUES (7);');
+      await server.kill();
+      await expect(server.sql('SELECT 1')).rejects.toThrow();
+      await server.restart();
+      expect(await server.sql('SELECT x FROM kept.t')).toBe('7');
+    } finally {
+      await server.stop();
+    }
+    await expect(access(dirname(server.socket))).rejects.toThrow();
+  });
 });

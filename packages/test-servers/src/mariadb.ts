@@ -24,6 +24,13 @@ export interface MariadbServer {
   readonly version: string;
   /** Runs `text` with the mariadb client as root over the socket (batch mode, no column names); returns stdout. */
   sql(text: string, database?: string): Promise<string>;
+  /**
+   * SIGKILLs mariadbd (a crash: no clean shutdown), keeping its data folder and port. The server runs with
+   * innodb-flush-log-at-trx-commit=0, so commits of the last second are lost unless a test first sets it back to 1.
+   */
+  kill(): Promise<void>;
+  /** Starts mariadbd again on the same port and data folder (after kill(); InnoDB recovers the crash). */
+  restart(): Promise<void>;
   /** Stops the server and removes its folder. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -96,9 +103,43 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     return result.stdout;
   };
 
+  const serverArgs = [
+    '--no-defaults',
+    ...userArgs,
+    `--datadir=${dataDir}`,
+    `--tmpdir=${tmpDir}`,
+    `--socket=${socket}`,
+    `--port=${port}`,
+    '--bind-address=127.0.0.1',
+    '--skip-name-resolve',
+    '--skip-log-bin',
+    `--log-error=${logFile}`,
+    `--pid-file=${join(dir.path, 'mariadb.pid')}`,
+    '--character-set-server=utf8mb4',
+    '--collation-server=utf8mb4_unicode_ci',
+    '--innodb-buffer-pool-size=64M',
+    '--innodb-flush-log-at-trx-commit=0',
+    '--innodb-doublewrite=0',
+    '--sync-binlog=0',
+  ];
+  const tlsArgs: string[] = [];
+  const launch = () => spawn(mariadbd, [...serverArgs, ...tlsArgs], { stdio: 'ignore', env: toolEnv() });
+  const waitReady = async (started: ChildProcess): Promise<void> => {
+    for (let attempt = 0; attempt < 300; attempt++) {
+      if (started.exitCode !== null || started.signalCode !== null) break;
+      const ping = await execa(admin, [...clientArgs, '--connect-timeout=2', 'ping'], {
+        env: toolEnv(),
+        extendEnv: false,
+        reject: false,
+      });
+      if (ping.exitCode === 0) return;
+      await sleep(100);
+    }
+    throw new Error('mariadbd did not answer a ping within 30 s');
+  };
+
   let child: ChildProcess | undefined;
   let caFile: string | undefined;
-  const tlsArgs: string[] = [];
   try {
     await mkdir(tmpDir);
     if (options.tls) {
@@ -131,43 +172,8 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
       ],
       { env: toolEnv(), extendEnv: false },
     );
-    child = spawn(
-      mariadbd,
-      [
-        '--no-defaults',
-        ...userArgs,
-        `--datadir=${dataDir}`,
-        `--tmpdir=${tmpDir}`,
-        `--socket=${socket}`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1',
-        '--skip-name-resolve',
-        '--skip-log-bin',
-        `--log-error=${logFile}`,
-        `--pid-file=${join(dir.path, 'mariadb.pid')}`,
-        '--character-set-server=utf8mb4',
-        '--collation-server=utf8mb4_unicode_ci',
-        '--innodb-buffer-pool-size=64M',
-        '--innodb-flush-log-at-trx-commit=0',
-        '--innodb-doublewrite=0',
-        '--sync-binlog=0',
-        ...tlsArgs,
-      ],
-      { stdio: 'ignore', env: toolEnv() },
-    );
-    const started = child;
-    let ready = false;
-    for (let attempt = 0; attempt < 300 && !ready; attempt++) {
-      if (started.exitCode !== null || started.signalCode !== null) break;
-      const ping = await execa(admin, [...clientArgs, '--connect-timeout=2', 'ping'], {
-        env: toolEnv(),
-        extendEnv: false,
-        reject: false,
-      });
-      ready = ping.exitCode === 0;
-      if (!ready) await sleep(100);
-    }
-    if (!ready) throw new Error('mariadbd did not answer a ping within 30 s');
+    child = launch();
+    await waitReady(child);
   } catch (error) {
     if (child?.pid !== undefined) {
       child.kill('SIGKILL');
@@ -178,8 +184,19 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
     throw new Error(`could not start a MariaDB test server: ${String(error)}\n${log}`);
   }
 
-  const server = child;
-  const watchdog = startWatchdog(server.pid!, dir.path, 'TERM');
+  let server = child;
+  let watchdog = startWatchdog(server.pid!, dir.path, 'TERM');
+  const kill = async (): Promise<void> => {
+    watchdog.dispose();
+    server.kill('SIGKILL');
+    await exited(server);
+  };
+  const restart = async (): Promise<void> => {
+    await kill();
+    server = launch();
+    watchdog = startWatchdog(server.pid!, dir.path, 'TERM');
+    await waitReady(server);
+  };
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -210,6 +227,8 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
       version,
       ...(caFile === undefined ? {} : { caFile }),
       sql,
+      kill,
+      restart,
       stop,
     };
   } catch (error) {

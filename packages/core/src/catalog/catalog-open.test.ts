@@ -1,8 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteCatalog } from './sqlite-catalog.js';
+import { MIGRATIONS } from './migrations.js';
+import { openExistingSqliteCatalog, openSqliteCatalog } from './sqlite-catalog.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -31,5 +33,62 @@ describe('opening the catalog', () => {
     const catalog = openSqliteCatalog(join(dir, 'new', 'catalog.db'));
     expect(await catalog.schemaVersion()).toBeGreaterThan(0);
     await catalog.close();
+  });
+});
+
+describe('opening an old catalog to copy it', () => {
+  /** A catalog of schema `version` holding one backup with one copy, as an older tricopy left it; its path. */
+  function oldCatalog(version = MIGRATIONS.length): string {
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    for (const migration of MIGRATIONS.slice(0, version)) db.exec(migration);
+    db.pragma(`user_version = ${version}`);
+    db.exec(`INSERT INTO backups (id, job, status, started_at, source_type) VALUES ('b1', 'app', 'ok', 't', 'sqlite');
+      INSERT INTO copies (backup_id, destination, status, key, updated_at) VALUES ('b1', 'primary', 'verified', 'k', 't');`);
+    db.close();
+    return path;
+  }
+
+  it('leaves the file exactly as it was, even when its schema is older than this tricopy’s', async () => {
+    const path = oldCatalog(1);
+    const before = await readFile(path);
+    const catalog = openExistingSqliteCatalog(path);
+    expect(await catalog.schemaVersion()).toBe(MIGRATIONS.length);
+    expect((await catalog.records('copies', { offset: 0, limit: 10 })).length).toBe(1);
+    await catalog.close();
+    expect(await readFile(path)).toEqual(before);
+    const reopened = new Database(path, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(1);
+    reopened.close();
+  });
+
+  it('refuses a catalog whose records refer to missing ones (foreign_key_check), naming the file and the way out', async () => {
+    const path = oldCatalog();
+    const db = new Database(path);
+    db.pragma('foreign_keys = OFF');
+    db.exec(`DELETE FROM backups WHERE id = 'b1'`);
+    db.close();
+    expect(() => openExistingSqliteCatalog(path)).toThrow(
+      `the catalog ${path} is damaged (row 1 of copies refers to a missing backups row): copy a sound catalog file instead (restore it from your file backups), or run \`tricopy catalog rebuild --from DESTINATION\` into the new catalog`,
+    );
+  });
+
+  it('refuses a catalog with a damaged page that plain reads would not notice (integrity_check)', async () => {
+    const path = oldCatalog();
+    const db = new Database(path);
+    const { rootpage } = db
+      .prepare(`SELECT rootpage FROM sqlite_master WHERE name = 'backups_job'`)
+      .get() as {
+      rootpage: number;
+    };
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const file = await open(path, 'r+');
+    await file.write(Buffer.alloc(pageSize), 0, pageSize, (rootpage - 1) * pageSize);
+    await file.close();
+    expect(() => openExistingSqliteCatalog(path)).toThrow(
+      new RegExp(`^the catalog ${path} is damaged \\(.+\\): copy a sound catalog file instead`),
+    );
   });
 });

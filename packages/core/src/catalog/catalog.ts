@@ -1,5 +1,5 @@
 import type { Manifest } from '../engine/manifest.js';
-import type { LockAttempt } from '../ops/job-lock.js';
+import type { LockAttempt, LockPurpose } from '../ops/job-lock.js';
 import type { RecordTable } from './records.js';
 import type { Row } from './rows.js';
 import type { StatusRecords } from './status-records.js';
@@ -56,7 +56,7 @@ export interface VerificationRow {
 
 /** Per-job locks held in the catalog's database (see ops/job-lock.ts for the lock-file ones). */
 export interface CatalogJobLocks {
-  acquire(job: string, now: Date): Promise<LockAttempt>;
+  acquire(job: string, now: Date, purpose: LockPurpose): Promise<LockAttempt>;
   /**
    * Whether a backup of `job` started at `startedAt`, still marked running, has a live holder of the job's lock
    * behind it (false: nobody holds it, or it was taken after the backup started).

@@ -47,30 +47,71 @@ export function openSqliteCatalog(path: string, now: () => Date = () => new Date
 }
 
 /**
- * Opens an existing SQLite catalog to read it (catalog copy), after checking, read-only, that the file is one: a
- * SQLite file that is not a tricopy catalog (an application's database given by mistake) is refused, never migrated.
+ * Opens an existing SQLite catalog to read it (catalog copy) without changing the file: it is opened read-only and
+ * checked (a SQLite file that is not a tricopy catalog, an application's database given by mistake, is refused, and
+ * so is a damaged one), then read into memory, where an older schema is brought up to date.
  */
 export function openExistingSqliteCatalog(path: string): Catalog {
   if (!existsSync(path) || !statSync(path).isFile()) throw new UsageError(`${path}: no catalog file there`);
-  if (!isTricopyCatalog(path)) {
-    throw new UsageError(
-      `${path} is not a tricopy catalog (it has no catalog schema: give the old catalog.db)`,
-    );
-  }
-  return openSqliteCatalog(path);
+  const image = readCheckedCatalog(path);
+  const db = new Database(image);
+  db.pragma('foreign_keys = ON');
+  migrate(db);
+  const schemaVersion = async () => userVersion(db);
+  return new SqlCatalog(new SqliteDatabase(db), { now: () => new Date(), schemaVersion });
 }
 
-function isTricopyCatalog(path: string): boolean {
+/** The catalog file's content, once it has been found to be a sound tricopy catalog. */
+function readCheckedCatalog(path: string): Buffer {
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { readonly: true, fileMustExist: true });
-    const backups = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'backups'`).get();
-    return userVersion(db) > 0 && backups !== undefined;
+    if (!isTricopyCatalog(db)) {
+      throw new UsageError(
+        `${path} is not a tricopy catalog (it has no catalog schema: give the old catalog.db)`,
+      );
+    }
+    const problem = firstDamage(db);
+    if (problem !== undefined) {
+      throw new IntegrityError(
+        `the catalog ${path} is damaged (${problem}): copy a sound catalog file instead (restore it from your file backups), or run \`tricopy catalog rebuild --from DESTINATION\` into the new catalog`,
+      );
+    }
+    return asRollbackJournal(db.serialize());
   } catch (error) {
-    if (damagedCatalogError(path, error) !== undefined) return false;
-    throw error;
+    if (damagedCatalogError(path, error) === undefined) throw error;
+    throw new UsageError(
+      `${path} is not a tricopy catalog (it has no catalog schema: give the old catalog.db)`,
+    );
   } finally {
     db?.close();
+  }
+}
+
+/** A WAL-mode image, marked as a rollback-journal one so that it opens in memory (file format bytes 18 and 19). */
+function asRollbackJournal(image: Buffer): Buffer {
+  image[18] = 1;
+  image[19] = 1;
+  return image;
+}
+
+function isTricopyCatalog(db: Database.Database): boolean {
+  const backups = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'backups'`).get();
+  return userVersion(db) > 0 && backups !== undefined;
+}
+
+/** What `PRAGMA integrity_check` and `foreign_key_check` find wrong first, if anything. */
+function firstDamage(db: Database.Database): string | undefined {
+  try {
+    const integrity = String(db.pragma('integrity_check', { simple: true }));
+    if (integrity !== 'ok') return integrity.split('\n').find((line) => !line.startsWith('***')) ?? integrity;
+    const [orphan] = db.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+    if (orphan !== undefined)
+      return `row ${orphan.rowid} of ${orphan.table} refers to a missing ${orphan.parent} row`;
+    return undefined;
+  } catch (error) {
+    if (damagedCatalogError('', error) === undefined) throw error;
+    return (error as Error).message;
   }
 }
 

@@ -19,17 +19,30 @@ export interface Decryption {
 
 /**
  * The identities to open `backup` with, or undefined for a plaintext backup. Without an identity file it refuses,
- * naming the recipients that can open the backup. The file's contents appear in no message.
+ * naming the recipients that can open the backup. An identity file given for a plaintext backup is still read and
+ * parsed, so that a wrong path or a malformed file shows now, not on the day an encrypted backup needs it. The
+ * file's contents appear in no message.
  */
 export async function decryptionFor(session: Session, backup: BackupRow): Promise<Decryption | undefined> {
   const encryption = backup.manifest?.encryption;
-  if (encryption === undefined) return undefined;
   const file = session.identityFile;
+  if (encryption === undefined) {
+    if (file !== undefined) {
+      await readIdentities(file);
+      session.logger.info(`backup ${backup.id} is not encrypted: the identity file ${file} was not needed`);
+    }
+    return undefined;
+  }
   if (file === undefined) {
     throw new UsageError(
       `backup ${backup.id} is encrypted (age) to ${encryption.recipients.join(', ')}: pass --identity FILE (or set TRICOPY_IDENTITY_FILE) with the identity of one of them`,
     );
   }
+  return { encryption, identities: await readIdentities(file), identityFile: file };
+}
+
+/** The age identities in `file`; an unreadable or malformed file is a UsageError naming it. */
+async function readIdentities(file: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -40,7 +53,7 @@ export async function decryptionFor(session: Session, backup: BackupRow): Promis
   }
   const { parseIdentities } = await loadAge();
   try {
-    return { encryption, identities: parseIdentities(text, `the identity file ${file}`), identityFile: file };
+    return parseIdentities(text, `the identity file ${file}`);
   } catch (error) {
     throw new UsageError(describeError(error));
   }

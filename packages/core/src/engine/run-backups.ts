@@ -83,7 +83,13 @@ async function runOne(
     session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
   }
 
-  const lock = await takeJobLockWithin(session, name, options.lockWaitMs ?? 0, options.signal).catch(
+  const lock = await takeJobLockWithin(
+    session,
+    name,
+    'backup',
+    options.lockWaitMs ?? 0,
+    options.signal,
+  ).catch(
     (error: unknown) =>
       ({ acquired: false, message: `job "${name}": cannot take its lock: ${describeError(error)}` }) as const,
   );

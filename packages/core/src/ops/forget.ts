@@ -40,7 +40,7 @@ export async function forgetBackup(
   if (options.force !== true) await refuseIfNewestVerified(session, backup);
   const dryRun = options.dryRun === true;
   const removed: ForgetReport['removed'][number][] = [];
-  const locked = await withJobLock(session, backup.job, dryRun, async () => {
+  const locked = await withJobLock(session, backup.job, 'forget', dryRun, async () => {
     for (const copy of await session.catalog.listCopies(backup.id)) {
       if (copy.status === 'deleted') continue;
       removed.push({ destination: copy.destination, ...(await removeOne(session, backup, copy, dryRun)) });

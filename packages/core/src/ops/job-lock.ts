@@ -5,11 +5,47 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Catalog } from '../catalog/catalog.js';
 
+/** What a job's lock is held for; a refusal names it. */
+export type LockPurpose = 'backup' | 'prune' | 'verify' | 'repair' | 'forget';
+
+const BEING: Record<LockPurpose, string> = {
+  backup: 'being backed up',
+  prune: 'being pruned',
+  verify: 'being verified',
+  repair: 'being repaired',
+  forget: 'having a backup forgotten',
+};
+
 interface LockOwner {
   readonly pid: number;
   readonly host: string;
   readonly since: string;
   readonly token: string;
+  /** Absent in lock files written before tricopy recorded it. */
+  readonly purpose?: LockPurpose;
+}
+
+/**
+ * Why a job's lock could not be taken: `job "app" is being verified by pid 123 since …; try again when it ends`.
+ * `who` is `pid 123` or `pid 123 on host`; a holder that did not record its purpose (an older tricopy) is "running".
+ */
+export function lockHeldMessage(
+  job: string,
+  holder: { readonly who: string; readonly since: string | null; readonly purpose?: string | undefined },
+  where?: string,
+): string {
+  const since = holder.since === null ? '' : ` since ${holder.since}`;
+  const file = where === undefined ? '' : ` (lock file ${where})`;
+  const being = BEING[holder.purpose as LockPurpose] as string | undefined;
+  if (being === undefined) {
+    return `job "${job}" is already running (${holder.who}${since}${where === undefined ? '' : `; lock file ${where}`})`;
+  }
+  return `job "${job}" is ${being} by ${holder.who}${since}; try again when it ends${file}`;
+}
+
+/** A purpose read back from a lock, if it is one this tricopy knows. */
+export function lockPurposeOf(value: unknown): LockPurpose | undefined {
+  return typeof value === 'string' && Object.hasOwn(BEING, value) ? (value as LockPurpose) : undefined;
 }
 
 export interface JobLock {
@@ -41,11 +77,11 @@ interface LockSession {
 }
 
 /** Takes `job`'s lock where the session's catalog keeps them: in its database (fleet mode), else a lock file. */
-export function takeJobLock(session: LockSession, job: string): Promise<LockAttempt> {
+export function takeJobLock(session: LockSession, job: string, purpose: LockPurpose): Promise<LockAttempt> {
   const now = session.now();
   return (
-    session.catalog.jobLocks?.acquire(job, now) ??
-    acquireJobLock(lockPath(session.config.catalogPath, job), job, now)
+    session.catalog.jobLocks?.acquire(job, now, purpose) ??
+    acquireJobLock(lockPath(session.config.catalogPath, job), job, now, purpose)
   );
 }
 
@@ -56,12 +92,13 @@ export function takeJobLock(session: LockSession, job: string): Promise<LockAtte
 export async function takeJobLockWithin(
   session: LockSession,
   job: string,
+  purpose: LockPurpose,
   waitMs: number,
   signal?: AbortSignal,
 ): Promise<LockAttempt> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const attempt = await takeJobLock(session, job);
+    const attempt = await takeJobLock(session, job, purpose);
     if (attempt.acquired || Date.now() >= deadline || signal?.aborted) return attempt;
     await sleep(1000, undefined, { signal }).catch(() => undefined);
   }
@@ -80,13 +117,14 @@ export function backupIsAlive(
 }
 
 /**
- * Takes the per-job lock (an O_EXCL lock file holding pid, host and time). A lock whose holder is a dead process on
- * this host is stale and taken over; a live holder, or one on another host, keeps it.
+ * Takes the per-job lock (an O_EXCL lock file holding pid, host, time and purpose). A lock whose holder is a dead
+ * process on this host is stale and taken over; a live holder, or one on another host, keeps it.
  */
 export async function acquireJobLock(
   path: string,
   job: string,
   now: Date = new Date(),
+  purpose: LockPurpose = 'backup',
 ): Promise<LockAttempt> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   const owner: LockOwner = {
@@ -94,6 +132,7 @@ export async function acquireJobLock(
     host: hostname(),
     since: now.toISOString(),
     token: randomBytes(8).toString('hex'),
+    purpose,
   };
   let tookOverFrom: LockOwner | undefined;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -109,12 +148,12 @@ export async function acquireJobLock(
     }
     const holder = parseOwner(text);
     if (holder !== undefined && !isStale(holder)) {
-      const where = holder.host === owner.host ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
+      const who = holder.host === owner.host ? `pid ${holder.pid}` : `pid ${holder.pid} on ${holder.host}`;
       return {
         acquired: false,
         path,
         holder,
-        message: `job "${job}" is already running (${where} since ${holder.since}; lock file ${path})`,
+        message: lockHeldMessage(job, { who, since: holder.since, purpose: holder.purpose }, path),
       };
     }
     if (holder === undefined && text.length > 0) {
@@ -193,7 +232,10 @@ function heldLock(path: string, owner: LockOwner): JobLock {
 function parseOwner(text: string): LockOwner | undefined {
   try {
     const value = JSON.parse(text) as Partial<LockOwner>;
-    if (typeof value.pid === 'number' && typeof value.host === 'string') return value as LockOwner;
+    if (typeof value.pid !== 'number' || typeof value.host !== 'string') return undefined;
+    const { purpose, ...owner } = value as LockOwner;
+    const known = lockPurposeOf(purpose);
+    return known === undefined ? owner : { ...owner, purpose: known };
   } catch {
     // not ours
   }
@@ -218,6 +260,7 @@ function isStale(holder: LockOwner): boolean {
 export async function withJobLock(
   session: LockSession,
   job: string,
+  purpose: LockPurpose,
   dryRun: boolean,
   fn: () => Promise<void>,
 ): Promise<{ ran: true } | { ran: false; message: string }> {
@@ -225,7 +268,7 @@ export async function withJobLock(
     await fn();
     return { ran: true };
   }
-  const attempt = await takeJobLock(session, job);
+  const attempt = await takeJobLock(session, job, purpose);
   if (!attempt.acquired) return { ran: false, message: attempt.message };
   try {
     await fn();

@@ -235,7 +235,7 @@ describe('job lock', () => {
     expect(held.acquired).toBe(true);
     const run = await ws.backup();
     expect(run.status).toBe('failed');
-    expect(run.error).toContain('job "app" is already running');
+    expect(run.error).toContain('job "app" is being backed up by pid');
     expect(run.error).toContain(`pid ${process.pid}`);
     expect(run.error).toContain(path);
     if (held.acquired) await held.lock.release();
@@ -258,7 +258,7 @@ describe('job lock', () => {
     const refused = await runBackups(ws.session, ['app'], { lockWaitMs: 1200 });
     await again.lock.release();
     expect(refused.runs[0]?.status).toBe('failed');
-    expect(refused.runs[0]?.error).toContain('job "app" is already running');
+    expect(refused.runs[0]?.error).toContain('job "app" is being backed up by pid');
   });
 
   it('takes over a stale lock left by a dead process on this host', async () => {

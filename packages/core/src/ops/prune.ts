@@ -143,7 +143,7 @@ async function pruneJob(session: Session, job: PruneJob, options: PruneOptions):
   }
   let release: (() => Promise<void>) | undefined;
   if (!options.lockHeld && !options.dryRun) {
-    const attempt = await takeJobLock(session, name);
+    const attempt = await takeJobLock(session, name, 'prune');
     if (!attempt.acquired) return { job: name, skipped: attempt.message, destinations: [] };
     release = () => attempt.lock.release();
   }

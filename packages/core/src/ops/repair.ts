@@ -75,7 +75,7 @@ export async function repairBackups(
       continue;
     }
     const job = session.job(jobName);
-    const locked = await withJobLock(session, jobName, options.dryRun === true, async () => {
+    const locked = await withJobLock(session, jobName, 'repair', options.dryRun === true, async () => {
       const retained = await retentionOf(session, job);
       for (const backup of ofJob) {
         options.signal?.throwIfAborted();

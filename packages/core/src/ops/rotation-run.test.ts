@@ -99,7 +99,7 @@ workDir: ./work
 
   it('skips (and logs, not fails) a job whose lock another run holds, and checks nothing of it', async () => {
     const holder = new Session({ config, logger: capturingLogger().logger, now: clock });
-    const attempt = await takeJobLock(holder, 'app');
+    const attempt = await takeJobLock(holder, 'app', 'backup');
     expect(attempt.acquired).toBe(true);
     const { logger, lines } = capturingLogger();
     try {
@@ -117,7 +117,7 @@ workDir: ./work
     expect(lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
     expect(lines.map((l) => l.message)).toContainEqual(
       expect.stringMatching(
-        /^job app: rotating verification skipped this time: job "app" is already running/,
+        /^job app: rotating verification skipped this time: job "app" is being backed up by pid \d+ since .*; try again when it ends/,
       ),
     );
   });

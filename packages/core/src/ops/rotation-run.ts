@@ -122,7 +122,7 @@ async function verifyLocked(
   options: { logger: Logger; signal: AbortSignal; tickMs: number },
 ): Promise<void> {
   const { logger } = options;
-  const attempt = await takeJobLock(session, job.name).catch(
+  const attempt = await takeJobLock(session, job.name, 'verify').catch(
     (error: unknown) =>
       ({ acquired: false, message: `cannot take its lock: ${describeError(error)}` }) as const,
   );
