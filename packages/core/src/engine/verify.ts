@@ -64,10 +64,15 @@ export async function verifyBackups(
   return { copies, restoreTests, ok };
 }
 
+/** Whether the backup was pruned or forgotten since its check began (then the check says nothing about it). */
+async function backupIsGone(session: Session, backupId: string): Promise<boolean> {
+  const now = await session.catalog.getBackup(backupId);
+  return now === undefined || now.prunedAt !== null;
+}
+
 /** Whether the copy was pruned or forgotten since the check began (then its check says nothing about it). */
 async function copyIsGone(session: Session, backup: BackupRow, destination: string): Promise<boolean> {
-  const now = await session.catalog.getBackup(backup.id);
-  if (now === undefined || now.prunedAt !== null) return true;
+  if (await backupIsGone(session, backup.id)) return true;
   const copy = (await session.catalog.listCopies(backup.id)).find((c) => c.destination === destination);
   return copy === undefined || copy.status === 'deleted' || copy.status === 'deleting';
 }
@@ -184,8 +189,7 @@ async function restoreTest(
     // An interrupted test says nothing about the backup: nothing is recorded.
     signal?.throwIfAborted();
     result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
-    const now = await session.catalog.getBackup(backup.id);
-    if (now === undefined || now.prunedAt !== null) {
+    if (await backupIsGone(session, backup.id)) {
       session.logger.info(
         `backup ${backup.id} was pruned or forgotten during its restore test: nothing recorded`,
       );
