@@ -14,6 +14,8 @@ export const CHINOOK_SQL = join(FIXTURES, 'chinook/Chinook_PostgreSql.sql');
 
 /** Secrets given to tricopy only through the environment; tests grep every output for them. */
 export const S3_SECRET = 'tc-s3-secret-5b1f0c7e9a';
+/** `${S3_SECRET}` in the config: the secret comes from the environment. */
+const SECRET_FROM_ENV = '$' + '{S3_SECRET}';
 
 export interface RemoteEnv {
   readonly pg: PostgresServer;
@@ -101,23 +103,9 @@ destinations:
   local:
     type: local
     path: ./dest/local
-  nas:
-    type: sftp
-    host: ${sshd.host}
-    port: ${sshd.port}
-    username: ${sshd.username}
-    privateKey: ${sshd.privateKeyPath}
-    path: ${sshd.rootDir}/tricopy
+${sftpDestination('nas', sshd)}
 ${parts.sftp ?? `    hostKey: ${sshd.hostKeyFingerprint}`}
-  cloud:
-    type: s3
-    bucket: ${s3.bucket}
-    prefix: backups/
-    endpoint: ${s3.endpoint}
-    forcePathStyle: true
-    region: ${s3.region}
-    accessKeyId: ${s3.accessKeyId}
-    secretAccessKey: \${S3_SECRET}
+${s3Destination('cloud', s3, SECRET_FROM_ENV)}
 ${parts.s3 ?? ''}
 ${parts.extraDestinations ?? ''}
 jobs:
@@ -136,6 +124,30 @@ ${parts.job ?? ''}
 retries: { attempts: 2, minDelay: 200ms, maxDelay: 1s }
 ${parts.extra ?? ''}
 `;
+}
+
+/** A destination block (2-space indented) for the test sshd, without its hostKey line. */
+export function sftpDestination(name: string, sshd: SshdServer): string {
+  return `  ${name}:
+    type: sftp
+    host: ${sshd.host}
+    port: ${sshd.port}
+    username: ${sshd.username}
+    privateKey: ${sshd.privateKeyPath}
+    path: ${sshd.rootDir}/tricopy`;
+}
+
+/** A destination block (2-space indented) for the test s3rver, its secret as given (`${VAR}` or the value). */
+export function s3Destination(name: string, s3: S3Server, secret: string): string {
+  return `  ${name}:
+    type: s3
+    bucket: ${s3.bucket}
+    prefix: backups/
+    endpoint: ${s3.endpoint}
+    forcePathStyle: true
+    region: ${s3.region}
+    accessKeyId: ${s3.accessKeyId}
+    secretAccessKey: ${secret}`;
 }
 
 export async function dumpCount(env: RemoteEnv): Promise<number> {

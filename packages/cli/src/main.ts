@@ -1,5 +1,5 @@
 import { TricopyError } from '@tricopy/contract';
-import { ConfigError, createJsonLogger, describeError, Redactor } from '@tricopy/core';
+import { ConfigError, createJsonLogger, describeError, Redactor, terminalSafe } from '@tricopy/core';
 import { CommanderError } from 'commander';
 import { EXIT } from './exit-codes.js';
 import { ignoreClosedStdout, printJson } from './output.js';
@@ -36,7 +36,7 @@ function jsonLogFormat(argv: readonly string[]): boolean {
 
 /** Writes text to stderr as it is, or (with --log-format json) each line as one JSON log record. */
 function errorWriter(asJson: boolean): (text: string) => void {
-  if (!asJson) return (text) => process.stderr.write(text);
+  if (!asJson) return (text) => process.stderr.write(terminalSafe(text));
   const logger = createJsonLogger('error', new Redactor());
   return (text) => {
     for (const line of text.split('\n')) if (line.trim() !== '') logger.error(line);

@@ -1,3 +1,5 @@
+import { terminalSafe } from '@tricopy/core';
+
 let stdoutGuarded = false;
 
 /**
@@ -19,8 +21,9 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Writes a line for people: what a terminal would interpret (a forged name's escape sequence) is shown escaped. */
 export function printLine(text = ''): void {
-  process.stdout.write(`${text}\n`);
+  process.stdout.write(`${terminalSafe(text)}\n`);
 }
 
 /** A plain text table: columns padded to their widest cell. */

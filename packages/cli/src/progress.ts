@@ -1,7 +1,7 @@
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { Logger } from '@tricopy/contract';
 import type { BackupEvents, JobResult } from '@tricopy/core';
-import { createJsonLogger, formatBytes, Redactor } from '@tricopy/core';
+import { createJsonLogger, formatBytes, Redactor, terminalSafe } from '@tricopy/core';
 import cliProgress from 'cli-progress';
 import type { GlobalOptions } from './context.js';
 
@@ -77,7 +77,7 @@ function plainProgress(
       },
       onJobDone: (result) => {
         clear(result.job);
-        out.write(`${describeResult(result)}\n`);
+        out.write(`${terminalSafe(describeResult(result))}\n`);
       },
     },
     stop() {
@@ -160,7 +160,7 @@ export function createReadProgress(mode: ProgressMode, options: ReadProgressOpti
   if (mode.json || mode.quiet) return { track: (stream) => stream, stop() {} };
   const logger = mode.jsonLog;
   if (logger !== undefined) return readLines((line) => logger.info(line, { event: 'progress' }), intervalMs);
-  return out.isTTY ? readBars(out) : readLines((line) => out.write(`${line}\n`), intervalMs);
+  return out.isTTY ? readBars(out) : readLines((line) => out.write(`${terminalSafe(line)}\n`), intervalMs);
 }
 
 function counted(stream: Readable, onBytes: (n: number) => void, onEnd: () => void) {
@@ -227,7 +227,7 @@ function readBars(out: NodeJS.WritableStream): ReadProgress {
       const started = Date.now();
       let bytes = 0;
       const bar = bars.create(Math.max(total, 1), 0, {
-        label,
+        label: terminalSafe(label),
         done: '0 B',
         size: formatBytes(total),
         rate: '-',

@@ -35,7 +35,13 @@ export {
   type RunStatus,
 } from './engine/backup.js';
 export { type CheckReport, checkConfig } from './engine/check.js';
-export { backupPrefix, MANIFEST_NAME, type Manifest, manifestKey, parseManifest } from './engine/manifest.js';
+export { backupPrefix, MANIFEST_NAME, type Manifest, manifestKey } from './engine/manifest.js';
+export {
+  InvalidManifestError,
+  MANIFEST_MAX_BYTES,
+  parseManifest,
+  readManifest,
+} from './engine/manifest-read.js';
 export { evaluatePolicy, jobPolicy, type PolicyStatus } from './engine/policy.js';
 export { type RebuildReport, rebuildCatalog } from './engine/rebuild.js';
 export { type RestoreResult, restoreBackup, restoreTestBackup } from './engine/restore.js';
@@ -118,4 +124,5 @@ export { NO_BUILTIN_PLUGINS, type PluginTable } from './plugins/builtins.js';
 export { formatBytes, parseDuration } from './util/duration.js';
 export { ConfigError, describeError, IntegrityError, PluginLoadError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';
+export { terminalSafe } from './util/terminal-safe.js';
 export { TRICOPY_VERSION } from './version.js';

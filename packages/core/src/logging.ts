@@ -1,6 +1,7 @@
 import type { LogFields, Logger } from '@tricopy/contract';
 import { pino } from 'pino';
 import type { Redactor } from './util/redactor.js';
+import { terminalSafe } from './util/terminal-safe.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
@@ -16,7 +17,7 @@ export function createJsonLogger(
     destination as pino.DestinationStream,
   );
   const emit = (lvl: Exclude<LogLevel, 'silent'>) => (message: string, fields?: LogFields) =>
-    base[lvl](redactFields(fields, redactor), redactor.redact(message));
+    base[lvl](redactFields(fields, redactor), terminalSafe(redactor.redact(message)));
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }
 
@@ -32,7 +33,7 @@ export function createHumanLogger(
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
       .join(' ');
     const prefix = lvl === 'info' ? '' : `${lvl}: `;
-    destination.write(`${prefix}${redactor.redact(message)}${extra ? ` (${extra})` : ''}\n`);
+    destination.write(terminalSafe(`${prefix}${redactor.redact(message)}${extra ? ` (${extra})` : ''}\n`));
   };
   return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
 }

@@ -12,7 +12,9 @@ export async function catalogRebuildCommand(options: GlobalOptions & { from: str
       printLine(`imported ${report.imported.length} backup(s) from ${report.destination}`);
       for (const problem of report.problems) printLine(`  problem: ${problem}`);
       if (report.imported.length > 0)
-        printLine('copies on other destinations are marked pending: run tricopy verify --all');
+        printLine(
+          'copies the manifests name on other destinations were recorded only where checked there: run tricopy verify --all',
+        );
     }
     return report.problems.length === 0 ? EXIT.ok : EXIT.degraded;
   });

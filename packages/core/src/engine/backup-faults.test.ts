@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import type { FaultError } from '@tricopy/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lockPath } from '../ops/job-lock.js';
-import { MANIFEST_NAME, parseManifest } from './manifest.js';
+import { MANIFEST_NAME } from './manifest.js';
+import { parseManifest } from './manifest-read.js';
 import { runBackups } from './run-backups.js';
 import { type Harness, harness } from './testing/harness.js';
 
@@ -29,7 +30,12 @@ async function expectConsistent(t: Harness): Promise<void> {
         );
         const manifest = stored?.get(`${backup.job}/${backup.id}/${MANIFEST_NAME}`);
         expect(manifest, `${copy.destination} has a manifest`).toBeDefined();
-        expect(parseManifest(String(manifest), copy.destination).artifact.sha256).toBe(backup.sha256);
+        expect(
+          parseManifest(String(manifest), copy.destination, {
+            folder: `${backup.job}/${backup.id}/`,
+            now: new Date(),
+          }).artifact.sha256,
+        ).toBe(backup.sha256);
       } else {
         // Nothing under the final name of a copy that is not good.
         expect(stored?.has(copy.key), `${copy.destination}: failed copy removed`).toBe(false);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPair, unsealText } from '@tricopy/age';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupRow } from '../catalog/catalog.js';
-import { parseManifest } from './manifest.js';
+import { parseManifest } from './manifest-read.js';
 import { restoreBackup, restoreTestBackup } from './restore.js';
 import { runBackups } from './run-backups.js';
 import { type Harness, harness } from './testing/harness.js';
@@ -60,10 +60,12 @@ describe('encrypted backups', () => {
     ).toBe(true);
     expect(artifact.includes(h.body('app').subarray(0, 64))).toBe(false);
 
-    const manifestText =
-      [...local.entries()].find(([key]) => key.endsWith('manifest.json'))?.[1].toString() ?? '';
+    const [manifestKey, manifestBytes] =
+      [...local.entries()].find(([key]) => key.endsWith('manifest.json')) ?? [];
+    const manifestText = manifestBytes?.toString() ?? '';
     expect(manifestText).not.toContain('memory source');
-    const manifest = parseManifest(manifestText, 'local');
+    const place = { folder: manifestKey?.replace(/manifest\.json$/, '') ?? '', now: new Date() };
+    const manifest = parseManifest(manifestText, 'local', place);
     expect(manifest.encryption?.recipients).toEqual([owner.recipient, breakGlass.recipient]);
     expect(manifest.encryption?.plaintext.size).toBe(h.body('app').length);
     expect(manifest.artifact.sha256).toBe(backup.sha256);

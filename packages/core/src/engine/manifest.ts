@@ -66,28 +66,3 @@ export function backupPrefix(job: string, backupId: string): string {
 export function manifestKey(job: string, backupId: string): string {
   return `${backupPrefix(job, backupId)}${MANIFEST_NAME}`;
 }
-
-export function parseManifest(text: string, where: string): Manifest {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new Error(`${where}: manifest is not valid JSON`);
-  }
-  const m = value as Partial<Manifest>;
-  if (
-    typeof m !== 'object' ||
-    m === null ||
-    typeof m.manifestVersion !== 'number' ||
-    typeof m.job !== 'string' ||
-    typeof m.backupId !== 'string' ||
-    typeof m.artifact?.sha256 !== 'string' ||
-    typeof m.artifact.size !== 'number'
-  ) {
-    throw new Error(`${where}: not a tricopy manifest`);
-  }
-  if (m.manifestVersion > MANIFEST_VERSION) {
-    throw new Error(`${where}: manifest version ${m.manifestVersion} is newer than this tricopy understands`);
-  }
-  return m as Manifest;
-}

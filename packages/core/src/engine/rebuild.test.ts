@@ -1,12 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
 import { rebuildCatalog } from './rebuild.js';
 import { runBackups } from './run-backups.js';
-import { Session } from './session.js';
+import type { Session } from './session.js';
 import { type Harness, harness } from './testing/harness.js';
+import { sessionWithLostCatalog } from './testing/lost-catalog.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -22,15 +20,7 @@ async function twoBackupsThenLoseCatalog(t: Harness): Promise<{ session: Session
     expect(report.runs[0]?.status).toBe('ok');
     ids.push(report.runs[0]?.backupId as string);
   }
-  await t.session.closeCatalog();
-  const path = join(t.dir, 'rebuilt.db');
-  await rm(path, { force: true });
-  const session = new Session({
-    config: t.session.config,
-    logger: t.session.logger,
-    catalog: openSqliteCatalog(path),
-  });
-  return { session, ids };
+  return { session: await sessionWithLostCatalog(t), ids };
 }
 
 function manifestOn(t: Harness, destination: string, id: string): { key: string; manifest: Manifest } {
@@ -44,7 +34,7 @@ function forge(t: Harness, destination: string, id: string, change: (m: Manifest
 }
 
 describe('catalog rebuild trusts no manifest about itself', () => {
-  it('genuine manifests: both backups imported, the other copies pending', async () => {
+  it('genuine manifests: both backups imported, the other copies checked there and recorded', async () => {
     h = await harness({ destinations: { local: {}, cloud: { capabilities: { storedSha256: true } } } });
     const { session, ids } = await twoBackupsThenLoseCatalog(h);
     const report = await rebuildCatalog(session, 'local');
@@ -53,19 +43,19 @@ describe('catalog rebuild trusts no manifest about itself', () => {
     expect(
       (await session.catalog.listCopies(ids[0] as string)).map((c) => [c.destination, c.status]),
     ).toEqual([
-      ['cloud', 'pending'],
+      ['cloud', 'verified'],
       ['local', 'verified'],
     ]);
     await session.closeCatalog();
   });
 
-  it('a manifest whose backupId was changed to an older backup: a conflict, the newer backup kept', async () => {
+  it('a manifest whose backupId was changed to an older backup: refused (not its folder), the older backup kept', async () => {
     h = await harness({ destinations: { local: {} } });
     const { session, ids } = await twoBackupsThenLoseCatalog(h);
     const [older, newer] = ids as [string, string];
     forge(h, 'local', newer, (m) => ({ ...m, backupId: older }));
     const report = await rebuildCatalog(session, 'local');
-    expect(report.problems.join('\n')).toMatch(new RegExp(`app/${newer}/manifest.json: .*conflict`));
+    expect(report.problems.join('\n')).toMatch(new RegExp(`app/${newer}/manifest.json: .*found in`));
     expect(report.imported).toEqual([older]);
     expect((await session.catalog.getBackup(older))?.sha256).toBe(
       manifestOn(h, 'local', older).manifest.artifact.sha256,

@@ -1,9 +1,9 @@
-import { text } from 'node:stream/consumers';
 import type { Destination } from '@tricopy/contract';
 import type { CopyRow } from '../catalog/catalog.js';
 import { describeError } from '../util/errors.js';
 import { checkStoredCopy } from './copy-check.js';
-import { backupPrefix, MANIFEST_NAME, type Manifest, parseManifest } from './manifest.js';
+import { MANIFEST_NAME, type Manifest } from './manifest.js';
+import { readManifest } from './manifest-read.js';
 import type { Session } from './session.js';
 
 export interface RebuildReport {
@@ -13,13 +13,15 @@ export interface RebuildReport {
 }
 
 type Verdict = { readonly ok: true } | { readonly ok: false; readonly problem: string };
+type NewCopy = Omit<CopyRow, 'updatedAt'>;
 
 /**
- * Rebuilds the catalog from the manifests on one destination, trusting no manifest about itself: its job and
- * backup id must match the folder it was found in, its artifact must be in that folder and match its size and the
- * SHA-256 the store keeps (where it keeps one), and a backup the catalog already holds with other content is a
- * conflict, reported and left alone. Copies the manifest names on other destinations are recorded as pending
- * (never over a row the catalog already has) until `tricopy verify` checks them.
+ * Rebuilds the catalog from the manifests on one destination, trusting no manifest: each is checked against the
+ * manifest schema (types, bounds, its job and backup id those of the folder it was found in, times consistent
+ * with the id, its artifact a file of that folder), its artifact must match its size and the SHA-256 the store
+ * keeps (where it keeps one), and a backup the catalog already holds with other content is a conflict, reported
+ * and left alone. A manifest says nothing authoritative about other destinations: a copy it names elsewhere is
+ * recorded only once checked there, under the backup's own key, and never over a row the catalog already has.
  */
 export async function rebuildCatalog(session: Session, destinationName: string): Promise<RebuildReport> {
   const destination = await session.destination(destinationName);
@@ -28,14 +30,16 @@ export async function rebuildCatalog(session: Session, destinationName: string):
   const seen = new Map<string, string>();
   for (const key of await manifestKeys(destination)) {
     try {
-      const manifest = parseManifest(await text(await destination.get(key)), `${destinationName}:${key}`);
-      const verdict = await judgeManifest(session, destination, key, manifest, seen);
+      const manifest = await readManifest(destination, key, destinationName, session.now());
+      const verdict = await judgeManifest(session, destination, manifest, seen);
       seen.set(manifest.backupId, key);
       if (!verdict.ok) {
         problems.push(`${key}: ${verdict.problem}; not imported`);
         continue;
       }
-      await importManifest(session, destinationName, destination, manifest);
+      const here = copyRow(manifest, destinationName, destination);
+      const others = await checkedOtherCopies(session, destinationName, manifest, problems);
+      await importManifest(session, manifest, [here, ...others]);
       imported.push(manifest.backupId);
     } catch (error) {
       problems.push(`${key}: ${session.redact(describeError(error))}`);
@@ -55,19 +59,9 @@ async function manifestKeys(destination: Destination): Promise<string[]> {
 async function judgeManifest(
   session: Session,
   destination: Destination,
-  key: string,
   manifest: Manifest,
   seen: ReadonlyMap<string, string>,
 ): Promise<Verdict> {
-  const folder = key.slice(0, -MANIFEST_NAME.length);
-  if (backupPrefix(manifest.job, manifest.backupId) !== folder) {
-    return fail(
-      `it says job ${manifest.job}, backup ${manifest.backupId}, but was found in ${folder} (conflict)`,
-    );
-  }
-  if (!manifest.artifact.key.startsWith(folder) || manifest.artifact.key.slice(folder.length).includes('/')) {
-    return fail(`its artifact key ${manifest.artifact.key} is not in its own folder ${folder} (conflict)`);
-  }
   const twin = seen.get(manifest.backupId);
   if (twin !== undefined) return fail(`duplicate: backup ${manifest.backupId} is also described by ${twin}`);
   const known = await session.catalog.getBackup(manifest.backupId);
@@ -93,13 +87,35 @@ function sameBackup(
   );
 }
 
-async function importManifest(
+/**
+ * The copies the manifest names on other configured destinations that hold, under the backup's own key, an
+ * object of the artifact's size and stored SHA-256 (where the store keeps one); each other one is a problem.
+ */
+async function checkedOtherCopies(
   session: Session,
   name: string,
-  destination: Destination,
   manifest: Manifest,
-): Promise<void> {
-  const here: Omit<CopyRow, 'updatedAt'> = {
+  problems: string[],
+): Promise<NewCopy[]> {
+  const rows: NewCopy[] = [];
+  const others = new Set(manifest.copies.map((c) => c.destination));
+  for (const other of [...others].sort()) {
+    if (other === name || !session.config.destinations.has(other)) continue;
+    const where = `backup ${manifest.backupId}: the copy its manifest names on ${other}`;
+    try {
+      const destination = await session.destination(other);
+      const check = await checkStoredCopy(destination, manifest.artifact.key, manifest.artifact);
+      if (check.ok) rows.push(copyRow(manifest, other, destination));
+      else problems.push(`${where} does not match it (${check.message}): not recorded`);
+    } catch (error) {
+      problems.push(`${where} could not be checked: ${session.redact(describeError(error))}; not recorded`);
+    }
+  }
+  return rows;
+}
+
+function copyRow(manifest: Manifest, name: string, destination: Destination): NewCopy {
+  return {
     backupId: manifest.backupId,
     destination: name,
     status: 'verified',
@@ -110,19 +126,15 @@ async function importManifest(
     attempts: 0,
     error: null,
   };
-  const others = manifest.copies
-    .filter((c) => c.destination !== name && session.config.destinations.has(c.destination))
-    .map((c) => ({
-      backupId: manifest.backupId,
-      destination: c.destination,
-      status: 'pending' as const,
-      key: c.key,
-      location: null,
-      size: null,
-      sha256: null,
-      attempts: 0,
-      error: 'recorded from a manifest; not checked since the rebuild',
-    }));
+}
+
+/** The backup (unless the catalog has it) and each copy the catalog has no row for yet, in one transaction. */
+async function importManifest(
+  session: Session,
+  manifest: Manifest,
+  copies: readonly NewCopy[],
+): Promise<void> {
+  const [here, ...others] = copies as [NewCopy, ...NewCopy[]];
   await session.catalog.transaction(async (tx) => {
     if ((await tx.getBackup(manifest.backupId)) === undefined) await tx.importFromManifest(manifest, []);
     const existing = new Set((await tx.listCopies(manifest.backupId)).map((c) => c.destination));

@@ -1,6 +1,7 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { describeError } from '../util/errors.js';
 import { checkStoredCopy, type MismatchKind } from './copy-check.js';
+import { foreignKeyProblem } from './layout.js';
 import { restoreTestBackup } from './restore.js';
 import type { Session } from './session.js';
 
@@ -91,6 +92,8 @@ async function verifyCopy(
   try {
     if (backup.size === null || backup.sha256 === null)
       throw new Error('the backup has no complete artifact');
+    const foreign = foreignKeyProblem(backup, copy.key);
+    if (foreign !== undefined) throw new Error(`not checked: ${foreign}`);
     const destination = await session.destination(copy.destination);
     const expectedCopy = { size: backup.size, sha256: backup.sha256 };
     const check = await checkStoredCopy(destination, copy.key, expectedCopy, {

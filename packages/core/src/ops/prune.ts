@@ -1,6 +1,7 @@
 import type { Destination } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { Retention } from '../config/schema.js';
+import { foreignKeyProblem } from '../engine/layout.js';
 import { manifestKey } from '../engine/manifest.js';
 import type { Session } from '../engine/session.js';
 import { describeError, UsageError } from '../util/errors.js';
@@ -304,6 +305,11 @@ export async function removeCopy(
   dryRun: boolean,
 ): Promise<PrunedCopy> {
   const base = prunedCopyBase(backup, copy);
+  const foreign = foreignKeyProblem(backup, copy.key);
+  if (foreign !== undefined) {
+    session.logger.warn(`prune ${backup.job} on ${destinationName}: backup ${backup.id}: ${foreign}`);
+    return { ...base, status: 'left-alone', error: foreign };
+  }
   if (dryRun) return { ...base, status: 'would-delete' };
   try {
     const found = await destination.stat(copy.key);

@@ -17,6 +17,7 @@ export async function configWithRemovedJob(
   env: NodeJS.ProcessEnv,
 ): Promise<LoadedConfig> {
   if (config.jobs.has(job)) return config;
+  refuseUnconfiguredType(config, job, sourceType);
   const interpolated = interpolateEnv(options, env);
   if (interpolated.problems.length > 0)
     throw new UsageError(`--source-option: ${interpolated.problems.join('; ')}`);
@@ -48,4 +49,19 @@ export async function configWithRemovedJob(
     spool: false,
   };
   return { ...config, jobs: new Map([...config.jobs, [job, spec]]) };
+}
+
+/**
+ * The source type comes from the catalog (and, after a rebuild, from a manifest a destination holds): it may name
+ * code to load only when the config already would, as a built-in or as the plugin of one of its jobs.
+ */
+function refuseUnconfiguredType(config: LoadedConfig, job: string, sourceType: string): void {
+  if (Object.hasOwn(config.plugins.sources, sourceType)) return;
+  if ([...config.jobs.values()].some((j) => j.source.type === sourceType)) return;
+  const builtins = Object.keys(config.plugins.sources).join(', ');
+  throw new UsageError(
+    `job "${job}" is no longer in the config and its backups were made with source type ${JSON.stringify(sourceType)}, ` +
+      `which is neither a built-in (${builtins || 'none'}) nor the plugin of a job in the config: tricopy loads no ` +
+      `plugin named only by the catalog or a destination; to restore it, add job "${job}" back to the config with its source`,
+  );
 }

@@ -2,6 +2,7 @@ import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
 import { type CopyCheck, checkStoredCopy, type Expected } from '../engine/copy-check.js';
 import { rankByCost } from '../engine/copy-rank.js';
+import { foreignKeyProblem } from '../engine/layout.js';
 import type { Session } from '../engine/session.js';
 import { describeError } from '../util/errors.js';
 import { rulesFor } from './prune.js';
@@ -45,6 +46,8 @@ export function unrepairable(
   if (backup.size === null || backup.sha256 === null || backup.artifactKey === null)
     return { reason: `no complete artifact (status ${backup.status})`, result: 'failed' };
   if (backup.manifest === null) return { reason: 'the catalog holds no manifest for it', result: 'failed' };
+  const foreign = foreignKeyProblem(backup, backup.artifactKey);
+  if (foreign !== undefined) return { reason: foreign, result: 'failed' };
   return undefined;
 }
 
@@ -107,6 +110,8 @@ async function planCopy(session: Session, backup: BackupRow, facts: CopyFacts): 
     return planned('backfill', 'never written here (the destination joined the job later)');
   }
   if (row.status === 'deleted' || row.status === 'deleting') return planned('skip', 'pruned');
+  const foreign = foreignKeyProblem(backup, row.key);
+  if (foreign !== undefined) return planned('skip', foreign);
   if (row.status === 'failed') {
     if (!facts.inJob) return planned('skip', 'failed, and the destination is no longer in the job');
     return planned('repair', row.error ?? 'failed');

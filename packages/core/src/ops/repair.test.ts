@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MANIFEST_NAME, parseManifest } from '../engine/manifest.js';
+import { MANIFEST_NAME } from '../engine/manifest.js';
+import { parseManifest } from '../engine/manifest-read.js';
 import { runBackups } from '../engine/run-backups.js';
 import { type Harness, harness } from '../engine/testing/harness.js';
 import { forgetBackup } from './forget.js';
@@ -38,7 +39,7 @@ function flipByte(bytes: Buffer): Buffer {
 
 function manifestOn(t: Harness, destination: string, backupId: string) {
   const text = t.destinations[destination]?.objects.get(`app/${backupId}/${MANIFEST_NAME}`);
-  return parseManifest(String(text), destination);
+  return parseManifest(String(text), destination, { folder: `app/${backupId}/`, now: new Date() });
 }
 
 describe('repair', () => {
