@@ -215,7 +215,7 @@ function forgeries(offsite: Offsite): Record<string, Forgery> {
       change: (m) => ({ ...m, artifact: { ...m.artifact, size: String(m.artifact.size) }, dumps: 'many' }),
     }),
     mismatchedFolder: forge(offsite, { change: (m) => ({ ...m, backupId: first.backupId }) }),
-    oversize: forge(offsite, { change: (m) => ({ ...m, padding: 'x'.repeat(5 * 1_048_576) }) }),
+    oversize: forge(offsite, { change: (m) => ({ ...m, padding: 'x'.repeat(9 * 1_048_576) }) }),
     notJson: forge(offsite, { change: () => '{"manifestVersion": 1, "job": ' }),
   };
 }

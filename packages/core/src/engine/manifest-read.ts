@@ -3,8 +3,8 @@ import type { Destination } from '@tricopy/contract';
 import { MANIFEST_NAME, type Manifest } from './manifest.js';
 import { checkManifest } from './manifest-schema.js';
 
-/** A manifest is a few KiB (a big table list: some hundred KiB): anything larger is not read into memory. */
-export const MANIFEST_MAX_BYTES = 4 * 1_048_576;
+/** A manifest is a few KiB (a list of 100,000 tables: some MiB): anything larger is not read into memory. */
+export const MANIFEST_MAX_BYTES = 8 * 1_048_576;
 
 /** A manifest that is not one tricopy wrote: what is wrong, and where it was read from. */
 export class InvalidManifestError extends Error {

@@ -7,7 +7,7 @@ import { AGE_FORMAT, backupPrefix, MANIFEST_VERSION, type Manifest } from './man
 /** How far a manifest's createdAt may be from the time its backup id encodes (both are the run's start). */
 const CREATED_TOLERANCE_MS = 2_000;
 /** How far in the future of the reading host's clock a backup may have started (a clock a little ahead). */
-export const FUTURE_TOLERANCE_MS = 24 * 3_600_000;
+export const FUTURE_TOLERANCE_MS = 3_600_000;
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const size = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -22,12 +22,13 @@ const name = z.string().regex(NAME, 'not a valid name');
 
 const measured = z.object({ size, sha256: digest });
 
+/** Only the type is ever acted on; the rest is shown (made terminal-safe where it is), so any text fits. */
 const source = z.object({
   type: text(256).min(1),
-  description: text(4096).optional(),
-  engine: text(128).optional(),
-  engineVersion: text(256).optional(),
-  toolVersion: text(256).optional(),
+  description: z.string().max(4096).optional(),
+  engine: z.string().max(128).optional(),
+  engineVersion: z.string().max(256).optional(),
+  toolVersion: z.string().max(256).optional(),
   details: z.record(z.string().max(256), z.unknown()).optional(),
 });
 
@@ -62,7 +63,7 @@ const manifestShape = z.object({
   artifact,
   tables: z
     .array(z.object({ name: z.string().max(1024), rows: size, exact: z.boolean() }))
-    .max(100_000)
+    .max(200_000)
     .optional(),
   dumps: z.number().int().min(1).max(1000),
   copies: z.array(z.object({ destination: name, key: z.string().max(512) })).max(64),

@@ -27,11 +27,11 @@ async function realBackupThenLoseCatalog(t: Harness): Promise<{ session: Session
 }
 
 /**
- * A forged backup on offsite, as whoever holds offsite's credentials can write it: a new id (an hour after the
- * real one, still in the past), the real artifact's bytes in its own folder, a manifest made consistent by hand, then `change`d.
+ * A forged backup on offsite, as whoever holds offsite's credentials can write it: a new id (an hour before the
+ * real one), the real artifact's bytes in its own folder, a manifest made consistent by hand, then `change`d.
  */
 function forgeOnOffsite(t: Harness, real: Manifest, change: (m: Manifest) => Manifest = (m) => m): Manifest {
-  const started = new Date(Date.parse(real.createdAt) + 3_600_000);
+  const started = new Date(Date.parse(real.createdAt) - 3_600_000);
   const backupId = newBackupId(started);
   const key = `app/${backupId}/${real.artifact.key.split('/').at(-1)}`;
   const forged = change({
@@ -208,7 +208,7 @@ describe('manifests are data checked against a schema', () => {
     const padded = JSON.stringify({ ...forged, padding: 'x'.repeat(MANIFEST_MAX_BYTES) });
     h.destinations.offsite?.objects.set(`app/${forged.backupId}/${MANIFEST_NAME}`, Buffer.from(padded));
     const report = await rebuildCatalog(session, 'offsite');
-    expect(report.problems.join('\n')).toMatch(/larger than 4194304 bytes: not read further/);
+    expect(report.problems.join('\n')).toMatch(/larger than 8388608 bytes: not read further/);
     expect(report.imported).toEqual([real.backupId]);
     await session.closeCatalog();
   });
