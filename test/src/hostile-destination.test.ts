@@ -111,6 +111,11 @@ function idAt(time: Date): string {
   return `${stamp}-${time.getUTCMilliseconds().toString(16).padStart(3, '0')}${randomBytes(2).toString('hex').slice(0, 3)}`;
 }
 
+/** How many forgeries were made so far. */
+let forgeryCount = 0;
+/** The real backups' artifacts, as stored on trusted. */
+const realArtifacts: Buffer[] = [];
+
 /** A forgery: objects to write on the offsite, and what it must (not) become. */
 interface Forgery {
   readonly objects: ReadonlyMap<string, Buffer | string>;
@@ -135,7 +140,11 @@ function forge(
 ): { id: string; key: string; objects: Map<string, Buffer | string> } {
   const base = real[options.from ?? 0] as Manifest;
   const job = options.job ?? 'app';
-  const time = new Date(Date.parse(base.createdAt) - (options.hoursBefore ?? 1) * 3_600_000);
+  // A second apart from every other forgery: two forgeries never share a folder.
+  forgeryCount += 1;
+  const time = new Date(
+    Date.parse(base.createdAt) - (options.hoursBefore ?? 1) * 3_600_000 - forgeryCount * 1000,
+  );
   const id = idAt(time);
   const key = `${job}/${id}/${job}${base.artifact.key.slice(base.artifact.key.lastIndexOf('/') + 1 + base.job.length)}`;
   const manifest = {
@@ -161,9 +170,6 @@ function forge(
     ]),
   };
 }
-
-/** The real backups' artifacts, as stored on trusted. */
-const realArtifacts: Buffer[] = [];
 
 /**
  * The deleting forgeries: one names, as its copy on trusted, the second real backup's artifact (with that artifact's
