@@ -5,8 +5,8 @@ import { UsageError } from '@tricopy/core';
 
 /**
  * Reads `--env-file FILE`: `KEY=value` lines (`#` comments, optional quotes, no shell expansion), the values `${VAR}`
- * in the config refers to. The file holds secrets, so it must be a regular file nobody but its owner can read or
- * write (mode 0600 or 0400). Its values are used to fill in the config only; they are not put into the
+ * in the config refers to. The file holds secrets, so it must be a regular file of the user running tricopy that
+ * nobody else can read or write (mode 0600 or 0400). Its values are used to fill in the config only; they are not put into the
  * environment of tricopy or of the tools it runs.
  */
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
@@ -18,6 +18,12 @@ export async function readEnvFile(file: string): Promise<Record<string, string>>
     throw new UsageError(`--env-file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'cannot read it'}`);
   }
   if (!info.isFile()) throw new UsageError(`--env-file ${path}: not a regular file`);
+  const uid = process.getuid?.();
+  if (uid !== undefined && info.uid !== uid) {
+    throw new UsageError(
+      `--env-file ${path}: belongs to uid ${info.uid}, not to you (uid ${uid}), so its owner could change the secrets tricopy uses: run chown ${uid} ${path}`,
+    );
+  }
   const mode = info.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new UsageError(
