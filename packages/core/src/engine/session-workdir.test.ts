@@ -90,6 +90,26 @@ describe("a run's work folder", () => {
     expect(await readdir(join(dir, 'real'))).toEqual([]);
   });
 
+  it.runIf(asRoot)(
+    'refuses a workDir inside a folder another user owns, or others can rename things in',
+    async () => {
+      const shared = join(dir, 'shared');
+      await mkdir(shared);
+      await chmod(shared, 0o777);
+      await expect(runFolder(join(shared, 'work'))).rejects.toThrow(
+        `workDir ${join(shared, 'work')} is inside ${shared}, whose mode 0777 lets others rename what is in it (it lacks the sticky bit)`,
+      );
+      await chmod(shared, 0o1777);
+      expect(await runFolder(join(shared, 'work'))).toMatch(/\/work\/run-/);
+      const theirs = join(dir, 'theirs');
+      await mkdir(theirs, { mode: 0o755 });
+      await chown(theirs, NOBODY, NOBODY);
+      await expect(runFolder(join(theirs, 'work'))).rejects.toThrow(
+        `workDir ${join(theirs, 'work')} is inside ${theirs}, which belongs to uid ${NOBODY}`,
+      );
+    },
+  );
+
   it('accepts a private folder of its own, readable by others or not', async () => {
     const work = join(dir, 'work');
     await mkdir(work);
