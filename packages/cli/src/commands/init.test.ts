@@ -63,4 +63,13 @@ describe('init never writes through a symlink planted where it writes', () => {
     expect((await readFile(join(demo, 'shop.db'))).equals(before)).toBe(true);
     expect((await readdir(demo)).sort()).toEqual(['backups', 'shop.db', 'tricopy.yaml']);
   });
+
+  it('names the config path, not a temporary name, when its folder is missing', async () => {
+    const config = join(dir, 'missing', 'tricopy.yaml');
+    for (const force of [false, true]) {
+      await expect(initCommand({ config, force })).rejects.toThrow(
+        `cannot write ${config}: its folder does not exist (create it first)`,
+      );
+    }
+  });
 });

@@ -24,11 +24,13 @@ export async function initCommand(
 
 /** A new file, or with `force` a new file renamed over whatever is there (a symlink is replaced, never followed). */
 async function writeStarterConfig(path: string, force: boolean): Promise<void> {
-  if (force) return writeFileBeside(path, STARTER_CONFIG);
   try {
-    await createFileExclusive(path, STARTER_CONFIG);
+    await (force ? writeFileBeside(path, STARTER_CONFIG) : createFileExclusive(path, STARTER_CONFIG));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    throw new UsageError(`${path} exists; pass --force to overwrite it`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') throw new UsageError(`${path} exists; pass --force to overwrite it`);
+    if (code === 'ENOENT')
+      throw new UsageError(`cannot write ${path}: its folder does not exist (create it first)`);
+    throw new UsageError(`cannot write ${path}: ${code ?? (error as Error).message}`);
   }
 }
