@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,5 +33,14 @@ describe('--env-file', () => {
     const file = join(dir, 'secrets.env');
     await writeFile(file, 'A=b\n', { mode: 0o644 });
     await expect(readEnvFile(file)).rejects.toThrow(`run chmod 600 ${file}`);
+  });
+
+  it('refuses a FIFO or a folder without blocking, and names a missing file', async () => {
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    await expect(readEnvFile(join(dir, 'fifo'))).rejects.toThrow(
+      `--env-file ${join(dir, 'fifo')}: not a regular file`,
+    );
+    await expect(readEnvFile(dir)).rejects.toThrow(`--env-file ${dir}: not a regular file`);
+    await expect(readEnvFile(join(dir, 'none'))).rejects.toThrow(`--env-file ${join(dir, 'none')}: ENOENT`);
   });
 });

@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { UsageError } from '@tricopy/core';
@@ -11,12 +12,22 @@ import { UsageError } from '@tricopy/core';
  */
 export async function readEnvFile(file: string): Promise<Record<string, string>> {
   const path = resolve(file);
-  let info: Awaited<ReturnType<typeof stat>>;
-  try {
-    info = await stat(path);
-  } catch (error) {
+  // One handle for the checks and the read, so the file checked is the file read; O_NONBLOCK: a FIFO never blocks.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((error: unknown) => {
     throw new UsageError(`--env-file ${path}: ${(error as NodeJS.ErrnoException).code ?? 'cannot read it'}`);
+  });
+  try {
+    assertPrivate(path, await handle.stat());
+    const values = parseEnv(await handle.readFile('utf8'));
+    return Object.fromEntries(
+      Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+  } finally {
+    await handle.close();
   }
+}
+
+function assertPrivate(path: string, info: Stats): void {
   if (!info.isFile()) throw new UsageError(`--env-file ${path}: not a regular file`);
   const uid = process.getuid?.();
   if (uid !== undefined && info.uid !== uid) {
@@ -30,8 +41,6 @@ export async function readEnvFile(file: string): Promise<Record<string, string>>
       `--env-file ${path}: mode ${mode.toString(8).padStart(4, '0')} lets others read or change the secrets in it: run chmod 600 ${path}`,
     );
   }
-  const values = parseEnv(await readFile(path, 'utf8'));
-  return Object.fromEntries(Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 /** The environment `${VAR}` is filled from: the process environment, overridden by `--env-file`. */
