@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createFileExclusive, tempPathBeside } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 
 /** A small shop database for the quick start: customers, products and orders with a view and an index. */
@@ -77,7 +77,34 @@ export async function writeDemo(dir: string): Promise<{ config: string; database
   await mkdir(join(root, 'backups'), { recursive: true, mode: 0o700 });
   const database = join(root, 'shop.db');
   const config = join(root, 'tricopy.yaml');
-  if (!existsSync(database)) createDemoDatabase(database);
-  if (!existsSync(config)) await writeFile(config, DEMO_CONFIG, { mode: 0o600 });
+  await keepIfThere(createDemoDatabaseAt(database));
+  await keepIfThere(createFileExclusive(config, DEMO_CONFIG));
   return { config, database };
+}
+
+/** The demo database, built under a new random name beside `path` and linked into place only if nothing is there. */
+async function createDemoDatabaseAt(path: string): Promise<void> {
+  if (
+    await lstat(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
+  const temp = tempPathBeside(path);
+  try {
+    // An empty file of ours (never a symlink someone planted) for SQLite to fill.
+    await createFileExclusive(temp, '');
+    createDemoDatabase(temp);
+    await link(temp, path);
+  } finally {
+    await Promise.all(['', '-wal', '-shm'].map((side) => rm(temp + side, { force: true })));
+  }
+}
+
+/** What is already there (a demo from an earlier run, or the user's own file) is left as it is. */
+async function keepIfThere(creating: Promise<void>): Promise<void> {
+  await creating.catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  });
 }

@@ -14,20 +14,16 @@ describe('selfCommand (what schedule --print runs)', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('is the repository launcher when it started the CLI', () => {
-    expect(selfCommand({ TRICOPY_LAUNCHER: '/opt/tricopy repo/tricopy' }, ['node', 'x'])).toBe(
-      `'/opt/tricopy repo/tricopy'`,
-    );
+    expect(selfCommand({ TRICOPY_LAUNCHER: '/opt/tricopy repo/tricopy' }, ['node', 'x'])).toEqual([
+      '/opt/tricopy repo/tricopy',
+    ]);
   });
 
   it('is this Node with the installed bin, not the file the bin links to', () => {
-    expect(selfCommand({}, ['node', join(dir, 'tricopy')])).toBe(
-      `${process.execPath} '${join(dir, 'tricopy')}'`,
-    );
+    expect(selfCommand({}, ['node', join(dir, 'tricopy')])).toEqual([process.execPath, join(dir, 'tricopy')]);
   });
 
   it('is this Node with the real path of a script started directly', () => {
-    expect(selfCommand({}, ['node', join(dir, 'bin.js')])).toBe(
-      `${process.execPath} '${join(dir, 'bin.js')}'`,
-    );
+    expect(selfCommand({}, ['node', join(dir, 'bin.js')])).toEqual([process.execPath, join(dir, 'bin.js')]);
   });
 });

@@ -2,22 +2,18 @@ import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 
 /**
- * The shell command that runs this same tricopy from cron or systemd, whose PATH may hold another (older) Node:
- * the repository's ./tricopy launcher when it started us (it pins the Node that setup chose), else this Node with
- * the installed `tricopy` bin or the CLI script it was started as.
+ * The command (as words) that runs this same tricopy from cron or systemd, whose PATH may hold another (older)
+ * Node: the repository's ./tricopy launcher when it started us (it pins the Node that setup chose), else this Node
+ * with the installed `tricopy` bin or the CLI script it was started as.
  */
 export function selfCommand(
   env: NodeJS.ProcessEnv = process.env,
   argv: readonly string[] = process.argv,
-): string {
+): string[] {
   const launcher = env.TRICOPY_LAUNCHER;
-  if (launcher !== undefined && launcher !== '') return quote(launcher);
+  if (launcher !== undefined && launcher !== '') return [launcher];
   const invoked = argv[1];
-  if (invoked === undefined) return 'tricopy';
+  if (invoked === undefined) return ['tricopy'];
   const script = basename(invoked) === 'tricopy' ? invoked : realpathSync(invoked);
-  return `${quote(process.execPath)} ${quote(script)}`;
-}
-
-export function quote(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+  return [process.execPath, script];
 }

@@ -8,6 +8,14 @@ export {
   SourceError,
   TricopyError,
 } from './errors.js';
+export {
+  createFileExclusive,
+  EXCLUSIVE_READ_WRITE,
+  EXCLUSIVE_WRITE,
+  openExclusive,
+  tempPathBeside,
+  writeFileBeside,
+} from './exclusive-file.js';
 export { assertSafeKey, assertSafePrefix } from './keys.js';
 export { type LogFields, type Logger, silentLogger } from './logger.js';
 export { resolveConfigPath } from './paths.js';

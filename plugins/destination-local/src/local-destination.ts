@@ -24,6 +24,7 @@ import {
   type Logger,
   NotFoundError,
   type ObjectInfo,
+  openExclusive,
   type PutOptions,
   type PutResult,
   type SweepOptions,
@@ -280,7 +281,7 @@ export class LocalDestination implements Destination {
         await this.assertInside(realRoot, await deepestExisting(dir));
         await mkdir(dir, { recursive: true, mode: 0o700 });
         await this.assertInside(realRoot, dir);
-        return await open(temp, 'wx', 0o600);
+        return await openExclusive(temp);
       } catch (error) {
         if (TricopyError.isInstance(error)) throw error;
         // A concurrent delete may remove an empty folder between mkdir and open.

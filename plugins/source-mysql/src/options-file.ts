@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { childEnv } from '@tricopy/contract';
+import { childEnv, createFileExclusive } from '@tricopy/contract';
 import { type ConnectionSettings, tlsCaPath } from './connection.js';
 
 function quoteValue(value: string): string {
@@ -66,7 +66,7 @@ export async function clientInvocation(
   lines.push('default-character-set=utf8mb4', ...tlsLines(settings, mariadbTool));
   lines.push('[mysql]', `connect-timeout=${options.connectTimeoutSeconds}`);
   const file = join(workDir, `.my-${randomBytes(8).toString('hex')}.cnf`);
-  await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600, flag: 'wx' });
+  await createFileExclusive(file, `${lines.join('\n')}\n`);
   return {
     args: [options.useDefaultsFile ? `--defaults-extra-file=${file}` : `--defaults-file=${file}`],
     env: childEnv(),

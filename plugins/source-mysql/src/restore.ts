@@ -6,18 +6,14 @@ import {
   SourceError,
   type TableCount,
 } from '@tricopy/contract';
-import {
-  feedTool,
-  isAbandonedScratch,
-  RESTORE_TEST_PREFIX,
-  scratchDatabaseName,
-} from '@tricopy/plugin-support';
+import { feedTool, scratchDatabaseName } from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
 import { clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
+import { createScratchMarker, scratchDataName } from './scratch.js';
 
 export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
 
@@ -266,17 +262,19 @@ export async function restoreTest(
   assertKnownFormat(settings, options.format);
   const run = scratchDatabaseName();
   const scratch = new Map<string, string>();
+  await withServer(settings, (connection) => createScratchMarker(connection, run));
   try {
     if (options.format === FORMAT_DATABASES) {
       const rename = (name: string) => {
-        if (!scratch.has(name)) scratch.set(name, `${run}_${scratch.size}`);
+        if (!scratch.has(name)) scratch.set(name, scratchDataName(run, scratch.size));
         return scratch.get(name)!;
       };
       await runClient(settings, workDir, input, undefined, options, rename);
     } else {
-      scratch.set('', run);
-      await withServer(settings, (connection) => connection.query(`CREATE DATABASE ${quoteIdent(run)}`));
-      await runClient(settings, workDir, input, run, options);
+      const name = scratchDataName(run, 0);
+      scratch.set('', name);
+      await withServer(settings, (connection) => connection.query(`CREATE DATABASE ${quoteIdent(name)}`));
+      await runClient(settings, workDir, input, name, options);
     }
     return await withServer(settings, async (connection) => {
       const counts: TableCount[] = [];
@@ -291,35 +289,9 @@ export async function restoreTest(
     });
   } finally {
     await withServer(settings, async (connection) => {
-      for (const name of scratch.values())
+      // The marker last: a sweep finds what a killed restore test left only through it.
+      for (const name of [...scratch.values(), run])
         await connection.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
     });
   }
-}
-
-/**
- * Drops the restore-test databases a killed restore test left: named `tricopy_restoretest_*`, no connection using
- * them, created before `olderThan`. Returns their names; one that cannot be dropped is left and skipped.
- */
-export async function dropAbandonedScratch(settings: ConnectionSettings, olderThan: Date): Promise<string[]> {
-  return withServer(settings, async (connection) => {
-    const [schemas] = await connection.query(
-      'SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE LEFT(SCHEMA_NAME, ?) = ?',
-      [RESTORE_TEST_PREFIX.length, RESTORE_TEST_PREFIX],
-    );
-    const [used] = await connection.query(
-      'SELECT DISTINCT DB AS name FROM information_schema.PROCESSLIST WHERE DB IS NOT NULL',
-    );
-    const inUse = new Set((used as { name: string }[]).map((row) => row.name));
-    const dropped: string[] = [];
-    for (const { name } of schemas as { name: string }[]) {
-      if (inUse.has(name) || !isAbandonedScratch(name, olderThan)) continue;
-      const ok = await connection.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).then(
-        () => true,
-        () => false,
-      );
-      if (ok) dropped.push(name);
-    }
-    return dropped;
-  });
 }

@@ -23,7 +23,8 @@ import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.j
 import { dumpUsers } from './globals.js';
 import { restoreUsers } from './globals-restore.js';
 import type { MysqlOptions } from './options.js';
-import { checkTarget, dropAbandonedScratch, restore, restoreTest } from './restore.js';
+import { checkTarget, restore, restoreTest } from './restore.js';
+import { dropAbandonedScratch } from './scratch.js';
 
 export class MysqlSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -101,7 +102,7 @@ export class MysqlSource implements Source {
     );
   }
 
-  /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */
+  /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */
   async sweep(options: SweepOptions): Promise<readonly string[]> {
     const dropped = await dropAbandonedScratch(await this.settings(), options.olderThan);
     return dropped.map((name) => `restore-test database ${name} on ${this.describe()}`);

@@ -8,6 +8,7 @@ import { freePort, type MariadbServer, makeTempDir, startMariadb } from '@tricop
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
+import { createScratchMarker, scratchDataName } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
 import {
   contentOf,
@@ -443,30 +444,64 @@ describe('mysql source: cancellation', () => {
 });
 
 describe('mysql source: sweep', () => {
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789ab`;
-    const old = `${scratchDatabaseName(hourAgo)}_0`;
-    const inUse = scratchDatabaseName(hourAgo);
-    const fresh = scratchDatabaseName();
-    await server.sql([legacy, old, inUse, fresh].map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
-    const holder = await mysql.createConnection({
+  const connectTo = (database?: string) =>
+    mysql.createConnection({
       host: server.host,
       port: server.port,
       user: server.user,
       password: server.password,
-      database: inUse,
+      ...(database === undefined ? {} : { database }),
     });
+  const dropAll = (names: string[]) =>
+    server.sql(names.map((name) => `DROP DATABASE IF EXISTS \`${name}\`;`).join('\n'));
+
+  /** What a restore test killed while restoring leaves: its marker and its scratch databases. */
+  async function leftByKilledRun(created: Date, parts: number): Promise<string[]> {
+    const run = scratchDatabaseName(created);
+    const connection = await connectTo();
+    try {
+      await createScratchMarker(connection, run);
+      const names = Array.from({ length: parts }, (_, index) => scratchDataName(run, index));
+      for (const name of names) await connection.query(`CREATE DATABASE \`${name}\``);
+      return [...names, run];
+    } finally {
+      await connection.end();
+    }
+  }
+
+  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const old = await leftByKilledRun(hourAgo, 2);
+    const inUse = await leftByKilledRun(hourAgo, 1);
+    const fresh = await leftByKilledRun(new Date(), 1);
+    const holder = await connectTo(inUse[0]);
     try {
       const source = makeSource(server, dir, { database: 'tricky' });
       const removed = await source.sweep?.({ olderThan: new Date() });
       expect([...(removed ?? [])].sort()).toEqual(
-        [legacy, old].sort().map((name) => expect.stringContaining(`restore-test database ${name} on `)),
+        [...old].sort().map((name) => expect.stringContaining(`restore-test database ${name} on `)),
       );
-      expect((await scratchLeft()).sort()).toEqual([inUse, fresh].sort());
+      expect((await scratchLeft()).sort()).toEqual([...inUse, ...fresh].sort());
     } finally {
       await holder.end();
     }
-    await server.sql([inUse, fresh].map((name) => `DROP DATABASE \`${name}\`;`).join('\n'));
+    await dropAll([...inUse, ...fresh]);
+  });
+
+  it('never drops a database a restore test did not create, however it is named', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    // A user's own restore under a restore-test name, and one named by an older tricopy.
+    const restored = scratchDatabaseName(hourAgo);
+    const restoredPart = scratchDataName(scratchDatabaseName(hourAgo), 0);
+    const legacy = `${RESTORE_TEST_PREFIX}0123456789ab`;
+    const names = [restored, restoredPart, legacy];
+    await server.sql(names.map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
+    await server.sql(
+      `CREATE TABLE \`${restored}\`.precious (id INT); INSERT INTO \`${restored}\`.precious VALUES (1);`,
+    );
+    const source = makeSource(server, dir, { database: 'tricky' });
+    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
+    expect((await scratchLeft()).sort()).toEqual([...names].sort());
+    await dropAll(names);
   });
 });

@@ -1,15 +1,11 @@
 import type { Readable } from 'node:stream';
 import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
-import {
-  feedTool,
-  isAbandonedScratch,
-  RESTORE_TEST_PREFIX,
-  scratchDatabaseName,
-} from '@tricopy/plugin-support';
+import { feedTool, scratchDatabaseName } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
@@ -202,7 +198,7 @@ export async function restoreTest(
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   const scratch = scratchDatabaseName();
-  await withMaintenance(settings, (client) => createDatabase(client, scratch));
+  await withMaintenance(settings, (client) => createScratchDatabase(client, scratch));
   try {
     // Roles and grants of the source may not exist here; ownership is not what a restore test checks.
     await runRestoreTool(settings, workDir, input, scratch, options, true);
@@ -215,30 +211,4 @@ export async function restoreTest(
   } finally {
     await withMaintenance(settings, (client) => dropDatabase(client, scratch));
   }
-}
-
-/**
- * Drops the restore-test databases a killed restore test left: named `tricopy_restoretest_*`, nobody connected,
- * created before `olderThan`. Returns their names; one that cannot be dropped (another owner) is left and skipped.
- */
-export async function dropAbandonedScratch(settings: ConnectionSettings, olderThan: Date): Promise<string[]> {
-  return withMaintenance(settings, async (client) => {
-    const result = await client.query<{ datname: string }>(
-      `SELECT d.datname FROM pg_catalog.pg_database d
-        WHERE starts_with(d.datname, $1)
-          AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a WHERE a.datid = d.oid)`,
-      [RESTORE_TEST_PREFIX],
-    );
-    const dropped: string[] = [];
-    for (const { datname } of result.rows) {
-      if (!isAbandonedScratch(datname, olderThan)) continue;
-      // Without FORCE: a restore test that connected meanwhile keeps its database.
-      const ok = await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}`).then(
-        () => true,
-        () => false,
-      );
-      if (ok) dropped.push(datname);
-    }
-    return dropped;
-  });
 }

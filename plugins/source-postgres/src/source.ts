@@ -23,7 +23,8 @@ import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
 import { assertCanReadDump } from './read-access.js';
-import { checkTarget, dropAbandonedScratch, restore, restoreTest } from './restore.js';
+import { checkTarget, restore, restoreTest } from './restore.js';
+import { dropAbandonedScratch } from './scratch.js';
 
 export class PostgresSource implements Source {
   readonly restoreTarget = 'database' as const;
@@ -111,7 +112,7 @@ export class PostgresSource implements Source {
     );
   }
 
-  /** Drops the `tricopy_restoretest_*` databases of restore tests that were killed. */
+  /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */
   async sweep(options: SweepOptions): Promise<readonly string[]> {
     const dropped = await dropAbandonedScratch(await this.settings(), options.olderThan);
     return dropped.map((name) => `restore-test database ${name} on ${this.describe()}`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { childEnv } from '@tricopy/contract';
+import { childEnv, createFileExclusive } from '@tricopy/contract';
 import type { ConnectionSettings } from './connection.js';
 import { resolvePath } from './connection.js';
 
@@ -41,7 +41,7 @@ export async function toolEnv(settings: ConnectionSettings, workDir: string): Pr
     env.PGSSLROOTCERT = resolvePath(settings.configDir, options.sslrootcert);
   const passFile = join(workDir, `.pgpass-${randomBytes(8).toString('hex')}`);
   if (settings.password !== undefined) {
-    await writeFile(passFile, `*:*:*:*:${pgpassField(settings.password)}\n`, { mode: 0o600, flag: 'wx' });
+    await createFileExclusive(passFile, `*:*:*:*:${pgpassField(settings.password)}\n`);
   }
   // Even without a password: an empty PGPASSFILE path keeps ~/.pgpass of the user running tricopy out of play.
   env.PGPASSFILE = passFile;

@@ -9,6 +9,7 @@ import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tric
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
+import { createScratchDatabase } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
 import {
   contentOf,
@@ -544,32 +545,51 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
 });
 
 describe('postgres source: sweep', () => {
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789abcdef`;
-    const old = scratchDatabaseName(hourAgo);
-    const inUse = scratchDatabaseName(hourAgo);
-    const fresh = scratchDatabaseName();
-    for (const name of [legacy, old, inUse, fresh]) await server.createDatabase(name);
-    const holder = new pg.Client({
+  const clientOf = (database: string) =>
+    new pg.Client({
       host: server.host,
       port: server.port,
       user: server.user,
       password: server.password,
-      database: inUse,
+      database,
     });
+
+  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const old = scratchDatabaseName(hourAgo);
+    const inUse = scratchDatabaseName(hourAgo);
+    const fresh = scratchDatabaseName();
+    const maintenance = clientOf('postgres');
+    await maintenance.connect();
+    for (const name of [old, inUse, fresh]) await createScratchDatabase(maintenance, name);
+    await maintenance.end();
+    const holder = clientOf(inUse);
     await holder.connect();
     try {
       const source = makeSource(server, dir, { database: 'postgres' });
       const removed = await source.sweep?.({ olderThan: new Date() });
-      expect([...(removed ?? [])].sort()).toEqual(
-        [legacy, old].map((name) => expect.stringContaining(`restore-test database ${name} on `)),
-      );
+      expect([...(removed ?? [])]).toEqual([expect.stringContaining(`restore-test database ${old} on `)]);
       const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
       expect(left.sort()).toEqual([inUse, fresh].sort());
     } finally {
       await holder.end();
     }
     for (const name of [inUse, fresh]) await server.sql('postgres', `DROP DATABASE "${name}"`);
+  });
+
+  it('never drops a database a restore test did not create, however it is named', async () => {
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    // A user's own restore under a restore-test name, one named by an older tricopy, one with a forged comment.
+    const restored = scratchDatabaseName(hourAgo);
+    const legacy = `${RESTORE_TEST_PREFIX}0123456789abcdef`;
+    const forged = scratchDatabaseName(hourAgo);
+    for (const name of [restored, legacy, forged]) await server.createDatabase(name);
+    await server.sql(restored, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
+    await server.sql('postgres', `COMMENT ON DATABASE "${forged}" IS 'created by a tricopy restore test'`);
+    const source = makeSource(server, dir, { database: 'postgres' });
+    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
+    const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
+    expect(left.sort()).toEqual([restored, legacy, forged].sort());
+    for (const name of [restored, legacy, forged]) await server.sql('postgres', `DROP DATABASE "${name}"`);
   });
 });

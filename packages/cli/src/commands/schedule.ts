@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import {
   createJsonLogger,
   cronToOnCalendar,
+  type JobSpec,
   type LoadedConfig,
   UsageError,
   validateCron,
@@ -9,7 +10,8 @@ import {
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson } from '../output.js';
-import { quote, selfCommand } from '../self-command.js';
+import { assertOneLine, cronCommand, systemdExec, systemdValue } from '../schedule-quoting.js';
+import { selfCommand } from '../self-command.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   print: string;
@@ -18,7 +20,8 @@ export interface ScheduleOptions extends GlobalOptions {
 /** Prints ready-to-install crontab lines or systemd units for the configured schedules. */
 export async function scheduleCommand(options: ScheduleOptions): Promise<number> {
   const config = await openConfig(options);
-  const command = withEnvFile(tricopyCommand(config), options.envFile);
+  const command = tricopyCommand(config, options.envFile);
+  assertOneLine(config.dir, 'the config folder');
   if (options.print === 'systemd-worker') return printText(options, config, workerUnit(config, command), []);
   const jobs = [...config.jobs.values()].filter((j) => j.schedule !== undefined);
   if (jobs.length === 0) throw new UsageError('no job has a schedule: add `schedule: "0 3 * * *"` to a job');
@@ -70,36 +73,49 @@ function printWarnings(warnings: readonly string[], config: LoadedConfig, option
   for (const warning of warnings) logger.warn(warning);
 }
 
-function tricopyCommand(config: LoadedConfig): string {
-  return `${selfCommand()} --config ${quote(config.file)}`;
+/**
+ * The words that run tricopy with this config. Generated entries name the env file (absolute) so cron's and
+ * systemd's bare environment still fill `${VAR}`.
+ */
+function tricopyCommand(config: LoadedConfig, envFile: string | undefined): string[] {
+  const self = selfCommand().map((word) => assertOneLine(word, 'the tricopy command'));
+  const withConfig = [...self, '--config', assertOneLine(config.file, 'the config path')];
+  if (envFile === undefined) return withConfig;
+  return [...withConfig, '--env-file', assertOneLine(resolve(envFile), 'the env file path')];
 }
 
-/** Generated entries name the env file (absolute) so cron's and systemd's bare environment still fill `${VAR}`. */
-function withEnvFile(command: string, envFile: string | undefined): string {
-  return envFile === undefined ? command : `${command} --env-file ${quote(resolve(envFile))}`;
+/** A job's schedule as one line: its fields separated by single spaces. */
+function scheduleLine(job: JobSpec): string {
+  return assertOneLine(job.schedule as string, `jobs.${job.name}.schedule`)
+    .trim()
+    .split(/\s+/)
+    .join(' ');
 }
 
-function crontab(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
+function crontab(config: LoadedConfig, command: readonly string[]): { text: string; warnings: string[] } {
   const lines = [
     '# tricopy: scheduled backups (install with: crontab -e, or a file in /etc/cron.d with a user field)',
   ];
   const warnings: string[] = [];
   for (const job of config.jobs.values()) {
     if (job.schedule === undefined) continue;
-    const fields = job.schedule.trim().split(/\s+/);
-    if (fields.length === 6) {
+    const schedule = scheduleLine(job);
+    if (schedule.split(' ').length === 6) {
       warnings.push(
         `job ${job.name}: "${job.schedule}" has a seconds field, which cron lacks; use tricopy daemon`,
       );
       continue;
     }
     if (job.timezone !== undefined) lines.push(`CRON_TZ=${job.timezone}`);
-    lines.push(`${job.schedule} ${command} --quiet backup ${job.name}`);
+    lines.push(`${schedule} ${cronCommand([...command, '--quiet', 'backup', job.name])}`);
   }
   return { text: `${lines.join('\n')}\n`, warnings };
 }
 
-function systemdTimers(config: LoadedConfig, command: string): { text: string; warnings: string[] } {
+function systemdTimers(
+  config: LoadedConfig,
+  command: readonly string[],
+): { text: string; warnings: string[] } {
   const parts: string[] = [];
   const warnings: string[] = [];
   for (const job of config.jobs.values()) {
@@ -120,15 +136,15 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-WorkingDirectory=${config.dir}
-ExecStart=${command} --log-format json backup ${job.name}
+WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
+ExecStart=${systemdExec([...command, '--log-format', 'json', 'backup', job.name])}
 ${job.timeoutMs === undefined ? '' : `TimeoutStartSec=${Math.ceil(job.timeoutMs / 1000) + 60}\n`}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
 
 # /etc/systemd/system/tricopy-${job.name}.timer
 [Unit]
-Description=tricopy schedule of job ${job.name} (cron: ${job.schedule})
+Description=tricopy schedule of job ${job.name} (cron: ${systemdValue(scheduleLine(job), `jobs.${job.name}.schedule`)})
 
 [Timer]
 OnCalendar=${converted.value}
@@ -147,7 +163,7 @@ WantedBy=timers.target
   return { text: parts.join('\n'), warnings };
 }
 
-function daemonUnit(config: LoadedConfig, command: string): string {
+function daemonUnit(config: LoadedConfig, command: readonly string[]): string {
   const what =
     config.catalogUrl === undefined
       ? 'runs every job on its schedule'
@@ -160,8 +176,8 @@ After=network-online.target
 
 [Service]
 Type=simple
-WorkingDirectory=${config.dir}
-ExecStart=${command} daemon
+WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
+ExecStart=${systemdExec([...command, 'daemon'])}
 # systemctl reload: the daemon reads its config again (an invalid one is logged and the current one kept).
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
@@ -178,7 +194,7 @@ WantedBy=multi-user.target
 }
 
 /** A fleet worker (docs/fleet.md): SIGTERM lets its running backups finish; what systemd kills later runs again elsewhere. */
-function workerUnit(config: LoadedConfig, command: string): string {
+function workerUnit(config: LoadedConfig, command: readonly string[]): string {
   return `# /etc/systemd/system/tricopy-worker.service
 [Unit]
 Description=tricopy fleet worker (runs backups from the queue in the catalog database)
@@ -187,8 +203,8 @@ After=network-online.target
 
 [Service]
 Type=simple
-WorkingDirectory=${config.dir}
-ExecStart=${command} worker
+WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
+ExecStart=${systemdExec([...command, 'worker'])}
 Restart=on-failure
 RestartSec=30
 # SIGTERM: no new runs, the running ones finish. A run still going when systemd gives up (SIGKILL) is noticed by

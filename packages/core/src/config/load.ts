@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import {
   type DestinationPlugin,
   resolveConfigPath,
@@ -13,6 +12,7 @@ import type { PluginTable } from '../plugins/builtins.js';
 import { loadDestinationPlugin, loadSourcePlugin } from '../plugins/load.js';
 import { parseDuration } from '../util/duration.js';
 import { ConfigError, describeError } from '../util/errors.js';
+import { defaultWorkDir } from '../util/private-folder.js';
 import { Redactor } from '../util/redactor.js';
 import { catalogLocation } from './catalog-location.js';
 import { encryptionPolicyProblems, type JobEncryption, resolveEncryption } from './encryption.js';
@@ -252,7 +252,7 @@ export async function parseConfig(
       ...(raw.fleet?.maxRunsPerHost === undefined ? {} : { maxRunsPerHost: raw.fleet.maxRunsPerHost }),
       heartbeatSeconds: Math.ceil((parseDuration(raw.fleet?.heartbeat ?? '30s') as number) / 1000),
     },
-    workDir: resolveConfigPath(dir, raw.workDir ?? join(tmpdir(), 'tricopy')),
+    workDir: resolveConfigPath(dir, raw.workDir ?? defaultWorkDir()),
     concurrency: raw.concurrency,
     stallTimeoutMs: parseDuration(raw.stallTimeout) as number,
     retries: {

@@ -1,8 +1,14 @@
-import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
+import {
+  type Destination,
+  type Dump,
+  type DumpInfo,
+  openExclusive,
+  type PutOptions,
+  type PutResult,
+} from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
 import { FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
@@ -199,7 +205,7 @@ async function writeSpool(
   const branch = fanOut.branches.find((b) => b.name === SPOOL);
   if (branch === undefined) return false;
   try {
-    await pipeline(branch.stream, createWriteStream(path, { mode: 0o600 }));
+    await pipeline(branch.stream, (await openExclusive(path)).createWriteStream());
     return true;
   } catch (error) {
     // Like a failed destination: detached, so the fan-out never waits on it; the copies go on without it.

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
@@ -6,6 +6,7 @@ import type { Catalog } from '../catalog/catalog.js';
 import { openCatalog } from '../catalog/open.js';
 import type { DestinationSpec, JobSpec, LoadedConfig } from '../config/load.js';
 import { ConfigError, describeError, UsageError } from '../util/errors.js';
+import { ensurePrivateFolder } from '../util/private-folder.js';
 
 export interface SessionOptions {
   readonly config: LoadedConfig;
@@ -62,7 +63,7 @@ export class Session {
 
   /** This run's scratch folder, `<workDir>/run-<pid>-<random>`; folders left by runs that were killed are removed. */
   workDir(): Promise<string> {
-    this.#workDir ??= mkdir(this.config.workDir, { recursive: true, mode: 0o700 })
+    this.#workDir ??= ensurePrivateFolder(this.config.workDir, this.config.file)
       .then(() => removeFoldersOfDeadRuns(this.config.workDir, this.logger))
       .then(() => mkdtemp(join(this.config.workDir, `run-${process.pid}-`)));
     return this.#workDir;

@@ -1,13 +1,20 @@
-import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { silentLogger } from '@tricopy/contract';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { type DestinationSpec, parseConfig } from '../config/load.js';
 import { Session } from './session.js';
 import { stageCopy } from './stage.js';
+
+// The staged file is created exclusively (never through a symlink): here it is /dev/full, which answers every
+// write with ENOSPC, as a full disk does.
+vi.mock('@tricopy/contract', async (original) => ({
+  ...(await original<typeof import('@tricopy/contract')>()),
+  openExclusive: () => open('/dev/full', 'r+'),
+}));
 
 let dir: string;
 beforeEach(async () => {
@@ -30,8 +37,6 @@ describe('staging a remote copy in workDir', () => {
     const config = { ...loaded, destinations: new Map([['offsite', { ...local, plugin }]]) };
     const session = new Session({ config, logger: silentLogger });
     try {
-      // /dev/full answers every write with ENOSPC, as a full disk does.
-      await symlink('/dev/full', join(await session.workDir(), 'staged-offsite-app_1_app.sqlite.zst'));
       const staging = stageCopy(session, 'offsite', 'app/1/app.sqlite.zst', { size: 65536, sha256: 'x' });
       await expect(staging).rejects.toThrow(
         `workDir ${join(dir, 'work')} has no space left to stage the copy from offsite (64.0 KiB needed)`,

@@ -1,7 +1,9 @@
-import { type FileHandle, open, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { type FileHandle, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { EXCLUSIVE_READ_WRITE, openExclusive } from '@tricopy/contract';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import { formatBytes } from '../util/duration.js';
 import { IntegrityError } from '../util/errors.js';
@@ -27,8 +29,8 @@ export async function stageCopy(
   expected: { size: number; sha256: string },
 ): Promise<StagedCopy> {
   const destination = await session.destination(destinationName);
-  const file = join(await session.workDir(), `staged-${destinationName}-${key.replaceAll('/', '_')}`);
-  const handle = await open(file, 'w+', 0o600);
+  const file = join(await session.workDir(), `staged-${randomBytes(6).toString('hex')}`);
+  const handle = await openExclusive(file, 0o600, EXCLUSIVE_READ_WRITE);
   const cleanup = async () => {
     await handle.close().catch(() => undefined);
     await rm(file, { force: true });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createFileExclusive } from '@tricopy/contract';
 import type { Catalog } from '../catalog/catalog.js';
 
 /** What a job's lock is held for; a refusal names it. */
@@ -198,20 +199,13 @@ export async function runningBackupIsAlive(path: string, startedAt: string): Pro
 }
 
 async function createExclusive(path: string, owner: LockOwner): Promise<boolean> {
-  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    handle = await open(path, 'wx', 0o600);
+    await createFileExclusive(path, `${JSON.stringify(owner)}\n`);
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-  try {
-    await handle.writeFile(`${JSON.stringify(owner)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return true;
 }
 
 function heldLock(path: string, owner: LockOwner): JobLock {

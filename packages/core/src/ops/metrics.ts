@@ -1,5 +1,4 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileBeside } from '@tricopy/contract';
 import type { JobStatus } from './fleet-status.js';
 
 /** The metrics in Prometheus' text exposition format. */
@@ -13,16 +12,10 @@ export async function renderMetrics(jobs: readonly JobStatus[]): Promise<string>
 export const METRICS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /**
- * Writes the metrics for node_exporter's textfile collector: to a temporary file in the same folder, then renamed
- * over `path`, so the collector never reads half a file. The temporary name does not end in `.prom`.
+ * Writes the metrics for node_exporter's textfile collector: to a new temporary file in the same folder (created
+ * exclusively with a random name, never through a symlink someone planted there), then renamed over `path`, so the
+ * collector never reads half a file. The temporary name does not end in `.prom`.
  */
 export async function writeTextfile(path: string, jobs: readonly JobStatus[]): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    await writeFile(temp, await renderMetrics(jobs), { mode: 0o644 });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeFileBeside(path, await renderMetrics(jobs), 0o644);
 }

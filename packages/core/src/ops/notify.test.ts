@@ -8,9 +8,11 @@ import type { Logger } from '@tricopy/contract';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
+import type { JobResult } from '../engine/backup.js';
 import { runBackups } from '../engine/run-backups.js';
 import { Session } from '../engine/session.js';
-import { healthcheckUrl } from './notify.js';
+import { Redactor } from '../util/redactor.js';
+import { healthcheckUrl, notificationPayload } from './notify.js';
 
 const FILE_SOURCE = fileURLToPath(new URL('./__fixtures__/file-source.mjs', import.meta.url));
 const SECRET = 'hunter2-very-secret';
@@ -341,5 +343,26 @@ describe('healthcheckUrl', () => {
     ['https://kuma.example/api/push/TOKEN?status=up&msg=OK', 'start', undefined],
   ] as const)('%s %s', (base, kind, expected) => {
     expect(healthcheckUrl(base, kind, 'app', 'm')).toBe(expected);
+  });
+});
+
+describe('notificationPayload', () => {
+  it('redacts each value, so a secret after an escaped newline or tab in the JSON is still found', () => {
+    const redactor = new Redactor();
+    redactor.add('shop');
+    const result = {
+      job: 'shop-db',
+      status: 'failed',
+      backupId: '',
+      startedAt: '2026-12-06T00:00:00.000Z',
+      finishedAt: '2026-12-06T00:00:01.000Z',
+      copies: [{ destination: 'primary', status: 'failed', location: '/srv/x\tshop' }],
+      policy: { met: false, summary: 'below 3-2-1' },
+      error: 'password rejected:\nshop',
+    } as unknown as JobResult;
+    const payload = notificationPayload(result, (text) => redactor.redact(text));
+    expect(payload.error).toBe('password rejected:\n***');
+    expect(payload.job).toBe('shop-db');
+    expect(JSON.stringify(payload).replaceAll('shop-db', '')).not.toContain('shop');
   });
 });

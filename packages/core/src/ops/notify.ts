@@ -37,7 +37,7 @@ function statusWords(result: Pick<JobResult, 'status' | 'flagged'>): string {
   return `${result.status.toUpperCase()}${result.flagged === undefined ? '' : ', SUSPICIOUSLY SMALL'}`;
 }
 
-/** The JSON every webhook and command receives. Redacted as a whole; carries no option values of any plugin. */
+/** The JSON every webhook and command receives. Every string in it redacted; carries no option values of any plugin. */
 export function notificationPayload(
   result: JobResult,
   redact: (text: string) => string,
@@ -72,7 +72,8 @@ export function notificationPayload(
     error: result.error ?? null,
     flagged: result.flagged ?? null,
   };
-  return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
+  // Each value, never the JSON text: there a secret after a newline would follow the `n` of its `\n` escape.
+  return redactStrings(payload, redact) as Record<string, unknown>;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
+import { redactStrings } from '../util/redactor.js';
 import { formatAge, type JobStatus, staleReason } from './fleet-status.js';
 import { type NotifyOptions, notifyPayload } from './notify.js';
 
@@ -49,5 +50,5 @@ function stalePayload(status: JobStatus, redact: (text: string) => string): Reco
     overdueSeconds: s.overdueMs === null ? null : Math.round(s.overdueMs / 1000),
     lastSuccessAt: status.lastSuccessAt,
   };
-  return JSON.parse(redact(JSON.stringify(payload))) as Record<string, unknown>;
+  return redactStrings(payload, redact) as Record<string, unknown>;
 }
