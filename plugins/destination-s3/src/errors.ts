@@ -77,10 +77,25 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
     case 'TimeoutError':
     case 'RequestTimeout':
       return fail(`${scope.endpoint} did not answer in time (requestTimeoutMs/connectTimeoutMs)`, true);
+    case 'NoSuchUpload':
+      return fail(
+        'the multipart upload was aborted by someone else while it was being written (another program, a ' +
+          'tricopy of another config sharing this bucket cleaning up, or a lifecycle rule aborting incomplete ' +
+          'uploads too early): nothing was stored',
+        true,
+      );
     case 'SlowDown':
     case 'ServiceUnavailable':
     case 'InternalError':
       return fail(`${scope.endpoint} is overloaded or failing (${name}); try again later`, true);
+  }
+  const notS3 = unparsableAnswer(error);
+  if (notS3 !== undefined) {
+    return fail(
+      `the answer of ${scope.endpoint} is not S3 XML (${notS3}): check endpoint (it must be the S3 API, not a web ` +
+        'page, proxy or console)',
+      false,
+    );
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(detail)) {
     return fail(`connection refused by ${scope.endpoint}: check endpoint (is the store running?)`, true);
@@ -102,4 +117,17 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
   }
   const retryable = status !== undefined && status >= 500;
   return fail(`${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${detail}`, retryable);
+}
+
+/**
+ * The SDK could not parse the answer (it marks such errors with the raw `$response` and no `$metadata`): the HTTP
+ * status and content type it came with, e.g. "HTTP 200, text/html".
+ */
+function unparsableAnswer(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('$response' in error) || '$metadata' in error)
+    return undefined;
+  const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string> } })
+    .$response;
+  const type = response?.headers?.['content-type'] ?? 'no content type';
+  return `HTTP ${response?.statusCode ?? '?'}, ${type.split(';')[0]}`;
 }
