@@ -1,4 +1,5 @@
 import { DestinationError, TricopyError } from '@tricopy/contract';
+import { unparsableAnswer } from './not-s3.js';
 
 export interface ErrorScope {
   /** `destination "cloud"` */
@@ -117,17 +118,4 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
   }
   const retryable = status !== undefined && status >= 500;
   return fail(`${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${detail}`, retryable);
-}
-
-/**
- * The SDK could not parse the answer (it marks such errors with the raw `$response` and no `$metadata`): the HTTP
- * status and content type it came with, e.g. "HTTP 200, text/html".
- */
-function unparsableAnswer(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('$response' in error) || '$metadata' in error)
-    return undefined;
-  const response = (error as { $response?: { statusCode?: number; headers?: Record<string, string> } })
-    .$response;
-  const type = response?.headers?.['content-type'] ?? 'no content type';
-  return `HTTP ${response?.statusCode ?? '?'}, ${type.split(';')[0]}`;
 }
