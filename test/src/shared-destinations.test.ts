@@ -42,7 +42,7 @@ beforeAll(async () => {
       database: 'big',
       source: '      compressLevel: 0',
       s3: '    partSize: 5242880',
-      job: '    compression: none',
+      job: '    compression: none\n    retention: { keepLast: 1 }',
       extra: 'catalog: ./catalog.db\nworkDir: ./work',
     })
       .replace('path: ./dest/local', 'path: ../dest/local')
@@ -91,7 +91,7 @@ async function waitForLiveUploads(
 }
 
 describe('two configs sharing destinations', () => {
-  it("the second config's start leaves the first config's live uploads alone; both end ok", async () => {
+  it("the second config's backups and prune leave the first config's live uploads alone; both end ok", async () => {
     const { ws, sshd } = remote();
     const run = (name: string) => ({ cwd: join(ws.dir, name), env: remote().env });
     const localDir = join(ws.dir, 'dest/local');
@@ -103,10 +103,19 @@ describe('two configs sharing destinations', () => {
     const liveSftp = await tempFiles(sftpDir);
     const liveS3 = await pendingUploads();
 
-    const second = await tricopyJson<BackupJson>(['backup'], run('b'));
-    expect(second.code, second.stderr).toBe(0);
-    expect(second.json.runs[0]?.status).toBe('ok');
-    expect(second.stderr).not.toMatch(/removed what an interrupted run left/);
+    // Config B backs up twice and prunes its first backup (keepLast: 1) while A's uploads are still open.
+    for (let round = 0; round < 2; round++) {
+      const second = await tricopyJson<BackupJson>(['backup'], run('b'));
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.json.runs[0]?.status).toBe('ok');
+      expect(second.stderr).not.toMatch(/removed what an interrupted run left/);
+    }
+    const prune = await tricopyJson<{ jobs: { destinations: { removed: unknown[] }[] }[] }>(
+      ['prune'],
+      run('b'),
+    );
+    expect(prune.code, prune.stderr).toBe(0);
+    expect(prune.json.jobs[0]?.destinations.map((d) => d.removed.length)).toEqual([1, 1, 1]);
     // The first run's uploads are all still there, untouched.
     expect(await tempFiles(localDir)).toEqual(expect.arrayContaining(liveLocal));
     expect(await tempFiles(sftpDir)).toEqual(expect.arrayContaining(liveSftp));
@@ -120,5 +129,41 @@ describe('two configs sharing destinations', () => {
     expect(await tempFiles(localDir)).toEqual([]);
     expect(await tempFiles(sftpDir)).toEqual([]);
     expect(await pendingUploads()).toEqual([]);
+  });
+
+  it("a killed run's leftovers survive the other config's runs and go with its own config's next run", async () => {
+    const { ws, sshd } = remote();
+    const run = (name: string) => ({ cwd: join(ws.dir, name), env: remote().env });
+    const localDir = join(ws.dir, 'dest/local');
+    const sftpDir = join(sshd.rootDir, 'tricopy');
+    await writeFile(holdFile, '');
+    const killed = startTricopy(['backup'], run('a'));
+    await waitForLiveUploads(localDir, sftpDir, killed);
+    killed.kill('SIGKILL');
+    await killed;
+    await rm(holdFile);
+    const left = {
+      local: await tempFiles(localDir),
+      sftp: await tempFiles(sftpDir),
+      s3: await pendingUploads(),
+    };
+    expect([left.local.length, left.sftp.length, left.s3.length]).toEqual([1, 1, 1]);
+
+    const other = await tricopyJson<BackupJson>(['backup'], run('b'));
+    expect(other.json.runs[0]?.status, other.stderr).toBe('ok');
+    expect({
+      local: await tempFiles(localDir),
+      sftp: await tempFiles(sftpDir),
+      s3: await pendingUploads(),
+    }).toEqual(left);
+
+    const own = await tricopyJson<BackupJson>(['backup'], run('a'));
+    expect(own.json.runs[0]?.status, own.stderr).toBe('ok');
+    expect(own.stderr.match(/removed what an interrupted run left/g)).toHaveLength(3);
+    expect([await tempFiles(localDir), await tempFiles(sftpDir), await pendingUploads()]).toEqual([
+      [],
+      [],
+      [],
+    ]);
   });
 });
