@@ -116,3 +116,13 @@ export interface BackupJson {
     }[];
   }[];
 }
+
+/** SQL for a table `payload` of `rows` barely compressible rows (about 140 bytes each). */
+export function payloadTableSql(rows: number): string {
+  return `
+CREATE TABLE payload (id int PRIMARY KEY, body text NOT NULL);
+INSERT INTO payload
+  SELECT g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 31)::text)
+  FROM generate_series(1, ${rows}) g;
+`;
+}

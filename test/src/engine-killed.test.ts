@@ -9,6 +9,7 @@ import {
   type BackupJson,
   filesUnder,
   makeWorkspace,
+  payloadTableSql,
   sha256File,
   startTricopy,
   tricopyJson,
@@ -31,12 +32,7 @@ const DESTINATIONS = ['disk-a', 'disk-b'];
 const TEMP = '.tricopy-tmp-';
 
 /** About 28 MB of barely compressible rows. */
-const BIG_TABLE = `
-CREATE TABLE payload (id int PRIMARY KEY, body text NOT NULL);
-INSERT INTO payload
-  SELECT g, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 31)::text)
-  FROM generate_series(1, 200000) g;
-`;
+const BIG_TABLE = payloadTableSql(200000);
 
 const workspace = () => ws as Workspace;
 const destFolder = (name: string) => join(workspace().dir, 'dest', name);

@@ -20,4 +20,5 @@ export { assertSafeKey, assertSafePrefix } from './keys.js';
 export { type LogFields, type Logger, silentLogger } from './logger.js';
 export { resolveConfigPath } from './paths.js';
 export type * from './plugin.js';
+export { folderOf, isDeadLeftover } from './sweep.js';
 export { CONTRACT_VERSION, type ContractVersion, SUPPORTED_CONTRACT_VERSIONS } from './version.js';

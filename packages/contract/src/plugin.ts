@@ -104,8 +104,9 @@ export interface Destination {
   delete(key: string): Promise<void>;
   /**
    * Optional. Removes what uploads of a process that was killed left under `prefix`: temporary files, unfinished
-   * multipart uploads, anything `put` writes before it resolves, started before `olderThan`. Never an object
-   * `list` shows. Called at the start of a job while it holds its lock, so nothing of that job is being written.
+   * multipart uploads, anything `put` writes before it resolves. Only what is provably dead: started (or last
+   * written) before `olderThan`, or in a folder `abandoned` names. Never an object `list` shows. Another process
+   * (another config, another host) may be writing under the same prefix right now: leave everything else alone.
    * Resolves with a description of each thing removed (for the log); errors reject like any other call.
    */
   sweep?(prefix: string, options: SweepOptions): Promise<readonly string[]>;
@@ -114,8 +115,17 @@ export interface Destination {
 }
 
 export interface SweepOptions {
-  /** Leave anything started at or after this time alone. */
+  /**
+   * Leave anything started (or last written, where the store records writes) at or after this time alone, unless
+   * `abandoned` names its folder. The engine sets it so far back that no live upload of any process can be older.
+   */
   readonly olderThan: Date;
+  /**
+   * Optional (older engines never set it): whether the uploads in `folder` — the key prefix the leftover was
+   * being written under, ending in '/' ('' at the top) — are known to be dead whatever their age, because the
+   * engine knows the runs that wrote there have ended. Plugins that ignore it stay safe; they just clean up later.
+   */
+  readonly abandoned?: (folder: string) => boolean;
   readonly signal?: AbortSignal;
 }
 

@@ -11,6 +11,7 @@ import {
   readAll,
   sha256Hex,
 } from './streams.js';
+import { sweepCases } from './sweep-cases.js';
 
 export interface DestinationUnderTest {
   /** A fresh, EMPTY destination. */
@@ -26,6 +27,8 @@ export interface DestinationSuiteOptions {
   largeBodyBytes?: number;
   /** Per-test timeout in ms (default: the vitest config's testTimeout). */
   timeout?: number;
+  /** What `put` must say when a sweep removed its upload while it was being written (checked when given). */
+  vanishedMessage?: RegExp;
 }
 
 /** The keys every method of every destination must reject with INVALID_KEY. */
@@ -262,6 +265,12 @@ export function destinationSuite(name: string, options: DestinationSuiteOptions)
         await dest().delete(`${base}/never/existed`);
         expect(await listKeys('')).toEqual([sibling]);
       });
+    });
+
+    sweepCases(dest, () => base, {
+      bodyBytes: largeBodyBytes,
+      ...(timeout === undefined ? {} : { timeout }),
+      ...(options.vanishedMessage === undefined ? {} : { vanishedMessage: options.vanishedMessage }),
     });
 
     describe('unsafe keys', () => {

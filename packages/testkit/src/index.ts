@@ -14,6 +14,7 @@ export {
   type MemoryDestinationOptions,
   memoryDestinationPlugin,
 } from './memory-destination.js';
+export { ODD_TABLE_NAMES } from './odd-names.js';
 export { rowCountsOf, type SourceSuiteOptions, type SourceUnderTest, sourceSuite } from './source-suite.js';
 export {
   bufferBody,

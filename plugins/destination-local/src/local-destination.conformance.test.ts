@@ -12,5 +12,6 @@ for (const fsync of [true, false]) {
       const destination = await plugin.create(options, testContext({ name: 'local-test', configDir: base }));
       return { destination, cleanup: () => rm(base, { recursive: true, force: true }) };
     },
+    vanishedMessage: /by someone else while it was being written/,
   });
 }

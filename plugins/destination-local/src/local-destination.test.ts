@@ -290,4 +290,21 @@ describe('sweep', () => {
       await (await makeDestination(join(base, 'missing'))).sweep?.('app/', { olderThan: new Date() }),
     ).toEqual([]);
   });
+
+  it('removes a fresh temp file only in a folder the engine says is abandoned', async () => {
+    const root = join(base, 'store');
+    const destination = await makeDestination(root);
+    const mine = join(root, 'app', 'b2', `${TEMP_PREFIX}mine`);
+    const theirs = join(root, 'app', 'b3', `${TEMP_PREFIX}theirs`);
+    for (const file of [mine, theirs]) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, 'partial');
+    }
+    const options = {
+      olderThan: new Date(Date.now() - 3_600_000),
+      abandoned: (f: string) => f === 'app/b2/',
+    };
+    expect(await destination.sweep?.('app/', options)).toEqual([mine]);
+    expect(await tree(root)).toEqual(['app', 'app/b2', 'app/b3', `app/b3/${TEMP_PREFIX}theirs`]);
+  });
 });

@@ -21,6 +21,7 @@ import {
   type DestinationCapabilities,
   DestinationError,
   InvalidKeyError,
+  isDeadLeftover,
   type Logger,
   NotFoundError,
   type ObjectInfo,
@@ -67,11 +68,13 @@ export class LocalDestination implements Destination {
     const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     const { signal } = options;
     let handle: FileHandle | undefined;
+    let opened = false;
     let writeFailed: unknown;
     try {
       signal?.throwIfAborted();
       const realRoot = await this.ensureRoot(true);
       handle = await this.openTemp(realRoot, dir, temp);
+      opened = true;
       const written = await writeAll(body, handle, signal, (error) => {
         writeFailed = error;
       });
@@ -106,6 +109,8 @@ export class LocalDestination implements Destination {
       if (signal?.aborted) {
         throw new DestinationError(`${this.where}: put of "${key}" was aborted`, { cause: signal.reason });
       }
+      // Once the temp file exists, only its removal by someone else makes it (or its folder) missing.
+      if (opened && writeFailed === undefined && isErrno(error, ...MISSING)) throw this.vanished(temp, error);
       if (writeFailed !== undefined || isFsError(error)) {
         throw fsError(this.where, 'writing', file, writeFailed ?? error);
       }
@@ -114,6 +119,15 @@ export class LocalDestination implements Destination {
         cause: error,
       });
     }
+  }
+
+  private vanished(temp: string, error: unknown): DestinationError {
+    return new DestinationError(
+      `${this.where}: the temporary file ${temp} was removed by someone else while it was being written ` +
+        '(another program, or a tricopy of another config sharing this folder, cleaning up): nothing was stored; ' +
+        'make sure nothing else deletes .tricopy-tmp-* files here',
+      { cause: error, retryable: true },
+    );
   }
 
   async get(key: string, options: { signal?: AbortSignal } = {}): Promise<Readable> {
@@ -157,11 +171,14 @@ export class LocalDestination implements Destination {
     if (start !== undefined) yield* this.walk(start.dir, start.key, prefix);
   }
 
-  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  /**
+   * Removes the `.tricopy-tmp-*` files under `prefix` that are provably dead (isDeadLeftover: by their folder, or
+   * not written to since `olderThan`); another process may be writing the others.
+   */
   async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
     const start = await this.prefixFolder(prefix);
     const removed: string[] = [];
-    if (start !== undefined) await this.sweepFolder(start.dir, options, removed);
+    if (start !== undefined) await this.sweepFolder(start.dir, start.key, options, removed);
     return removed;
   }
 
@@ -182,7 +199,12 @@ export class LocalDestination implements Destination {
     return { dir, key };
   }
 
-  private async sweepFolder(dir: string, options: SweepOptions, removed: string[]): Promise<void> {
+  private async sweepFolder(
+    dir: string,
+    dirKey: string,
+    options: SweepOptions,
+    removed: string[],
+  ): Promise<void> {
     let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
@@ -193,10 +215,11 @@ export class LocalDestination implements Destination {
     for (const entry of entries) {
       options.signal?.throwIfAborted();
       const path = join(dir, entry.name);
-      if (entry.isDirectory()) await this.sweepFolder(path, options, removed);
+      const folder = dirKey === '' ? '' : `${dirKey}/`;
+      if (entry.isDirectory()) await this.sweepFolder(path, `${folder}${entry.name}`, options, removed);
       else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
         try {
-          if ((await lstat(path)).mtime >= options.olderThan) continue;
+          if (!isDeadLeftover(options, folder, (await lstat(path)).mtime)) continue;
           await rm(path, { force: true });
           removed.push(path);
         } catch (error) {

@@ -33,4 +33,5 @@ destinationSuite('s3', {
       cleanup: () => rm(join(server.directory, server.bucket, prefix), { recursive: true, force: true }),
     };
   },
+  vanishedMessage: /by someone else while it was being written/,
 });

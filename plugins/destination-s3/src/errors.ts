@@ -1,4 +1,5 @@
 import { DestinationError, TricopyError } from '@tricopy/contract';
+import { unparsableAnswer } from './not-s3.js';
 
 export interface ErrorScope {
   /** `destination "cloud"` */
@@ -77,10 +78,25 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
     case 'TimeoutError':
     case 'RequestTimeout':
       return fail(`${scope.endpoint} did not answer in time (requestTimeoutMs/connectTimeoutMs)`, true);
+    case 'NoSuchUpload':
+      return fail(
+        'the multipart upload was aborted by someone else while it was being written (another program, a ' +
+          'tricopy of another config sharing this bucket cleaning up, or a lifecycle rule aborting incomplete ' +
+          'uploads too early): nothing was stored',
+        true,
+      );
     case 'SlowDown':
     case 'ServiceUnavailable':
     case 'InternalError':
       return fail(`${scope.endpoint} is overloaded or failing (${name}); try again later`, true);
+  }
+  const notS3 = unparsableAnswer(error);
+  if (notS3 !== undefined) {
+    return fail(
+      `the answer of ${scope.endpoint} is not S3 XML (${notS3}): check endpoint (it must be the S3 API, not a web ` +
+        'page, proxy or console)',
+      false,
+    );
   }
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(detail)) {
     return fail(`connection refused by ${scope.endpoint}: check endpoint (is the store running?)`, true);

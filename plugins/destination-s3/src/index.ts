@@ -15,9 +15,10 @@ const plugin: DestinationPlugin<S3Options> = {
   async create(options, context) {
     // The AWS SDK is loaded when an S3 destination is opened, not with the config: it costs other commands'
     // start-up (list, check, a job to other destinations) about 0.3 s and 35 MiB.
-    const [{ S3Client }, { S3Destination }] = await Promise.all([
+    const [{ S3Client }, { S3Destination }, { refuseWebPages }] = await Promise.all([
       import('@aws-sdk/client-s3'),
       import('./s3-destination.js'),
+      import('./not-s3.js'),
     ]);
     const prefix =
       options.prefix === '' || options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
@@ -47,6 +48,7 @@ const plugin: DestinationPlugin<S3Options> = {
         socketTimeout: options.requestTimeoutMs,
       },
     });
+    refuseWebPages(client);
     const scope: ErrorScope = {
       who: `destination "${context.name}"`,
       bucket: options.bucket,

@@ -20,6 +20,8 @@ import {
   assertSafePrefix,
   type Destination,
   DestinationError,
+  folderOf,
+  isDeadLeftover,
   type Logger,
   NotFoundError,
   type ObjectInfo,
@@ -211,7 +213,10 @@ export class S3Destination implements Destination {
     }
   }
 
-  /** Aborts the multipart uploads under `prefix` that a killed process started (and so never finished). */
+  /**
+   * Aborts the multipart uploads under `prefix` that are provably dead (isDeadLeftover: by their folder, or
+   * started before `olderThan`); another process may be uploading the others.
+   */
   async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
     assertSafePrefix(prefix);
     const action = `sweep "${prefix}"`;
@@ -234,7 +239,9 @@ export class S3Destination implements Destination {
         for (const upload of page.Uploads ?? []) {
           options.signal?.throwIfAborted();
           if (upload.Key === undefined || upload.UploadId === undefined) continue;
-          if (upload.Initiated === undefined || upload.Initiated >= options.olderThan) continue;
+          if (!upload.Key.startsWith(this.settings.prefix)) continue;
+          const folder = folderOf(upload.Key.slice(this.settings.prefix.length));
+          if (!isDeadLeftover(options, folder, upload.Initiated)) continue;
           const { Key, UploadId } = upload;
           await this.#bounded(action, (abortSignal) =>
             this.client.send(

@@ -411,11 +411,16 @@ describe('s3 destination sweep', () => {
     };
     const dead = await started(`${prefix}app/b2/db.dump`);
     const otherJob = await started(`${prefix}other/b9/db.dump`);
+    const mine = await started(`${prefix}app/b3/db.dump`);
     plain.destroy();
     const before = await pendingUploads();
-    expect(before).toEqual(expect.arrayContaining([dead, otherJob]));
+    expect(before).toEqual(expect.arrayContaining([dead, otherJob, mine]));
 
-    expect(await destination.sweep?.('app/', { olderThan: new Date(Date.now() - 3_600_000) })).toEqual([]);
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    expect(await destination.sweep?.('app/', { olderThan: hourAgo })).toEqual([]);
+    expect(
+      await destination.sweep?.('app/', { olderThan: hourAgo, abandoned: (f) => f === 'app/b3/' }),
+    ).toEqual([`multipart upload ${mine} of s3://${server.bucket}/${prefix}app/b3/db.dump`]);
     const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() + 1_000) });
     expect(removed).toEqual([`multipart upload ${dead} of s3://${server.bucket}/${prefix}app/b2/db.dump`]);
     const after = await pendingUploads();

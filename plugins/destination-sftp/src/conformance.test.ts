@@ -28,4 +28,5 @@ destinationSuite('sftp', {
     const destination = await plugin.create(options, testContext({ name: 'nas' }));
     return { destination, cleanup: () => rm(root, { recursive: true, force: true }) };
   },
+  vanishedMessage: /by someone else while it was being written/,
 });

@@ -19,6 +19,8 @@ export interface HostKeyVerdict {
 /** SFTP status codes (draft-ietf-secsh-filexfer-02) as ssh2 reports them in `error.code`. */
 export const SFTP_NO_SUCH_FILE = 2;
 export const SFTP_PERMISSION_DENIED = 3;
+/** The server's generic error; OpenSSH's sftp-server answers it for ENOSPC, EDQUOT, EFBIG and EROFS alike. */
+export const SFTP_FAILURE = 4;
 
 export function isNoSuchFile(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -116,7 +118,27 @@ export function translateError(scope: ErrorScope, action: string, error: unknown
       false,
     );
   }
+  if (code === SFTP_FAILURE) return fail(genericFailure(scope, action), false);
   return fail(message, false);
+}
+
+/** SSH_FX_FAILURE carries no reason; for a write the usual one is a full disk or an exhausted quota. */
+function genericFailure(scope: ErrorScope, action: string): string {
+  return action.startsWith('put ')
+    ? `the server refused the write (SSH_FX_FAILURE): the disk on ${scope.server} may be full or over quota ` +
+        '(free space or raise the quota there, or point path at a larger volume)'
+    : `the server reported a failure without a reason (SSH_FX_FAILURE): check the disk and the permissions ` +
+        `on ${scope.server}`;
+}
+
+/** The temporary file of an upload in progress is gone: someone else removed it. */
+export function vanished(scope: ErrorScope, temp: string): DestinationError {
+  return new DestinationError(
+    `${scope.who}: the temporary file ${temp} on ${scope.server} was removed by someone else while it was being ` +
+      'written (another program, or a tricopy of another config sharing this folder, cleaning up): nothing was ' +
+      'stored; make sure nothing else deletes .tricopy-tmp-* files there',
+    { retryable: true },
+  );
 }
 
 /** A timeout of one request: the connection is assumed dead and is dropped by the caller. */

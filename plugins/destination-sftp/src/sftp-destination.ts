@@ -7,6 +7,7 @@ import {
   assertSafePrefix,
   type Destination,
   DestinationError,
+  isDeadLeftover,
   type Logger,
   NotFoundError,
   type ObjectInfo,
@@ -16,7 +17,7 @@ import {
 } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import type { Session, SftpConnection } from './connection.js';
-import { type ErrorScope, translateError, worthRetryingHere } from './errors.js';
+import { type ErrorScope, isNoSuchFile, translateError, vanished, worthRetryingHere } from './errors.js';
 import {
   closeHandle,
   MissingRootError,
@@ -108,8 +109,14 @@ export class SftpDestination implements Destination {
         `${action}: stat`,
         statOrUndefined(session.sftp, temp),
       );
-      if (stored === undefined) throw new Error(`the uploaded file ${temp} vanished before it was renamed`);
-      await this.connection.timed(session, `${action}: rename`, replaceFile(session.sftp, temp, target));
+      if (stored === undefined) throw vanished(this.scope, temp);
+      await this.connection.timed(
+        session,
+        `${action}: rename`,
+        replaceFile(session.sftp, temp, target).catch((error: unknown) => {
+          throw isNoSuchFile(error) ? vanished(this.scope, temp) : error;
+        }),
+      );
       return { size: stored.size, location: this.locate(key) };
     } catch (error) {
       await this.#removeTemp(session, temp);
@@ -171,29 +178,31 @@ export class SftpDestination implements Destination {
     });
   }
 
-  /** Removes `.tricopy-tmp-*` files a killed process left in the folders under `prefix`. */
+  /**
+   * Removes the `.tricopy-tmp-*` files under `prefix` that are provably dead (isDeadLeftover: by their folder, or
+   * not written to since `olderThan`); another process may be writing the others.
+   */
   async sweep(prefix: string, options: SweepOptions): Promise<readonly string[]> {
     assertSafePrefix(prefix);
     const start = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const removed: string[] = [];
-    await this.#sweepFolder(
-      start === '' ? this.settings.root || '/' : this.remotePath(start),
-      options,
-      removed,
-    );
+    await this.#sweepFolder(start, options, removed);
     return removed;
   }
 
-  async #sweepFolder(folder: string, options: SweepOptions, removed: string[]): Promise<void> {
+  async #sweepFolder(folderKey: string, options: SweepOptions, removed: string[]): Promise<void> {
+    const folder = folderKey === '' ? this.settings.root || '/' : this.remotePath(folderKey);
     const entries = await this.#retrying(`sweep "${folder}"`, (s) => readFolder(s.sftp, folder));
+    const keyFolder = folderKey === '' ? '' : `${folderKey}/`;
     for (const entry of entries) {
       options.signal?.throwIfAborted();
       if (entry.filename === '.' || entry.filename === '..') continue;
       const path = posix.join(folder, entry.filename);
-      if (entry.attrs.isDirectory()) await this.#sweepFolder(path, options, removed);
+      if (entry.attrs.isDirectory())
+        await this.#sweepFolder(`${keyFolder}${entry.filename}`, options, removed);
       else if (
         entry.filename.startsWith(TEMP_PREFIX) &&
-        entry.attrs.mtime * 1000 < options.olderThan.getTime()
+        isDeadLeftover(options, keyFolder, new Date(entry.attrs.mtime * 1000))
       ) {
         await this.#retrying(`sweep "${path}"`, (s) => removeFile(s.sftp, path));
         removed.push(`${this.settings.origin}${path.startsWith('/') ? '' : '/~/'}${path}`);

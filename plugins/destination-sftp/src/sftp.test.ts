@@ -388,5 +388,7 @@ describe('sftp destination sweep', () => {
         `other/${TEMP_PREFIX}dead`,
       ].sort(),
     );
+    const mine = await destination.sweep?.('app/', { olderThan: hour, abandoned: (f) => f === 'app/b3/' });
+    expect(mine).toEqual([`sftp://${server.username}@127.0.0.1:${server.port}${fresh}`]);
   });
 });

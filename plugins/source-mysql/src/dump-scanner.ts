@@ -32,6 +32,17 @@ function readIdent(head: Buffer, start: number): { name: string; end: number } |
   return undefined;
 }
 
+/** Statements whose line starts with a quoted name the scanner reads. */
+const NAMED_STATEMENTS = ['INSERT INTO `', 'CREATE TABLE `', 'USE `'].map((text) =>
+  Buffer.from(text, 'latin1'),
+);
+
+/** Whether `head` is one of those statements and its name is still open (it holds a newline). */
+function opensName(head: Buffer): boolean {
+  const statement = NAMED_STATEMENTS.find((prefix) => head.subarray(0, prefix.length).equals(prefix));
+  return statement !== undefined && readIdent(head, statement.length) === undefined;
+}
+
 /**
  * Passes a mysqldump / mariadb-dump SQL stream through unchanged while counting the rows of every
  * `INSERT INTO … VALUES (…),(…);` statement per table: the counts are exactly what the dump holds.
@@ -83,6 +94,16 @@ export class DumpScanner extends Transform {
         this.headLength += take;
         i += take;
         if (newline === -1 && this.headLength < HEAD_MAX) return;
+        if (
+          i === newline &&
+          this.headLength < HEAD_MAX &&
+          opensName(this.head.subarray(0, this.headLength))
+        ) {
+          // A quoted name with a newline in it (mariadb-dump writes it raw): the statement goes on.
+          this.head[this.headLength++] = NEWLINE;
+          i = newline + 1;
+          continue;
+        }
         const valuesAt = this.decide(this.head.subarray(0, this.headLength));
         if (valuesAt === undefined) {
           this.mode = Mode.Skip;

@@ -14,6 +14,10 @@ const SANDBOX = /^\/\*M!999999\\- enable the sandbox mode \*\/\s*$/;
 const DEFINER =
   /DEFINER\s*=\s*(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s@*]+)@(?:`(?:[^`]|``)*`|'(?:[^'\\]|\\.)*'|[^\s*]+)\s*/;
 const DATABASE_LINE = /^(CREATE DATABASE (?:\/\*!32312 IF NOT EXISTS\*\/ )?|USE )`((?:[^`]|``)*)`/;
+/** A `CREATE DATABASE` / `USE` line whose name goes on on the next line (the dump writes a newline in it raw). */
+const OPEN_DATABASE_NAME = /^(CREATE DATABASE (?:\/\*!32312 IF NOT EXISTS\*\/ )?|USE )`(?:[^`]|``)*$/;
+/** Longest statement head held back while its name is open. */
+const OPEN_NAME_MAX = 4096;
 
 /**
  * Rewrites a SQL dump line by line on its way to the client. Data lines (`INSERT …` and the `(…),` tuple lines
@@ -21,6 +25,8 @@ const DATABASE_LINE = /^(CREATE DATABASE (?:\/\*!32312 IF NOT EXISTS\*\/ )?|USE 
  */
 export class RestoreRewriter extends Transform {
   private pending = '';
+  /** A database statement whose name holds a newline, until the line that closes it. */
+  private opened: string | undefined;
   private first = true;
   private readonly decoder = new StringDecoder('utf8');
 
@@ -59,14 +65,25 @@ export class RestoreRewriter extends Transform {
     this.pending = lines.pop() ?? '';
     const out: string[] = [];
     for (const line of lines) {
-      const rewritten = this.rewrite(line);
+      const whole = this.opened === undefined ? line : `${this.opened}\n${line}`;
+      if (
+        this.rules.renameDatabases !== undefined &&
+        whole.length < OPEN_NAME_MAX &&
+        OPEN_DATABASE_NAME.test(whole)
+      ) {
+        this.opened = whole;
+        continue;
+      }
+      this.opened = undefined;
+      const rewritten = this.rewrite(whole);
       if (rewritten !== undefined) out.push(`${rewritten}\n`);
     }
     callback(null, out.join(''));
   }
 
   override _flush(callback: TransformCallback): void {
-    const last = this.pending + this.decoder.end();
+    const tail = this.pending + this.decoder.end();
+    const last = this.opened === undefined ? tail : `${this.opened}\n${tail}`;
     const rewritten = last === '' ? undefined : this.rewrite(last);
     callback(null, rewritten ?? '');
   }

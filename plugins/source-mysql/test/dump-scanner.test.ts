@@ -23,6 +23,14 @@ const DUMP = [
   'INSERT INTO `t` VALUES (1),(2),(3);',
   "CREATE DEFINER=`root`@`localhost` PROCEDURE `p`() SELECT 'DEFINER=`x`@`y`'",
   "INSERT INTO `t` VALUES (4,'DEFINER=`root`@`localhost`');",
+  // Names with a newline: mariadb-dump writes them raw, so the statement's name goes on on the next line.
+  'USE `odd',
+  'db`;',
+  'CREATE TABLE `new',
+  'line` (x int);',
+  'INSERT INTO `new',
+  'line` VALUES (1),(2),',
+  '(3);',
   '-- Dump completed on 2026-11-22',
   '',
 ].join('\n');
@@ -49,7 +57,7 @@ function split(buffer: Buffer, sizes: () => number): Buffer[] {
 
 describe('DumpScanner', () => {
   const bytes = Buffer.from(DUMP, 'utf8');
-  const expected = { 'shop.a`b': 5, 'shop.empty': 0, 'other.t': 4 };
+  const expected = { 'shop.a`b': 5, 'shop.empty': 0, 'other.t': 4, 'odd\ndb.new\nline': 3 };
 
   it('counts the rows of single- and multi-line INSERTs, strings with quotes, parens and semicolons', async () => {
     expect(await scan([bytes])).toEqual(expected);
@@ -88,6 +96,8 @@ describe('RestoreRewriter', () => {
     expect(text).toContain("\nCREATE PROCEDURE `p`() SELECT 'DEFINER=`x`@`y`'\n");
     expect(text).toContain("INSERT INTO `t` VALUES (4,'DEFINER=`root`@`localhost`');");
     expect(text).toContain('USE `scratch_shop`;');
+    expect(text).toContain('USE `scratch_odd\ndb`;\nCREATE TABLE `new\nline` (x int);');
+    expect(text).not.toContain('USE `odd');
     expect(text).toContain("(3,'漢字 🚀','');");
   });
 

@@ -96,6 +96,36 @@ retries: { attempts: 0 }
     expect(removed.some((l) => l.includes(`backup ${failedId} failed there; no manifest`))).toBe(true);
   });
 
+  it("removes only provably dead temp uploads: its own runs' at any age, another config's only after a week", async () => {
+    const failed = await backup(', failWith: "dump broke"');
+    const ownId = failed.result?.backupId as string;
+    const minuteAgo = new Date(Date.now() - 60_000);
+    const eightDaysAgo = new Date(Date.now() - 8 * 86_400_000);
+    const temps = {
+      // A run of this catalog that was killed a minute ago: dead, since this run holds the job's lock.
+      own: { file: join(dir, 'd/primary/app', ownId, '.tricopy-tmp-own'), time: minuteAgo },
+      // Another config (its own catalog) writing the same job's folder right now.
+      live: { file: join(dir, 'd/primary/app/20261206T120000Z-0a1b2c/.tricopy-tmp-live'), time: minuteAgo },
+      // Another config's upload nobody has written for eight days.
+      stale: {
+        file: join(dir, 'd/primary/app/20261128T120000Z-0a1b2c/.tricopy-tmp-stale'),
+        time: eightDaysAgo,
+      },
+    };
+    for (const { file, time } of Object.values(temps)) {
+      await mkdir(join(file, '..'), { recursive: true });
+      await writeFile(file, 'partial');
+      await utimes(file, time, time);
+    }
+
+    const next = await backup();
+    expect(next.result?.status).toBe('ok');
+    const after = await files();
+    expect(after).not.toContain(`app/${ownId}/.tricopy-tmp-own`);
+    expect(after).toContain('app/20261206T120000Z-0a1b2c/.tricopy-tmp-live');
+    expect(after).not.toContain('app/20261128T120000Z-0a1b2c/.tricopy-tmp-stale');
+  });
+
   it('removes the manifest-less artifact of a copy that failed in a degraded backup; keeps its good copy', async () => {
     // The secondary's folder is missing (an unmounted disk): that copy fails, the backup is degraded.
     const degraded = await backup('', ['primary', 'secondary']);

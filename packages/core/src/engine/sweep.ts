@@ -1,24 +1,35 @@
-import type { Destination } from '@tricopy/contract';
+import type { Destination, SweepOptions } from '@tricopy/contract';
 import { describeError } from '../util/errors.js';
 import { MANIFEST_NAME } from './manifest.js';
 import type { Session } from './session.js';
+
+/**
+ * A temporary upload nobody has written for this long belongs to no live run, whoever started it: a run's dump
+ * reaches its destinations continuously (a destination that takes nothing for `stallTimeout`, 10 minutes by
+ * default, is given up on), so only a source that produces nothing for a week could keep a live upload this still.
+ * S3 records only when a multipart upload began: there it bounds the whole upload.
+ */
+export const FOREIGN_LEFTOVER_AGE_MS = 7 * 24 * 3_600_000;
 
 /**
  * Removes what killed runs of `job` left on its destinations: temporary uploads and unfinished multipart uploads
  * (through each destination's optional `sweep`), the artifacts without a manifest of backups the catalog has as
  * failed, or whose copy on that destination it has as failed (never listed, restored or pruned otherwise), and its
  * source's abandoned restore-test databases. Only for a caller holding the job's lock, before its backup starts: then
- * nothing of the job is being written. It never fails the job: what it cannot remove is logged.
+ * no run of this catalog is writing the job. Another config (its own catalog and locks) may be writing the same
+ * folders, so temporary uploads go only when provably dead: see `leftoverRule`. It never fails the job: what it
+ * cannot remove is logged.
  */
 export async function sweepLeftovers(session: Session, job: string): Promise<void> {
   const olderThan = session.now();
+  const rule = await leftoverRule(session, job);
   await Promise.all([
     sweepSource(session, job, olderThan),
     ...session.job(job).destinations.map(async (name) => {
       try {
         const destination = await session.destination(name);
         const removed = [
-          ...((await destination.sweep?.(`${job}/`, { olderThan })) ?? []),
+          ...((await destination.sweep?.(`${job}/`, rule)) ?? []),
           ...(await removeUnrecordedArtifacts(session, destination, name, job, olderThan)),
         ];
         for (const what of removed)
@@ -30,6 +41,19 @@ export async function sweepLeftovers(session: Session, job: string): Promise<voi
       }
     }),
   ]);
+}
+
+/**
+ * A temporary upload is provably dead when it lies in the folder of one of this catalog's own backups of the job
+ * (the caller holds the job's lock, so none of them is running), or when nothing has written it for
+ * FOREIGN_LEFTOVER_AGE: longer than any run of another config or host can leave its upload untouched.
+ */
+async function leftoverRule(session: Session, job: string): Promise<SweepOptions> {
+  const own = new Set((await session.catalog.listBackups({ job })).map((backup) => `${job}/${backup.id}/`));
+  return {
+    olderThan: new Date(session.now().getTime() - FOREIGN_LEFTOVER_AGE_MS),
+    abandoned: (folder) => own.has(folder),
+  };
 }
 
 /** Restore-test databases of killed restore tests (sources that have them implement `sweep`). */
