@@ -186,7 +186,7 @@ async function sessionFor(
 async function warnIfFlagged(session: Session, backup: BackupRow): Promise<void> {
   if (backup.flagged === null || backup.confirmedAt !== null) return;
   const older = (await session.catalog.listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })).find(
-    (b) => b.startedAt < backup.startedAt && b.flagged === null && b.prunedAt === null,
+    (b) => b.seq < backup.seq && b.flagged === null && b.prunedAt === null,
   );
   session.logger.warn(
     `backup ${backup.id} is flagged as suspiciously small (${backup.flagged}): it may hold an emptied database` +
