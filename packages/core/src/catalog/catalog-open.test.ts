@@ -92,3 +92,34 @@ describe('opening an old catalog to copy it', () => {
     );
   });
 });
+
+describe('upgrading an older catalog', () => {
+  it('gives its backups the order they were recorded in, whatever their start times say', async () => {
+    const path = join(dir, 'v3.db');
+    const db = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+    db.pragma('user_version = 3');
+    const insert = db.prepare(
+      `INSERT INTO backups (id, job, status, started_at, source_type) VALUES (?, 'app', 'ok', ?, 'sqlite')`,
+    );
+    insert.run('ahead', '2025-03-02T10:00:00.000Z');
+    insert.run('real', '2025-03-01T10:00:00.000Z');
+    insert.run('newest', '2025-03-01T10:30:00.000Z');
+    db.close();
+    const catalog = openSqliteCatalog(path);
+    expect(await catalog.schemaVersion()).toBe(MIGRATIONS.length);
+    expect((await catalog.listBackups()).map((b) => [b.id, b.seq])).toEqual([
+      ['newest', 3],
+      ['real', 2],
+      ['ahead', 1],
+    ]);
+    await catalog.insertBackup({
+      id: 'next',
+      job: 'app',
+      sourceType: 'sqlite',
+      startedAt: '2000-01-01T00:00:00Z',
+    });
+    expect((await catalog.getBackup('next'))?.seq).toBe(4);
+    await catalog.close();
+  });
+});
