@@ -54,7 +54,9 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   if (backupId === undefined && !options.latest)
     throw new UsageError('say which backup: a backup id or --latest');
   const progress = createReadProgress(progressMode(options));
-  const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
+  // A restore only reads the catalog: a catalog on a read-only file system does not stop it.
+  const metered = (o: SessionOptions) =>
+    new MeteredSession({ ...o, readOnlyCatalog: true }, progress, restoreLabel);
   try {
     return await withSession(
       options,
