@@ -88,6 +88,7 @@ describe('fleet: the catalog database restarts during a run', () => {
     });
 
     const retry = await nextReader(waiting);
+    if (retry === undefined) console.log(JSON.stringify(await waiting), (worker as Running).log.join('\n'));
     expect(retry, 'the run was not retried').toBeDefined();
     await retry?.write('the dump\n');
     await retry?.close();
