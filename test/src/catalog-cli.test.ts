@@ -9,7 +9,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, startTricopy, tricopy, tricopyJson, type Workspace } from './cli.js';
 
 const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
-const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+/** Debian's libfaketime (scripts/install-test-deps.sh installs it), for this machine's architecture. */
+const LIBFAKETIME = ['x86_64-linux-gnu', 'aarch64-linux-gnu']
+  .map((triplet) => `/usr/lib/${triplet}/faketime/libfaketime.so.1`)
+  .find((path) => existsSync(path));
 
 interface ListJson {
   backups: { backupId: string; state: string }[];
@@ -58,7 +61,7 @@ async function backUp(value: string, clockAhead?: string): Promise<string> {
   const env: Record<string, string> =
     clockAhead === undefined
       ? {}
-      : { LD_PRELOAD: LIBFAKETIME, FAKETIME: clockAhead, DONT_FAKE_MONOTONIC: '1' };
+      : { LD_PRELOAD: LIBFAKETIME as string, FAKETIME: clockAhead, DONT_FAKE_MONOTONIC: '1' };
   const result = await tricopyJson<{ runs: { backupId: string; status: string }[] }>(['backup'], {
     ...run(),
     env,
@@ -74,7 +77,7 @@ async function restoredLatest(): Promise<string> {
   return valueIn(target);
 }
 
-describe.skipIf(!existsSync(LIBFAKETIME))('a clock that jumped', () => {
+describe.skipIf(LIBFAKETIME === undefined)('a clock that jumped', () => {
   it.each([
     ['keepLast: 1', '{ keepLast: 1 }'],
     ['keepWithin: 1h', '{ keepWithin: 1h }'],

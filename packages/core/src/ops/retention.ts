@@ -100,13 +100,18 @@ export function applyRetention<T extends Snapshot>(
         reasons.push(counter.reason);
       }
     }
-    const age = newest === undefined ? undefined : newest - snapshot.time.getTime();
-    const isWithin = index === 0 || (age !== undefined && age >= 0 && age < (withinMs ?? 0));
-    if (withinMs !== undefined && isWithin) reasons.push('within');
+    if (withinMs !== undefined && (index === 0 || isWithin(snapshot, newest, withinMs)))
+      reasons.push('within');
     if (reasons.length > 0) keep.push({ snapshot, reasons });
     else remove.push(snapshot);
   });
   return { keep, remove };
+}
+
+/** Taken at most `withinMs` before `reference`, and not after it (a date after it is a clock that was wrong). */
+function isWithin(snapshot: Snapshot, reference: number | undefined, withinMs: number): boolean {
+  const age = reference === undefined ? undefined : reference - snapshot.time.getTime();
+  return age !== undefined && age >= 0 && age < withinMs;
 }
 
 function newestFirst(a: Snapshot, b: Snapshot): number {
