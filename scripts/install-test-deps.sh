@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: PostgreSQL, MariaDB, OpenSSH server/client, sqlite3, zstd,
-# promtool (Debian's prometheus package), chromium (the dashboard's browser test),
+# promtool (Debian's prometheus package), chromium (the dashboard's browser test), libfaketime (a clock that jumps),
 # and pnpm. Idempotent; uses apt-get (Debian/Ubuntu) as root. Everything else comes from the npm registry.
 set -euo pipefail
 
@@ -15,6 +15,7 @@ command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v age >/dev/null 2>&1 && command -v age-keygen >/dev/null 2>&1 || need+=(age) # interoperability tests of encrypted backups
 command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the /metrics exposition
 [ -x /usr/bin/chromium ] || need+=(chromium) # headless, driven by playwright-core
+ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || need+=(faketime) # a clock that jumps, through the CLI
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

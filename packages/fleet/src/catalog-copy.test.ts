@@ -61,6 +61,7 @@ async function history(catalog: Catalog): Promise<void> {
       manifest: MANIFEST,
       error: 'usb: full',
       flagged: 'small',
+      seq: 2,
     },
   ]);
   await catalog.confirmBackup('b2');
@@ -123,6 +124,14 @@ describe.each(targets)('copying a SQLite catalog into an empty %s catalog', (_ki
       expect(await target.getBackup('b2')).toEqual(await source.getBackup('b2'));
       expect(await target.lastVerification('b2')).toMatchObject({ level: 'deep', detail: 'reread' });
       expect(await target.startRun('backup')).toBe(4);
+      // The copied order stays, and a new backup comes after the copied ones.
+      await target.insertBackup({
+        id: 'b3',
+        job: 'app',
+        sourceType: 'sqlite',
+        startedAt: '2000-01-01T00:00:00Z',
+      });
+      expect((await target.listBackups({ job: 'app' })).map((b) => b.id)).toEqual(['b3', 'b2', 'b1']);
       await target.recordVerification({
         backupId: 'b2',
         destination: null,
@@ -149,6 +158,7 @@ describe.each(targets)('copying a SQLite catalog into an empty %s catalog', (_ki
       status: 'ok',
       started_at: `t${i}`,
       source_type: 'sqlite',
+      seq: i + 1,
     }));
     await source.addRecords('backups', rows);
     const target = await open();

@@ -5,6 +5,7 @@ import { type Catalog, type Manifest, openSqliteCatalog } from '@tricopy/core';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresCatalog } from './pg-catalog.js';
+import { PG_MIGRATIONS } from './pg-migrations.js';
 import { postgresUrl } from './testing/postgres-url.js';
 
 /** One suite, both catalogs: what a caller sees must not depend on where the catalog lives. */
@@ -99,6 +100,44 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
     expect((await catalog.listBackups({ job: 'app' })).map((b) => b.id)).toEqual(['b2', 'b1']);
     expect((await catalog.listBackups({ statuses: ['ok'] })).map((b) => b.id)).toEqual(['b1']);
     expect(await catalog.listBackups({ statuses: [] })).toEqual([]);
+  });
+
+  it('orders backups by when they were recorded, not by a clock that jumped', async () => {
+    // Recorded first while the clock was a day ahead, then two at the right time.
+    await catalog.insertBackup(backup('ahead', '2026-12-02T01:00:00.000Z'));
+    await catalog.insertBackup(backup('real', '2026-12-01T01:00:00.000Z'));
+    await catalog.insertBackup(backup('newest', '2026-12-01T01:30:00.000Z'));
+    for (const id of ['ahead', 'real', 'newest']) {
+      await catalog.finishBackup(id, { status: 'ok', finishedAt: '2026-12-01T01:40:00.000Z', size: 10 });
+      await catalog.upsertCopy(copy(id, 'usb'));
+    }
+    expect((await catalog.listBackups({ job: 'app' })).map((b) => b.id)).toEqual(['newest', 'real', 'ahead']);
+    const status = await catalog.statusRecords(['usb']);
+    expect(status.newestGood.map((b) => b.id)).toEqual(['newest']);
+    expect(status.newestLiveGood.map((b) => b.id)).toEqual(['newest']);
+    expect(status.newestVerified).toEqual([{ job: 'app', finishedAt: '2026-12-01T01:40:00.000Z' }]);
+    // A rebuild re-importing a known backup keeps its place; one the catalog did not know comes last.
+    const manifestOf = (id: string, createdAt: string) =>
+      ({
+        job: 'app',
+        backupId: id,
+        createdAt,
+        finishedAt: createdAt,
+        source: { type: 'sqlite' },
+        artifact: {
+          format: 'sqlite',
+          compression: 'none',
+          key: `app/${id}/a`,
+          size: 1,
+          sha256: 'c'.repeat(64),
+        },
+        copies: [],
+      }) as unknown as Manifest;
+    await catalog.importFromManifest(manifestOf('ahead', '2026-12-02T01:00:00.000Z'), []);
+    await catalog.importFromManifest(manifestOf('found', '2026-12-01T02:00:00.000Z'), []);
+    const seqs = (await catalog.listBackups({ job: 'app' })).map((b) => [b.id, b.seq]);
+    expect(seqs.map(([id]) => id)).toEqual(['found', 'newest', 'real', 'ahead']);
+    expect(new Set(seqs.map(([, seq]) => seq)).size).toBe(4);
   });
 
   it('upserts a copy per destination, and updates its status', async () => {
@@ -277,5 +316,35 @@ describe('a PostgreSQL catalog that cannot be opened', () => {
     expect(messages.password).toContain('password authentication failed');
     expect(messages.refused).toContain('at postgres://postgres@127.0.0.1:1/postgres: connection refused');
     for (const message of Object.values(messages)) expect(message).not.toContain(server.password);
+  });
+});
+
+describe('upgrading an older PostgreSQL catalog', () => {
+  it('numbers its backups by run, then by start time, and new ones after them', async () => {
+    const name = `catalog_${++databases}`;
+    await server.createDatabase(name);
+    await server.sql(
+      name,
+      `CREATE SCHEMA tricopy; SET search_path = tricopy; ${PG_MIGRATIONS[0]}
+       CREATE TABLE schema_version (version INTEGER NOT NULL); INSERT INTO schema_version VALUES (1);
+       INSERT INTO runs (command, started_at) VALUES ('backup', 'x'), ('backup', 'y');
+       INSERT INTO backups (id, job, run_id, status, started_at, source_type) VALUES
+         ('real', 'app', 2, 'ok', '2026-12-01T01:00:00.000Z', 'sqlite'),
+         ('ahead', 'app', 1, 'ok', '2026-12-02T01:00:00.000Z', 'sqlite'),
+         ('imported', 'app', NULL, 'ok', '2026-12-03T01:00:00.000Z', 'sqlite');`,
+    );
+    const catalog = openPostgresCatalog(postgresUrl(server, name), { now });
+    try {
+      expect(await catalog.schemaVersion()).toBe(PG_MIGRATIONS.length);
+      expect((await catalog.listBackups()).map((b) => [b.id, b.seq])).toEqual([
+        ['real', 3],
+        ['ahead', 2],
+        ['imported', 1],
+      ]);
+      await catalog.insertBackup(backup('next', '2000-01-01T00:00:00.000Z'));
+      expect((await catalog.getBackup('next'))?.seq).toBe(4);
+    } finally {
+      await catalog.close();
+    }
   });
 });

@@ -52,7 +52,10 @@ export async function waitForRuns(
       continue;
     }
     for (;;) {
-      const [job] = await boss.findJobs<RunRequest>(BACKUP_QUEUE, { id: run.id });
+      const [job] = await whileReachable(
+        () => boss.findJobs<RunRequest>(BACKUP_QUEUE, { id: run.id }),
+        signal,
+      );
       if (job === undefined) {
         finished.push({ ...run, state: 'unknown', error: 'the run is no longer in the queue' });
         break;
@@ -65,6 +68,33 @@ export async function waitForRuns(
     }
   }
   return finished;
+}
+
+/** How long the wait rides out a catalog database that does not answer (a restart takes seconds). */
+const UNREACHABLE_MS = 300_000;
+
+/** Connection errors of a database restarting: ended by its administrator, refused, reset, or not ready yet. */
+function isTransient(error: unknown): boolean {
+  const code = String((error as { code?: unknown } | null)?.code ?? '');
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P01', '57P02', '57P03'].includes(code) || code.startsWith('08')
+  );
+}
+
+/**
+ * `query`, asked again each second while the catalog's database is restarting (up to UNREACHABLE_MS): a wait must
+ * not end as a failure while the runs it waits for are retried across the restart.
+ */
+async function whileReachable<T>(query: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  const deadline = Date.now() + UNREACHABLE_MS;
+  for (;;) {
+    try {
+      return await query();
+    } catch (error) {
+      if (!isTransient(error) || Date.now() > deadline) throw error;
+      await sleep(1000, undefined, { signal }).catch(() => signal.throwIfAborted());
+    }
+  }
 }
 
 function describe(run: QueuedRun, state: string, output: unknown): FinishedRun {

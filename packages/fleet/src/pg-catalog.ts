@@ -16,7 +16,10 @@ const POSTGRES_DIALECT: SqlDialect = {
   keepIds: 'OVERRIDING SYSTEM VALUE',
   // Readers go on; workers or another copy writing meanwhile wait until the copy has committed or rolled back.
   lockRecords: `LOCK TABLE ${RECORD_TABLE_ORDER.join(', ')} IN EXCLUSIVE MODE`,
-  resumeIds: (table) => `SELECT setval(pg_get_serial_sequence('${table}', 'id'), max(id)) FROM ${table}`,
+  resumeIds: (table, column) =>
+    `SELECT setval(pg_get_serial_sequence('${table}', '${column}'), max(${column})) FROM ${table}`,
+  // An identity column: concurrent writers each get their own number.
+  nextBackupSeq: 'DEFAULT',
 };
 
 /** The catalog in a PostgreSQL database, with its job locks; the schema is created or upgraded on first use. */

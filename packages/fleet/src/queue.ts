@@ -11,6 +11,8 @@ export const BACKUP_QUEUE = 'tricopy-backup';
 export const VERIFY_QUEUE = 'tricopy-verify';
 /** How often the fleet's rotating verification looks for what is due, as the single-machine daemon does. */
 export const VERIFY_TICK_SECONDS = 3600;
+/** How many times a failed run is tried again (a worker that died, a run whose catalog lock was lost). */
+export const BACKUP_RETRY_LIMIT = 3;
 /** A run that outlives this is given up on (and retried) even if its worker is alive. */
 const MAX_RUN_SECONDS = 24 * 3600;
 
@@ -85,7 +87,7 @@ async function ensureQueues(boss: PgBoss, heartbeatSeconds: number): Promise<voi
   };
   await ensureQueue(boss, BACKUP_QUEUE, {
     ...common,
-    retryLimit: 3,
+    retryLimit: BACKUP_RETRY_LIMIT,
     retryDelay: 5,
     retryBackoff: true,
     retryDelayMax: 300,

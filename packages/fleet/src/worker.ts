@@ -12,6 +12,7 @@ import type { Job } from 'pg-boss';
 import { refuseStaleConfig } from './config-check.js';
 import {
   BACKUP_QUEUE,
+  BACKUP_RETRY_LIMIT,
   type RunOutput,
   type RunRequest,
   startQueue,
@@ -118,6 +119,7 @@ async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerO
         }),
     );
     let result: JobResult;
+    let lostLock = false;
     try {
       logger.info(`job ${request.job}: starting queued run ${job.id}`, {
         job: request.job,
@@ -126,14 +128,19 @@ async function runChecked(job: Job<RunRequest>, worker: string, options: WorkerO
       const report = await runBackups(session, [request.job], {
         signal: abort.signal,
         lockWaitMs: LOCK_WAIT_MS,
+        lostLockIsRetried: job.retryCount < BACKUP_RETRY_LIMIT,
       });
       result = report.runs[0] as JobResult;
+      lostLock = report.lostLock.includes(request.job);
     } finally {
       await slots.release();
     }
     // Aborted (handed back) or not started (its lock is held elsewhere): fail it, so pg-boss runs it again later.
     if (abort.signal.aborted) throw abort.signal.reason;
     if (result.backupId === '') throw new Error(result.error ?? `job ${request.job} was not started`);
+    // Its catalog lock was lost (the catalog's database restarted, say): no fault of the job, so it runs again.
+    if (lostLock)
+      throw new Error(`${result.error ?? 'its catalog lock was lost'}; the run goes back to the queue`);
     logger.info(`job ${request.job}: ${result.status}`, {
       job: request.job,
       event: 'job-done',

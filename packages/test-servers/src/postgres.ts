@@ -29,6 +29,11 @@ export interface PostgresServer {
    */
   sql(database: string, text: string): Promise<string>;
   createDatabase(name: string): Promise<void>;
+  /**
+   * Restarts the server on the same port and data folder, as an administrator or a crash-restart would: every
+   * connection is cut (fast shutdown: sessions are terminated), then it accepts connections again.
+   */
+  restart(): Promise<void>;
   /** Stops the server (immediate mode) and removes its folder. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -136,7 +141,10 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     );
   }
 
-  const watchdog = startWatchdog(postmasterPid, dir.path, 'QUIT');
+  let serverPid = postmasterPid;
+  let watchdog = startWatchdog(serverPid, dir.path, 'QUIT');
+  const readPid = async () =>
+    Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
 
   const sql = async (database: string, text: string): Promise<string> => {
     const result = await execa(
@@ -164,6 +172,25 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     return result.stdout;
   };
 
+  // pg_ctl restart starts it again with the options of the first start (kept in postmaster.opts).
+  const restart = async (): Promise<void> => {
+    watchdog.dispose();
+    await asServerUser(join(binDir, 'pg_ctl'), [
+      '-D',
+      dataDir,
+      '-l',
+      logFile,
+      '-m',
+      'fast',
+      '-w',
+      '-t',
+      '60',
+      'restart',
+    ]);
+    serverPid = await readPid();
+    watchdog = startWatchdog(serverPid, dir.path, 'QUIT');
+  };
+
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -183,9 +210,9 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         // pg_ctl failed or timed out: the postmaster is killed below.
       }
       // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits.
-      if (!(await waitForExit(postmasterPid, 10_000))) {
+      if (!(await waitForExit(serverPid, 10_000))) {
         try {
-          process.kill(postmasterPid, 'SIGKILL');
+          process.kill(serverPid, 'SIGKILL');
         } catch {
           // already gone
         }
@@ -208,6 +235,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     createDatabase: async (name) => {
       await sql('postgres', `CREATE DATABASE ${quotePgIdent(name)}`);
     },
+    restart,
     stop,
   };
 }

@@ -1,11 +1,4 @@
-import {
-  type BackupRow,
-  backupIsAlive,
-  formatBytes,
-  jobStatus,
-  type Session,
-  staleReason,
-} from '@tricopy/core';
+import { type BackupRow, backupIsAlive, formatBytes, jobStatus, Session, staleReason } from '@tricopy/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -66,7 +59,15 @@ export function parseStatus(value: string, previous: ListState[] = []): ListStat
  * unless narrowed by `--job`, `--status` or `--limit`.
  */
 export async function listCommand(options: ListOptions): Promise<number> {
-  return withSession(options, async (session) => {
+  return withSession(options, listBackupsIn(options), readingCatalog);
+}
+
+/** A session that only reads the catalog: a catalog on a read-only file system is listed too. */
+const readingCatalog = (o: ConstructorParameters<typeof Session>[0]) =>
+  new Session({ ...o, readOnlyCatalog: true });
+
+function listBackupsIn(options: ListOptions): (session: Session) => Promise<number> {
+  return async (session) => {
     const rows = await session.catalog.listBackups(options.job === undefined ? {} : { job: options.job });
     // A job removed from the config is still listed while the catalog has backups of it.
     if (options.job !== undefined && rows.length === 0) session.job(options.job);
@@ -93,7 +94,7 @@ export async function listCommand(options: ListOptions): Promise<number> {
     }
     printStale(stale);
     return EXIT.ok;
-  });
+  };
 }
 
 /** Configured jobs (or `job`) past their maxAge, with why. */

@@ -54,7 +54,9 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   if (backupId === undefined && !options.latest)
     throw new UsageError('say which backup: a backup id or --latest');
   const progress = createReadProgress(progressMode(options));
-  const metered = (o: SessionOptions) => new MeteredSession(o, progress, restoreLabel);
+  // A restore only reads the catalog: a catalog on a read-only file system does not stop it.
+  const metered = (o: SessionOptions) =>
+    new MeteredSession({ ...o, readOnlyCatalog: true }, progress, restoreLabel);
   try {
     return await withSession(
       options,
@@ -186,7 +188,7 @@ async function sessionFor(
 async function warnIfFlagged(session: Session, backup: BackupRow): Promise<void> {
   if (backup.flagged === null || backup.confirmedAt !== null) return;
   const older = (await session.catalog.listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })).find(
-    (b) => b.startedAt < backup.startedAt && b.flagged === null && b.prunedAt === null,
+    (b) => b.seq < backup.seq && b.flagged === null && b.prunedAt === null,
   );
   session.logger.warn(
     `backup ${backup.id} is flagged as suspiciously small (${backup.flagged}): it may hold an emptied database` +

@@ -1,4 +1,5 @@
-import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -91,4 +92,148 @@ describe('opening an old catalog to copy it', () => {
       new RegExp(`^the catalog ${path} is damaged \\(.+\\): copy a sound catalog file instead`),
     );
   });
+});
+
+describe('upgrading an older catalog', () => {
+  it('gives its backups the order they were recorded in, whatever their start times say', async () => {
+    const path = join(dir, 'v3.db');
+    const db = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+    db.pragma('user_version = 3');
+    const insert = db.prepare(
+      `INSERT INTO backups (id, job, status, started_at, source_type) VALUES (?, 'app', 'ok', ?, 'sqlite')`,
+    );
+    insert.run('ahead', '2025-03-02T10:00:00.000Z');
+    insert.run('real', '2025-03-01T10:00:00.000Z');
+    insert.run('newest', '2025-03-01T10:30:00.000Z');
+    db.close();
+    const catalog = openSqliteCatalog(path);
+    expect(await catalog.schemaVersion()).toBe(MIGRATIONS.length);
+    expect((await catalog.listBackups()).map((b) => [b.id, b.seq])).toEqual([
+      ['newest', 3],
+      ['real', 2],
+      ['ahead', 1],
+    ]);
+    await catalog.insertBackup({
+      id: 'next',
+      job: 'app',
+      sourceType: 'sqlite',
+      startedAt: '2000-01-01T00:00:00Z',
+    });
+    expect((await catalog.getBackup('next'))?.seq).toBe(4);
+    await catalog.close();
+  });
+});
+
+describe('the catalog file', () => {
+  const backup = (id: string) => ({
+    id,
+    job: 'app',
+    sourceType: 'sqlite',
+    startedAt: '2025-03-01T10:00:00.000Z',
+  });
+  const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+
+  it('is created readable by its owner only, and so are its -wal and -shm files', async () => {
+    const path = join(dir, 'private', 'catalog.db');
+    const catalog = openSqliteCatalog(path);
+    await catalog.insertBackup(backup('b1'));
+    expect(await modeOf(path)).toBe(0o600);
+    expect(await modeOf(`${path}-wal`)).toBe(0o600);
+    expect(await modeOf(`${path}-shm`)).toBe(0o600);
+    await catalog.close();
+  });
+
+  it('replaced by another file during a run: the next record and the close fail, naming it', async () => {
+    const path = join(dir, 'catalog.db');
+    const catalog = openSqliteCatalog(path);
+    await catalog.insertBackup(backup('b1'));
+    const other = openSqliteCatalog(join(dir, 'other.db'));
+    await other.close();
+    await rename(join(dir, 'other.db'), path);
+    const replaced = `the catalog ${path} was replaced by another file while this command ran`;
+    await expect(catalog.finishBackup('b1', { status: 'ok', finishedAt: 'x' })).rejects.toThrow(replaced);
+    await expect(catalog.close()).rejects.toThrow(replaced);
+  });
+
+  it('deleted during a run: the next record fails, naming it', async () => {
+    const path = join(dir, 'catalog.db');
+    const catalog = openSqliteCatalog(path);
+    await catalog.insertBackup(backup('b1'));
+    await rm(path);
+    await expect(catalog.listBackups()).rejects.toThrow(
+      `the catalog ${path} was deleted while this command ran: what it recorded went with the old file and this run is NOT recorded`,
+    );
+    await expect(catalog.close()).rejects.toThrow('was deleted');
+  });
+});
+
+/** `folder` seen through a read-only bind mount (as root), or undefined where mounting is not allowed. */
+async function readOnlyView(folder: string): Promise<{ path: string; release(): void } | undefined> {
+  const view = `${folder}-ro`;
+  await mkdir(view);
+  if (spawnSync('mount', ['--bind', '-o', 'ro', folder, view]).status !== 0) return undefined;
+  return { path: view, release: () => spawnSync('umount', [view]) };
+}
+
+describe('a catalog on a read-only file system', async () => {
+  const probe = await mkdtemp(join(tmpdir(), 'tricopy-ro-probe-'));
+  const mountable = (await readOnlyView(probe)) !== undefined;
+  spawnSync('umount', [`${probe}-ro`]);
+  await rm(`${probe}-ro`, { recursive: true, force: true });
+  await rm(probe, { recursive: true, force: true });
+
+  it.skipIf(!mountable)(
+    'is read by the read-only commands and refused by the others with one line naming it and why',
+    async () => {
+      const folder = join(dir, 'cat');
+      const writable = openSqliteCatalog(join(folder, 'catalog.db'));
+      await writable.insertBackup({
+        id: 'b1',
+        job: 'app',
+        sourceType: 'sqlite',
+        startedAt: '2025-03-01T10:00:00.000Z',
+      });
+      await writable.close();
+      const view = (await readOnlyView(folder)) as { path: string; release(): void };
+      try {
+        const path = join(view.path, 'catalog.db');
+        const reader = openSqliteCatalog(path, undefined, { readOnly: true });
+        expect((await reader.listBackups()).map((b) => b.id)).toEqual(['b1']);
+        await reader.close();
+        expect(() => openSqliteCatalog(path)).toThrow(
+          `cannot open the catalog ${path}: its file system is read-only (EROFS); make it writable, or point catalog: in the config at a writable path`,
+        );
+      } finally {
+        view.release();
+      }
+    },
+  );
+
+  it.skipIf(!mountable)(
+    'of an older schema is brought up to date in memory for reading, the file untouched',
+    async () => {
+      const folder = join(dir, 'old');
+      await mkdir(folder);
+      const path = join(folder, 'catalog.db');
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      for (const migration of MIGRATIONS.slice(0, 3)) db.exec(migration);
+      db.pragma('user_version = 3');
+      db.exec(
+        `INSERT INTO backups (id, job, status, started_at, source_type) VALUES ('b1', 'app', 'ok', 't', 'sqlite')`,
+      );
+      db.close();
+      const before = await readFile(path);
+      const view = (await readOnlyView(folder)) as { path: string; release(): void };
+      try {
+        const reader = openSqliteCatalog(join(view.path, 'catalog.db'), undefined, { readOnly: true });
+        expect((await reader.listBackups()).map((b) => [b.id, b.seq])).toEqual([['b1', 1]]);
+        await reader.close();
+      } finally {
+        view.release();
+      }
+      expect(await readFile(path)).toEqual(before);
+    },
+  );
 });

@@ -26,6 +26,22 @@ export interface BackupRow {
   confirmedAt: string | null;
   /** Set once prune has removed every copy of the backup. */
   prunedAt: string | null;
+  /**
+   * The backup's place in the catalog's own order: larger is recorded later. "Newest" means the largest seq, never
+   * the latest startedAt, which a clock that jumps can put out of order.
+   */
+  seq: number;
+}
+
+/** A backup as `insertBackup` records it, running. */
+export interface NewBackup {
+  id: string;
+  job: string;
+  runId?: number;
+  sourceType: string;
+  startedAt: string;
+  /** Its place in the order (an imported backup already known keeps its own); default: after every other. */
+  seq?: number;
 }
 
 export interface CopyRow {
@@ -93,13 +109,7 @@ export interface Catalog {
   close(): Promise<void>;
   startRun(command: string): Promise<number>;
   finishRun(id: number, status: string): Promise<void>;
-  insertBackup(backup: {
-    id: string;
-    job: string;
-    runId?: number;
-    sourceType: string;
-    startedAt: string;
-  }): Promise<void>;
+  insertBackup(backup: NewBackup): Promise<void>;
   finishBackup(id: string, result: BackupResult): Promise<void>;
   upsertCopy(copy: Omit<CopyRow, 'updatedAt'>): Promise<void>;
   setCopyStatus(backupId: string, destination: string, status: CopyStatus, error?: string): Promise<void>;
@@ -116,7 +126,7 @@ export interface Catalog {
   markPruned(id: string): Promise<void>;
   deleteBackup(id: string): Promise<void>;
   getBackup(id: string): Promise<BackupRow | undefined>;
-  /** Newest first. */
+  /** Newest (largest seq) first. */
   listBackups(filter?: { job?: string; statuses?: readonly BackupStatus[] }): Promise<BackupRow[]>;
   listCopies(backupId: string): Promise<CopyRow[]>;
   lastVerification(backupId: string): Promise<VerificationRow | undefined>;

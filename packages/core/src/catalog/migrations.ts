@@ -83,4 +83,12 @@ export const MIGRATIONS: readonly string[] = [
     since TEXT NOT NULL
   );
   `,
+  // 4: the catalog's own order of backups (seq), which a clock that jumps cannot reorder: existing rows keep the
+  // order they were recorded in (rowid: SQLite gives each new row the largest one yet).
+  `
+  ALTER TABLE backups ADD COLUMN seq INTEGER;
+  UPDATE backups SET seq = rowid;
+  CREATE UNIQUE INDEX backups_seq ON backups(seq);
+  CREATE INDEX backups_job_seq ON backups(job, seq);
+  `,
 ];

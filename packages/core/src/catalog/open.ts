@@ -16,9 +16,16 @@ export function registerPostgresCatalog(opener: CatalogOpener): void {
   postgresOpener = opener;
 }
 
-/** The catalog the config names: a PostgreSQL database for a `postgres://` URL, else the SQLite file. */
-export function openCatalog(config: LoadedConfig, now: () => Date): Catalog {
-  if (config.catalogUrl === undefined) return openSqliteCatalog(config.catalogPath, now);
+/**
+ * The catalog the config names: a PostgreSQL database for a `postgres://` URL, else the SQLite file (read-only for
+ * a command that only reads it).
+ */
+export function openCatalog(
+  config: LoadedConfig,
+  now: () => Date,
+  options: { readonly readOnly?: boolean } = {},
+): Catalog {
+  if (config.catalogUrl === undefined) return openSqliteCatalog(config.catalogPath, now, options);
   if (postgresOpener === undefined) {
     throw new ConfigError(
       ['catalog: a PostgreSQL catalog needs the @tricopy/fleet package (the tricopy CLI includes it)'],

@@ -25,6 +25,7 @@ export const RECORD_TABLES = {
       'flagged',
       'confirmed_at',
       'pruned_at',
+      'seq',
     ],
   },
   copies: {
@@ -72,21 +73,34 @@ export const RECORD_TABLE_ORDER: readonly RecordTable[] = [
   'stale_episodes',
 ];
 
-/** Tables whose `id` the database numbers itself; a copy keeps the ids, and the numbering continues after them. */
-export const NUMBERED_TABLES: ReadonlySet<RecordTable> = new Set(['runs', 'verifications']);
+/**
+ * Tables with a column the database numbers itself (runs' and verifications' ids, backups' order); a copy keeps the
+ * numbers, and the numbering continues after them.
+ */
+export const NUMBERED_TABLES: ReadonlyMap<RecordTable, string> = new Map([
+  ['runs', 'id'],
+  ['verifications', 'id'],
+  ['backups', 'seq'],
+]);
 
 /** What differs between databases in writing rows with their own ids into a numbered table. */
 export interface SqlDialect {
   /** Put between an INSERT's column list and VALUES to keep given ids ('' where the database keeps them anyway). */
   readonly keepIds: string;
-  /** A statement that makes `table`'s numbering continue after its largest id (none: the database does it). */
-  resumeIds?(table: RecordTable): string;
+  /** A statement that makes `table`'s numbering of `column` continue after its largest (none: the database does). */
+  resumeIds?(table: RecordTable, column: string): string;
+  /** The value of a new backup's `seq`: one more than any yet. */
+  readonly nextBackupSeq: string;
   /** A statement that keeps other writers of the record tables out until the transaction ends (none: it does). */
   readonly lockRecords?: string;
 }
 
 /**
  * SQLite keeps a given INTEGER PRIMARY KEY and continues its AUTOINCREMENT numbering after it by itself, and its
- * transactions (BEGIN IMMEDIATE) already keep every other writer out.
+ * transactions (BEGIN IMMEDIATE) already keep every other writer out; one writer at a time also makes the next
+ * backup's seq safe to compute from the largest.
  */
-export const SQLITE_DIALECT: SqlDialect = { keepIds: '' };
+export const SQLITE_DIALECT: SqlDialect = {
+  keepIds: '',
+  nextBackupSeq: '(SELECT COALESCE(MAX(seq), 0) + 1 FROM backups)',
+};

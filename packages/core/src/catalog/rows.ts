@@ -29,6 +29,8 @@ export function toBackup(row: Row): BackupRow {
     flagged: row.flagged as string | null,
     confirmedAt: row.confirmed_at as string | null,
     prunedAt: (row.pruned_at as string | null | undefined) ?? null,
+    // PostgreSQL returns a BIGINT as a string.
+    seq: Number(row.seq),
   };
 }
 

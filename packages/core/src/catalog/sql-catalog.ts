@@ -6,6 +6,7 @@ import type {
   Catalog,
   CopyRow,
   CopyStatus,
+  NewBackup,
   VerificationRow,
 } from './catalog.js';
 import {
@@ -71,16 +72,19 @@ export class SqlCatalog implements Catalog {
     ]);
   }
 
-  async insertBackup(backup: {
-    id: string;
-    job: string;
-    runId?: number;
-    sourceType: string;
-    startedAt: string;
-  }): Promise<void> {
+  async insertBackup(backup: NewBackup): Promise<void> {
+    const seq = backup.seq === undefined ? this.#dialect.nextBackupSeq : '?';
     await this.#sql.run(
-      `INSERT INTO backups (id, job, run_id, status, started_at, source_type) VALUES (?, ?, ?, 'running', ?, ?)`,
-      [backup.id, backup.job, backup.runId ?? null, backup.startedAt, backup.sourceType],
+      `INSERT INTO backups (id, job, run_id, status, started_at, source_type, seq)
+       VALUES (?, ?, ?, 'running', ?, ?, ${seq})`,
+      [
+        backup.id,
+        backup.job,
+        backup.runId ?? null,
+        backup.startedAt,
+        backup.sourceType,
+        ...(backup.seq === undefined ? [] : [backup.seq]),
+      ],
     );
   }
 
@@ -160,10 +164,9 @@ export class SqlCatalog implements Catalog {
 
   failUnfinishedBackups(job: string, error: string): Promise<string[]> {
     return this.#sql.transaction(async (tx) => {
-      const rows = await tx.all(
-        `SELECT id FROM backups WHERE job = ? AND status = 'running' ORDER BY started_at`,
-        [job],
-      );
+      const rows = await tx.all(`SELECT id FROM backups WHERE job = ? AND status = 'running' ORDER BY seq`, [
+        job,
+      ]);
       await tx.run(`UPDATE backups SET status = 'failed', error = ? WHERE job = ? AND status = 'running'`, [
         error,
         job,
@@ -211,7 +214,7 @@ export class SqlCatalog implements Catalog {
       );
       params.push(...filter.statuses);
     }
-    const sql = `SELECT * FROM backups ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC, id DESC`;
+    const sql = `SELECT * FROM backups ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC`;
     return (await this.#sql.all(sql, params)).map(toBackup);
   }
 
@@ -247,12 +250,15 @@ export class SqlCatalog implements Catalog {
 
   importFromManifest(manifest: Manifest, copies: readonly NewCopy[]): Promise<void> {
     return this.transaction(async (tx) => {
+      // A backup already recorded keeps its place in the order; a new one comes after every other.
+      const known = await tx.getBackup(manifest.backupId);
       await tx.deleteBackup(manifest.backupId);
       await tx.insertBackup({
         id: manifest.backupId,
         job: manifest.job,
         sourceType: manifest.source.type,
         startedAt: manifest.createdAt,
+        ...(known === undefined ? {} : { seq: known.seq }),
       });
       await tx.finishBackup(manifest.backupId, {
         status: 'ok',
@@ -282,17 +288,17 @@ export class SqlCatalog implements Catalog {
 
   async addRecords(table: RecordTable, rows: readonly Row[]): Promise<void> {
     const { columns } = RECORD_TABLES[table];
-    const numbered = NUMBERED_TABLES.has(table);
+    const numbered = NUMBERED_TABLES.get(table);
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
       const batch = rows.slice(start, start + ROWS_PER_INSERT);
       await this.#sql.run(
-        `INSERT INTO ${table} (${columns.join(', ')}) ${numbered ? this.#dialect.keepIds : ''}
+        `INSERT INTO ${table} (${columns.join(', ')}) ${numbered === undefined ? '' : this.#dialect.keepIds}
          VALUES ${batch.map(() => tuple).join(', ')}`,
         batch.flatMap((row) => columns.map((column) => row[column] ?? null)),
       );
     }
-    const resume = numbered ? this.#dialect.resumeIds?.(table) : undefined;
+    const resume = numbered === undefined ? undefined : this.#dialect.resumeIds?.(table, numbered);
     if (resume !== undefined) await this.#sql.all(resume);
   }
 

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { IntegrityError, UsageError } from '../util/errors.js';
@@ -7,43 +7,87 @@ import { MIGRATIONS } from './migrations.js';
 import type { Row } from './rows.js';
 import { SqlCatalog } from './sql-catalog.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
+import {
+  catalogAccessError,
+  createPrivately,
+  damagedCatalogError,
+  refuseEmptyCatalog,
+  sameFileCheck,
+} from './sqlite-file.js';
 
-const REBUILD_HINT =
-  'move it aside and run `tricopy catalog rebuild --from DESTINATION` (every destination holds the manifests)';
-
-/** A 0-byte catalog is a truncated one, not a new one: starting afresh would silently forget every backup. */
-function refuseEmptyCatalog(path: string): void {
-  const size = (file: string) => (existsSync(file) ? statSync(file).size : undefined);
-  if (size(path) === 0 && !size(`${path}-wal`)) {
-    throw new IntegrityError(
-      `the catalog ${path} is empty (0 bytes), so it lost its records: ${REBUILD_HINT}`,
-    );
-  }
+export interface SqliteCatalogOptions {
+  /**
+   * The command only reads the catalog (list, restore): it is opened read-only, so that it works on a read-only
+   * file system too. A catalog that does not exist yet is created as usual.
+   */
+  readonly readOnly?: boolean;
 }
 
-/** SQLite's "not a database" and "malformed" errors, as a line that names the file and what to do. */
-export function damagedCatalogError(path: string, error: unknown): IntegrityError | undefined {
-  const code = String((error as { code?: unknown }).code ?? '');
-  if (code !== 'SQLITE_NOTADB' && !code.startsWith('SQLITE_CORRUPT')) return undefined;
-  return new IntegrityError(`the catalog ${path} is damaged (${(error as Error).message}): ${REBUILD_HINT}`);
+/**
+ * Opens (creating and migrating as needed) the embedded SQLite catalog at `path`. Every statement first checks that
+ * the file is still the one opened, and so does closing it.
+ */
+export function openSqliteCatalog(
+  path: string,
+  now: () => Date = () => new Date(),
+  options: SqliteCatalogOptions = {},
+): Catalog {
+  const db = options.readOnly && existsSync(path) ? openForReading(path) : openForWriting(path);
+  const schemaVersion = async () => userVersion(db);
+  return new SqlCatalog(new SqliteDatabase(db, sameFileCheck(path)), { now, schemaVersion });
 }
 
-/** Opens (creating and migrating as needed) the embedded SQLite catalog at `path`. */
-export function openSqliteCatalog(path: string, now: () => Date = () => new Date()): Catalog {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  refuseEmptyCatalog(path);
-  const db = new Database(path);
+function openForWriting(path: string): Database.Database {
+  let db: Database.Database | undefined;
   try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    refuseEmptyCatalog(path);
+    createPrivately(path);
+    db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 10000');
     migrate(db);
+    return db;
   } catch (error) {
-    db.close();
-    throw damagedCatalogError(path, error) ?? error;
+    db?.close();
+    throw damagedCatalogError(path, error) ?? catalogAccessError(path, error) ?? error;
   }
-  const schemaVersion = async () => userVersion(db);
-  return new SqlCatalog(new SqliteDatabase(db), { now, schemaVersion });
+}
+
+/**
+ * The catalog opened read-only; when that cannot be done in place (an older schema to bring up to date, or a WAL
+ * catalog whose -shm file cannot be created on a read-only file system), a copy of it in memory.
+ */
+function openForReading(path: string): Database.Database {
+  refuseEmptyCatalog(path);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma('busy_timeout = 10000');
+    if (userVersion(db) === MIGRATIONS.length) return db;
+  } catch (error) {
+    db?.close();
+    db = undefined;
+    const unopenable = (error as { code?: unknown }).code === 'SQLITE_CANTOPEN' && !hasWalFrames(path);
+    if (!unopenable) throw damagedCatalogError(path, error) ?? catalogAccessError(path, error) ?? error;
+  }
+  try {
+    const image = db?.serialize() ?? readFileSync(path);
+    const memory = new Database(asRollbackJournal(image));
+    memory.pragma('foreign_keys = ON');
+    migrate(memory);
+    return memory;
+  } catch (error) {
+    throw damagedCatalogError(path, error) ?? error;
+  } finally {
+    db?.close();
+  }
+}
+
+/** Whether a -wal file holds changes not yet in the main file (which alone would then be out of date). */
+function hasWalFrames(path: string): boolean {
+  return existsSync(`${path}-wal`) && statSync(`${path}-wal`).size > 0;
 }
 
 /**
@@ -158,15 +202,21 @@ class SqliteTransaction implements SqlConnection {
 class SqliteDatabase implements SqlDatabase {
   readonly #db: Database.Database;
   readonly #inside: SqliteTransaction;
+  /** Throws when the catalog file is no longer the one opened. */
+  readonly #checkFile: () => void;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, checkFile: () => void = () => {}) {
     this.#db = db;
     this.#inside = new SqliteTransaction(db);
+    this.#checkFile = checkFile;
   }
 
   #inTurn<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(fn);
+    const result = this.#queue.then(() => {
+      this.#checkFile();
+      return fn();
+    });
     this.#queue = result.catch(() => undefined);
     return result;
   }
@@ -193,9 +243,10 @@ class SqliteDatabase implements SqlDatabase {
     });
   }
 
+  /** Closes the connection, then fails if the file was replaced meanwhile: the last records went with it. */
   close(): Promise<void> {
-    return this.#inTurn(async () => {
-      this.#db.close();
-    });
+    const closing = this.#queue.then(() => this.#db.close());
+    this.#queue = closing.catch(() => undefined);
+    return closing.then(() => this.#checkFile());
   }
 }

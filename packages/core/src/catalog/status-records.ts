@@ -22,7 +22,7 @@ export interface StatusRecords {
 }
 
 const GOOD = `status IN ('ok', 'degraded') AND finished_at IS NOT NULL`;
-const NEWEST_FIRST = 'ORDER BY started_at DESC, id DESC';
+const NEWEST_FIRST = 'ORDER BY seq DESC';
 
 /** The newest backup per job among those `where` selects, as listBackups orders them. */
 const newestPerJob = (where: string) =>
@@ -92,9 +92,9 @@ export async function readSizeTrends(
   limit: number,
 ): Promise<{ job: string; size: number }[]> {
   const rows = await sql.all(
-    `SELECT job, size FROM (SELECT job, size, started_at, id, ROW_NUMBER() OVER (PARTITION BY job ${NEWEST_FIRST}) AS
+    `SELECT job, size FROM (SELECT job, size, seq, ROW_NUMBER() OVER (PARTITION BY job ${NEWEST_FIRST}) AS
      newest FROM backups WHERE status IN ('ok', 'degraded') AND size IS NOT NULL) ranked WHERE newest <= ?
-     ORDER BY job, started_at DESC, id DESC`,
+     ORDER BY job, seq DESC`,
     [limit],
   );
   return rows.map((r) => ({ job: r.job as string, size: Number(r.size) }));

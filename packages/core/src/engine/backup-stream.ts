@@ -173,10 +173,11 @@ async function writeBranch(
 ): Promise<Copy> {
   const branch = fanOut.branches.find((b) => b.name === copy.destination);
   if (branch === undefined) return failedCopy(copy, 'not written');
-  const [previous] = await run.session.catalog.listBackups({
-    job: run.job.name,
-    statuses: ['ok', 'degraded'],
-  });
+  // Only a hint: a catalog that cannot answer now (its database restarting) gives none, rather than a rejection
+  // nobody awaits yet, which would end the process.
+  const [previous] = await run.session.catalog
+    .listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })
+    .catch(() => []);
   const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
   const attempts = copy.attempts + 1;
   try {

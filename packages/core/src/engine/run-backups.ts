@@ -14,6 +14,11 @@ export interface RunReport {
   readonly status: RunStatus;
   /** Automatic prunes (retention `auto: true`) that ran after successful backups. */
   readonly prunes: readonly JobPrune[];
+  /**
+   * Jobs whose run failed because their catalog lock was lost mid-run (its database connection broke, e.g. the
+   * catalog's PostgreSQL restarted): no fault of the job, worth running again.
+   */
+  readonly lostLock: readonly string[];
 }
 
 export interface RunOptions {
@@ -21,6 +26,11 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** How long to wait for a job's lock held by someone else before refusing the job (default: not at all). */
   readonly lockWaitMs?: number;
+  /**
+   * The caller runs a job again when its run fails for a lost catalog lock (a fleet worker with retries left): that
+   * failure is not notified, the next attempt's outcome is.
+   */
+  readonly lostLockIsRetried?: boolean;
   /** Notification retry tuning (tests); defaults are 3 retries from 1 s. */
   readonly notify?: { readonly retries?: number; readonly minRetryDelayMs?: number };
 }
@@ -40,6 +50,7 @@ export async function runBackups(
   const runId = await session.catalog.startRun(`backup ${names.join(' ')}`);
   const results: JobResult[] = new Array(names.length);
   const prunes: JobPrune[] = [];
+  const lostLock: string[] = [];
   const notifier = new RunNotifier(new Map(names.map((name) => [name, session.job(name).notify])), {
     logger: session.logger,
     redact: (text: string) => session.redact(text),
@@ -50,13 +61,20 @@ export async function runBackups(
     while (next < names.length) {
       const index = next++;
       const name = names[index] as string;
-      results[index] = await runOne(session, name, runId, options, prunes, notifier);
+      results[index] = await runOne(session, name, runId, options, { prunes, lostLock, notifier });
     }
   };
   await Promise.all(Array.from({ length: Math.min(session.config.concurrency, names.length) }, worker));
   const status = worstStatus(results.map((r) => r.status));
   await session.catalog.finishRun(runId, status);
-  return { runs: results, status, prunes };
+  return { runs: results, status, prunes, lostLock };
+}
+
+/** What the jobs of one run share: where each reports its prune and lost lock, and the notifier. */
+interface RunShared {
+  readonly prunes: JobPrune[];
+  readonly lostLock: string[];
+  readonly notifier: RunNotifier;
 }
 
 async function runOne(
@@ -64,8 +82,7 @@ async function runOne(
   name: string,
   runId: number,
   options: RunOptions,
-  prunes: JobPrune[],
-  notifier: RunNotifier,
+  { prunes, lostLock, notifier }: RunShared,
 ): Promise<JobResult> {
   const job = session.job(name);
   const policy = jobPolicy(session.config, name);
@@ -138,7 +155,9 @@ async function runOne(
         );
       }
     }
-    await notifier.jobFinished(result);
+    const lockWasLost = result.status === 'failed' && lock.lock.lost?.aborted === true;
+    if (lockWasLost) lostLock.push(name);
+    if (!(lockWasLost && options.lostLockIsRetried)) await notifier.jobFinished(result);
     return result;
   } finally {
     await lock.lock.release();

@@ -14,6 +14,8 @@ export interface SessionOptions {
   /** Injectable clock (retention and scheduling tests drive time through it). */
   readonly now?: () => Date;
   readonly catalog?: Catalog;
+  /** The command only reads the catalog (list, restore): a SQLite one is opened read-only. */
+  readonly readOnlyCatalog?: boolean;
   /** The age identity file that restores of encrypted backups decrypt with (read only when one needs it). */
   readonly identityFile?: string;
 }
@@ -46,7 +48,9 @@ export class Session {
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     this.identityFile = options.identityFile;
-    this.catalog = options.catalog ?? openCatalog(options.config, this.now);
+    this.catalog =
+      options.catalog ??
+      openCatalog(options.config, this.now, options.readOnlyCatalog ? { readOnly: true } : {});
   }
 
   /**

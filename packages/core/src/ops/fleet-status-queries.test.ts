@@ -32,7 +32,7 @@ function random(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  // Few distinct instants, so that backups share start times and the id decides their order.
+  // Few distinct instants, so that backups share start times.
   const instant = () => new Date(NOW.getTime() - Math.floor(next() * 40) * 3_600_000).toISOString();
   return { next, pick, instant };
 }
@@ -58,6 +58,8 @@ async function fillRandomly(catalog: Catalog, seed: number, backupsPerJob: numbe
         source_type: 'sqlite',
         size: r.next() < 0.9 ? Math.floor(r.next() * 1e9) : null,
         pruned_at: r.next() < 0.25 ? NOW.toISOString() : null,
+        // Recorded in an order of their own: start times do not decide which is newest.
+        seq: Math.floor(r.next() * 1e9),
       });
       for (const destination of DESTINATIONS) {
         if (r.next() < 0.3) continue;

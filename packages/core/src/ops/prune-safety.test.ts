@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from '../engine/run-backups.js';
-import { usableCopies } from '../engine/select.js';
+import { selectBackups, usableCopies } from '../engine/select.js';
 import { Session } from '../engine/session.js';
 import { verifyBackups } from '../engine/verify.js';
 import { acquireJobLock, lockPath } from './job-lock.js';
@@ -213,6 +213,53 @@ describe('prune safety rules', () => {
     const report = await verifyBackups(ws.session, [partly as NonNullable<typeof partly>], 'deep');
     expect(report.copies.map((c) => [c.destination, c.status])).toEqual([['usb', 'ok']]);
     expect((await ws.session.catalog.getBackup(ids[1] as string))?.status).toBe('ok');
+  });
+});
+
+describe('a clock that jumps', () => {
+  let dir: string;
+  let ws: Ws;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tricopy-clock-'));
+  });
+  afterEach(async () => {
+    await ws?.session.close();
+    await ws?.session.closeCatalog();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** A backup taken while the clock was a day ahead, then two at the right time, half an hour apart. */
+  async function jumpedBackups(retention: string): Promise<{ ahead: string; real: string; newest: string }> {
+    ws = await workspace(dir, `    retention: ${retention}`);
+    ws.advance(24 * HOUR);
+    const ahead = (await ws.backup()).id;
+    ws.advance(-24 * HOUR);
+    const real = (await ws.backup()).id;
+    ws.advance(HOUR / 2);
+    const newest = (await ws.backup()).id;
+    ws.advance(60_000);
+    return { ahead, real, newest };
+  }
+
+  it('keepLast 1 keeps the newest backup recorded, not the one dated in the future', async () => {
+    const { newest } = await jumpedBackups('{ keepLast: 1 }');
+    await pruneBackups(ws.session);
+    expect(await ws.onDisk('primary')).toEqual([newest]);
+    expect(await ws.onDisk('usb')).toEqual([newest]);
+  });
+
+  it('keepWithin 1h does not trust a backup dated in the future', async () => {
+    const { real, newest } = await jumpedBackups('{ keepWithin: 1h }');
+    await pruneBackups(ws.session);
+    expect(await ws.onDisk('primary')).toEqual([real, newest].sort());
+  });
+
+  it('the latest backup, for restore --latest and the status, is the newest recorded', async () => {
+    const { newest } = await jumpedBackups('{ keepLast: 5 }');
+    const latest = await selectBackups(ws.session, { job: 'app', latest: true });
+    expect(latest.map((b) => b.id)).toEqual([newest]);
+    const records = await ws.session.catalog.statusRecords(['primary', 'usb']);
+    expect(records.newestLiveGood.map((b) => b.id)).toEqual([newest]);
   });
 });
 

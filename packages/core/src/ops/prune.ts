@@ -238,8 +238,9 @@ async function pruneDestination(
 
   const snapshots = backups
     .filter((b) => copyOf.get(b.id)?.status === 'verified')
-    .map((b) => ({ id: b.id, time: new Date(b.startedAt), backup: b }));
-  const decision = applyRetention(snapshots, rules, job.timezone);
+    .map((b) => ({ id: b.id, time: new Date(b.startedAt), seq: b.seq, backup: b }));
+  const decision = applyRetention(snapshots, rules, job.timezone, session.now());
+  // The catalog's order, not the clock's: listBackups gives the newest recorded first.
   const newestVerified = snapshots[0]?.id;
   for (const snapshot of decision.remove) {
     if (snapshot.id === newestVerified) continue; // never, whatever the rules say

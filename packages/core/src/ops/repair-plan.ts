@@ -160,7 +160,7 @@ export async function retentionOf(
   const backups = (await session.catalog.listBackups({ job: job.name, statuses: ['ok', 'degraded'] })).filter(
     (b) => b.prunedAt === null,
   );
-  const snapshots = backups.map((b) => ({ id: b.id, time: new Date(b.startedAt) }));
+  const snapshots = backups.map((b) => ({ id: b.id, time: new Date(b.startedAt), seq: b.seq }));
   const kept = new Map<string, Set<string>>();
   return (backupId, destination) => {
     let ids = kept.get(destination);
@@ -169,7 +169,7 @@ export async function retentionOf(
       ids = new Set(
         rules === undefined
           ? snapshots.map((s) => s.id)
-          : applyRetention(snapshots, rules, job.timezone).keep.map((k) => k.snapshot.id),
+          : applyRetention(snapshots, rules, job.timezone, session.now()).keep.map((k) => k.snapshot.id),
       );
       kept.set(destination, ids);
     }

@@ -229,3 +229,29 @@ describe('isoWeek', () => {
     expect(isoWeek(y, m, d)).toEqual({ isoYear, isoWeek: week });
   });
 });
+
+describe('applyRetention: a clock that jumped', () => {
+  // Recorded in this order (seq): "ahead" while the clock was a day ahead, then "real" and "newest" at the right time.
+  const jumped = [
+    { id: 'ahead', seq: 1, time: new Date('2025-03-02T10:00:00Z') },
+    { id: 'real', seq: 2, time: new Date('2025-03-01T10:00:00Z') },
+    { id: 'newest', seq: 3, time: new Date('2025-03-01T10:30:00Z') },
+  ];
+  const now = new Date('2025-03-01T10:31:00Z');
+  const kept = (rules: KeepRules) => applyRetention(jumped, rules, 'UTC', now).keep.map((k) => k.snapshot.id);
+
+  it('keepLast keeps the newest recorded, not the one dated latest', () => {
+    expect(kept({ keepLast: 1 })).toEqual(['newest']);
+  });
+
+  it('keepWithin counts back from the newest recorded and never keeps a backup dated after it', () => {
+    expect(kept({ keepWithin: '1h' })).toEqual(['newest', 'real']);
+  });
+
+  it('keepWithin counts back from now when the newest recorded is dated in the future', () => {
+    const future = [...jumped, { id: 'later', seq: 4, time: new Date('2025-03-05T00:00:00Z') }];
+    const decision = applyRetention(future, { keepWithin: '1h' }, 'UTC', now);
+    expect(decision.keep.map((k) => k.snapshot.id)).toEqual(['later', 'newest', 'real']);
+    expect(decision.remove.map((s) => s.id)).toEqual(['ahead']);
+  });
+});

@@ -9,7 +9,10 @@ export type KeepRules = Pick<
 
 export interface Snapshot {
   readonly id: string;
+  /** When it says it was taken (by a clock that may have been wrong). */
   readonly time: Date;
+  /** Its place in the catalog's own order (larger: recorded later); when given, it decides which is newer. */
+  readonly seq?: number;
 }
 
 export type KeepReason = 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly' | 'within';
@@ -53,18 +56,23 @@ export function hasKeepRules(rules: KeepRules): boolean {
 }
 
 /**
- * Grandfather-father-son selection as restic's `forget` documents it. Snapshots are walked newest first;
- * keepLast keeps the n newest; each calendar rule (hourly, daily, weekly, monthly, yearly) keeps the newest snapshot
- * of each of the n most recent periods that have one; keepWithin keeps everything taken within that duration of the
- * NEWEST snapshot (not of now). A snapshot kept by any rule is kept. Periods are computed in `timeZone`.
- * A policy without any keep rule keeps everything.
+ * Grandfather-father-son selection as restic's `forget` documents it. Snapshots are walked newest first (by `seq`
+ * when they have one, else by time); keepLast keeps the n newest; each calendar rule (hourly, daily, weekly, monthly,
+ * yearly) keeps the newest snapshot of each of the n most recent periods that have one; keepWithin keeps everything
+ * taken within that duration of the NEWEST snapshot (not of now). A snapshot kept by any rule is kept. Periods are
+ * computed in `timeZone`. A policy without any keep rule keeps everything.
+ *
+ * A clock that jumped is not trusted for keepWithin: with `now`, the newest snapshot's time counts as at most
+ * `now`, and an older snapshot dated after it is not "within" (it would otherwise be kept by a date it cannot
+ * have); the newest itself always is.
  */
 export function applyRetention<T extends Snapshot>(
   snapshots: readonly T[],
   rules: KeepRules,
   timeZone?: string,
+  now?: Date,
 ): RetentionDecision<T> {
-  const sorted = [...snapshots].sort((a, b) => b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : -1));
+  const sorted = [...snapshots].sort(newestFirst);
   if (!hasKeepRules(rules))
     return { keep: sorted.map((snapshot) => ({ snapshot, reasons: [] })), remove: [] };
 
@@ -75,7 +83,7 @@ export function applyRetention<T extends Snapshot>(
     last: NaN,
   }));
   const withinMs = rules.keepWithin === undefined ? undefined : parseDuration(rules.keepWithin);
-  const newest = sorted[0]?.time.getTime();
+  const newest = withinReference(sorted[0], now);
 
   const keep: { snapshot: T; reasons: KeepReason[] }[] = [];
   const remove: T[] = [];
@@ -92,13 +100,30 @@ export function applyRetention<T extends Snapshot>(
         reasons.push(counter.reason);
       }
     }
-    if (withinMs !== undefined && newest !== undefined && newest - snapshot.time.getTime() < withinMs) {
+    if (withinMs !== undefined && (index === 0 || isWithin(snapshot, newest, withinMs)))
       reasons.push('within');
-    }
     if (reasons.length > 0) keep.push({ snapshot, reasons });
     else remove.push(snapshot);
   });
   return { keep, remove };
+}
+
+/** Taken at most `withinMs` before `reference`, and not after it (a date after it is a clock that was wrong). */
+function isWithin(snapshot: Snapshot, reference: number | undefined, withinMs: number): boolean {
+  const age = reference === undefined ? undefined : reference - snapshot.time.getTime();
+  return age !== undefined && age >= 0 && age < withinMs;
+}
+
+function newestFirst(a: Snapshot, b: Snapshot): number {
+  if (a.seq !== undefined && b.seq !== undefined) return b.seq - a.seq;
+  return b.time.getTime() - a.time.getTime() || (a.id < b.id ? 1 : -1);
+}
+
+/** The time keepWithin counts back from: the newest snapshot's, but never later than `now`. */
+function withinReference(newest: Snapshot | undefined, now: Date | undefined): number | undefined {
+  if (newest === undefined) return undefined;
+  const time = newest.time.getTime();
+  return now === undefined ? time : Math.min(time, now.getTime());
 }
 
 interface LocalParts {

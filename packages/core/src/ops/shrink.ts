@@ -11,9 +11,9 @@ export async function flagIfShrunk(session: Session, result: JobResult): Promise
   if (result.status === 'failed' || result.size === undefined || result.backupId === '') return undefined;
   const threshold = session.job(result.job).retention?.shrinkThreshold ?? 0.5;
   if (threshold <= 0) return undefined;
-  const previous = (
-    await session.catalog.listBackups({ job: result.job, statuses: ['ok', 'degraded'] })
-  ).find((b) => b.id !== result.backupId && b.startedAt <= result.startedAt && b.size !== null);
+  const good = await session.catalog.listBackups({ job: result.job, statuses: ['ok', 'degraded'] });
+  const seq = good.find((b) => b.id === result.backupId)?.seq ?? Number.POSITIVE_INFINITY;
+  const previous = good.find((b) => b.seq < seq && b.size !== null);
   if (previous?.size == null || previous.size === 0) return undefined;
   if ((previous.compression ?? 'none') !== (result.compression ?? 'none')) return undefined;
   if (result.size >= previous.size * threshold) return undefined;
