@@ -2,14 +2,23 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { Encryption } from '@tricopy/age';
 import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
 import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
-import { FanOut } from '../pipeline/fan-out.js';
+import { type Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
+import {
+  type Decoded,
+  decodeBranch,
+  type Measured,
+  type ProofStages,
+  proofFailure,
+} from '../pipeline/proof.js';
 import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
 import type { Expected } from './copy-check.js';
+import type { StageSeam } from './session.js';
 
 export interface Artifact {
   readonly key: string;
@@ -27,6 +36,10 @@ export type StreamResult =
       readonly produced: Expected;
       /** The compressed bytes before encryption (an encrypted artifact only). */
       readonly plaintext?: Expected;
+      /** The bytes the source produced: what the stored artifact decodes to, proven in the stream. */
+      readonly raw: Expected;
+      /** `raw`, when the engine did the compressing (a source that compresses itself is proven from there on). */
+      readonly decoded?: Expected;
       readonly info: DumpInfo;
       /** Set when the spool file holds the whole artifact. */
       readonly spoolPath?: string;
@@ -49,6 +62,8 @@ export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
 }
 
 const SPOOL = '\0spool';
+/** The fan-out branch the in-stream proof reads. */
+const PROOF = '\0proof';
 
 /** Where a job that keeps a spool file writes it: in this run's scratch folder. */
 export async function spoolPathOf(run: RunContext): Promise<string> {
@@ -57,26 +72,26 @@ export async function spoolPathOf(run: RunContext): Promise<string> {
 
 /**
  * The stream step: one read of the dump, compressed and hashed once, fanned out to every open copy (and the spool
- * file, if the job keeps one). Waits for the dump's completion. Every copy comes back written or failed.
+ * file, if the job keeps one) and to the proof, which decodes what the copies are given back to the source's bytes.
+ * Waits for the dump's completion. Every copy comes back written or failed.
  */
 export async function streamDump(
   run: RunContext,
   dump: Dump,
   copies: readonly Copy[],
   artifact: Artifact,
+  encryption: Encryption | undefined,
 ): Promise<StreamResult> {
   const completion = settle(dump.completion);
   const open = copies.filter((c) => c.state === 'open');
   const spoolPath = run.job.spool ? await spoolPathOf(run) : undefined;
   const fanOut = new FanOut(
-    [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL])],
-    {
-      stallMs: run.session.config.stallTimeoutMs,
-    },
+    [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL]), PROOF],
+    { stallMs: run.session.config.stallTimeoutMs },
   );
   let destinationsFailed = false;
   const stopIfNoneLeft = () => {
-    if (fanOut.aliveCount > 0) return;
+    if (fanOut.branches.some((b) => b.alive && b.name !== PROOF)) return;
     destinationsFailed = true;
     fanOut.destroy(new Error('every destination failed during the dump'));
   };
@@ -87,9 +102,10 @@ export async function streamDump(
   );
   const spooled =
     spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
+  const stages = stagesOf(run, dump, artifact, encryption);
+  const proven = settle(proveBranch(fanOut, stages.proof));
 
-  const plainHasher = artifact.recipients === undefined ? undefined : new HashCounter();
-  const piped = await settle(pipeThrough(run, dump, artifact, fanOut, plainHasher));
+  const piped = await settle(pipeline([dump.stream, ...stages.streams, fanOut], { signal: run.signal }));
   const after = await written;
   const hasSpool = await spooled;
   // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.
@@ -97,6 +113,7 @@ export async function streamDump(
     ok: false as const,
     error,
   }));
+  const proof = await proven;
 
   if (!piped.ok && destinationsFailed && !run.signal.aborted) {
     return {
@@ -121,41 +138,79 @@ export async function streamDump(
       ...(typeof details === 'string' ? { details } : {}),
     };
   }
+  const raw = measured(stages.raw);
+  const failure = proof.ok
+    ? proofFailure(stages.proof, raw, proof.value, stages.plaintext && measured(stages.plaintext))
+    : describeError(proof.error);
+  if (failure !== undefined) {
+    return { kind: 'failed', copies: after, reason: `the backup is not proven: ${failure}` };
+  }
   return {
     kind: 'streamed',
     copies: after,
-    produced: { size: run.hasher.bytes, sha256: run.hasher.sha256 },
-    ...(plainHasher === undefined
-      ? {}
-      : { plaintext: { size: plainHasher.bytes, sha256: plainHasher.sha256 } }),
+    produced: measured(run.hasher),
+    ...(stages.plaintext === undefined ? {} : { plaintext: measured(stages.plaintext) }),
+    ...(stages.proof.compression === artifact.compression ? { decoded: raw } : {}),
+    raw,
     info: dumped.value,
     ...(hasSpool && spoolPath !== undefined ? { spoolPath } : {}),
   };
 }
 
-/** dump → compress → (hash the plaintext → encrypt) → hash → fan-out. */
-async function pipeThrough(
+interface Stages {
+  /** What goes between the dump and the fan-out, in order. */
+  readonly streams: Transform[];
+  /** Counts and hashes the bytes as the source produced them. */
+  readonly raw: HashCounter;
+  /** Counts and hashes what enters the encryptor (an encrypted artifact only). */
+  readonly plaintext?: HashCounter;
+  readonly proof: ProofStages;
+}
+
+/**
+ * dump → hash → compress → (hash → encrypt) → hash → fan-out, with the session's test seam after each stage.
+ * Synchronous: nothing may come between taking the dump's stream and reading it (a child's unread output is lost
+ * once it exits).
+ */
+function stagesOf(
   run: RunContext,
-  dump: Dump,
+  _dump: Dump,
   artifact: Artifact,
-  fanOut: FanOut,
-  plainHasher: HashCounter | undefined,
-): Promise<void> {
-  const compressor = artifact.compressedBySource
-    ? undefined
-    : createCompressor(artifact.compression, run.job.compressionLevel);
-  const encryption: Transform[] = [];
-  if (artifact.recipients !== undefined && plainHasher !== undefined) {
-    // Loaded only for an encrypted job: age costs every other command's start-up.
-    const { createEncryptStream } = await import('@tricopy/age');
-    const encryptor = await createEncryptStream(artifact.recipients).catch((error: unknown) => {
-      for (const stream of [dump.stream, compressor, fanOut]) stream?.destroy(error as Error);
-      throw error;
-    });
-    encryption.push(plainHasher, encryptor);
+  encryption: Encryption | undefined,
+): Stages {
+  const tap = (stage: StageSeam) => run.session.tapStage(stage, run.job.name) ?? [];
+  const raw = new HashCounter();
+  const compression = artifact.compressedBySource ? 'none' : artifact.compression;
+  const compressor = createCompressor(compression, run.job.compressionLevel);
+  const plaintext = encryption === undefined ? undefined : new HashCounter();
+  const streams = [
+    raw,
+    tap('source'),
+    ...(compressor === undefined ? [] : [compressor, tap('compressor')]),
+    ...(encryption === undefined ? [] : [plaintext as HashCounter, encryption.stream, tap('encryptor')]),
+    run.hasher,
+  ].flat() as Transform[];
+  const proof: ProofStages = {
+    source: `the ${run.job.source.type} source`,
+    compression,
+    ...(encryption === undefined ? {} : { verifier: encryption.verifier }),
+  };
+  return { streams, raw, ...(plaintext === undefined ? {} : { plaintext }), proof };
+}
+
+/** The proof's branch, decoded; a branch that does not decode stops the whole fan-out with why. */
+async function proveBranch(fanOut: FanOut, stages: ProofStages): Promise<Decoded> {
+  const branch = fanOut.branches.find((b) => b.name === PROOF) as Branch;
+  try {
+    return await decodeBranch(branch.stream, stages);
+  } catch (error) {
+    fanOut.destroy(new Error(`the backup is not proven: ${describeError(error)}`));
+    throw error;
   }
-  const stages = [...(compressor === undefined ? [] : [compressor]), ...encryption, run.hasher];
-  return pipeline([dump.stream, ...stages, fanOut], { signal: run.signal });
+}
+
+function measured(counter: HashCounter): Measured {
+  return { size: counter.bytes, sha256: counter.sha256 };
 }
 
 async function writeBranch(

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { Encryption } from '@tricopy/age';
 import type { Dump, Source } from '@tricopy/contract';
 import {
   COMPRESSION_SUFFIX,
@@ -101,6 +102,9 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
   if (opened.every((c) => c.state === 'failed')) {
     return { status: 'failed', copies: opened, error: 'no destination of this job could be opened' };
   }
+  // Made before the dump starts: nothing may come between taking the dump's stream and reading it.
+  const encryption = await settle(encryptionOf(run));
+  if (!encryption.ok) return { status: 'failed', copies: opened, error: describeError(encryption.error) };
   const offer = compressionOffer(run.job.compression, run.job.compressionLevel);
   const dumping = source.value.dump({
     signal: run.signal,
@@ -111,20 +115,29 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
 
   const artifact = artifactOf(run, dump.value);
   try {
-    return await storeArtifact(run, source.value, dump.value, opened, artifact);
+    return await storeArtifact(
+      run,
+      { source: source.value, dump: dump.value, opened, artifact },
+      encryption.value,
+    );
   } finally {
     await removeSpool(run);
   }
 }
 
+interface Dumped {
+  readonly source: Source;
+  readonly dump: Dump;
+  readonly opened: readonly Copy[];
+  readonly artifact: Artifact;
+}
+
 async function storeArtifact(
   run: RunContext,
-  source: Source,
-  dump: Dump,
-  opened: readonly Copy[],
-  artifact: Artifact,
+  { source, dump, opened, artifact }: Dumped,
+  encryption: Encryption | undefined,
 ): Promise<RunOutcome> {
-  const streamed = await streamDump(run, dump, opened, artifact);
+  const streamed = await streamDump(run, dump, opened, artifact, encryption);
   if (streamed.kind === 'failed') {
     run.session.logger.error(
       `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
@@ -134,7 +147,7 @@ async function storeArtifact(
     return { status: 'failed', copies, error: streamed.reason, artifact };
   }
   const { produced } = streamed;
-  if (produced.size === 0) {
+  if (streamed.raw.size === 0) {
     const copies = await discardCopies(
       run,
       streamed.copies,
@@ -145,8 +158,9 @@ async function storeArtifact(
   }
   const checked = await crossCheckCopies(run, streamed.copies, artifact.key, produced);
   const retried = await retryFailedCopies(run, checked, artifact.key, produced, streamed.spoolPath);
+  const facts = { source, dump, info: streamed.info, artifact, produced, decoded: streamed.decoded };
   const manifest = await sealManifest(
-    buildManifest(run, { source, dump, info: streamed.info, artifact, produced }, retried),
+    buildManifest(run, facts, retried),
     artifact.recipients,
     streamed.plaintext,
   );
@@ -190,6 +204,14 @@ function artifactOf(run: RunContext, dump: Dump): Artifact {
     compressedBySource: bySource,
     ...(recipients === undefined ? {} : { recipients }),
   };
+}
+
+/** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
+async function encryptionOf(run: RunContext): Promise<Encryption | undefined> {
+  const recipients = run.job.encryption?.recipients;
+  if (recipients === undefined) return undefined;
+  // Loaded only for an encrypted job: age costs every other command's start-up.
+  return (await import('@tricopy/age')).createEncryption(recipients);
 }
 
 async function removeSpool(run: RunContext): Promise<void> {

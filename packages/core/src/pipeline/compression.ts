@@ -66,3 +66,8 @@ export function createDecompressor(kind: CompressionKind): Duplex | undefined {
       return createZstdDecompressor();
   }
 }
+
+/** The decompressor the in-stream proof uses: in-process wherever Node can, apart from the compressing program. */
+export function createVerifyingDecompressor(kind: CompressionKind): Duplex | undefined {
+  return kind === 'zstd' ? createZstdDecompressor(true) : createDecompressor(kind);
+}

@@ -47,14 +47,18 @@ export function zstdAvailable(): boolean {
 
 export function createZstdCompressor(level: number, chunkSize?: number): Duplex {
   if (zstdImplementation() === 'node:zlib' && native.createZstdCompress !== undefined) {
-    const levelParam = native.constants.ZSTD_c_compressionLevel as number;
-    return native.createZstdCompress({ params: { [levelParam]: level }, chunkSize });
+    const { ZSTD_c_compressionLevel, ZSTD_c_checksumFlag } = native.constants as Record<string, number>;
+    // The frame's checksum (as the zstd program writes by default) lets every decompression catch damaged bytes.
+    const params = { [ZSTD_c_compressionLevel as number]: level, [ZSTD_c_checksumFlag as number]: 1 };
+    return native.createZstdCompress({ params, chunkSize });
   }
   return zstdProcess([`-${level}`, '-T0', '-c', '-q', '--no-progress'], 'compress');
 }
 
-export function createZstdDecompressor(): Duplex {
-  if (zstdImplementation() === 'node:zlib' && native.createZstdDecompress !== undefined) {
+/** `inProcess`: Node's zlib wherever it has zstd, even under TRICOPY_ZSTD=binary (the proof decodes apart from the program). */
+export function createZstdDecompressor(inProcess = false): Duplex {
+  const useZlib = inProcess || zstdImplementation() === 'node:zlib';
+  if (useZlib && native.createZstdDecompress !== undefined) {
     return native.createZstdDecompress();
   }
   return zstdProcess(['-d', '-c', '-q', '--no-progress'], 'decompress');
