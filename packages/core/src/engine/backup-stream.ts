@@ -115,6 +115,13 @@ export async function streamDump(
   }));
   const proof = await proven;
 
+  if (!piped.ok && proofStopped(proof) && !run.signal.aborted) {
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: `the backup is not proven: ${describeError(proof.error)}`,
+    };
+  }
   if (!piped.ok && destinationsFailed && !run.signal.aborted) {
     return {
       kind: 'failed',
@@ -191,12 +198,15 @@ function stagesOf(
     run.hasher,
   ].flat() as Transform[];
   const proof: ProofStages = {
-    source: `the ${run.job.source.type} source`,
+    source: `the ${run.job.source.plugin.type} source`,
     compression,
     ...(encryption === undefined ? {} : { verifier: encryption.verifier }),
   };
   return { streams, raw, ...(plaintext === undefined ? {} : { plaintext }), proof };
 }
+
+/** Why the proof failed while the fan-out was still running: it stopped the backup, so it is the story. */
+class ProofStopped extends Error {}
 
 /** The proof's branch, decoded; a branch that does not decode stops the whole fan-out with why. */
 async function proveBranch(fanOut: FanOut, stages: ProofStages): Promise<Decoded> {
@@ -204,9 +214,14 @@ async function proveBranch(fanOut: FanOut, stages: ProofStages): Promise<Decoded
   try {
     return await decodeBranch(branch.stream, stages);
   } catch (error) {
+    if (fanOut.destroyed || !branch.alive) throw error;
     fanOut.destroy(new Error(`the backup is not proven: ${describeError(error)}`));
-    throw error;
+    throw new ProofStopped(describeError(error), { cause: error });
   }
+}
+
+function proofStopped(proof: Settled<Decoded>): proof is { ok: false; error: ProofStopped } {
+  return !proof.ok && proof.error instanceof ProofStopped;
 }
 
 function measured(counter: HashCounter): Measured {
