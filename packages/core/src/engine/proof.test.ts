@@ -3,6 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { generateKeyPair, unsealText } from '@tricopy/age';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MANIFEST_NAME, parseManifest, type SealedFacts } from './manifest.js';
+import { restoreBackup } from './restore.js';
 import { runBackups } from './run-backups.js';
 import type { StageSeam } from './session.js';
 import { type Harness, harness } from './testing/harness.js';
@@ -85,5 +86,19 @@ describe('the in-stream proof', () => {
     for (const destination of Object.values((h as Harness).destinations)) {
       expect([...destination.objects.keys()]).toEqual([]);
     }
+  });
+
+  it('restore checks the decoded stream against what the backup proved', async () => {
+    const result = await run({ compression: 'zstd', encrypted: false });
+    const t = h as Harness;
+    const row = await t.session.catalog.getBackup(result.backupId);
+    if (row?.manifest == null) throw new Error('no manifest recorded');
+    await restoreBackup(t.session, row, { path: '/restored' });
+    expect(t.restored.get('/restored')?.equals(t.body('app'))).toBe(true);
+    const artifact = { ...row.manifest.artifact, decoded: { size: 5, sha256: sha(Buffer.from('other')) } };
+    const wrong = { ...row, manifest: { ...row.manifest, artifact } };
+    await expect(restoreBackup(t.session, wrong, { path: '/wrong' })).rejects.toThrow(
+      /the copy on (local|cloud) decodes to 204800 bytes \(sha256 [0-9a-f]{64}\), not the 5 bytes/,
+    );
   });
 });
