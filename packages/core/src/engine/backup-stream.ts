@@ -70,6 +70,26 @@ export async function spoolPathOf(run: RunContext): Promise<string> {
   return join(await run.session.workDir(), `${run.job.name}.spool`);
 }
 
+/** What the stream step needs that takes a wait to make: made before the dump starts (see stagesOf). */
+export interface Prepared {
+  /** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
+  readonly encryption: Encryption | undefined;
+  /** Where the job's spool file goes; undefined when it keeps none. */
+  readonly spoolPath: string | undefined;
+}
+
+export async function prepareStream(run: RunContext): Promise<Prepared> {
+  const recipients = run.job.encryption?.recipients;
+  return {
+    // Loaded only for an encrypted job: age costs every other command's start-up.
+    encryption:
+      recipients === undefined
+        ? undefined
+        : await (await import('@tricopy/age')).createEncryption(recipients),
+    spoolPath: run.job.spool ? await spoolPathOf(run) : undefined,
+  };
+}
+
 /**
  * The stream step: one read of the dump, compressed and hashed once, fanned out to every open copy (and the spool
  * file, if the job keeps one) and to the proof, which decodes what the copies are given back to the source's bytes.
@@ -80,11 +100,11 @@ export async function streamDump(
   dump: Dump,
   copies: readonly Copy[],
   artifact: Artifact,
-  encryption: Encryption | undefined,
+  prepared: Prepared,
 ): Promise<StreamResult> {
+  const { encryption, spoolPath } = prepared;
   const completion = settle(dump.completion);
   const open = copies.filter((c) => c.state === 'open');
-  const spoolPath = run.job.spool ? await spoolPathOf(run) : undefined;
   const fanOut = new FanOut(
     [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL]), PROOF],
     { stallMs: run.session.config.stallTimeoutMs },

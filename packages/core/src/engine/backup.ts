@@ -1,5 +1,4 @@
 import { rm } from 'node:fs/promises';
-import type { Encryption } from '@tricopy/age';
 import type { Dump, Source } from '@tricopy/contract';
 import {
   COMPRESSION_SUFFIX,
@@ -12,7 +11,15 @@ import { crossCheckCopies, discardCopies, retryFailedCopies } from './backup-che
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
 import { openRun, type RunContext, type RunOutcome, recordRun } from './backup-run.js';
-import { type Artifact, settle, spoolPathOf, streamDump, untilAborted } from './backup-stream.js';
+import {
+  type Artifact,
+  type Prepared,
+  prepareStream,
+  settle,
+  spoolPathOf,
+  streamDump,
+  untilAborted,
+} from './backup-stream.js';
 import { backupPrefix } from './manifest.js';
 import { sealManifest } from './manifest-seal.js';
 import type { PolicyStatus } from './policy.js';
@@ -103,8 +110,8 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
     return { status: 'failed', copies: opened, error: 'no destination of this job could be opened' };
   }
   // Made before the dump starts: nothing may come between taking the dump's stream and reading it.
-  const encryption = await settle(encryptionOf(run));
-  if (!encryption.ok) return { status: 'failed', copies: opened, error: describeError(encryption.error) };
+  const prepared = await settle(prepareStream(run));
+  if (!prepared.ok) return { status: 'failed', copies: opened, error: describeError(prepared.error) };
   const offer = compressionOffer(run.job.compression, run.job.compressionLevel);
   const dumping = source.value.dump({
     signal: run.signal,
@@ -118,7 +125,7 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
     return await storeArtifact(
       run,
       { source: source.value, dump: dump.value, opened, artifact },
-      encryption.value,
+      prepared.value,
     );
   } finally {
     await removeSpool(run);
@@ -135,9 +142,9 @@ interface Dumped {
 async function storeArtifact(
   run: RunContext,
   { source, dump, opened, artifact }: Dumped,
-  encryption: Encryption | undefined,
+  prepared: Prepared,
 ): Promise<RunOutcome> {
-  const streamed = await streamDump(run, dump, opened, artifact, encryption);
+  const streamed = await streamDump(run, dump, opened, artifact, prepared);
   if (streamed.kind === 'failed') {
     run.session.logger.error(
       `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
@@ -204,14 +211,6 @@ function artifactOf(run: RunContext, dump: Dump): Artifact {
     compressedBySource: bySource,
     ...(recipients === undefined ? {} : { recipients }),
   };
-}
-
-/** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
-async function encryptionOf(run: RunContext): Promise<Encryption | undefined> {
-  const recipients = run.job.encryption?.recipients;
-  if (recipients === undefined) return undefined;
-  // Loaded only for an encrypted job: age costs every other command's start-up.
-  return (await import('@tricopy/age')).createEncryption(recipients);
 }
 
 async function removeSpool(run: RunContext): Promise<void> {
