@@ -1,24 +1,23 @@
 import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Encryption } from '@tricopy/age';
 import type { Destination, Dump, DumpInfo, PutOptions, PutResult } from '@tricopy/contract';
-import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
-import { type Branch, FanOut } from '../pipeline/fan-out.js';
-import { HashCounter } from '../pipeline/hash-counter.js';
-import {
-  type Decoded,
-  decodeBranch,
-  type Measured,
-  type ProofStages,
-  proofFailure,
-} from '../pipeline/proof.js';
+import type { CompressionKind } from '../pipeline/compression.js';
+import { FanOut } from '../pipeline/fan-out.js';
+import { proofFailure } from '../pipeline/proof.js';
 import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
+import {
+  measured,
+  PROOF,
+  type Prepared,
+  proofStopped,
+  proveBranch,
+  SPOOL,
+  stagesOf,
+} from './backup-stages.js';
 import type { Expected } from './copy-check.js';
-import type { StageSeam } from './session.js';
 
 export interface Artifact {
   readonly key: string;
@@ -51,7 +50,7 @@ export type StreamResult =
       readonly details?: string;
     };
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** Observes a promise now, so its rejection is never unhandled, and hands back how it settled. */
 export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
@@ -59,35 +58,6 @@ export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),
   );
-}
-
-const SPOOL = '\0spool';
-/** The fan-out branch the in-stream proof reads. */
-const PROOF = '\0proof';
-
-/** Where a job that keeps a spool file writes it: in this run's scratch folder. */
-export async function spoolPathOf(run: RunContext): Promise<string> {
-  return join(await run.session.workDir(), `${run.job.name}.spool`);
-}
-
-/** What the stream step needs that takes a wait to make: made before the dump starts (see stagesOf). */
-export interface Prepared {
-  /** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
-  readonly encryption: Encryption | undefined;
-  /** Where the job's spool file goes; undefined when it keeps none. */
-  readonly spoolPath: string | undefined;
-}
-
-export async function prepareStream(run: RunContext): Promise<Prepared> {
-  const recipients = run.job.encryption?.recipients;
-  return {
-    // Loaded only for an encrypted job: age costs every other command's start-up.
-    encryption:
-      recipients === undefined
-        ? undefined
-        : await (await import('@tricopy/age')).createEncryption(recipients),
-    spoolPath: run.job.spool ? await spoolPathOf(run) : undefined,
-  };
 }
 
 /**
@@ -122,7 +92,7 @@ export async function streamDump(
   );
   const spooled =
     spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
-  const stages = stagesOf(run, dump, artifact, encryption);
+  const stages = stagesOf(run, artifact, encryption);
   const proven = settle(proveBranch(fanOut, stages.proof));
 
   const piped = await settle(pipeline([dump.stream, ...stages.streams, fanOut], { signal: run.signal }));
@@ -182,70 +152,6 @@ export async function streamDump(
     info: dumped.value,
     ...(hasSpool && spoolPath !== undefined ? { spoolPath } : {}),
   };
-}
-
-interface Stages {
-  /** What goes between the dump and the fan-out, in order. */
-  readonly streams: Transform[];
-  /** Counts and hashes the bytes as the source produced them. */
-  readonly raw: HashCounter;
-  /** Counts and hashes what enters the encryptor (an encrypted artifact only). */
-  readonly plaintext?: HashCounter;
-  readonly proof: ProofStages;
-}
-
-/**
- * dump → hash → compress → (hash → encrypt) → hash → fan-out, with the session's test seam after each stage.
- * Synchronous: nothing may come between taking the dump's stream and reading it (a child's unread output is lost
- * once it exits).
- */
-function stagesOf(
-  run: RunContext,
-  _dump: Dump,
-  artifact: Artifact,
-  encryption: Encryption | undefined,
-): Stages {
-  const tap = (stage: StageSeam) => run.session.tapStage(stage, run.job.name) ?? [];
-  const raw = new HashCounter();
-  const compression = artifact.compressedBySource ? 'none' : artifact.compression;
-  const compressor = createCompressor(compression, run.job.compressionLevel);
-  const plaintext = encryption === undefined ? undefined : new HashCounter();
-  const streams = [
-    raw,
-    tap('source'),
-    ...(compressor === undefined ? [] : [compressor, tap('compressor')]),
-    ...(encryption === undefined ? [] : [plaintext as HashCounter, encryption.stream, tap('encryptor')]),
-    run.hasher,
-  ].flat() as Transform[];
-  const proof: ProofStages = {
-    source: `the ${run.job.source.plugin.type} source`,
-    compression,
-    ...(encryption === undefined ? {} : { verifier: encryption.verifier }),
-  };
-  return { streams, raw, ...(plaintext === undefined ? {} : { plaintext }), proof };
-}
-
-/** Why the proof failed while the fan-out was still running: it stopped the backup, so it is the story. */
-class ProofStopped extends Error {}
-
-/** The proof's branch, decoded; a branch that does not decode stops the whole fan-out with why. */
-async function proveBranch(fanOut: FanOut, stages: ProofStages): Promise<Decoded> {
-  const branch = fanOut.branches.find((b) => b.name === PROOF) as Branch;
-  try {
-    return await decodeBranch(branch.stream, stages);
-  } catch (error) {
-    if (fanOut.destroyed || !branch.alive) throw error;
-    fanOut.destroy(new Error(`the backup is not proven: ${describeError(error)}`));
-    throw new ProofStopped(describeError(error), { cause: error });
-  }
-}
-
-function proofStopped(proof: Settled<Decoded>): proof is { ok: false; error: ProofStopped } {
-  return !proof.ok && proof.error instanceof ProofStopped;
-}
-
-function measured(counter: HashCounter): Measured {
-  return { size: counter.bytes, sha256: counter.sha256 };
 }
 
 async function writeBranch(

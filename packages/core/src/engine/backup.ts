@@ -11,15 +11,8 @@ import { crossCheckCopies, discardCopies, retryFailedCopies } from './backup-che
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
 import { openRun, type RunContext, type RunOutcome, recordRun } from './backup-run.js';
-import {
-  type Artifact,
-  type Prepared,
-  prepareStream,
-  settle,
-  spoolPathOf,
-  streamDump,
-  untilAborted,
-} from './backup-stream.js';
+import { type Prepared, prepareStream, spoolPathOf } from './backup-stages.js';
+import { type Artifact, settle, streamDump, untilAborted } from './backup-stream.js';
 import { backupPrefix } from './manifest.js';
 import { sealManifest } from './manifest-seal.js';
 import type { PolicyStatus } from './policy.js';
