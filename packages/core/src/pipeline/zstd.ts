@@ -21,8 +21,8 @@ const native = zlib as unknown as {
 
 /**
  * Where the engine's zstd comes from: Node's zlib (22.15+), else the `zstd` program. On one thread they measured
- * alike on Node 24 (2.3 s and 2.5 s for 250 MiB of pg_dump output); in-process saves two pipe crossings. Sources
- * that can connect their dump tool straight to the program do so themselves (DumpOptions.compression), with -T0.
+ * alike on Node 24 (2.3 s and 2.5 s for 250 MiB of pg_dump output); in-process saves two pipe crossings. As the
+ * engine's compressor (fed through Node, so the raw dump is proven) they measured alike too (TRICOPY_ZSTD=binary).
  */
 export function zstdImplementation(): 'node:zlib' | 'zstd binary' {
   return native.createZstdCompress !== undefined && !forceBinary() ? 'node:zlib' : 'zstd binary';
