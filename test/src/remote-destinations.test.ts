@@ -123,7 +123,7 @@ describe('local + SFTP + S3: a 3-2-1 job through the CLI', () => {
       ['local', 'verified'],
       ['nas', 'verified'],
     ]);
-    // The default: pg_dump -Fc -Z0 piped into zstd.
+    // The default: pg_dump -Fc -Z0, compressed by the engine with zstd.
     const artifact = `app/${first.backupId}/app.pgdump.zst`;
     const localFile = join(env.ws.dir, 'dest/local', artifact);
     const sftpFile = join(env.sshd.rootDir, 'tricopy', artifact);

@@ -14,19 +14,33 @@ const MAX_HEADER = 1024 * 1024;
  * Only authenticated plaintext is passed on, a chunk at a time.
  */
 export function createDecryptStream(identities: readonly string[]): Transform {
-  return new DecryptStream(identities);
+  return new DecryptStream((header) => fileKeyOf(identities, header));
 }
 
+/**
+ * A stream that decrypts an age file made with a known header and file key (the encryptor's own, see
+ * createEncryption): no identity needed. The header must be exactly the one written.
+ */
+export function createKnownKeyDecryptStream(header: Buffer, fileKey: Uint8Array): Transform {
+  return new DecryptStream(async (found) => {
+    if (!found.equals(header)) throw damaged('header', 'the header is not the one the encryptor wrote');
+    return fileKey;
+  });
+}
+
+/** The file key of a header, or an AgeDecryptError. */
+type HeaderOpener = (header: Buffer) => Promise<Uint8Array>;
+
 class DecryptStream extends Transform {
-  readonly #identities: readonly string[];
+  readonly #openHeader: HeaderOpener;
   readonly #pending = new Chunker(SEALED_CHUNK);
   #key: Buffer | undefined;
   #counter = 0;
   #final = false;
 
-  constructor(identities: readonly string[]) {
+  constructor(openHeader: HeaderOpener) {
     super();
-    this.#identities = identities;
+    this.#openHeader = openHeader;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -57,7 +71,7 @@ class DecryptStream extends Transform {
     }
     const header = this.#pending.take(end);
     const nonce = this.#pending.take(NONCE_SIZE);
-    this.#key = payloadKey(await fileKeyOf(this.#identities, header), nonce);
+    this.#key = payloadKey(await this.#openHeader(header), nonce);
     return true;
   }
 

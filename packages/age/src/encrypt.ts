@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Chunker } from './chunker.js';
+import { createKnownKeyDecryptStream } from './decrypt.js';
 import { newHeader } from './header.js';
 import { CHUNK_SIZE, NONCE_SIZE, payloadKey, sealChunk } from './stream-cipher.js';
 
@@ -10,10 +11,25 @@ import { CHUNK_SIZE, NONCE_SIZE, payloadKey, sealChunk } from './stream-cipher.j
  * chunk and a bit.
  */
 export async function createEncryptStream(recipients: readonly string[]): Promise<Transform> {
+  return (await createEncryption(recipients)).stream;
+}
+
+export interface Encryption {
+  /** Encrypts what goes through it. */
+  readonly stream: Transform;
+  /** A new stream that decrypts exactly what `stream` writes, with its own file key: no identity needed. */
+  readonly verifier: () => Transform;
+}
+
+/** An encrypting stream and a way to check its output in the stream, on a host that holds no identity. */
+export async function createEncryption(recipients: readonly string[]): Promise<Encryption> {
   if (recipients.length === 0) throw new Error('age: no recipients to encrypt to');
   const { header, fileKey } = await newHeader(recipients);
   const nonce = randomBytes(NONCE_SIZE);
-  return new EncryptStream(Buffer.concat([header, nonce]), payloadKey(fileKey, nonce));
+  return {
+    stream: new EncryptStream(Buffer.concat([header, nonce]), payloadKey(fileKey, nonce)),
+    verifier: () => createKnownKeyDecryptStream(header, fileKey),
+  };
 }
 
 class EncryptStream extends Transform {

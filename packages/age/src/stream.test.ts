@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDecryptStream } from './decrypt.js';
-import { createEncryptStream } from './encrypt.js';
+import { createEncryption, createEncryptStream } from './encrypt.js';
 import { AgeDecryptError } from './errors.js';
 import { CHUNK_SIZE } from './stream-cipher.js';
 import { ageKeygen, through } from './testing.js';
@@ -77,5 +77,25 @@ describe('age payload stream', () => {
 
   it('refuses to encrypt to nobody', async () => {
     await expect(createEncryptStream([])).rejects.toThrow(/no recipients/);
+  });
+
+  it("the encryptor's own verifier decrypts its output without an identity, and refuses anything else", async () => {
+    const plain = randomBytes(2 * CHUNK_SIZE + 10);
+    const encryption = await createEncryption([alice.recipient]);
+    const file = await through(encryption.stream, plain);
+    expect((await through(encryption.verifier(), file, 4_096)).equals(plain)).toBe(true);
+    const flipped = Buffer.from(file);
+    flipped[file.length - 5] = (flipped[file.length - 5] as number) ^ 0x01;
+    const cut = file.subarray(0, file.length - CHUNK_SIZE);
+    const other = await through((await createEncryption([alice.recipient])).stream, plain);
+    for (const [bad, failure] of [
+      [flipped, 'payload'],
+      [cut, 'payload'],
+      [other, 'header'],
+      [Buffer.alloc(0), 'header'],
+    ] as const) {
+      const error = await through(encryption.verifier(), bad).catch((e: unknown) => e);
+      expect((error as AgeDecryptError).failure).toBe(failure);
+    }
   });
 });

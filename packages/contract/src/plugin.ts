@@ -160,9 +160,9 @@ export interface Dump {
   /** The format compresses itself (pg_dump -Fc): the engine does not compress again unless told to. */
   readonly compressed?: boolean;
   /**
-   * The source took up `DumpOptions.compression`: `stream` is already compressed with this codec (e.g. the dump
-   * tool's output went straight into the `zstd` program through an OS pipe). The engine stores it as it is, with the
-   * codec's suffix, and decompresses it before `restore`. Set it only when offered.
+   * The source took up `DumpOptions.compression`: `stream` is already compressed with this codec. The engine stores
+   * it as it is, with the codec's suffix, and decompresses it before `restore`; it can then prove only what comes
+   * after the source (the built-in sources never set it: hand the engine the raw dump). Set it only when offered.
    */
   readonly compression?: 'zstd';
   /**
@@ -176,9 +176,9 @@ export interface Dump {
 export interface DumpOptions {
   readonly signal?: AbortSignal;
   /**
-   * The engine is about to compress the dump with this codec and level. A source that can do it more cheaply itself
-   * (a dump tool whose output can go straight into the `zstd` program, so the raw bytes never pass through Node) may
-   * do so and say it with `Dump.compression`; a source that ignores it gets its stream compressed by the engine.
+   * The engine is about to compress the dump with this codec and level, so a format need not compress itself
+   * (pg_dump -Z0). The engine counts and hashes the raw dump and proves the stored artifact decodes back to it; a
+   * source may still compress itself and say so with `Dump.compression`, but then its own bytes cannot be proven.
    */
   readonly compression?: DumpCompression;
 }

@@ -47,7 +47,7 @@ export { type RebuildReport, rebuildCatalog } from './engine/rebuild.js';
 export { type RestoreResult, restoreBackup, restoreTestBackup } from './engine/restore.js';
 export { type RunOptions, type RunReport, runBackups, worstStatus } from './engine/run-backups.js';
 export { type Selection, selectBackups, usableCopies } from './engine/select.js';
-export { type AppliedRead, Session } from './engine/session.js';
+export { type AppliedRead, Session, type SessionOptions, type StageSeam } from './engine/session.js';
 export {
   type CopyVerification,
   type VerifyLevel,

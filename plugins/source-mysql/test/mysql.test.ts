@@ -505,3 +505,28 @@ describe('mysql source: sweep', () => {
     await dropAll(names);
   });
 });
+
+describe('mysql source: a user that may not read everything', () => {
+  it("the dump fails with mariadb-dump's own error, not a signal", async () => {
+    await server.sql(
+      `CREATE DATABASE forbidden;
+       CREATE TABLE forbidden.open (x int); INSERT INTO forbidden.open VALUES (1), (2);
+       CREATE TABLE forbidden.secret (x int);
+       CREATE USER 'tricopy_blocked'@'%' IDENTIFIED BY 'blocked-pw';
+       GRANT SELECT ON forbidden.open TO 'tricopy_blocked'@'%';`,
+    );
+    const source = makeSource(server, dir, {
+      database: 'forbidden',
+      user: 'tricopy_blocked',
+      password: 'blocked-pw',
+    });
+    const dump = await source.dump({ compression: { codec: 'zstd', level: 3 } });
+    dump.stream.resume();
+    const error = await rejection(dump.completion);
+    expect(error.message).toMatch(
+      /^source "app": mariadb-dump failed \(exit code 2\): mariadb-dump: .*Access denied for user 'tricopy_blocked'/,
+    );
+    expect(error.message).not.toMatch(/SIGTERM|killed/);
+    expect(error.details).toMatch(/Access denied/);
+  });
+});

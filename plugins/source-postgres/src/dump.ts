@@ -7,18 +7,15 @@ import {
   SourceError,
   type TableCount,
 } from '@tricopy/contract';
-import { findZstd, firstErrorLine, type ProgramExit, startToolPipe } from '@tricopy/plugin-support';
+import { firstErrorLine, type ProgramExit, startToolPipe } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { familyName, resolveTool, serverFamily, type ToolVersion, toolVersion } from './binaries.js';
-import { countRows, exactPattern, listTables, matchesPattern } from './catalog.js';
+import { countRows, exactPattern, listTables, matchesPattern, type TableName } from './catalog.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 /** An empty database's custom dump is about 1 KiB; anything under this cannot be a whole dump. */
 export const MIN_DUMP_BYTES = 200;
-/** The same dump through `zstd -3`: a zstd frame of it is well over this. */
-export const MIN_COMPRESSED_DUMP_BYTES = 100;
-const ZSTD_MAGIC = '28b52ffd';
 const PLAIN_TRAILER = '-- PostgreSQL database dump complete';
 
 /** Counts bytes and keeps the first and last few, to judge completeness without holding the dump. */
@@ -61,18 +58,6 @@ export function assertDumpCanReadServer(
   }
 }
 
-/**
- * The zstd program to pipe pg_dump into: when the engine offers zstd, the custom format's own compression is not
- * asked for (pg_dump's gzip runs on one core at a fraction of zstd's speed) and a `zstd` program is on PATH.
- * Plain dumps stay with the engine, which checks their final line.
- */
-function zstdFor(settings: ConnectionSettings, offer: DumpCompression | undefined) {
-  const { options } = settings;
-  if (offer?.codec !== 'zstd' || options.format !== 'custom' || options.compressLevel !== undefined) return;
-  const program = findZstd();
-  return program === undefined ? undefined : { program, level: offer.level };
-}
-
 /** pg_dump's --compress for the custom format: the configured level, else 0 when the engine compresses. */
 function customLevel(settings: ConnectionSettings, offered: boolean): number | undefined {
   return settings.options.compressLevel ?? (offered ? 0 : undefined);
@@ -92,19 +77,27 @@ function formatArgs(settings: ConnectionSettings, offered: boolean): string[] {
   return ['--format=custom', ...(level === undefined ? [] : [`--compress=${level}`])];
 }
 
-/** Why pg_dump (or the zstd it writes into) did not produce a complete dump; undefined when both succeeded. */
-function pipeFailure(tool: ProgramExit, compressor: ProgramExit | undefined): string | undefined {
-  if (compressor !== undefined && compressor.exitCode !== 0) {
-    const why = compressor.error?.message ?? compressor.stderr.split('\n').at(-1) ?? '';
-    const how = compressor.signal
-      ? `was killed by ${compressor.signal}`
-      : `failed (exit code ${compressor.exitCode})`;
-    return `zstd, which compresses pg_dump's output, ${how}${why === '' ? '' : `: ${why}`}; the dump is incomplete`;
-  }
-  if (tool.signal) return `pg_dump was killed by ${tool.signal}; the dump is incomplete`;
+/**
+ * Why pg_dump did not produce a complete dump; undefined when it succeeded. A pg_dump that tricopy itself stopped
+ * (its output could not be read, or counting failed) is not blamed: `stopped` says why it was stopped.
+ */
+function toolFailure(tool: ProgramExit, stopped: string | undefined): string | undefined {
   if (tool.exitCode === 0) return undefined;
+  if (tool.signal && stopped !== undefined) return stopped;
+  if (tool.signal) return `pg_dump was killed by ${tool.signal}; the dump is incomplete`;
   const line = tool.error?.message ?? firstErrorLine(tool.stderr);
   return `pg_dump failed${tool.exitCode === null ? '' : ` (exit code ${tool.exitCode})`}${line === undefined ? '' : `: ${line}`}`;
+}
+
+/** countRows inside a savepoint: a count that fails leaves the transaction, and the snapshot pg_dump uses, alive. */
+async function countKeepingSnapshot(client: pg.Client, tables: readonly TableName[]): Promise<TableCount[]> {
+  await client.query('SAVEPOINT tricopy_count');
+  try {
+    return await countRows(client, tables);
+  } catch (error) {
+    await client.query('ROLLBACK TO SAVEPOINT tricopy_count').catch(() => {});
+    throw error;
+  }
 }
 
 export async function startDump(
@@ -132,7 +125,6 @@ export async function startDump(
     );
     const included = tables.filter((table) => !excluded.includes(table));
 
-    const zstd = zstdFor(settings, compression);
     const args = [
       '--no-password',
       `--snapshot=${snapshot}`,
@@ -146,25 +138,23 @@ export async function startDump(
       args,
       env: tools.env,
       ...(signal === undefined ? {} : { signal }),
-      ...(zstd === undefined ? {} : { zstd }),
     });
     const meter = new DumpMeter();
+    let stopped: string | undefined;
     const piped = pipeline(child.stdout, meter).catch((error: unknown) => {
+      stopped ??= `reading pg_dump's output failed: ${String(error)}`;
       child.kill();
       throw error;
     });
-    // Counting runs in the exported snapshot while pg_dump streams: both see the same data.
+    // Counting runs in the exported snapshot while pg_dump streams: both see the same data. A count that fails does
+    // not stop pg_dump: its own error (a table it may not read) is the one to report, and the backup fails either way.
     const session = client;
-    const counting = countRows(session, included).catch((error: unknown) => {
-      child.kill();
-      throw error;
-    });
+    const counting = countKeepingSnapshot(session, included);
 
     const completion = (async (): Promise<DumpInfo> => {
       try {
         const [counted, pipedResult] = await Promise.allSettled([counting, piped]);
         const exit = await child.tool;
-        const compressor = await child.compressor;
         const details = settings.redact(exit.stderr);
         const fail = (what: string, cause?: unknown) =>
           new SourceError(`source "${instance}": ${settings.redact(what)}`, {
@@ -172,7 +162,7 @@ export async function startDump(
             ...(cause === undefined ? {} : { cause }),
           });
         if (signal?.aborted) throw fail('pg_dump was cancelled; the dump is incomplete');
-        const failure = pipeFailure(exit, compressor);
+        const failure = toolFailure(exit, stopped);
         if (failure !== undefined) throw fail(failure, exit.error);
         if (counted.status === 'rejected') {
           throw fail(
@@ -184,20 +174,12 @@ export async function startDump(
           throw fail(`reading pg_dump's output failed: ${String(pipedResult.reason)}`, pipedResult.reason);
         }
         await finished(meter);
-        const minimum = zstd === undefined ? MIN_DUMP_BYTES : MIN_COMPRESSED_DUMP_BYTES;
-        if (meter.bytes < minimum) {
+        if (meter.bytes < MIN_DUMP_BYTES) {
           throw fail(
-            `pg_dump produced only ${meter.bytes} bytes${zstd === undefined ? '' : ' (compressed)'}, less than any complete dump (${minimum})`,
+            `pg_dump produced only ${meter.bytes} bytes, less than any complete dump (${MIN_DUMP_BYTES})`,
           );
         }
-        if (zstd !== undefined && meter.head.subarray(0, 4).toString('hex') !== ZSTD_MAGIC) {
-          throw fail('zstd output does not start with a zstd frame header');
-        }
-        if (
-          zstd === undefined &&
-          options.format === 'custom' &&
-          meter.head.subarray(0, 5).toString('latin1') !== 'PGDMP'
-        ) {
+        if (options.format === 'custom' && meter.head.subarray(0, 5).toString('latin1') !== 'PGDMP') {
           throw fail('pg_dump output does not start with the custom-format header PGDMP');
         }
         if (options.format === 'plain' && !meter.tail.toString('utf8').includes(PLAIN_TRAILER)) {
@@ -212,7 +194,7 @@ export async function startDump(
           details: {
             database: options.database,
             format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
-            ...(zstd === undefined ? { bytes: meter.bytes } : { compressedBytes: meter.bytes }),
+            bytes: meter.bytes,
             ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
             ...(excluded.length === 0
               ? {}
@@ -230,11 +212,7 @@ export async function startDump(
       stream: meter,
       format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
       extension: options.format === 'custom' ? 'pgdump' : 'sql',
-      compressed:
-        zstd === undefined &&
-        options.format === 'custom' &&
-        customLevel(settings, compression !== undefined) !== 0,
-      ...(zstd === undefined ? {} : { compression: 'zstd' as const }),
+      compressed: options.format === 'custom' && customLevel(settings, compression !== undefined) !== 0,
       completion,
     };
   } catch (error) {

@@ -83,7 +83,7 @@ export class SqliteSource implements Source {
       tables: facts.tables,
       details: { journalMode: facts.journalMode, pageSize: facts.pageSize, pageCount: facts.pageCount },
     };
-    const snapshot = snapshotStream(file, options.compression, signal);
+    const snapshot = snapshotStream(file, signal);
     const completion = snapshot.done.then(
       async () => {
         await rm(dir, { recursive: true, force: true });
@@ -102,7 +102,6 @@ export class SqliteSource implements Source {
       format: SQLITE_FORMAT,
       extension: 'sqlite',
       completion,
-      ...(snapshot.compression === undefined ? {} : { compression: snapshot.compression }),
     };
   }
 

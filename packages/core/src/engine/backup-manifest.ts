@@ -15,6 +15,8 @@ export interface ManifestFacts {
   readonly info: DumpInfo;
   readonly artifact: Artifact;
   readonly produced: Expected;
+  /** What the artifact decodes to (the source's bytes), proven in the stream. */
+  readonly decoded?: Expected | undefined;
 }
 
 /**
@@ -23,7 +25,7 @@ export interface ManifestFacts {
  * and `describe()` and `DumpInfo` are contractually free of them.
  */
 export function buildManifest(run: RunContext, facts: ManifestFacts, copies: readonly Copy[]): Manifest {
-  const { info, dump, artifact, produced } = facts;
+  const { info, dump, artifact, produced, decoded } = facts;
   return {
     manifestVersion: MANIFEST_VERSION,
     tool: { name: 'tricopy', version: TRICOPY_VERSION },
@@ -46,6 +48,7 @@ export function buildManifest(run: RunContext, facts: ManifestFacts, copies: rea
       compression: artifact.compression,
       size: produced.size,
       sha256: produced.sha256,
+      ...(decoded === undefined ? {} : { decoded: { size: decoded.size, sha256: decoded.sha256 } }),
     },
     ...(info.tables === undefined ? {} : { tables: info.tables }),
     dumps: 1,

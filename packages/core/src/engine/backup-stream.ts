@@ -1,5 +1,4 @@
-import { join } from 'node:path';
-import type { Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   type Destination,
@@ -9,12 +8,21 @@ import {
   type PutOptions,
   type PutResult,
 } from '@tricopy/contract';
-import { type CompressionKind, createCompressor } from '../pipeline/compression.js';
+import type { CompressionKind } from '../pipeline/compression.js';
 import { FanOut } from '../pipeline/fan-out.js';
-import { HashCounter } from '../pipeline/hash-counter.js';
+import { proofFailure } from '../pipeline/proof.js';
 import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
+import {
+  measured,
+  PROOF,
+  type Prepared,
+  proofStopped,
+  proveBranch,
+  SPOOL,
+  stagesOf,
+} from './backup-stages.js';
 import type { Expected } from './copy-check.js';
 
 export interface Artifact {
@@ -33,6 +41,10 @@ export type StreamResult =
       readonly produced: Expected;
       /** The compressed bytes before encryption (an encrypted artifact only). */
       readonly plaintext?: Expected;
+      /** The bytes the source produced: what the stored artifact decodes to, proven in the stream. */
+      readonly raw: Expected;
+      /** `raw`, when the engine did the compressing (a source that compresses itself is proven from there on). */
+      readonly decoded?: Expected;
       readonly info: DumpInfo;
       /** Set when the spool file holds the whole artifact. */
       readonly spoolPath?: string;
@@ -44,7 +56,7 @@ export type StreamResult =
       readonly details?: string;
     };
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
 /** Observes a promise now, so its rejection is never unhandled, and hands back how it settled. */
 export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
@@ -54,35 +66,28 @@ export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
   );
 }
 
-const SPOOL = '\0spool';
-
-/** Where a job that keeps a spool file writes it: in this run's scratch folder. */
-export async function spoolPathOf(run: RunContext): Promise<string> {
-  return join(await run.session.workDir(), `${run.job.name}.spool`);
-}
-
 /**
  * The stream step: one read of the dump, compressed and hashed once, fanned out to every open copy (and the spool
- * file, if the job keeps one). Waits for the dump's completion. Every copy comes back written or failed.
+ * file, if the job keeps one) and to the proof, which decodes what the copies are given back to the source's bytes.
+ * Waits for the dump's completion. Every copy comes back written or failed.
  */
 export async function streamDump(
   run: RunContext,
   dump: Dump,
   copies: readonly Copy[],
   artifact: Artifact,
+  prepared: Prepared,
 ): Promise<StreamResult> {
+  const { encryption, spoolPath } = prepared;
   const completion = settle(dump.completion);
   const open = copies.filter((c) => c.state === 'open');
-  const spoolPath = run.job.spool ? await spoolPathOf(run) : undefined;
   const fanOut = new FanOut(
-    [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL])],
-    {
-      stallMs: run.session.config.stallTimeoutMs,
-    },
+    [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL]), PROOF],
+    { stallMs: run.session.config.stallTimeoutMs },
   );
   let destinationsFailed = false;
   const stopIfNoneLeft = () => {
-    if (fanOut.aliveCount > 0) return;
+    if (fanOut.branches.some((b) => b.alive && b.name !== PROOF)) return;
     destinationsFailed = true;
     fanOut.destroy(new Error('every destination failed during the dump'));
   };
@@ -93,9 +98,10 @@ export async function streamDump(
   );
   const spooled =
     spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
+  const stages = stagesOf(run, artifact, encryption);
+  const proven = settle(proveBranch(fanOut, stages.proof));
 
-  const plainHasher = artifact.recipients === undefined ? undefined : new HashCounter();
-  const piped = await settle(pipeThrough(run, dump, artifact, fanOut, plainHasher));
+  const piped = await settle(pipeline([dump.stream, ...stages.streams, fanOut], { signal: run.signal }));
   const after = await written;
   const hasSpool = await spooled;
   // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.
@@ -103,7 +109,15 @@ export async function streamDump(
     ok: false as const,
     error,
   }));
+  const proof = await proven;
 
+  if (!piped.ok && proofStopped(proof) && !run.signal.aborted) {
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: `the backup is not proven: ${describeError(proof.error)}`,
+    };
+  }
   if (!piped.ok && destinationsFailed && !run.signal.aborted) {
     return {
       kind: 'failed',
@@ -127,41 +141,23 @@ export async function streamDump(
       ...(typeof details === 'string' ? { details } : {}),
     };
   }
+  const raw = measured(stages.raw);
+  const failure = proof.ok
+    ? proofFailure(stages.proof, raw, proof.value, stages.plaintext && measured(stages.plaintext))
+    : describeError(proof.error);
+  if (failure !== undefined) {
+    return { kind: 'failed', copies: after, reason: `the backup is not proven: ${failure}` };
+  }
   return {
     kind: 'streamed',
     copies: after,
-    produced: { size: run.hasher.bytes, sha256: run.hasher.sha256 },
-    ...(plainHasher === undefined
-      ? {}
-      : { plaintext: { size: plainHasher.bytes, sha256: plainHasher.sha256 } }),
+    produced: measured(run.hasher),
+    ...(stages.plaintext === undefined ? {} : { plaintext: measured(stages.plaintext) }),
+    ...(stages.proof.compression === artifact.compression ? { decoded: raw } : {}),
+    raw,
     info: dumped.value,
     ...(hasSpool && spoolPath !== undefined ? { spoolPath } : {}),
   };
-}
-
-/** dump → compress → (hash the plaintext → encrypt) → hash → fan-out. */
-async function pipeThrough(
-  run: RunContext,
-  dump: Dump,
-  artifact: Artifact,
-  fanOut: FanOut,
-  plainHasher: HashCounter | undefined,
-): Promise<void> {
-  const compressor = artifact.compressedBySource
-    ? undefined
-    : createCompressor(artifact.compression, run.job.compressionLevel);
-  const encryption: Transform[] = [];
-  if (artifact.recipients !== undefined && plainHasher !== undefined) {
-    // Loaded only for an encrypted job: age costs every other command's start-up.
-    const { createEncryptStream } = await import('@tricopy/age');
-    const encryptor = await createEncryptStream(artifact.recipients).catch((error: unknown) => {
-      for (const stream of [dump.stream, compressor, fanOut]) stream?.destroy(error as Error);
-      throw error;
-    });
-    encryption.push(plainHasher, encryptor);
-  }
-  const stages = [...(compressor === undefined ? [] : [compressor]), ...encryption, run.hasher];
-  return pipeline([dump.stream, ...stages, fanOut], { signal: run.signal });
 }
 
 async function writeBranch(

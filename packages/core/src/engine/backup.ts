@@ -11,7 +11,8 @@ import { crossCheckCopies, discardCopies, retryFailedCopies } from './backup-che
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
 import { openRun, type RunContext, type RunOutcome, recordRun } from './backup-run.js';
-import { type Artifact, settle, spoolPathOf, streamDump, untilAborted } from './backup-stream.js';
+import { type Prepared, prepareStream, spoolPathOf } from './backup-stages.js';
+import { type Artifact, settle, streamDump, untilAborted } from './backup-stream.js';
 import { backupPrefix } from './manifest.js';
 import { sealManifest } from './manifest-seal.js';
 import type { PolicyStatus } from './policy.js';
@@ -101,6 +102,9 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
   if (opened.every((c) => c.state === 'failed')) {
     return { status: 'failed', copies: opened, error: 'no destination of this job could be opened' };
   }
+  // Made before the dump starts: nothing may come between taking the dump's stream and reading it.
+  const prepared = await settle(prepareStream(run));
+  if (!prepared.ok) return { status: 'failed', copies: opened, error: describeError(prepared.error) };
   const offer = compressionOffer(run.job.compression, run.job.compressionLevel);
   const dumping = source.value.dump({
     signal: run.signal,
@@ -111,20 +115,29 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
 
   const artifact = artifactOf(run, dump.value);
   try {
-    return await storeArtifact(run, source.value, dump.value, opened, artifact);
+    return await storeArtifact(
+      run,
+      { source: source.value, dump: dump.value, opened, artifact },
+      prepared.value,
+    );
   } finally {
     await removeSpool(run);
   }
 }
 
+interface Dumped {
+  readonly source: Source;
+  readonly dump: Dump;
+  readonly opened: readonly Copy[];
+  readonly artifact: Artifact;
+}
+
 async function storeArtifact(
   run: RunContext,
-  source: Source,
-  dump: Dump,
-  opened: readonly Copy[],
-  artifact: Artifact,
+  { source, dump, opened, artifact }: Dumped,
+  prepared: Prepared,
 ): Promise<RunOutcome> {
-  const streamed = await streamDump(run, dump, opened, artifact);
+  const streamed = await streamDump(run, dump, opened, artifact, prepared);
   if (streamed.kind === 'failed') {
     run.session.logger.error(
       `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
@@ -134,7 +147,7 @@ async function storeArtifact(
     return { status: 'failed', copies, error: streamed.reason, artifact };
   }
   const { produced } = streamed;
-  if (produced.size === 0) {
+  if (streamed.raw.size === 0) {
     const copies = await discardCopies(
       run,
       streamed.copies,
@@ -145,8 +158,9 @@ async function storeArtifact(
   }
   const checked = await crossCheckCopies(run, streamed.copies, artifact.key, produced);
   const retried = await retryFailedCopies(run, checked, artifact.key, produced, streamed.spoolPath);
+  const facts = { source, dump, info: streamed.info, artifact, produced, decoded: streamed.decoded };
   const manifest = await sealManifest(
-    buildManifest(run, { source, dump, info: streamed.info, artifact, produced }, retried),
+    buildManifest(run, facts, retried),
     artifact.recipients,
     streamed.plaintext,
   );

@@ -11,10 +11,16 @@ export async function sealManifest(
   plaintext: Expected | undefined,
 ): Promise<Manifest> {
   if (recipients === undefined || plaintext === undefined) return manifest;
-  const { tables, source, ...rest } = manifest;
-  const facts: SealedFacts = { source, ...(tables === undefined ? {} : { tables }) };
+  const { tables, source, artifact, ...rest } = manifest;
+  const { decoded, ...stored } = artifact;
+  const facts: SealedFacts = {
+    source,
+    ...(tables === undefined ? {} : { tables }),
+    ...(decoded === undefined ? {} : { decoded }),
+  };
   return {
     ...rest,
+    artifact: stored,
     source: { type: source.type },
     encryption: {
       format: AGE_FORMAT,

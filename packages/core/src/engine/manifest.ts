@@ -31,6 +31,11 @@ export interface Manifest {
     readonly compression: CompressionKind;
     readonly size: number;
     readonly sha256: string;
+    /**
+     * What the artifact decompresses to: the source's own bytes, proven in the stream. Plaintext backups only (an
+     * encrypted one keeps it in `encryption.sealed`).
+     */
+    readonly decoded?: { readonly size: number; readonly sha256: string };
   };
   readonly tables?: readonly TableCount[];
   /** How many times the database was read for this backup (1 unless no copy survived the first read). */
@@ -57,6 +62,8 @@ export interface ManifestEncryption {
 export interface SealedFacts {
   readonly source: Manifest['source'];
   readonly tables?: readonly TableCount[];
+  /** What the decrypted artifact decompresses to (see `Manifest['artifact']['decoded']`). */
+  readonly decoded?: { readonly size: number; readonly sha256: string };
 }
 
 export function backupPrefix(job: string, backupId: string): string {

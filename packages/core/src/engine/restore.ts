@@ -3,6 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { RestoreTarget, TableCount } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { type CompressionKind, createDecompressor } from '../pipeline/compression.js';
+import { expectBytes } from '../pipeline/hash-counter.js';
 import { describeError, UsageError } from '../util/errors.js';
 import {
   checkDecrypts,
@@ -106,14 +107,26 @@ async function decompressed(
   const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
   const raw = session.trackApply(await staged.open(), read);
   const decompressor = createDecompressor((backup.compression ?? 'none') as CompressionKind);
+  const decoded = await decodedOf(backup, decryption, copy.destination);
   const stages = [
     ...(decryption === undefined ? [] : [await decryptStream(decryption)]),
     ...(decompressor === undefined ? [] : [decompressor]),
+    ...(decoded === undefined ? [] : [expectBytes(decoded, `the copy on ${copy.destination}`)]),
   ];
   if (stages.length === 0) return raw;
   const out = new PassThrough();
   pipeline([raw, ...stages, out]).catch((error: unknown) => out.destroy(error as Error));
   return out;
+}
+
+/** What the backup proved its artifact decodes to (older backups recorded nothing). */
+async function decodedOf(
+  backup: BackupRow,
+  decryption: Decryption | undefined,
+  where: string,
+): Promise<{ size: number; sha256: string } | undefined> {
+  if (decryption === undefined) return backup.manifest?.artifact.decoded;
+  return (await unsealFacts(decryption, where)).decoded;
 }
 
 /** An encrypted copy is decrypted once before use (see checkDecrypts); a staged copy that fails is removed. */

@@ -1,6 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import type { Destination, Logger, PluginContext, Source } from '@tricopy/contract';
 import type { Catalog } from '../catalog/catalog.js';
 import { openCatalog } from '../catalog/open.js';
@@ -33,6 +33,9 @@ export interface AppliedRead {
   readonly size: number;
 }
 
+/** Where a backup's stream leaves a stage: the source, the compressor, the encryptor. */
+export type StageSeam = 'source' | 'compressor' | 'encryptor';
+
 export class Session {
   readonly config: LoadedConfig;
   readonly logger: Logger;
@@ -59,6 +62,15 @@ export class Session {
    */
   trackApply(stream: Readable, _read: AppliedRead): Readable {
     return stream;
+  }
+
+  /**
+   * Test seam: a stream to insert where `stage`'s output leaves it in a backup's pipeline, or undefined (always,
+   * outside tests). The fault tests override it to truncate, drop or corrupt the stream there; no config or
+   * environment setting reaches it.
+   */
+  tapStage(_stage: StageSeam, _job: string): Transform | undefined {
+    return undefined;
   }
 
   redact(text: string): string {

@@ -25,9 +25,9 @@ export function chooseCompression(
 export const ZSTD_DEFAULT_LEVEL = 3;
 
 /**
- * What the engine offers a source to compress itself (`DumpOptions.compression`): zstd, when the job's compression
- * is zstd or `auto` resolves to it. A source that pipes its tool straight into the `zstd` program takes it up; for any
- * other source the engine compresses as it would have.
+ * What the engine tells a source it will compress with (`DumpOptions.compression`): zstd, when the job's compression
+ * is zstd or `auto` resolves to it, so a format need not compress itself (pg_dump -Z0). The built-in sources hand
+ * over their raw dump, which the engine then proves; a third-party source may still compress it itself.
  */
 export function compressionOffer(
   configured: 'auto' | CompressionKind,
@@ -65,4 +65,9 @@ export function createDecompressor(kind: CompressionKind): Duplex | undefined {
     case 'zstd':
       return createZstdDecompressor();
   }
+}
+
+/** The decompressor the in-stream proof uses: in-process wherever Node can, apart from the compressing program. */
+export function createVerifyingDecompressor(kind: CompressionKind): Duplex | undefined {
+  return kind === 'zstd' ? createZstdDecompressor(true) : createDecompressor(kind);
 }

@@ -39,3 +39,31 @@ export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ size:
   }
   return { size, sha256: hash.digest('hex') };
 }
+
+/**
+ * Passes bytes through and, at their end, fails unless they were exactly `expected` (count and SHA-256): a stream
+ * that decodes to anything else never ends well.
+ */
+export function expectBytes(expected: { size: number; sha256: string }, what: string): Transform {
+  const counter = new HashCounter();
+  const check = new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      counter.write(chunk);
+      callback(null, chunk);
+    },
+    flush(callback: TransformCallback) {
+      counter.end(() => {
+        const { bytes, sha256 } = counter;
+        callback(
+          bytes === expected.size && sha256 === expected.sha256
+            ? null
+            : new Error(
+                `${what} decodes to ${bytes} bytes (sha256 ${sha256}), not the ${expected.size} bytes (sha256 ${expected.sha256}) the backup proved`,
+              ),
+        );
+      });
+    },
+  });
+  counter.resume();
+  return check;
+}

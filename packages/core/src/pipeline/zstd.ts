@@ -21,8 +21,8 @@ const native = zlib as unknown as {
 
 /**
  * Where the engine's zstd comes from: Node's zlib (22.15+), else the `zstd` program. On one thread they measured
- * alike on Node 24 (2.3 s and 2.5 s for 250 MiB of pg_dump output); in-process saves two pipe crossings. Sources
- * that can connect their dump tool straight to the program do so themselves (DumpOptions.compression), with -T0.
+ * alike on Node 24 (2.3 s and 2.5 s for 250 MiB of pg_dump output); in-process saves two pipe crossings. As the
+ * engine's compressor (fed through Node, so the raw dump is proven) they measured alike too (TRICOPY_ZSTD=binary).
  */
 export function zstdImplementation(): 'node:zlib' | 'zstd binary' {
   return native.createZstdCompress !== undefined && !forceBinary() ? 'node:zlib' : 'zstd binary';
@@ -47,14 +47,18 @@ export function zstdAvailable(): boolean {
 
 export function createZstdCompressor(level: number, chunkSize?: number): Duplex {
   if (zstdImplementation() === 'node:zlib' && native.createZstdCompress !== undefined) {
-    const levelParam = native.constants.ZSTD_c_compressionLevel as number;
-    return native.createZstdCompress({ params: { [levelParam]: level }, chunkSize });
+    const { ZSTD_c_compressionLevel, ZSTD_c_checksumFlag } = native.constants as Record<string, number>;
+    // The frame's checksum (as the zstd program writes by default) lets every decompression catch damaged bytes.
+    const params = { [ZSTD_c_compressionLevel as number]: level, [ZSTD_c_checksumFlag as number]: 1 };
+    return native.createZstdCompress({ params, chunkSize });
   }
   return zstdProcess([`-${level}`, '-T0', '-c', '-q', '--no-progress'], 'compress');
 }
 
-export function createZstdDecompressor(): Duplex {
-  if (zstdImplementation() === 'node:zlib' && native.createZstdDecompress !== undefined) {
+/** `inProcess`: Node's zlib wherever it has zstd, even under TRICOPY_ZSTD=binary (the proof decodes apart from the program). */
+export function createZstdDecompressor(inProcess = false): Duplex {
+  const useZlib = inProcess || zstdImplementation() === 'node:zlib';
+  if (useZlib && native.createZstdDecompress !== undefined) {
     return native.createZstdDecompress();
   }
   return zstdProcess(['-d', '-c', '-q', '--no-progress'], 'decompress');

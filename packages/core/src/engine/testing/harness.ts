@@ -3,14 +3,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zstdCompressSync } from 'node:zlib';
 import { type Logger, type Source, SourceError, type SourcePlugin } from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
 import { TEST_PLUGINS } from '../../__fixtures__/test-plugins.js';
 import { type LoadedConfig, parseConfig } from '../../config/load.js';
-import { Session } from '../session.js';
+import { Session, type SessionOptions, type StageSeam } from '../session.js';
 
 const FILE_SOURCE = fileURLToPath(new URL('../../ops/__fixtures__/file-source.mjs', import.meta.url));
 
@@ -33,6 +33,8 @@ export interface HarnessOptions {
   readonly sourceCompresses?: boolean;
   /** The age identity file restores of encrypted backups read. */
   readonly identityFile?: string;
+  /** The session's test seam: a stream to insert after a stage of the backup pipeline. */
+  readonly tapStage?: (stage: StageSeam, job: string) => Transform | undefined;
 }
 
 export interface LogLine {
@@ -107,7 +109,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     },
   );
   const logs: LogLine[] = [];
-  const session = new Session({
+  const session = new TappedSession(options.tapStage, {
     config,
     logger: recordingLogger(logs),
     ...(options.identityFile === undefined ? {} : { identityFile: options.identityFile }),
@@ -126,6 +128,20 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A session whose test seam is `tap`. */
+class TappedSession extends Session {
+  readonly #tap: HarnessOptions['tapStage'];
+
+  constructor(tap: HarnessOptions['tapStage'], options: SessionOptions) {
+    super(options);
+    this.#tap = tap;
+  }
+
+  override tapStage(stage: StageSeam, job: string): Transform | undefined {
+    return this.#tap?.(stage, job);
+  }
 }
 
 function withPlugins(
