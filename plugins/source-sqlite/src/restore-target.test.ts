@@ -3,21 +3,16 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger, Source } from '@tricopy/contract';
-import { expectCode, testContext } from '@tricopy/testkit';
+import type { Source } from '@tricopy/contract';
+import { expectCode, recordingLogger, testContext } from '@tricopy/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import plugin, { SQLITE_FORMAT, sqliteOptionsSchema } from './index.js';
 import { copyChinook, createOddDatabase, readContent } from './test-support/fixtures.js';
 
 let dir = '';
 let chinook = '';
-const logged: string[] = [];
-const logger: Logger = {
-  debug() {},
-  info: (message) => logged.push(message),
-  warn: (message) => logged.push(message),
-  error: (message) => logged.push(message),
-};
+const logger = recordingLogger();
+const logged = logger.messages;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tricopy-sqlite-target-'));
