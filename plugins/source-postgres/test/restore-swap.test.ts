@@ -51,6 +51,11 @@ async function restoreDatabases(): Promise<string[]> {
   return out.split('\n').filter(Boolean);
 }
 
+function connectTo(database: string): pg.Client {
+  const { host, port, user, password } = server;
+  return new pg.Client({ host, port, user, password, database });
+}
+
 function forceRestore(dump: string, database: string) {
   return makeSource(server, dir, { database: 'shop' }, logger).restore(
     createReadStream(dump),
@@ -77,7 +82,7 @@ describe('postgres restore --force', () => {
     expect(await restoreDatabases()).toEqual([]);
   });
 
-  it('replaces the database, which keeps the owner, locale and privileges of the one it replaces', async () => {
+  it('replaces the database (ending its sessions), which keeps the owner, locale and privileges of the one it replaces', async () => {
     await server.sql(
       'postgres',
       `CREATE ROLE app_owner; CREATE ROLE reader;
@@ -89,7 +94,12 @@ describe('postgres restore --force', () => {
     const before = await server.sql('postgres', facts);
     expect(before).toContain('reader=c/');
 
+    // An application still connected to the old database does not stop the swap: its session is ended.
+    const app = connectTo('owned');
+    await app.connect();
+    app.on('error', () => {});
     await forceRestore(file, 'owned');
+    await app.end().catch(() => {});
     expect(await contentOf(server, 'owned')).toEqual(await contentOf(server, 'shop'));
     expect(await server.sql('postgres', facts)).toBe(before);
     expect(await restoreDatabases()).toEqual([]);
@@ -98,13 +108,7 @@ describe('postgres restore --force', () => {
   it('a later restore drops the databases killed restores left, and says so; never a running restore’s', async () => {
     const dead = swapNames(new Date(Date.now() - 3_600_000));
     const running = swapNames();
-    const holder = new pg.Client({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-      database: 'postgres',
-    });
+    const holder = connectTo('postgres');
     await holder.connect();
     try {
       await lockRun(holder, running.id);
