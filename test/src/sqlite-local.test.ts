@@ -124,14 +124,21 @@ describe('SQLite to local destinations, through the CLI', () => {
     expect(result.json.backups[0]?.copies.every((c) => c.status === 'verified')).toBe(true);
   });
 
-  it('restore refuses to overwrite an existing file without --force, then restores an equal database', async () => {
+  it('restore refuses to overwrite an existing file without --force, and a non-SQLite file even with it; replaces a database with --force', async () => {
     const target = join(ws.dir, 'restored.db');
     await writeFile(target, 'precious');
     const refused = await tricopy(['restore', '--latest', '--job', 'music', '--to', target], { cwd: ws.dir });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/exists|--force/);
+    const forced = await tricopy(['restore', '--latest', '--to', target, '--force'], { cwd: ws.dir });
+    expect(forced.code).not.toBe(0);
+    expect(forced.stderr).toContain(`refusing to replace ${target}: it is not a SQLite database`);
     expect(await readFile(target, 'utf8')).toBe('precious');
 
+    await rm(target);
+    const other = new Database(target);
+    other.exec('CREATE TABLE other (x); INSERT INTO other VALUES (1);');
+    other.close();
     // The config's only job: --latest needs no --job.
     const restored = await tricopy(['restore', '--latest', '--to', target, '--force'], { cwd: ws.dir });
     expect(restored.code, restored.stderr).toBe(0);

@@ -42,3 +42,12 @@ export function testContext(options: TestContextOptions = {}): PluginContext {
     redact: (text) => secrets.reduce((redacted, secret) => redacted.split(secret).join('***'), text),
   };
 }
+
+/** A logger that keeps every message it is given, whatever its level, in `messages`. */
+export function recordingLogger(): Logger & { readonly messages: string[] } {
+  const messages: string[] = [];
+  const keep = (message: string) => {
+    messages.push(message);
+  };
+  return { messages, debug: keep, info: keep, warn: keep, error: keep };
+}

@@ -1,4 +1,4 @@
-export { type TestContextOptions, testContext } from './context.js';
+export { recordingLogger, type TestContextOptions, testContext } from './context.js';
 export {
   type DestinationSuiteOptions,
   type DestinationUnderTest,

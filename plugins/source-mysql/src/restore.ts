@@ -1,18 +1,27 @@
 import type { Readable } from 'node:stream';
 import {
   childEnv,
+  type Logger,
   type RestoreOptions,
   type RestoreTarget,
   SourceError,
   type TableCount,
 } from '@tricopy/contract';
-import { feedTool, scratchDatabaseName } from '@tricopy/plugin-support';
+import { feedTool, scratchDatabaseName, swapNames } from '@tricopy/plugin-support';
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
 import { clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
+import {
+  abandonSwap,
+  dropLeftovers,
+  dropSwapped,
+  lockRun,
+  type SwapPair,
+  swapDatabases,
+} from './restore-swap.js';
 import { createScratchMarker, scratchDataName } from './scratch.js';
 
 export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
@@ -109,27 +118,6 @@ export async function checkTarget(settings: ConnectionSettings, target: RestoreT
   await withServer(settings, (connection) => planDatabase(settings, connection, name, target, true));
 }
 
-/** Applies force / createDatabase rules to one database; returns whether it was (re)created here. */
-async function prepareDatabase(
-  settings: ConnectionSettings,
-  connection: mysql.Connection,
-  name: string,
-  target: RestoreTarget,
-  createIfMissing: boolean,
-): Promise<boolean> {
-  const plan = await planDatabase(settings, connection, name, target, createIfMissing);
-  if (plan === 'use-empty' || plan === 'leave-missing') return false;
-  const like = settings.options.database;
-  if (plan === 'replace') {
-    const clause = await createClause(connection, like === name ? undefined : like);
-    await connection.query(`DROP DATABASE ${quoteIdent(name)}`);
-    await connection.query(`CREATE DATABASE ${quoteIdent(name)}${clause}`);
-    return true;
-  }
-  await connection.query(`CREATE DATABASE ${quoteIdent(name)}${await createClause(connection, like)}`);
-  return true;
-}
-
 /** 10.5.25, 10.6.18, 10.11.8, 11.0.6, 11.1.5, 11.2.4, 11.4.2 and later understand the sandbox line. */
 export function clientUnderstandsSandbox(version: string, mariadb: boolean): boolean {
   if (!mariadb) return false;
@@ -155,6 +143,8 @@ async function runClient(
   database: string | undefined,
   options: RestoreOptions,
   renameDatabases?: (name: string) => string,
+  /** The database named in errors: the target, not the temporary database it is restored in. */
+  shownAs = database,
 ): Promise<void> {
   const { instance } = settings;
   const client = await resolveBinary(
@@ -180,7 +170,7 @@ async function runClient(
       signal: options.signal,
       instance,
       tool: client,
-      into: database === undefined ? '' : ` into "${database}"`,
+      into: shownAs === undefined ? '' : ` into "${shownAs}"`,
       redact: settings.redact,
     });
   } finally {
@@ -194,41 +184,145 @@ export async function restore(
   input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
-  beforeData?: () => Promise<void>,
+  beforeData: (() => Promise<void>) | undefined,
+  logger: Logger,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   const { instance } = settings;
-  if (options.format === FORMAT_DATABASES) {
-    if (target.database !== undefined) {
-      throw new SourceError(
-        `source "${instance}": a dump of several databases restores under their original names (${databasesOf(settings).join(', ')}): leave the target database empty`,
-      );
-    }
-    await withServer(settings, async (connection) => {
-      for (const name of databasesOf(settings))
-        await prepareDatabase(settings, connection, name, target, false);
-    });
-    await beforeData?.();
-    await runClient(settings, workDir, input, undefined, options);
-    return;
+  const several = options.format === FORMAT_DATABASES;
+  if (several && target.database !== undefined) {
+    throw new SourceError(
+      `source "${instance}": a dump of several databases restores under their original names (${databasesOf(settings).join(', ')}): leave the target database empty`,
+    );
   }
   const name = target.database;
-  if (name === undefined || name === '') {
+  if (!several && (name === undefined || name === '')) {
     throw new SourceError(`source "${instance}": a MySQL/MariaDB restore needs a target database name`);
   }
-  const created = await withServer(settings, (connection) =>
-    prepareDatabase(settings, connection, name, target, true),
+  await withServer(settings, async (guard) => {
+    for (const dropped of await dropLeftovers(guard))
+      logger.info(`source "${instance}": dropped database ${dropped}, left by a restore that was killed`);
+    const run: SwapRun = { settings, guard, workDir, input, options, beforeData, logger };
+    if (several) {
+      for (const each of databasesOf(settings)) await planDatabase(settings, guard, each, target, false);
+      // Without force every database is missing or empty: restored in place, under its own name.
+      if (target.force) await restoreAndSwap(run, undefined);
+      else await restoreInPlace(run, undefined);
+      return;
+    }
+    const plan = await planDatabase(settings, guard, name!, target, true);
+    if (plan === 'use-empty') await restoreInPlace(run, name);
+    else await restoreAndSwap(run, { name: name!, replacing: plan === 'replace' });
+  });
+}
+
+interface SwapRun {
+  readonly settings: ConnectionSettings;
+  /** Holds the run's lock from before its first database exists until after its last is dropped. */
+  readonly guard: mysql.Connection;
+  readonly workDir: string;
+  readonly input: Readable;
+  readonly options: RestoreOptions;
+  readonly beforeData: (() => Promise<void>) | undefined;
+  readonly logger: Logger;
+}
+
+/** Into an existing empty database, or (a dump of several) into missing or empty ones: nothing to lose. */
+async function restoreInPlace(run: SwapRun, database: string | undefined): Promise<void> {
+  await run.beforeData?.();
+  await runClient(run.settings, run.workDir, run.input, database, run.options);
+}
+
+/**
+ * Restores into new databases, then swaps them with the targets (see restore-swap.ts): a failed or interrupted
+ * restore leaves the targets as they were.
+ */
+async function restoreAndSwap(
+  run: SwapRun,
+  single: { readonly name: string; readonly replacing: boolean } | undefined,
+): Promise<void> {
+  const { settings, guard, options } = run;
+  const names = swapNames();
+  await lockRun(guard, names.id);
+  const pairs: SwapPair[] = [];
+  const pairFor = (target: string) => {
+    let pair = pairs.find((each) => each.target === target);
+    if (pair === undefined) {
+      const index = single === undefined ? pairs.length + 1 : 0;
+      pair = { target, fresh: names.fresh(index), old: names.old(index) };
+      pairs.push(pair);
+    }
+    return pair.fresh;
+  };
+  if (single !== undefined && !(await createFresh(run, pairFor(single.name), single))) {
+    await restoreIntoCreated(run, single.name);
+    return;
+  }
+  try {
+    await run.beforeData?.();
+    if (single === undefined) await runClient(settings, run.workDir, run.input, undefined, options, pairFor);
+    else
+      await runClient(
+        settings,
+        run.workDir,
+        run.input,
+        pairFor(single.name),
+        options,
+        undefined,
+        single.name,
+      );
+    options.signal?.throwIfAborted();
+    await swapDatabases(guard, settings.instance, pairs);
+  } catch (error) {
+    await abandonSwap(guard, pairs).catch(() => {});
+    throw error;
+  }
+  await dropSwapped(guard, pairs).catch((error: unknown) => {
+    run.logger.warn(
+      `source "${settings.instance}": the restore is complete, but its temporary databases (${names.id}_*) could not be dropped (${(error as Error).message}): drop them yourself`,
+    );
+  });
+}
+
+/** MariaDB's "access denied for user to database" */
+const ER_DBACCESS_DENIED_ERROR = 1044;
+
+/**
+ * Creates the database a single-database dump is restored into, with the character set of the database it replaces
+ * (else of the source). False when the user may not create it, and there is no target to lose (--create-database):
+ * then the target itself is created and restored into, as a user limited to some databases can.
+ */
+async function createFresh(
+  run: SwapRun,
+  fresh: string,
+  single: { readonly name: string; readonly replacing: boolean },
+): Promise<boolean> {
+  const { guard, settings } = run;
+  const like = single.replacing ? single.name : settings.options.database;
+  try {
+    await guard.query(`CREATE DATABASE ${quoteIdent(fresh)}${await createClause(guard, like)}`);
+    return true;
+  } catch (error) {
+    if ((error as { errno?: number }).errno !== ER_DBACCESS_DENIED_ERROR) throw error;
+    if (!single.replacing) return false;
+    throw new SourceError(
+      `source "${settings.instance}": refusing to replace database "${single.name}": restore --force restores into a new database ${fresh} and swaps it in only once complete, and this user may not create it (${(error as Error).message}); grant it ALL ON \`tricopy\\_restore\\_%\`.* (nothing was changed)`,
+      { cause: error },
+    );
+  }
+}
+
+/** --create-database without the right to create a temporary database: the new target, dropped if it fails. */
+async function restoreIntoCreated(run: SwapRun, name: string): Promise<void> {
+  const { guard, settings } = run;
+  await guard.query(
+    `CREATE DATABASE ${quoteIdent(name)}${await createClause(guard, settings.options.database)}`,
   );
   try {
-    await beforeData?.();
-    await runClient(settings, workDir, input, name, options);
+    await restoreInPlace(run, name);
   } catch (error) {
-    if (created) {
-      await withServer(settings, (connection) =>
-        connection.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`),
-      ).catch(() => {});
-    }
+    await guard.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`).catch(() => {});
     throw error;
   }
 }

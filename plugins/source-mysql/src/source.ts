@@ -91,7 +91,7 @@ export class MysqlSource implements Source {
       recreate: (sql: Buffer) => restoreUsers(settings, sql),
     };
     await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
-      restore(settings, this.context.workDir, data, target, dataOptions, beforeData),
+      restore(settings, this.context.workDir, data, target, dataOptions, beforeData, this.context.logger),
     );
   }
 

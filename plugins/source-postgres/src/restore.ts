@@ -1,10 +1,17 @@
 import type { Readable } from 'node:stream';
-import { type RestoreOptions, type RestoreTarget, SourceError, type TableCount } from '@tricopy/contract';
-import { feedTool, scratchDatabaseName } from '@tricopy/plugin-support';
+import {
+  type Logger,
+  type RestoreOptions,
+  type RestoreTarget,
+  SourceError,
+  type TableCount,
+} from '@tricopy/contract';
+import { feedTool, scratchDatabaseName, swapNames } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import { createFresh, dropLeftovers, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
@@ -94,20 +101,6 @@ export async function checkTarget(settings: ConnectionSettings, target: RestoreT
   await withMaintenance(settings, (client) => planTarget(settings, client, target));
 }
 
-/** Applies the force / createDatabase rules; returns whether this call created the database. */
-async function prepareTarget(
-  settings: ConnectionSettings,
-  target: RestoreTarget,
-): Promise<{ created: boolean }> {
-  return withMaintenance(settings, async (client) => {
-    const { name, plan } = await planTarget(settings, client, target);
-    if (plan === 'use-empty') return { created: false };
-    if (plan === 'replace') await dropDatabase(client, name);
-    await createDatabase(client, name);
-    return { created: true };
-  });
-}
-
 /** Feeds `input` to pg_restore (custom) or psql (plain) inside one transaction; any error fails the restore. */
 async function runRestoreTool(
   settings: ConnectionSettings,
@@ -116,6 +109,8 @@ async function runRestoreTool(
   database: string,
   options: RestoreOptions,
   noOwner: boolean,
+  /** The database named in errors: the target, not the temporary database it is restored in. */
+  shownAs = database,
 ): Promise<void> {
   const { instance } = settings;
   const custom = options.format === 'pg-custom';
@@ -152,7 +147,7 @@ async function runRestoreTool(
       signal: options.signal,
       instance,
       tool,
-      into: ` into "${database}"`,
+      into: ` into "${shownAs}"`,
       redact: settings.redact,
     });
   } finally {
@@ -174,19 +169,58 @@ export async function restore(
   input: Readable,
   target: RestoreTarget,
   options: RestoreOptions,
-  beforeData?: () => Promise<void>,
+  beforeData: (() => Promise<void>) | undefined,
+  logger: Logger,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
-  const { created } = await prepareTarget(settings, target);
+  await withMaintenance(settings, async (guard) => {
+    for (const name of await dropLeftovers(guard))
+      logger.info(
+        `source "${settings.instance}": dropped database ${name}, left by a restore that was killed`,
+      );
+    const { name, plan } = await planTarget(settings, guard, target);
+    const restoreInto = async (database: string) => {
+      await beforeData?.();
+      await runRestoreTool(settings, workDir, input, database, options, settings.options.noOwner, name);
+    };
+    // One transaction: a failure or a kill leaves the empty database empty.
+    if (plan === 'use-empty') await restoreInto(name);
+    else await restoreAndSwap(settings, guard, name, plan === 'replace', restoreInto, logger, options.signal);
+  });
+}
+
+/**
+ * Restores into a new database, then renames it into place in one transaction (replacing the target): until then
+ * the target is untouched, whatever happens. The replaced database is dropped afterwards.
+ */
+async function restoreAndSwap(
+  settings: ConnectionSettings,
+  guard: pg.Client,
+  name: string,
+  replacing: boolean,
+  restoreInto: (database: string) => Promise<void>,
+  logger: Logger,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const { instance } = settings;
+  const names = swapNames();
+  await lockRun(guard, names.id);
+  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined);
   try {
-    await beforeData?.();
-    await runRestoreTool(settings, workDir, input, target.database!, options, settings.options.noOwner);
+    await restoreInto(names.fresh());
+    signal?.throwIfAborted();
+    await swapIn(guard, instance, name, names, replacing);
   } catch (error) {
-    if (created)
-      await withMaintenance(settings, (client) => dropDatabase(client, target.database!)).catch(() => {});
+    await dropDatabase(guard, names.fresh()).catch(() => {});
     throw error;
   }
+  if (!replacing) return;
+  await dropDatabase(guard, names.old()).catch((error: unknown) => {
+    logger.warn(
+      `source "${instance}": database "${name}" is restored, but its old content, now database ${names.old()}, could not be dropped (${(error as Error).message}): drop it yourself`,
+    );
+  });
 }
 
 export async function restoreTest(

@@ -101,7 +101,7 @@ export class PostgresSource implements Source {
       recreate: (sql: Buffer) => restoreGlobals(settings, sql),
     };
     await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
-      restore(settings, this.context.workDir, data, target, dataOptions, beforeData),
+      restore(settings, this.context.workDir, data, target, dataOptions, beforeData, this.context.logger),
     );
   }
 

@@ -1,10 +1,14 @@
+import { constants } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+/** Created exclusively, never through a link planted at the path. */
+const NEW_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
 /** Streams `input` into a new file (mode 0600, must not exist), fsyncs it, and returns the byte count. */
 export async function writeNewFile(input: Readable, path: string, signal?: AbortSignal): Promise<number> {
-  const handle = await open(path, 'wx', 0o600);
+  const handle = await open(path, NEW_FILE, 0o600);
   let written = 0;
   try {
     await pipeline(

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 
-const MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+/** The first 16 bytes of every SQLite database file. */
+export const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 export interface SqliteHeader {
   readonly pageSize: number;
@@ -14,7 +15,7 @@ export async function readSqliteHeader(path: string): Promise<SqliteHeader | und
   try {
     const header = Buffer.alloc(100);
     const { bytesRead } = await handle.read(header, 0, 100, 0);
-    if (bytesRead < 100 || !header.subarray(0, 16).equals(MAGIC)) return undefined;
+    if (bytesRead < 100 || !header.subarray(0, 16).equals(SQLITE_MAGIC)) return undefined;
     const raw = header.readUInt16BE(16);
     const pageSize = raw === 1 ? 65536 : raw;
     // The in-header size is valid only when the change counter matches "version-valid-for" (file format spec 1.3.8).

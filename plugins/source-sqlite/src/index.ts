@@ -16,6 +16,7 @@ const plugin: SourcePlugin<SqliteOptions> = {
       busyTimeoutMs: options.busyTimeoutMs,
       name: context.name,
       workDir: context.workDir,
+      logger: context.logger,
     });
   },
 };

@@ -1,13 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { chmod, chown, link, lstat, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SourceError, type TableCount, TricopyError } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { fsyncDir, removeDatabaseFiles, SIDE_FILES, writeNewFile } from './files.js';
 import { readSqliteHeader } from './header.js';
 import { countTables, integrityCheck } from './inspect.js';
+import { assertReplaceable } from './restore-target.js';
 import { messageOf } from './sqlite-errors.js';
+import { removeDeadStaging, stagingPath } from './staging.js';
 
 export interface RestoreFileRequest {
   readonly where: string;
@@ -15,12 +16,18 @@ export interface RestoreFileRequest {
   readonly target: string;
   readonly force: boolean;
   readonly signal?: AbortSignal;
+  /** Told what killed restores left beside the target and this restore removed. */
+  readonly report?: (message: string) => void;
 }
 
-/** Refuses, before anything is written, a target whose folder is missing or that exists without force. */
+/**
+ * Refuses, before anything is written, a target whose folder is missing, that exists without force, or that force
+ * may not replace (anything but a regular file holding a SQLite database).
+ */
 export async function checkFileTarget(where: string, target: string, force: boolean): Promise<void> {
   await requireFolder(where, dirname(target));
-  if (!force) await refuseExisting(where, target);
+  if (force) await assertReplaceable(where, target);
+  else await refuseExisting(where, target);
 }
 
 /**
@@ -30,16 +37,19 @@ export async function checkFileTarget(where: string, target: string, force: bool
 export async function restoreFile(input: Readable, request: RestoreFileRequest): Promise<TableCount[]> {
   const { where, target, force, signal } = request;
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.tricopy-restore-${randomBytes(6).toString('hex')}`);
+  const temp = stagingPath(target);
   try {
     signal?.throwIfAborted();
     await checkFileTarget(where, target, force);
+    for (const file of await removeDeadStaging(target))
+      request.report?.(`${where}: removed ${file}, left by a restore that was killed`);
     const size = await writeNewFile(input, temp, signal);
     await verifyHeader(where, temp, size);
     const tables = verifyRestored(where, temp);
     await Promise.all(SIDE_FILES.map((suffix) => rm(temp + suffix, { force: true })));
     signal?.throwIfAborted();
     if (force) {
+      await assertReplaceable(where, target); // what it is now, not what it was before the download
       await keepOwnerAndMode(where, target, temp);
       // A stale WAL or journal beside the old file would be replayed into the new one.
       await Promise.all(SIDE_FILES.map((suffix) => rm(target + suffix, { force: true })));

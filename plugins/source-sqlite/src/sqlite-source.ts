@@ -6,6 +6,7 @@ import {
   type Dump,
   type DumpInfo,
   type DumpOptions,
+  type Logger,
   type RestoreOptions,
   type RestoreTarget,
   type Source,
@@ -30,6 +31,7 @@ export interface SqliteSourceSettings {
   readonly name: string;
   /** The run's scratch folder; snapshots go there (os.tmpdir() if it cannot be created). */
   readonly workDir: string;
+  readonly logger: Logger;
 }
 
 export class SqliteSource implements Source {
@@ -112,6 +114,7 @@ export class SqliteSource implements Source {
       target: this.targetPath(target),
       force: target.force === true,
       signal: options.signal,
+      report: (message) => this.settings.logger.info(message),
     });
   }
 
