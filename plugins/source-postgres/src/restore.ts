@@ -52,11 +52,6 @@ async function databaseIsEmpty(settings: ConnectionSettings, name: string): Prom
   }
 }
 
-async function createDatabase(client: pg.Client, name: string): Promise<void> {
-  // template0: the dump recreates everything; objects added to template1 would collide with it.
-  await client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
-}
-
 async function dropDatabase(client: pg.Client, name: string): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`);
 }
