@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tricopy, type Workspace } from './cli.js';
 import { FLEET_CONFIG, makeSqliteDatabase, promtoolAvailable, sample } from './fleet-env.js';
 import { started, stop } from './serve-env.js';
+import { BILLING_REASON, makeTroubledJobs, ORDERS_REASON, TROUBLED_CONFIG } from './troubled-fleet.js';
 
 describe('serve: read-only HTTP over the catalog of real backups', () => {
   let ws: Workspace;
@@ -54,16 +55,16 @@ describe('serve: read-only HTTP over the catalog of real backups', () => {
       expect(fleet.headers.get('content-type')).toBe('text/html; charset=utf-8');
       const html = await fleet.text();
       expect(html).toMatch(
-        /<tr class=""><td><a href="\/jobs\/app">app<\/a><\/td><td>\d+s ago<\/td><td>ok<\/td>/,
+        /<tr class=""><td><a href="\/jobs\/app">app<\/a><\/td><td class="wrap"><span class="ok">ok<\/span> \d+s ago<\/td><td>\d+s ago<\/td><td>ok<\/td>/,
       );
       expect(html).toMatch(/<span class="ok">2\/2 ok<\/span>/);
       expect(html).toMatch(
-        /<tr class="stale"><td><a href="\/jobs\/never">never<\/a>.*STALE: no backup with a verified copy/,
+        /<tr class="attention stale"><td><a href="\/jobs\/never">never<\/a>.*stale: no backup with a verified copy/,
       );
       const jobHtml = await (await fetch(`${url}/jobs/app`)).text();
       expect(jobHtml).toContain(`<code>${backupId}</code>`);
       expect(jobHtml).toMatch(
-        /primary: <span class="ok">verified<\/span>, deep verify never<br>usb: <span class="ok">verified<\/span>, deep verify never/,
+        /<div>primary: <span class="ok">verified<\/span>, deep verify never<\/div><div>usb: <span class="ok">verified<\/span>, deep verify never<\/div>/,
       );
       expect((await fetch(`${url}/jobs/nope`)).status).toBe(404);
       expect((await fetch(`${url}/api/jobs/nope`)).status).toBe(404);
@@ -73,6 +74,9 @@ describe('serve: read-only HTTP over the catalog of real backups', () => {
       const result = await stop(child);
       expect(result.code).toBe(0);
       expect(result.stderr).toMatch(/received SIGTERM: stopping/);
+      expect(result.stderr).toMatch(
+        /serving the dashboard at \/, \/metrics and \/api\/jobs on http:\/\/127\.0\.0\.1:\d+/,
+      );
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
   });
@@ -147,6 +151,93 @@ describe('serve: read-only HTTP over the catalog of real backups', () => {
       const result = await stop(child);
       expect(result.code).toBe(0);
       expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('--help names the dashboard at /', async () => {
+    const help = await tricopy(['serve', '--help'], { cwd: ws.dir });
+    expect(help.stdout).toMatch(/the dashboard at \//);
+    expect(help.stdout).toMatch(/serve the dashboard \(\/\), \/metrics and \/api\/jobs/);
+  });
+});
+
+describe("serve: /api/jobs tells each job's last run, its failed checks and what needs attention", () => {
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    ws = await makeWorkspace('serve-troubled');
+    await mkdir(join(ws.dir, 'dest'));
+    makeSqliteDatabase(join(ws.dir, 'app.db'));
+    await ws.writeConfig(TROUBLED_CONFIG);
+    expect((await tricopy(['backup', 'app'], { cwd: ws.dir })).code).toBe(0);
+    await makeTroubledJobs(ws);
+  }, 120_000);
+  afterAll(() => ws.remove());
+
+  it('keeps the old fields and adds lastRun, failedChecks and attention', async () => {
+    const { child, url } = await started(ws, ['serve', '--listen', '127.0.0.1:0']);
+    try {
+      const { jobs } = (await (await fetch(`${url}/api/jobs`)).json()) as { jobs: Record<string, unknown>[] };
+      const byName = new Map(jobs.map((j) => [j.job, j as Record<string, never>]));
+      const app = byName.get('app') as Record<string, never>;
+      for (const field of ['lastSuccessAt', 'lastBackup', 'lastVerified', 'runs', 'staleness'])
+        expect(app).toHaveProperty(field);
+      expect(app.lastRun).toMatchObject({ status: 'ok', reason: null });
+      expect(app.failedChecks).toEqual([]);
+      expect(app.attention).toEqual([]);
+
+      const billing = byName.get('billing') as Record<string, never>;
+      expect(billing.lastRun).toMatchObject({
+        status: 'failed',
+        reason: expect.stringMatching(BILLING_REASON),
+      });
+      // The newest good backup is still there, beside the failed run.
+      expect(billing.lastBackup).toMatchObject({ status: 'degraded', copiesVerified: 1 });
+      expect(billing.failedChecks).toEqual([
+        {
+          backupId: (billing.lastBackup as unknown as { backupId: string }).backupId,
+          destination: 'usb',
+          level: 'deep',
+          status: 'size-mismatch',
+          checkedAt: expect.any(String),
+          reason: '23 bytes, expected 172',
+        },
+      ]);
+      expect(billing.attention).toEqual([
+        'last run failed',
+        '3-2-1 not met: 1 copy of 2; 1 medium of 2',
+        '1 failed check',
+      ]);
+
+      const orders = byName.get('orders') as Record<string, never>;
+      expect(orders.lastRun).toMatchObject({
+        status: 'degraded',
+        reason: expect.stringMatching(ORDERS_REASON),
+      });
+      expect(orders.attention).toContain('last run degraded');
+      const never = byName.get('never') as Record<string, never>;
+      expect(never.lastRun).toBeNull();
+      expect(never.attention).toEqual(['never backed up', 'stale: no backup with a verified copy']);
+
+      const one = (await (await fetch(`${url}/api/jobs/billing`)).json()) as {
+        lastRun: { status: string };
+        backups: {
+          verifications: { destination: string; status: string; reason: string | null }[];
+          copies: { destination: string; error: string | null }[];
+        }[];
+      };
+      expect(one.lastRun.status).toBe('failed');
+      const good = one.backups[1];
+      expect(good?.verifications.filter((v) => v.status !== 'ok')).toEqual([
+        expect.objectContaining({
+          destination: 'usb',
+          status: 'size-mismatch',
+          reason: '23 bytes, expected 172',
+        }),
+      ]);
+      expect(good?.copies.find((c) => c.destination === 'usb')?.error).toBe('deep verify: size-mismatch');
+    } finally {
+      expect((await stop(child)).code).toBe(0);
     }
   });
 });

@@ -26,7 +26,7 @@ const IDENTITY_HELP =
 function addServeOptions(command: Command, defaultListen?: string): Command {
   const listen = new Option(
     '--listen <host:port>',
-    'serve /metrics and /api/jobs read-only on this address (off loopback a bearer token is required)',
+    'serve the dashboard (/), /metrics and /api/jobs read-only on this address (off loopback a bearer token is required)',
   );
   return command
     .addOption(defaultListen === undefined ? listen : listen.default(defaultListen))
@@ -191,7 +191,9 @@ export function buildProgram(
   addServeOptions(
     program
       .command('serve')
-      .description('read-only HTTP: Prometheus /metrics and JSON /api/jobs from the catalog (SIGTERM stops)'),
+      .description(
+        'read-only HTTP from the catalog: the dashboard at /, Prometheus /metrics, JSON /api/jobs (SIGTERM stops)',
+      ),
     DEFAULT_LISTEN,
   ).action((_options, command: Command) => run(() => serveCommand(command.optsWithGlobals())));
 

@@ -67,6 +67,7 @@ export {
   VERIFIED_LEVELS,
 } from './ops/fleet-status.js';
 export { type ForgetOptions, type ForgetReport, forgetBackup } from './ops/forget.js';
+export { checkReason, type FailedCheck, type LastRun, type RunOutcome } from './ops/job-attention.js';
 export {
   acquireJobLock,
   backupIsAlive,

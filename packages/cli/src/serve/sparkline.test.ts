@@ -10,6 +10,11 @@ describe('sparkline', () => {
     ]);
   });
 
+  it('draws a change of 0.1 % as a nearly flat line, not as a fall across the whole chart', () => {
+    const ys = sparklinePoints([1_000_000, 999_000], 100, 20).map(([, y]) => y);
+    expect(Math.abs((ys[0] as number) - (ys[1] as number))).toBeLessThan(1);
+  });
+
   it('puts a flat series, and a single value, in the middle', () => {
     expect(sparklinePoints([5, 5], 100, 20).map(([, y]) => y)).toEqual([10, 10]);
     expect(sparklinePoints([7], 100, 20)).toEqual([[2, 10]]);

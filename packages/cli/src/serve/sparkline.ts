@@ -9,17 +9,28 @@ export interface SparklineOptions {
 
 const PAD = 2;
 
-/** x,y of each value, scaled between its series' min and max (a flat series sits in the middle). */
+/**
+ * The chart's height spans at least this share of the largest value, so that a change of 0.1 % stays a nearly flat
+ * line instead of filling the chart like a collapse would.
+ */
+export const MIN_SPAN_SHARE = 0.1;
+
+/**
+ * x,y of each value, scaled between its series' min and max, or over a band of MIN_SPAN_SHARE of the largest
+ * value centred on the series when the series varies less (a flat series sits in the middle).
+ */
 export function sparklinePoints(
   values: readonly number[],
   width: number,
   height: number,
 ): [number, number][] {
   const min = Math.min(...values);
-  const span = Math.max(...values) - min;
+  const max = Math.max(...values);
+  const span = Math.max(max - min, Math.abs(max) * MIN_SPAN_SHARE);
+  const low = (min + max) / 2 - span / 2;
   const step = values.length > 1 ? (width - 2 * PAD) / (values.length - 1) : 0;
   return values.map((v, i) => {
-    const y = span === 0 ? height / 2 : height - PAD - ((v - min) / span) * (height - 2 * PAD);
+    const y = span === 0 ? height / 2 : height - PAD - ((v - low) / span) * (height - 2 * PAD);
     return [round(PAD + i * step), round(y)];
   });
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@tricopy/contract';
 import {
   type Catalog,
+  checkReason,
   describeError,
   fleetStatus,
   jobStatus,
@@ -100,12 +101,14 @@ async function jobReply(sources: StatusSources, job: string, now: Date): Promise
         size: c.size,
         sha256: c.sha256,
         updatedAt: c.updatedAt,
+        error: c.error,
       })),
       verifications: (await sources.catalog.listVerifications(b.id)).map((v) => ({
         destination: v.destination,
         level: v.level,
         status: v.status,
         checkedAt: v.checkedAt,
+        reason: v.status === 'ok' ? null : checkReason(v),
       })),
     })),
   );

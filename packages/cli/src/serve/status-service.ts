@@ -30,7 +30,7 @@ export async function startStatusService(
   const token = await serveToken(wanted, options.tokenFile);
   const server = createStatusServer({ sources, token, logger });
   const address = await listen(server, wanted);
-  logger.info(`serving /metrics and /api/jobs on ${urlOf(address)}`, {
+  logger.info(`serving the dashboard at /, /metrics and /api/jobs on ${urlOf(address)}`, {
     event: 'listening',
     url: urlOf(address),
     auth: token === undefined ? 'none' : 'bearer',

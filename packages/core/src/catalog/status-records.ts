@@ -1,5 +1,5 @@
-import type { BackupRow, BackupStatus, CopyRow } from './catalog.js';
-import { toBackup, toCopy } from './rows.js';
+import type { BackupRow, BackupStatus, CopyRow, VerificationRow } from './catalog.js';
+import { toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection } from './sql-connection.js';
 
 /**
@@ -9,6 +9,13 @@ import type { SqlConnection } from './sql-connection.js';
 export interface StatusRecords {
   /** Backups recorded per job and status. */
   readonly runs: readonly { job: string; status: BackupStatus; count: number }[];
+  /** Each job's newest backup of any status: its last run. */
+  readonly newestRun: readonly BackupRow[];
+  /**
+   * Checks that did not pass and were not passed since, over unpruned backups: the newest `stat` or `deep` check of
+   * each copy and the newest restore test of each backup, when not ok.
+   */
+  readonly failedChecks: readonly (VerificationRow & { job: string })[];
   /** Each job's newest ok or degraded finished backup, pruned or not. */
   readonly newestGood: readonly BackupRow[];
   /** Each job's newest ok or degraded finished backup that is not pruned. */
@@ -31,11 +38,23 @@ const newestPerJob = (where: string) =>
 
 const LIVE_GOOD = `${GOOD} AND pruned_at IS NULL`;
 
+/** The newest check of each copy (a restore test: of each backup) is the one that counts; these did not pass. */
+const FAILED_CHECKS = `SELECT backups.job, checks.* FROM verifications checks
+  JOIN backups ON backups.id = checks.backup_id
+  WHERE backups.pruned_at IS NULL AND checks.level <> 'backup' AND checks.status <> 'ok'
+  AND checks.id = (SELECT MAX(later.id) FROM verifications later WHERE later.backup_id = checks.backup_id
+    AND later.level = checks.level AND (checks.level = 'restore-test' OR later.destination = checks.destination))
+  AND NOT EXISTS (SELECT 1 FROM copies WHERE copies.backup_id = checks.backup_id
+    AND copies.destination = checks.destination AND copies.status IN ('deleting', 'deleted'))
+  ORDER BY backups.job, checks.id DESC`;
+
 export async function readStatusRecords(
   sql: SqlConnection,
   destinations: readonly string[],
 ): Promise<StatusRecords> {
   const runs = await sql.all('SELECT job, status, COUNT(*) AS count FROM backups GROUP BY job, status');
+  const newestRun = await sql.all(newestPerJob('1 = 1'));
+  const failedChecks = await sql.all(FAILED_CHECKS);
   const newestGood = await sql.all(newestPerJob(GOOD));
   const newestLiveGood = await sql.all(newestPerJob(LIVE_GOOD));
   const copies = await sql.all(
@@ -55,6 +74,8 @@ export async function readStatusRecords(
       status: r.status as BackupStatus,
       count: Number(r.count),
     })),
+    newestRun: newestRun.map(toBackup),
+    failedChecks: failedChecks.map((r) => ({ ...toVerification(r), job: r.job as string })),
     newestGood: newestGood.map(toBackup),
     newestLiveGood: newestLiveGood.map(toBackup),
     newestLiveGoodCopies: copies.map(toCopy),

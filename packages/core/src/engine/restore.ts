@@ -71,7 +71,12 @@ export async function restoreBackup(
 export async function restoreTestBackup(
   session: Session,
   backup: BackupRow,
-  options: { from?: string; signal?: AbortSignal } = {},
+  options: {
+    from?: string;
+    signal?: AbortSignal;
+    /** Told which copy is used once it is chosen, so that a test that fails after can say which copy it read. */
+    onCopy?: (destination: string) => void;
+  } = {},
 ): Promise<{
   destination: string;
   tables: readonly TableCount[];
@@ -82,6 +87,7 @@ export async function restoreTestBackup(
   const source = await session.source(backup.job);
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
+  options.onCopy?.(copy.destination);
   try {
     const expected =
       decryption === undefined

@@ -172,7 +172,12 @@ async function restoreTest(
   let result: RestoreTestVerification;
   let destination: string | undefined;
   try {
-    const tested = await restoreTestBackup(session, backup, signal === undefined ? {} : { signal });
+    const tested = await restoreTestBackup(session, backup, {
+      ...(signal === undefined ? {} : { signal }),
+      onCopy: (read) => {
+        destination = read;
+      },
+    });
     destination = tested.destination;
     const expected = new Map((tested.expected ?? []).map((t) => [t.name, t]));
     const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
@@ -191,7 +196,13 @@ async function restoreTest(
   } catch (error) {
     // An interrupted test says nothing about the backup: nothing is recorded.
     signal?.throwIfAborted();
-    result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
+    result = {
+      ...base,
+      ...(destination === undefined ? {} : { destination }),
+      status: 'error',
+      tables: [],
+      error: session.redact(describeError(error)),
+    };
     if (await backupIsGone(session, backup.id)) {
       session.logger.info(
         `backup ${backup.id} was pruned or forgotten during its restore test: nothing recorded`,

@@ -2,6 +2,16 @@ import type { BackupRow, BackupStatus, Catalog, CopyRow } from '../catalog/catal
 import type { StatusRecords } from '../catalog/status-records.js';
 import type { LoadedConfig } from '../config/load.js';
 import { evaluatePolicy } from '../engine/policy.js';
+import {
+  attentionOf,
+  byNewestCheck,
+  type FailedCheck,
+  failedCheckOf,
+  failedChecksOf,
+  type LastRun,
+  lastRunOf,
+} from './job-attention.js';
+import { backupIsAlive } from './job-lock.js';
 
 /** Verification levels as metrics and the dashboard name them (`stat` is stored for "exists with the right size"). */
 export const VERIFIED_LEVELS = ['exists', 'deep', 'restore-test'] as const;
@@ -47,6 +57,12 @@ export interface JobStatus {
   /** Backups recorded per status (a backup is one run of the job). */
   readonly runs: Readonly<Record<BackupStatus, number>>;
   readonly staleness: Staleness;
+  /** The job's newest backup whatever its outcome, with why it failed or is degraded; null: never run. */
+  readonly lastRun: LastRun | null;
+  /** Checks of its unpruned backups' copies (and restore tests) that did not pass and were not passed since. */
+  readonly failedChecks: readonly FailedCheck[];
+  /** What needs someone's attention, one short line each; empty when all is well. */
+  readonly attention: readonly string[];
 }
 
 interface Sources {
@@ -61,22 +77,51 @@ interface Sources {
 export async function fleetStatus(sources: Sources, now: Date): Promise<JobStatus[]> {
   const records = await sources.catalog.statusRecords([...sources.config.destinations.keys()]);
   const byJob = indexStatusRecords(records);
-  return [...sources.config.jobs.keys()].map((job) => {
-    const newestGood = byJob.newestLiveGood.get(job);
-    const copies = newestGood === undefined ? [] : (byJob.copies.get(newestGood.id) ?? []);
-    return {
-      job,
-      lastSuccessAt: byJob.newestGood.get(job)?.finishedAt ?? null,
-      lastBackup: newestGood === undefined ? null : lastBackupOf(sources, newestGood, copies),
-      lastVerified: lastVerifiedOf(records.lastPassed.filter((v) => v.job === job)),
-      runs: runsOf(records.runs.filter((r) => r.job === job)),
-      staleness: staleness(
-        sources.config.jobs.get(job)?.maxAgeMs,
-        byJob.newestVerified.get(job) ?? null,
-        now,
-      ),
-    };
+  const jobs = [...sources.config.jobs.keys()];
+  return Promise.all(
+    jobs.map(async (job) => {
+      const newestGood = byJob.newestLiveGood.get(job);
+      const copies = newestGood === undefined ? [] : (byJob.copies.get(newestGood.id) ?? []);
+      const newestRun = byJob.newestRun.get(job);
+      return withAttention({
+        job,
+        lastSuccessAt: byJob.newestGood.get(job)?.finishedAt ?? null,
+        lastBackup: newestGood === undefined ? null : lastBackupOf(sources, newestGood, copies),
+        lastVerified: lastVerifiedOf(records.lastPassed.filter((v) => v.job === job)),
+        runs: runsOf(records.runs.filter((r) => r.job === job)),
+        staleness: staleness(
+          sources.config.jobs.get(job)?.maxAgeMs,
+          byJob.newestVerified.get(job) ?? null,
+          now,
+        ),
+        lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
+        failedChecks: records.failedChecks
+          .filter((v) => v.job === job)
+          .map(failedCheckOf)
+          .sort(byNewestCheck),
+      });
+    }),
+  );
+}
+
+/** A backup still marked running is asked about: is its job's lock still held? (Only the newest run is asked.) */
+async function lastRunWithLock(sources: Sources, backup: BackupRow, now: Date): Promise<LastRun> {
+  const alive =
+    backup.status === 'running'
+      ? await backupIsAlive({ ...sources, now: () => now }, backup.job, backup.startedAt)
+      : undefined;
+  return lastRunOf(backup, alive);
+}
+
+function withAttention(status: Omit<JobStatus, 'attention'>): JobStatus {
+  const { lastBackup, staleness } = status;
+  const attention = attentionOf({
+    lastRun: status.lastRun,
+    policyShortfall: lastBackup === null || lastBackup.policyMet ? null : lastBackup.policy,
+    staleReason: staleness.stale ? staleReason(staleness) : null,
+    failedChecks: status.failedChecks,
   });
+  return { ...status, attention };
 }
 
 function indexStatusRecords(records: StatusRecords) {
@@ -87,6 +132,7 @@ function indexStatusRecords(records: StatusRecords) {
     copies.set(copy.backupId, list);
   }
   return {
+    newestRun: new Map(records.newestRun.map((b) => [b.job, b])),
     newestGood: new Map(records.newestGood.map((b) => [b.job, b])),
     newestLiveGood: new Map(records.newestLiveGood.map((b) => [b.job, b])),
     newestVerified: new Map(records.newestVerified.map((v) => [v.job, v.finishedAt])),
@@ -118,14 +164,27 @@ export async function jobStatus(sources: Sources, job: string, now: Date): Promi
     live,
     async (b) => good(b) && (await verifiedCopies(sources, b)).length > 0,
   );
-  return {
+  const newestRun = backups[0];
+  return withAttention({
     job,
     lastSuccessAt: backups.find(good)?.finishedAt ?? null,
     lastBackup: newestGood === undefined ? null : await describeLast(sources, newestGood),
     lastVerified: await lastVerified(sources.catalog, live),
     runs: countRuns(backups),
     staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
-  };
+    lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
+    failedChecks: await failedChecks(sources.catalog, live),
+  });
+}
+
+async function failedChecks(catalog: Catalog, backups: readonly BackupRow[]): Promise<FailedCheck[]> {
+  const found: FailedCheck[] = [];
+  for (const backup of backups) {
+    const checks = await catalog.listVerifications(backup.id);
+    const copies = await catalog.listCopies(backup.id);
+    found.push(...failedChecksOf(checks, copies).map(failedCheckOf));
+  }
+  return found.sort(byNewestCheck);
 }
 
 async function findAsync<T>(
