@@ -271,6 +271,28 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
       { job: 'app', size: 5_000_000_000 },
       { job: 'app', size: 5_000_000_000 },
     ]);
+    // Each job's last run, whatever its status; the checks whose newest did not pass (b1's on nas passed since).
+    expect(records.newestRun.map((b) => [b.id, b.status]).sort()).toEqual([
+      ['b3', 'ok'],
+      ['o1', 'failed'],
+    ]);
+    const failed = { ...hashes, status: 'checksum-mismatch', expectedSize: 1, actualSize: 1, detail: null };
+    await catalog.recordVerification({ ...failed, backupId: 'b1', destination: 'nas', level: 'deep' });
+    await catalog.recordVerification({ ...passed, ...hashes, backupId: 'b1', level: 'deep' });
+    await catalog.recordVerification({ ...failed, backupId: 'b2', destination: 'usb', level: 'deep' });
+    const refused = { ...hashes, expectedSize: 1, actualSize: null, detail: 'permission denied' };
+    await catalog.recordVerification({
+      ...refused,
+      backupId: 'b2',
+      destination: null,
+      level: 'restore-test',
+      status: 'error',
+    });
+    const checks = (await catalog.statusRecords(['nas'])).failedChecks;
+    expect(checks.map((c) => [c.job, c.backupId, c.destination, c.level, c.status, c.detail])).toEqual([
+      ['app', 'b2', null, 'restore-test', 'error', 'permission denied'],
+      ['app', 'b2', 'usb', 'deep', 'checksum-mismatch', null],
+    ]);
   });
 
   it('applies a transaction whole or not at all', async () => {
