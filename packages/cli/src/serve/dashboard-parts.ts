@@ -46,7 +46,7 @@ export function lastRunCell(run: LastRun | null, now: Date): string {
       ? `started ${ago(run.startedAt, now)}`
       : ago(run.finishedAt ?? run.startedAt, now);
   const reason = run.reason === null ? '' : `<div class="reason">${escapeHtml(run.reason)}</div>`;
-  return `<span class="${OUTCOME_CLASS[run.status]}">${run.status}</span> ${when}${reason}`;
+  return `<span class="${OUTCOME_CLASS[run.status] ?? ''}">${escapeHtml(run.status)}</span> ${when}${reason}`;
 }
 
 const LEVEL_TITLE: Record<FailedCheck['level'], string> = {
