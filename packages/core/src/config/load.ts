@@ -97,6 +97,8 @@ export interface LoadedConfig {
   readonly redactor: Redactor;
   /** The table of built-in plugins the config was loaded with (for plugins loaded later, e.g. a removed job's). */
   readonly plugins: PluginTable;
+  /** The environment variables the config refers to (`${NAME}`), sorted. */
+  readonly variables: readonly string[];
 }
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|credential|private_?key|api_?key/i;
@@ -264,6 +266,7 @@ export async function parseConfig(
     jobs: sortedMap(jobs),
     redactor,
     plugins,
+    variables: [...interpolated.variables].sort(),
   };
 }
 
