@@ -30,6 +30,8 @@ export interface JobCheck {
   readonly unreachable: readonly string[];
   /** The age recipients of the job's artifacts; empty when its copies are plaintext. */
   readonly recipients: readonly string[];
+  /** Why some of its notify targets cannot be used (an unset variable). */
+  readonly notifyUnusable: readonly string[];
 }
 
 export interface CheckReport {
@@ -60,10 +62,12 @@ export async function checkConfig(session: Session, jobNames?: readonly string[]
       ),
       unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
       recipients: session.job(name).encryption?.recipients ?? [],
+      notifyUnusable: session.job(name).notifyUnusable ?? [],
     };
   });
   const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);
-  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails;
+  const notifyFails = jobChecks.some((j) => j.notifyUnusable.length > 0);
+  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails && !notifyFails;
   return { destinations, sources, jobs: jobChecks, ok };
 }
 
