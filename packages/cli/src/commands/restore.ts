@@ -177,6 +177,7 @@ async function sessionFor(
     backup.sourceType,
     options.sourceOption ?? {},
     await configEnvironment(options.envFile),
+    options.to,
   );
   session.logger.info(
     `job ${backup.job} is no longer in the config: restoring with its source type ${backup.sourceType} and --source-option`,
