@@ -111,7 +111,7 @@ async function restoreChosen(
   }
   const flagged = backup.confirmedAt === null ? backup.flagged : null;
   if (options.json) printJson({ ...result, flagged });
-  else {
+  else if (!options.quiet) {
     const where = options.to ?? `database ${options.toDatabase}`;
     printLine(
       `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
