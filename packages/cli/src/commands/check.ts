@@ -44,7 +44,7 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
         d.type,
         d.media,
         d.offsite ? 'yes' : 'no',
-        d.ok ? 'ok' : `FAILED: ${d.error}`,
+        d.ok ? (d.note === undefined ? 'ok' : `ok: ${d.note}`) : `FAILED: ${d.error}`,
       ]),
     ),
   );

@@ -13,6 +13,8 @@ export interface DestinationProbe {
   readonly offsite: boolean;
   readonly ok: boolean;
   readonly error?: string;
+  /** Said of a destination that passed without a probe write: its folder does not exist yet, and check made none. */
+  readonly note?: string;
 }
 
 export interface SourceProbe {
@@ -78,6 +80,14 @@ async function probeDestination(session: Session, name: string): Promise<Destina
   const body = randomBytes(4096);
   try {
     const destination = await session.destination(name);
+    // A check creates nothing: a destination a probe write would have to create is reported, not created.
+    const missing = await destination.missing?.();
+    if (missing !== undefined) {
+      const message = session.redact(missing.message);
+      return missing.creatable
+        ? { ...base, ok: true, note: message }
+        : { ...base, ok: false, error: message };
+    }
     const put = await destination.put(key, Readable.from([body]));
     try {
       if (put.size !== body.length)
