@@ -111,7 +111,7 @@ async function runOne(
       await notifier.jobFinished(result);
       return result;
     }
-    session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
+    session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`, { job: name });
   }
 
   const lock = await takeJobLockWithin(
