@@ -146,6 +146,10 @@ describe('fleet rules', () => {
     const done = await waiting;
     expect(done.code, done.stderr).toBe(0);
     expect(done.json.status).toBe('ok');
+    // The waiting client said why the run had not started yet.
+    expect(done.stderr).toMatch(
+      /job app: still waiting, an attempt failed and will be retried: .* refused the run of job "app": it was queued with config [0-9a-f]{12}, this worker has [0-9a-f]{12}/,
+    );
     good.child.kill('SIGTERM');
     expect((await good.child).exitCode).toBe(0);
   });

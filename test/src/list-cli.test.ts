@@ -73,10 +73,27 @@ policy: { copies: 1, media: 1, offsite: 0 }
     expect(lines.at(-1)).toMatch(/6 older or pruned backup\(s\) not shown: --all/);
   });
 
+  it("--job NAME shows the whole name; a backup's own cross-check of its copies is an exists verification", async () => {
+    const result = await tricopy(['list', '--job', longJob], { cwd: ws.dir });
+    expect(result.stdout).toMatch(/^\S+ +customer-billing-archive +ok +\S+ \S+ +1\/1 ok +exists ok \d+m$/m);
+    expect(result.stdout).not.toContain('never');
+    const json = await tricopyJson<{ backups: { lastVerified: { level: string; status: string } | null }[] }>(
+      ['list', '--job', longJob, '--limit', '1'],
+      { cwd: ws.dir },
+    );
+    expect(json.json.backups[0]?.lastVerified).toMatchObject({ level: 'exists', status: 'ok' });
+    const verify = await tricopyJson<{ level: string; copies: { level: string }[] }>(
+      ['verify', '--latest', '--job', longJob],
+      { cwd: ws.dir },
+    );
+    expect(verify.json.level).toBe('exists');
+    expect(verify.json.copies.map((c) => c.level)).toEqual(['exists']);
+  });
+
   it('shows the last verification as level, result and age', async () => {
     expect((await tricopy(['verify', '--latest', '--job', longJob, '--deep'], { cwd: ws.dir })).code).toBe(0);
     const result = await tricopy(['list', '--job', longJob], { cwd: ws.dir });
-    expect(result.stdout).toMatch(/customer-bil… +ok +\S+ \S+ +1\/1 ok +deep ok \d+m$/m);
+    expect(result.stdout).toMatch(/customer-billing-archive +ok +\S+ \S+ +1\/1 ok +deep ok \d+m$/m);
     const wide = await tricopy(['list', '--job', longJob, '--wide'], { cwd: ws.dir });
     expect(wide.stdout).toMatch(/\d{4}-\d\d-\d\dT\S+ deep ok$/m);
     // Per copy: how long ago every byte of it was re-hashed; a copy never deep-verified says so.

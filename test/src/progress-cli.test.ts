@@ -39,6 +39,7 @@ policy: { copies: 1, media: 1, offsite: 0 }
     const quiet = await tricopy(['restore', id, '--to', join(ws.dir, 'r2.db'), '--quiet'], { cwd: ws.dir });
     expect(quiet.code, quiet.stderr).toBe(0);
     expect(quiet.stderr).toBe('');
+    expect(quiet.stdout).toBe('');
     const json = await tricopyJson<{ backupId: string }>(['restore', id, '--to', join(ws.dir, 'r3.db')], {
       cwd: ws.dir,
     });

@@ -43,23 +43,20 @@ describe('backups of a job removed from the config', () => {
   }, 120_000);
   afterAll(() => ws.remove());
 
-  it('restore ID works from the catalog and the command line; it says which option is missing', async () => {
+  it('restore ID --to PATH works from the catalog alone: a SQLite job needs no --source-option', async () => {
     const target = join(ws.dir, 'restored.db');
-    const missing = await tricopy(['restore', ids[0] as string, '--to', target], { cwd: ws.dir });
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('job "old" is no longer in the config: give its sqlite source options');
-    expect(missing.stderr).toContain('--source-option KEY=VALUE');
-    expect(missing.stderr).toContain('source.path');
-
-    const restored = await tricopy(
-      ['restore', ids[0] as string, '--to', target, '--source-option', 'path=./old.db'],
-      { cwd: ws.dir },
-    );
+    const restored = await tricopy(['restore', ids[0] as string, '--to', target], { cwd: ws.dir });
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`restored backup ${ids[0]} (old,`);
     const db = new Database(target, { readonly: true });
     expect(db.prepare('SELECT count(*) AS n FROM Track').get()).toEqual({ n: 3503 });
     db.close();
+
+    const withOption = await tricopy(
+      ['restore', ids[0] as string, '--to', join(ws.dir, 'r2.db'), '--source-option', 'path=./old.db'],
+      { cwd: ws.dir },
+    );
+    expect(withOption.code, withOption.stderr).toBe(0);
 
     const latest = await tricopyJson<{ backupId: string }>(
       ['restore', '--latest', '--job', 'old', '--to', join(ws.dir, 'latest.db'), '--source-option', 'path=x'],
@@ -123,6 +120,15 @@ describe('a PostgreSQL backup of a removed job, connection options on the comman
   }, 120_000);
   afterAll(async () => {
     await Promise.allSettled([pg?.stop(), ws?.remove()]);
+  });
+
+  it('says which source options are missing', async () => {
+    const missing = await tricopy(['restore', backupId, '--to-database', 'x'], { cwd: ws.dir, env: env() });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'job "olddb" is no longer in the config: give its postgres source options',
+    );
+    expect(missing.stderr).toContain('--source-option KEY=VALUE');
   });
 
   it('restores into a new database; the password comes from ${VAR}, never from argv, and is never shown', async () => {

@@ -139,6 +139,7 @@ describe('schedule --print warnings', () => {
     const lines = stderr.split('\n').filter((line) => line !== '');
     expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual([
       expect.stringContaining('has a seconds field'),
+      expect.stringContaining('the config uses ${B_DATABASE}'),
     ]);
   });
 });

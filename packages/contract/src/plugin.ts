@@ -110,8 +110,22 @@ export interface Destination {
    * Resolves with a description of each thing removed (for the log); errors reject like any other call.
    */
   sweep?(prefix: string, options: SweepOptions): Promise<readonly string[]>;
+  /**
+   * Optional. Whether the destination itself (a local folder) is missing, so that a first `put` would create it:
+   * `creatable` when a `put` would create it, and a sentence saying what is missing and how to create it;
+   * `undefined` when it is there. `tricopy check` asks before its probe write, so that a check changes nothing
+   * unasked. Creates nothing.
+   */
+  missing?(): Promise<MissingDestination | undefined>;
   /** Releases connections. Called once per run. */
   close?(): Promise<void>;
+}
+
+export interface MissingDestination {
+  /** A `put` would create it (e.g. the folder's parent exists and is writable). */
+  readonly creatable: boolean;
+  /** What is missing and how to create it. */
+  readonly message: string;
 }
 
 export interface SweepOptions {

@@ -63,6 +63,7 @@ export {
   jobStatus,
   type LastBackup,
   type Staleness,
+  shownLevel,
   staleReason,
   VERIFIED_LEVELS,
 } from './ops/fleet-status.js';

@@ -39,13 +39,21 @@ export async function enqueueRuns(
   return runs;
 }
 
-/** Waits until every run has ended (completed, failed for good, or cancelled). */
+/** Why an attempt of a run failed while it waits to be tried again (e.g. a worker with another config refused it). */
+export type OnRetry = (run: QueuedRun, reason: string) => void;
+
+/**
+ * Waits until every run has ended (completed, failed for good, or cancelled); each failed attempt that will be
+ * retried is told to `onRetry` once.
+ */
 export async function waitForRuns(
   boss: PgBoss,
   runs: readonly QueuedRun[],
   signal: AbortSignal,
+  onRetry: OnRetry = () => undefined,
 ): Promise<FinishedRun[]> {
   const finished: FinishedRun[] = [];
+  const told = new Set<string>();
   for (const run of runs) {
     if (run.id === undefined) {
       finished.push({ ...run, state: 'completed', error: 'it finished before it could be followed' });
@@ -63,6 +71,11 @@ export async function waitForRuns(
       if (!WAITING.has(job.state)) {
         finished.push(describe(run, job.state, job.output));
         break;
+      }
+      const attempt = `${run.id}/${job.retryCount}`;
+      if (job.state === 'retry' && !told.has(attempt)) {
+        told.add(attempt);
+        onRetry(run, failureMessage(job.output) ?? 'its attempt failed');
       }
       await sleep(1000, undefined, { signal }).catch(() => signal.throwIfAborted());
     }
@@ -99,6 +112,11 @@ async function whileReachable<T>(query: () => Promise<T>, signal: AbortSignal): 
 
 function describe(run: QueuedRun, state: string, output: unknown): FinishedRun {
   if (state === 'completed') return { ...run, state, output: output as RunOutput };
+  return { ...run, state, error: failureMessage(output) ?? `the run ended ${state}` };
+}
+
+/** The error pg-boss stored for a failed attempt. */
+function failureMessage(output: unknown): string | undefined {
   const message = (output as { message?: unknown } | null)?.message;
-  return { ...run, state, error: typeof message === 'string' ? message : `the run ended ${state}` };
+  return typeof message === 'string' ? message : undefined;
 }

@@ -5,8 +5,10 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import S3rver from 's3rver';
 
-const [directory, portText, bucket, taggingMode] = process.argv.slice(2);
-const withoutTagging = taggingMode === 'no-tagging';
+const [directory, portText, bucket, ...modes] = process.argv.slice(2);
+const withoutTagging = modes.includes('no-tagging');
+/** As stock s3rver 3.7: ListMultipartUploads answered 501 NotImplemented. */
+const stockListing = modes.includes('no-multipart-listing');
 if (directory === undefined || portText === undefined || bucket === undefined) {
   throw new Error('usage: s3-child.js <directory> <port> <bucket>');
 }
@@ -102,6 +104,10 @@ async function abortUpload(bucketName: string, uploadId: string): Promise<void> 
 function refuseTagging(request: IncomingMessage, response: ServerResponse): boolean {
   if (!withoutTagging || !new URL(request.url ?? '', 'http://localhost').searchParams.has('tagging'))
     return false;
+  return notImplemented(request, response);
+}
+
+function notImplemented(request: IncomingMessage, response: ServerResponse): true {
   request.resume();
   response.statusCode = 501;
   response.setHeader('content-type', 'application/xml');
@@ -116,6 +122,10 @@ const server = createServer((request, response) => {
   if (refuseTagging(request, response)) return;
   if (servePart(request, response)) return;
   const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
+  if (listing && stockListing) {
+    notImplemented(request, response);
+    return;
+  }
   if (listing) {
     const bucketName = decodeURIComponent(listing[1]!);
     const prefix = new URL(request.url ?? '', 'http://localhost').searchParams.get('prefix') ?? '';

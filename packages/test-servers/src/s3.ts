@@ -43,6 +43,8 @@ export async function startS3(
     bucket?: string;
     /** false: answer object tagging requests with 501 NotImplemented, as some S3-compatible stores do. */
     tagging?: boolean;
+    /** false: answer ListMultipartUploads with 501 NotImplemented, as stock s3rver 3.7 does. */
+    multipartListing?: boolean;
   } = {},
 ): Promise<S3Server> {
   const dir = await makeTempDir('s3');
@@ -56,7 +58,13 @@ export async function startS3(
   const launch = async (): Promise<void> => {
     const log = await open(logPath, 'a');
     try {
-      const args = [directory, String(port), bucket, ...(options.tagging === false ? ['no-tagging'] : [])];
+      const args = [
+        directory,
+        String(port),
+        bucket,
+        ...(options.tagging === false ? ['no-tagging'] : []),
+        ...(options.multipartListing === false ? ['no-multipart-listing'] : []),
+      ];
       child = fork(CHILD, args, {
         execArgv: ['--openssl-legacy-provider'],
         stdio: ['ignore', log.fd, log.fd, 'ipc'],

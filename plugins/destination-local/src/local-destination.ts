@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import {
+  access,
   type FileHandle,
   lstat,
   mkdir,
@@ -23,6 +25,7 @@ import {
   InvalidKeyError,
   isDeadLeftover,
   type Logger,
+  type MissingDestination,
   NotFoundError,
   type ObjectInfo,
   openExclusive,
@@ -263,6 +266,25 @@ export class LocalDestination implements Destination {
       throw new InvalidKeyError(key, `resolves outside ${this.root}`);
     }
     return file;
+  }
+
+  async missing(): Promise<MissingDestination | undefined> {
+    if ((await this.ensureRoot(false)) !== undefined) return undefined;
+    const parent = dirname(this.root);
+    const writable = await access(parent, constants.W_OK).then(
+      () => true,
+      () => false,
+    );
+    if (writable) {
+      return {
+        creatable: true,
+        message: `folder ${this.root} does not exist yet: tricopy backup creates it (mode 0700), or create it now with mkdir -m 700 ${this.root}`,
+      };
+    }
+    return {
+      creatable: false,
+      message: `${this.where}: folder ${this.root} does not exist and its parent ${parent} is missing or not writable: create it with mkdir -p -m 700 ${this.root} (as a user who may), or mount the disk that holds it`,
+    };
   }
 
   /**

@@ -255,7 +255,9 @@ export class S3Destination implements Destination {
         uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
       } while (keyMarker !== undefined);
     } catch (error) {
-      throw translateError(this.scope, action, error);
+      // A store without multipart listing (stock s3rver, some S3-compatible stores): nothing it could list to sweep.
+      if (!notImplemented(error)) throw translateError(this.scope, action, error);
+      this.logger.debug(`${this.scope.who}: the store cannot list unfinished multipart uploads: none swept`);
     }
     return removed;
   }
@@ -437,11 +439,14 @@ export class S3Destination implements Destination {
   }
 }
 
-/** The store has no object tags (S3-compatible stores without them answer 501 or 405). */
-function taggingUnsupported(error: unknown): boolean {
+/** The store lacks the operation (S3-compatible stores answer 501 NotImplemented or 405). */
+function notImplemented(error: unknown): boolean {
   const { name, $metadata } = (error ?? {}) as { name?: string; $metadata?: { httpStatusCode?: number } };
   return name === 'NotImplemented' || $metadata?.httpStatusCode === 501 || $metadata?.httpStatusCode === 405;
 }
+
+/** The store has no object tags. */
+const taggingUnsupported = notImplemented;
 
 /** Tags cannot be set here: unsupported, or the key lacks s3:PutObjectTagging. */
 function taggingRefused(error: unknown): boolean {

@@ -26,6 +26,7 @@ export async function checkCommand(jobs: string[], options: GlobalOptions): Prom
     else {
       printReport(report, enforce, session.config.file);
       printEncryption(report, session.config.policy.encryption);
+      printNotifyUnusable(report);
       printStale(stale);
     }
     return report.ok && stale.length === 0 ? EXIT.ok : EXIT.failed;
@@ -43,7 +44,7 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
         d.type,
         d.media,
         d.offsite ? 'yes' : 'no',
-        d.ok ? 'ok' : `FAILED: ${d.error}`,
+        d.ok ? (d.note === undefined ? 'ok' : `ok: ${d.note}`) : `FAILED: ${d.error}`,
       ]),
     ),
   );
@@ -107,6 +108,15 @@ async function staleJobs(session: Session, report: CheckReport): Promise<JobStat
 
 function staleJson(status: JobStatus) {
   return { job: status.job, reason: staleReason(status.staleness), ...status.staleness };
+}
+
+function printNotifyUnusable(report: CheckReport): void {
+  const lines = report.jobs.flatMap((j) =>
+    j.notifyUnusable.map((reason) => `FAILED job ${j.job}: notification target left out: ${reason}`),
+  );
+  if (lines.length === 0) return;
+  printLine();
+  for (const line of lines) printLine(line);
 }
 
 function printStale(stale: readonly JobStatus[]): void {

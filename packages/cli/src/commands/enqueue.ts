@@ -38,7 +38,12 @@ export async function enqueueCommand(jobs: string[], options: EnqueueOptions): P
     }
     if (!options.json && !options.quiet) printQueued(queued);
     const finished = await interruptible('waiting for the queued runs', (signal) =>
-      waitForRuns(boss, queued, signal),
+      waitForRuns(boss, queued, signal, (run, reason) =>
+        logger.warn(`job ${run.job}: still waiting, an attempt failed and will be retried: ${reason}`, {
+          job: run.job,
+          event: 'run-retry',
+        }),
+      ),
     );
     const status = worst(finished);
     if (options.json) printJson({ status, runs: finished });

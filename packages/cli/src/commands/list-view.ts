@@ -1,4 +1,4 @@
-import { type BackupRow, evaluatePolicy, type Session } from '@tricopy/core';
+import { type BackupRow, evaluatePolicy, type Session, shownLevel } from '@tricopy/core';
 
 /** What `list` shows as a backup's status: the stored status, or what became of it. */
 export type ListState = 'ok' | 'degraded' | 'failed' | 'running' | 'interrupted' | 'pruned' | 'flagged';
@@ -55,8 +55,10 @@ export async function describeBackup(
       return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
     });
   const policy = evaluatePolicy(verified, session.config.policy);
-  const last = await session.catalog.lastVerification(backup.id);
-  const deepChecks = (await session.catalog.listVerifications(backup.id)).filter((v) => v.level === 'deep');
+  const verifications = await session.catalog.listVerifications(backup.id);
+  // The backup's own cross-check of each copy (level `backup`) counts: it is an `exists` check.
+  const last = verifications.at(-1);
+  const deepChecks = verifications.filter((v) => v.level === 'deep');
   const lastDeep = (destination: string) =>
     deepChecks.filter((v) => v.destination === destination).at(-1)?.checkedAt ?? null;
   const state: Exclude<ListState, 'flagged'> =
@@ -84,7 +86,8 @@ export async function describeBackup(
     confirmedAt: backup.confirmedAt,
     prunedAt: backup.prunedAt,
     policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall },
-    lastVerified: last === undefined ? null : { at: last.checkedAt, level: last.level, status: last.status },
+    lastVerified:
+      last === undefined ? null : { at: last.checkedAt, level: shownLevel(last.level), status: last.status },
     copies: copies.map((c) => ({
       destination: c.destination,
       status: c.status,

@@ -85,14 +85,16 @@ function listBackupsIn(options: ListOptions): (session: Session) => Promise<numb
       printStale(stale);
       return EXIT.ok;
     }
-    printLine(options.wide ? wideTable(items, session.now()) : narrowTable(items, session.now()));
+    // One job asked for by name: its name is shown whole (the table holds one name, not one per job).
+    const jobName = options.job === undefined ? shortJob : (job: string) => job;
+    printLine(options.wide ? wideTable(items, session.now()) : narrowTable(items, session.now(), jobName));
     const hidden = all.length - items.length;
     if (hidden > 0) {
       printLine(
         `(${hidden} older or pruned backup(s) not shown: --all, --limit N per job, --status S, --wide)`,
       );
     }
-    printStale(stale);
+    printStale(stale, jobName);
     return EXIT.ok;
   };
 }
@@ -114,8 +116,11 @@ async function staleJobs(
 }
 
 /** One line per stale job under the table, within 100 columns (a long job name is cut as in the table). */
-function printStale(stale: readonly { job: string; reason: string }[]): void {
-  for (const s of stale) printLine(`STALE ${shortJob(s.job)}: ${s.reason}`);
+function printStale(
+  stale: readonly { job: string; reason: string }[],
+  jobName: (job: string) => string = shortJob,
+): void {
+  for (const s of stale) printLine(`STALE ${jobName(s.job)}: ${s.reason}`);
 }
 
 function shortJob(job: string): string {
@@ -197,12 +202,12 @@ function policyCell(b: BackupView, wide: boolean): string {
  * At most 100 columns: id 23, job 13 (longer names are cut), status 11, size 10, good copies and 3-2-1 9
  * (`2/3 below`), last verification 24 (`restore-test FAILED 364d`), and the gaps.
  */
-function narrowTable(items: readonly BackupView[], now: Date): string {
+function narrowTable(items: readonly BackupView[], now: Date, jobName: (job: string) => string): string {
   return formatTable(
     ['backup', 'job', 'status', 'size', 'copies', 'verified'],
     items.map((b) => [
       b.backupId,
-      shortJob(b.job),
+      jobName(b.job),
       stateCell(b),
       b.size === null ? '-' : formatBytes(b.size),
       copiesCell(b),

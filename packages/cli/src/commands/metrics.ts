@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import { fleetStatus, renderMetrics, UsageError, writeTextfile } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -22,8 +23,21 @@ export async function metricsCommand(options: MetricsOptions): Promise<number> {
     try {
       await writeTextfile(options.textfile, jobs);
     } catch (error) {
-      throw new Error(`cannot write --textfile ${options.textfile}: ${(error as Error).message}`);
+      throw new Error(
+        `cannot write --textfile ${options.textfile}: ${textfileProblem(options.textfile, error)}`,
+      );
     }
     return EXIT.ok;
   });
+}
+
+/** Why the file could not be written, naming its folder (Node's own message names the temporary file). */
+function textfileProblem(textfile: string, error: unknown): string {
+  const folder = dirname(resolve(textfile));
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT')
+    return `folder ${folder} does not exist (create it, or give node_exporter's --collector.textfile.directory)`;
+  if (code === 'EACCES' || code === 'EPERM') return `folder ${folder} is not writable by this user (${code})`;
+  if (code === 'ENOTDIR') return `${folder} is not a folder (ENOTDIR)`;
+  return (error as Error).message;
 }

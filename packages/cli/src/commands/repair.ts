@@ -2,7 +2,7 @@ import { type RepairReport, repairBackups, type Session, selectBackups } from '@
 import { type GlobalOptions, withSession } from '../context.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
-import { formatTable, printJson, printLine } from '../output.js';
+import { printJson, printLine } from '../output.js';
 
 export interface RepairCommandOptions extends GlobalOptions {
   latest?: boolean;
@@ -42,6 +42,7 @@ async function selected(session: Session, backupId: string | undefined, options:
   return backupId === undefined ? backups.filter((b) => b.prunedAt === null) : backups;
 }
 
+/** One line per backup naming its good copies, then one indented line per copy that needed (or got) work. */
 function printReport(report: RepairReport): void {
   if (report.backups.length === 0) printLine('no backups to repair');
   for (const backup of report.backups) {
@@ -51,13 +52,10 @@ function printReport(report: RepairReport): void {
       continue;
     }
     const policy = backup.policy === undefined ? '' : `; ${backup.policy.summary}`;
-    printLine(`${head}: ${backup.result}${policy}`);
-    printLine(
-      formatTable(
-        ['destination', 'copy', 'why'],
-        backup.copies.map((c) => [c.destination, c.status, c.error ? `${c.reason}: ${c.error}` : c.reason]),
-      ),
-    );
+    const good = backup.copies.filter((c) => c.status === 'good').map((c) => c.destination);
+    printLine(`${head}: ${backup.result}${policy}${good.length > 0 ? `; good: ${good.join(', ')}` : ''}`);
+    for (const c of backup.copies.filter((copy) => copy.status !== 'good'))
+      printLine(`  ${c.destination}: ${c.status}: ${c.error ? `${c.reason}: ${c.error}` : c.reason}`);
   }
   if (report.dryRun) printLine('dry run: nothing was written');
 }

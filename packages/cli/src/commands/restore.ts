@@ -111,7 +111,7 @@ async function restoreChosen(
   }
   const flagged = backup.confirmedAt === null ? backup.flagged : null;
   if (options.json) printJson({ ...result, flagged });
-  else {
+  else if (!options.quiet) {
     const where = options.to ?? `database ${options.toDatabase}`;
     printLine(
       `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
@@ -177,6 +177,7 @@ async function sessionFor(
     backup.sourceType,
     options.sourceOption ?? {},
     await configEnvironment(options.envFile),
+    options.to,
   );
   session.logger.info(
     `job ${backup.job} is no longer in the config: restoring with its source type ${backup.sourceType} and --source-option`,

@@ -22,7 +22,8 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
   const config = await openConfig(options);
   const command = tricopyCommand(config, options.envFile);
   assertOneLine(config.dir, 'the config folder');
-  if (options.print === 'systemd-worker') return printText(options, config, workerUnit(config, command), []);
+  if (options.print === 'systemd-worker')
+    return printText(options, config, workerUnit(config, command), envWarnings(config, options.envFile));
   const jobs = [...config.jobs.values()].filter((j) => j.schedule !== undefined);
   if (jobs.length === 0) throw new UsageError('no job has a schedule: add `schedule: "0 3 * * *"` to a job');
   for (const job of jobs) {
@@ -47,7 +48,16 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
         `--print ${options.print}: expected crontab, systemd, systemd-daemon or systemd-worker`,
       );
   }
-  return printText(options, config, text, warnings);
+  return printText(options, config, text, [...warnings, ...envWarnings(config, options.envFile)]);
+}
+
+/** Cron and systemd start tricopy with a bare environment: the config's `${VAR}`s need an env file there. */
+function envWarnings(config: LoadedConfig, envFile: string | undefined): string[] {
+  if (envFile !== undefined || config.variables.length === 0) return [];
+  const names = config.variables.map((name) => `\${${name}}`).join(', ');
+  return [
+    `the config uses ${names}, which cron's and systemd's bare environment will not have: print the entries again with --env-file FILE (docs/operations.md, "Secrets under cron and systemd")`,
+  ];
 }
 
 function printText(
@@ -92,6 +102,10 @@ function scheduleLine(job: JobSpec): string {
     .join(' ');
 }
 
+/**
+ * Crontab lines for the jobs cron can run as written. A job with a time zone is left out (a comment says why):
+ * Debian's cron (3.0pl1) ignores `CRON_TZ`, and crons that honour it apply it to every later line as well.
+ */
 function crontab(config: LoadedConfig, command: readonly string[]): { text: string; warnings: string[] } {
   const lines = [
     '# tricopy: scheduled backups (install with: crontab -e, or a file in /etc/cron.d with a user field)',
@@ -100,16 +114,26 @@ function crontab(config: LoadedConfig, command: readonly string[]): { text: stri
   for (const job of config.jobs.values()) {
     if (job.schedule === undefined) continue;
     const schedule = scheduleLine(job);
-    if (schedule.split(' ').length === 6) {
-      warnings.push(
-        `job ${job.name}: "${job.schedule}" has a seconds field, which cron lacks; use tricopy daemon`,
-      );
+    const refusal = notForCron(job, schedule);
+    if (refusal !== undefined) {
+      warnings.push(`job ${job.name}: ${refusal}`);
+      lines.push(`# job ${job.name} is not here: ${refusal}`);
       continue;
     }
-    if (job.timezone !== undefined) lines.push(`CRON_TZ=${job.timezone}`);
     lines.push(`${schedule} ${cronCommand([...command, '--quiet', 'backup', job.name])}`);
   }
   return { text: `${lines.join('\n')}\n`, warnings };
+}
+
+/** Why cron cannot run this job on its schedule, if it cannot. */
+function notForCron(job: JobSpec, schedule: string): string | undefined {
+  if (schedule.split(' ').length === 6) {
+    return `"${schedule}" has a seconds field, which cron lacks; use tricopy daemon`;
+  }
+  if (job.timezone !== undefined) {
+    return `its time zone ${job.timezone} cannot be given to cron (Debian's cron ignores CRON_TZ and runs every line in the system's time zone); use tricopy schedule --print systemd (OnCalendar= carries the time zone) or tricopy daemon`;
+  }
+  return undefined;
 }
 
 function systemdTimers(

@@ -1,4 +1,4 @@
-import { type Session, selectBackups, type VerifyLevel, verifyBackups } from '@tricopy/core';
+import { type Session, selectBackups, shownLevel, type VerifyLevel, verifyBackups } from '@tricopy/core';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
@@ -54,12 +54,12 @@ async function verifySelected(
   if (options.json) {
     printJson({
       ok: report.ok,
-      level,
+      level: shownLevel(level),
       copies: report.copies.map((c) => ({
         backupId: c.backupId,
         job: c.job,
         destination: c.destination,
-        level: c.level,
+        level: shownLevel(c.level),
         status: c.status,
         expected: c.expected,
         actual: c.actual,
@@ -76,7 +76,7 @@ async function verifySelected(
           c.backupId,
           c.job,
           c.destination,
-          c.level,
+          shownLevel(c.level),
           c.status === 'ok' ? 'ok' : `${c.status.toUpperCase()}${c.error ? `: ${c.error}` : ''}`,
           shortHash(c.actual.sha256 ?? null),
         ]),

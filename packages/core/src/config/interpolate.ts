@@ -12,6 +12,8 @@ export interface InterpolationResult {
   readonly unset: UnsetVariable[];
   /** Paths (dotted) whose value came, in whole or part, from the environment. */
   readonly fromEnv: Map<string, string>;
+  /** Every variable referenced (`${NAME}`), set or not. */
+  readonly variables: Set<string>;
 }
 
 const VARIABLE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$\$|\$\{[^}]*\}?/g;
@@ -33,6 +35,7 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
   const problems: string[] = [];
   const unset: UnsetVariable[] = [];
   const fromEnv = new Map<string, string>();
+  const variables = new Set<string>();
 
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
@@ -46,6 +49,7 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
           return match;
         }
         used = true;
+        variables.add(name);
         const resolved = env[name];
         if (resolved === undefined) {
           unset.push({ path, variable: name });
@@ -65,7 +69,7 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
     return value;
   };
 
-  return { value: walk(input, []), problems, unset, fromEnv };
+  return { value: walk(input, []), problems, unset, fromEnv, variables };
 }
 
 export function describeUnset(unset: UnsetVariable): string {

@@ -126,6 +126,27 @@ describe('config: checked up front', () => {
     expect(loaded.jobs.get('b')?.unusable).toBe('jobs.b.source.path: environment variable B_PATH is not set');
   });
 
+  it('leaves out only the notify target that uses an unset variable, naming it for the jobs it reaches', async () => {
+    const text = `${config('    notify: [{ type: webhook, url: "${HOOK}" }]\n')}  b:
+    source: { type: sqlite, path: /tmp/b.db }
+    destinations: [d]
+notify:
+  - { type: healthcheck, url: "https://hc.example/\${HC_UUID}" }
+  - { type: webhook, url: "https://hooks.example/ok" }
+`;
+    const loaded = await parseConfig(text, FILE, {}, TEST_PLUGINS);
+    expect(loaded.jobs.get('a')?.notifyUnusable).toEqual([
+      'jobs.a.notify[0].url: environment variable HOOK is not set',
+      'notify[0].url: environment variable HC_UUID is not set',
+    ]);
+    expect(loaded.jobs.get('b')?.notifyUnusable).toEqual([
+      'notify[0].url: environment variable HC_UUID is not set',
+    ]);
+    expect(loaded.jobs.get('b')?.notify).toEqual([
+      { type: 'webhook', url: 'https://hooks.example/ok', on: ['failure', 'degraded'] },
+    ]);
+  });
+
   it('still refuses an unset variable outside job sources and destinations', async () => {
     expect(await problemsOf(config('', 'workDir: "${WORK}"\n'))).toContain(
       'workDir: environment variable WORK is not set',

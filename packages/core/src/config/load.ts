@@ -65,6 +65,8 @@ export interface JobSpec {
   readonly retention?: Retention;
   readonly retentionByDestination?: Readonly<Record<string, Retention>>;
   readonly notify: readonly NotifyTarget[];
+  /** Why some of its notify targets cannot be used (an unset variable in them); the job runs without them. */
+  readonly notifyUnusable?: readonly string[];
   readonly spool: boolean;
 }
 
@@ -97,6 +99,8 @@ export interface LoadedConfig {
   readonly redactor: Redactor;
   /** The table of built-in plugins the config was loaded with (for plugins loaded later, e.g. a removed job's). */
   readonly plugins: PluginTable;
+  /** The environment variables the config refers to (`${NAME}`), sorted. */
+  readonly variables: readonly string[];
 }
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|credential|private_?key|api_?key/i;
@@ -136,6 +140,7 @@ export async function parseConfig(
   const dir = dirname(path);
   const interpolated = interpolateEnv(readYaml(text, path), env);
   const unusable = unusableParts(interpolated.unset);
+  dropUnusableNotify(interpolated.value, unusable.notify);
   const problems = [...interpolated.problems, ...unusable.problems];
   const redactor = new Redactor();
   for (const [keyPath, value] of interpolated.fromEnv) {
@@ -222,6 +227,7 @@ export async function parseConfig(
       compression: job.compression,
       ...(encryption.has(name) ? { encryption: encryption.get(name) } : {}),
       notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
+      ...notifyUnusable(unusable.notify, name),
       spool: job.spool,
       ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
       ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
@@ -264,6 +270,7 @@ export async function parseConfig(
     jobs: sortedMap(jobs),
     redactor,
     plugins,
+    variables: [...interpolated.variables].sort(),
   };
 }
 
@@ -333,16 +340,46 @@ function unusableParts(unset: readonly UnsetVariable[]) {
   const problems: string[] = [];
   const jobs = new Map<string, string>();
   const destinations = new Map<string, string>();
+  const notify = new Map<string, string>();
   for (const item of unset) {
     const [section, name, block] = item.path;
     const message = describeUnset(item);
-    if (section === 'jobs' && typeof name === 'string' && block === 'source') {
+    const target = notifyTargetPath(item.path);
+    if (target !== undefined) {
+      if (!notify.has(target)) notify.set(target, message);
+    } else if (section === 'jobs' && typeof name === 'string' && block === 'source') {
       if (!jobs.has(name)) jobs.set(name, message);
     } else if (section === 'destinations' && typeof name === 'string' && block !== 'type') {
       if (!destinations.has(name)) destinations.set(name, message);
     } else problems.push(message);
   }
-  return { problems, jobs, destinations };
+  return { problems, jobs, destinations, notify };
+}
+
+/** `notify[2]` or `jobs.app.notify[0]` when the path is inside a notify target, the target's own path. */
+function notifyTargetPath(path: readonly (string | number)[]): string | undefined {
+  const at = path[0] === 'notify' ? 0 : path[0] === 'jobs' && path[2] === 'notify' ? 2 : -1;
+  const index = path[at + 1];
+  return at >= 0 && typeof index === 'number' ? formatPath(path.slice(0, at + 2)) : undefined;
+}
+
+/** Takes the notify targets that use an unset variable out of the config: they are reported, not validated. */
+function dropUnusableNotify(value: unknown, unusable: ReadonlyMap<string, string>): void {
+  if (unusable.size === 0 || !isRecord(value)) return;
+  const drop = (targets: unknown, prefix: string) =>
+    Array.isArray(targets) ? targets.filter((_, i) => !unusable.has(`${prefix}[${i}]`)) : targets;
+  if ('notify' in value) value.notify = drop(value.notify, 'notify');
+  for (const [name, job] of Object.entries(isRecord(value.jobs) ? value.jobs : {})) {
+    if (isRecord(job) && 'notify' in job) job.notify = drop(job.notify, `jobs.${name}.notify`);
+  }
+}
+
+/** The reasons a job's notify targets (the top-level ones and its own) cannot be used. */
+function notifyUnusable(unusable: ReadonlyMap<string, string>, job: string): { notifyUnusable?: string[] } {
+  const reasons = [...unusable]
+    .filter(([path]) => path.startsWith('notify[') || path.startsWith(`jobs.${job}.notify[`))
+    .map(([, reason]) => reason);
+  return reasons.length === 0 ? {} : { notifyUnusable: reasons };
 }
 
 function withUnusable(reason: string | undefined): { unusable?: string } {

@@ -13,6 +13,8 @@ export interface DestinationProbe {
   readonly offsite: boolean;
   readonly ok: boolean;
   readonly error?: string;
+  /** Said of a destination that passed without a probe write: its folder does not exist yet, and check made none. */
+  readonly note?: string;
 }
 
 export interface SourceProbe {
@@ -30,6 +32,8 @@ export interface JobCheck {
   readonly unreachable: readonly string[];
   /** The age recipients of the job's artifacts; empty when its copies are plaintext. */
   readonly recipients: readonly string[];
+  /** Why some of its notify targets cannot be used (an unset variable). */
+  readonly notifyUnusable: readonly string[];
 }
 
 export interface CheckReport {
@@ -60,10 +64,12 @@ export async function checkConfig(session: Session, jobNames?: readonly string[]
       ),
       unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
       recipients: session.job(name).encryption?.recipients ?? [],
+      notifyUnusable: session.job(name).notifyUnusable ?? [],
     };
   });
   const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);
-  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails;
+  const notifyFails = jobChecks.some((j) => j.notifyUnusable.length > 0);
+  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails && !notifyFails;
   return { destinations, sources, jobs: jobChecks, ok };
 }
 
@@ -74,6 +80,14 @@ async function probeDestination(session: Session, name: string): Promise<Destina
   const body = randomBytes(4096);
   try {
     const destination = await session.destination(name);
+    // A check creates nothing: a destination a probe write would have to create is reported, not created.
+    const missing = await destination.missing?.();
+    if (missing !== undefined) {
+      const message = session.redact(missing.message);
+      return missing.creatable
+        ? { ...base, ok: true, note: message }
+        : { ...base, ok: false, error: message };
+    }
     const put = await destination.put(key, Readable.from([body]));
     try {
       if (put.size !== body.length)

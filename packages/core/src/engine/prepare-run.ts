@@ -16,6 +16,7 @@ export async function prepareJobRun(session: Session, jobName: string): Promise<
     if (interrupted.length > 0) {
       session.logger.warn(
         `job ${jobName}: marked ${interrupted.length} unfinished backup(s) failed (${INTERRUPTED}): ${interrupted.join(', ')}`,
+        { job: jobName },
       );
     }
     await sweepLeftovers(session, jobName);
@@ -23,6 +24,7 @@ export async function prepareJobRun(session: Session, jobName: string): Promise<
     // Settling leftovers must never stop the backup itself.
     session.logger.error(
       `job ${jobName}: settling an earlier run failed: ${session.redact(describeError(error))}`,
+      { job: jobName },
     );
   }
 }

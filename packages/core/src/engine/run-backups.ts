@@ -56,6 +56,7 @@ export async function runBackups(
     redact: (text: string) => session.redact(text),
     ...options.notify,
   });
+  logUnusableNotify(session, names);
   let next = 0;
   const worker = async () => {
     while (next < names.length) {
@@ -68,6 +69,19 @@ export async function runBackups(
   const status = worstStatus(results.map((r) => r.status));
   await session.catalog.finishRun(runId, status);
   return { runs: results, status, prunes, lostLock };
+}
+
+/** Notify targets that use an unset variable are left out of the run: said once each, with the jobs they miss. */
+function logUnusableNotify(session: Session, names: readonly string[]): void {
+  const jobsByReason = new Map<string, string[]>();
+  for (const name of names) {
+    for (const reason of session.job(name).notifyUnusable ?? [])
+      jobsByReason.set(reason, [...(jobsByReason.get(reason) ?? []), name]);
+  }
+  for (const [reason, jobs] of jobsByReason)
+    session.logger.error(
+      `notification target left out (jobs ${jobs.join(', ')} are not notified by it): ${reason}`,
+    );
 }
 
 /** What the jobs of one run share: where each reports its prune and lost lock, and the notifier. */
@@ -97,7 +111,7 @@ async function runOne(
       await notifier.jobFinished(result);
       return result;
     }
-    session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`);
+    session.logger.warn(`job ${name} is below the 3-2-1 policy: ${policy.shortfall}`, { job: name });
   }
 
   const lock = await takeJobLockWithin(

@@ -33,10 +33,13 @@ export async function sweepLeftovers(session: Session, job: string): Promise<voi
           ...(await removeUnrecordedArtifacts(session, destination, name, job, olderThan)),
         ];
         for (const what of removed)
-          session.logger.info(`job ${job}: removed what an interrupted run left on "${name}": ${what}`);
+          session.logger.info(`job ${job}: removed what an interrupted run left on "${name}": ${what}`, {
+            job,
+          });
       } catch (error) {
         session.logger.warn(
           `job ${job}: could not clean up after interrupted runs on destination "${name}": ${session.redact(describeError(error))}`,
+          { job },
         );
       }
     }),
@@ -61,10 +64,11 @@ async function sweepSource(session: Session, job: string, olderThan: Date): Prom
   try {
     const source = await session.source(job);
     for (const what of (await source.sweep?.({ olderThan })) ?? [])
-      session.logger.info(`job ${job}: removed what an interrupted run left: ${what}`);
+      session.logger.info(`job ${job}: removed what an interrupted run left: ${what}`, { job });
   } catch (error) {
     session.logger.warn(
       `job ${job}: could not clean up after interrupted restore tests: ${session.redact(describeError(error))}`,
+      { job },
     );
   }
 }

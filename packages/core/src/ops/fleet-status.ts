@@ -13,14 +13,24 @@ import {
 } from './job-attention.js';
 import { backupIsAlive } from './job-lock.js';
 
-/** Verification levels as metrics and the dashboard name them (`stat` is stored for "exists with the right size"). */
+/**
+ * Verification levels as every output names them. The catalog stores `stat` for `verify`'s "exists with the right
+ * size (and stored SHA-256)" and `backup` for a backup's cross-check of each copy it wrote, the same check: both are
+ * `exists`.
+ */
 export const VERIFIED_LEVELS = ['exists', 'deep', 'restore-test'] as const;
 export type VerifiedLevel = (typeof VERIFIED_LEVELS)[number];
 const STORED_LEVEL: Record<string, VerifiedLevel> = {
+  backup: 'exists',
   stat: 'exists',
   deep: 'deep',
   'restore-test': 'restore-test',
 };
+
+/** A stored verification level (or `verify`'s level) as outputs name it. */
+export function shownLevel(stored: string): string {
+  return STORED_LEVEL[stored] ?? stored;
+}
 
 export const RUN_STATUSES: readonly BackupStatus[] = ['ok', 'degraded', 'failed', 'running'];
 
@@ -144,7 +154,9 @@ function lastVerifiedOf(passed: StatusRecords['lastPassed']): Record<VerifiedLev
   const last: Record<VerifiedLevel, string | null> = { exists: null, deep: null, 'restore-test': null };
   for (const v of passed) {
     const level = STORED_LEVEL[v.level];
-    if (level !== undefined) last[level] = v.checkedAt;
+    if (level === undefined) continue;
+    const seen = last[level];
+    if (seen === null || v.checkedAt > seen) last[level] = v.checkedAt;
   }
   return last;
 }

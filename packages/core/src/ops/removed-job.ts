@@ -7,7 +7,9 @@ import { describeError, UsageError } from '../util/errors.js';
 /**
  * The config with `job`, which is no longer in it, back for restoring one of its backups: its source plugin is the
  * type the backup was made with (recorded in the catalog and the manifest); its options are `options`, given on the
- * command line (`--source-option KEY=VALUE`), `${VAR}` filled from `env` so that secrets stay out of argv.
+ * command line (`--source-option KEY=VALUE`), `${VAR}` filled from `env` so that secrets stay out of argv. A
+ * file-based source restored to `restorePath` (`--to`) that needs only its `path` gets that path: the restore
+ * creates that file and reads nothing else.
  */
 export async function configWithRemovedJob(
   config: LoadedConfig,
@@ -15,6 +17,7 @@ export async function configWithRemovedJob(
   sourceType: string,
   options: Readonly<Record<string, unknown>>,
   env: NodeJS.ProcessEnv,
+  restorePath?: string,
 ): Promise<LoadedConfig> {
   if (config.jobs.has(job)) return config;
   refuseUnconfiguredType(config, job, sourceType);
@@ -32,7 +35,13 @@ export async function configWithRemovedJob(
   }
   collectSecrets(plugin.secretOptions, values, config.redactor);
   const problems: string[] = [];
-  const validated = await validateOptions(plugin.optionsSchema, values, 'source', problems);
+  const withPath =
+    restorePath !== undefined && values.path === undefined
+      ? await validateOptions(plugin.optionsSchema, { ...values, path: restorePath }, 'source', [])
+      : undefined;
+  const validated = withPath?.ok
+    ? withPath
+    : await validateOptions(plugin.optionsSchema, values, 'source', problems);
   if (!validated.ok) {
     throw new UsageError(
       `job "${job}" is no longer in the config: give its ${sourceType} source options with --source-option KEY=VALUE: ${problems
