@@ -85,16 +85,14 @@ async function planDatabase(
   createIfMissing: boolean,
 ): Promise<DatabasePlan> {
   const { instance } = settings;
-  if (databasesOf(settings).includes(name) && !target.force) {
-    throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
-    );
-  }
+  // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
   if (await exists(connection, name)) {
     if (target.force) return 'replace';
     if (!(await isEmpty(connection, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
+        databasesOf(settings).includes(name)
+          ? `source "${instance}": refusing to restore over database "${name}", the very database this job backs up, which holds data: restore into another database, or pass force (tricopy restore --force) to drop and replace it`
+          : `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
     return 'use-empty';

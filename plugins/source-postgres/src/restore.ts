@@ -69,16 +69,14 @@ async function planTarget(
   if (name === undefined || name === '') {
     throw new SourceError(`source "${instance}": a PostgreSQL restore needs a target database name`);
   }
-  if (name === options.database && !target.force) {
-    throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
-    );
-  }
+  // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
   if (await databaseExists(client, name)) {
     if (target.force) return { name, plan: 'replace' };
     if (!(await databaseIsEmpty(settings, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
+        name === options.database
+          ? `source "${instance}": refusing to restore over database "${name}", the very database this job backs up, which holds data: restore into another database, or pass force (tricopy restore --force) to drop and replace it`
+          : `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
     return { name, plan: 'use-empty' };
