@@ -209,6 +209,11 @@ export interface RestoreOptions {
    * server lacks, before the data; existing ones are left alone. Sources that store none reject it.
    */
   readonly globals?: boolean;
+  /**
+   * The `details` the source returned when the backup was made (from its manifest; unsealed for an encrypted
+   * backup). Absent when the manifest holds none.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface SourceStatus {

@@ -93,14 +93,16 @@ async function privilegeStatements(client: pg.Client, like: string, fresh: strin
 
 /**
  * Creates the database the dump is restored into: like the database it will replace (owner, encoding, locale,
- * connection limit, privileges) when there is one, else with the server's defaults. template0: the dump recreates
- * everything, and objects added to template1 would collide with it.
+ * connection limit, and privileges unless `copyPrivileges` is false: the backup brings its own) when there is one,
+ * else with the server's defaults. template0: the dump recreates everything, and objects added to template1 would
+ * collide with it.
  */
 export async function createFresh(
   client: pg.Client,
   instance: string,
   fresh: string,
   like: string | undefined,
+  copyPrivileges = true,
 ): Promise<void> {
   const rows =
     like === undefined
@@ -121,7 +123,7 @@ export async function createFresh(
     await client.query(
       `CREATE DATABASE ${quoteIdent(fresh)} TEMPLATE template0${row === undefined ? '' : createOptions(client, row)}`,
     );
-    if (row?.explicit_acl)
+    if (row?.explicit_acl && copyPrivileges)
       for (const sql of await privilegeStatements(client, like!, fresh)) await client.query(sql);
   } catch (error) {
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)}`).catch(() => {});

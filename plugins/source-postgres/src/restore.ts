@@ -8,9 +8,11 @@ import {
 } from '@tricopy/contract';
 import { feedTool, scratchDatabaseName, swapNames } from '@tricopy/plugin-support';
 import type pg from 'pg';
+import { applyDatabaseProperties } from './apply-database-properties.js';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import { recordedProperties } from './database-properties.js';
 import { createFresh, dropLeftovers, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
@@ -173,13 +175,25 @@ export async function restore(
         `source "${settings.instance}": dropped database ${name}, left by a restore that was killed`,
       );
     const { name, plan } = await planTarget(settings, guard, target);
+    const properties = recordedProperties(options.details);
     const restoreInto = async (database: string) => {
       await beforeData?.();
       await runRestoreTool(settings, workDir, input, database, options, settings.options.noOwner, name);
+      if (properties === undefined) return;
+      await applyDatabaseProperties(guard, database, properties, {
+        instance: settings.instance,
+        logger,
+        noOwner: settings.options.noOwner,
+        globals: options.globals === true,
+        shownAs: name,
+      });
     };
     // One transaction: a failure or a kill leaves the empty database empty.
     if (plan === 'use-empty') await restoreInto(name);
-    else await restoreAndSwap(settings, guard, name, plan === 'replace', restoreInto, logger, options.signal);
+    else {
+      const swap = { replacing: plan === 'replace', copyPrivileges: properties === undefined };
+      await restoreAndSwap(settings, guard, name, swap, restoreInto, logger, options.signal);
+    }
   });
 }
 
@@ -191,7 +205,7 @@ async function restoreAndSwap(
   settings: ConnectionSettings,
   guard: pg.Client,
   name: string,
-  replacing: boolean,
+  { replacing, copyPrivileges }: { replacing: boolean; copyPrivileges: boolean },
   restoreInto: (database: string) => Promise<void>,
   logger: Logger,
   signal: AbortSignal | undefined,
@@ -199,7 +213,7 @@ async function restoreAndSwap(
   const { instance } = settings;
   const names = swapNames();
   await lockRun(guard, names.id);
-  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined);
+  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined, copyPrivileges);
   try {
     await restoreInto(names.fresh());
     signal?.throwIfAborted();
