@@ -222,6 +222,11 @@ export interface SourceStatus {
   readonly toolVersion?: string;
   /** Human-readable notes, e.g. 'pg_dump 15.18 can dump server 15.18'. */
   readonly notes?: readonly string[];
+  /**
+   * What restores and restore tests need that the source's user lacks, each saying what to grant (backups do not
+   * need it), e.g. PostgreSQL's CREATEDB.
+   */
+  readonly restoreNeeds?: readonly string[];
 }
 
 export interface Source {

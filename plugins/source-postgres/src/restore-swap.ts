@@ -3,6 +3,7 @@ import { SourceError } from '@tricopy/contract';
 import { RESTORE_SWAP_PREFIX, type SwapNames, swapIdOf } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { quoteIdent } from './connection.js';
+import { createdbNeed, isCreatedbDenied } from './createdb.js';
 
 // `restore --force` (and --create-database) restores into a new `tricopy_restore_…_new` database and renames it
 // into place in one transaction, so the target is either the old database or the whole new one. The restoring
@@ -128,8 +129,9 @@ export async function createFresh(
   } catch (error) {
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)}`).catch(() => {});
     const what = like === undefined ? '' : ` with the owner, locale and privileges of "${like}"`;
+    const reason = isCreatedbDenied(error) ? createdbNeed(client.user ?? '') : (error as Error).message;
     throw new SourceError(
-      `source "${instance}": cannot create the database to restore into${what}: ${(error as Error).message} (nothing was changed)`,
+      `source "${instance}": cannot create the database to restore into${what}: ${reason} (nothing was changed)`,
       { cause: error },
     );
   }

@@ -12,6 +12,7 @@ import { applyDatabaseProperties } from './apply-database-properties.js';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import { createFailure } from './createdb.js';
 import { recordedProperties } from './database-properties.js';
 import { createFresh, dropLeftovers, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
@@ -239,7 +240,11 @@ export async function restoreTest(
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   const scratch = scratchDatabaseName();
-  await withMaintenance(settings, (client) => createScratchDatabase(client, scratch));
+  await withMaintenance(settings, (client) =>
+    createScratchDatabase(client, scratch).catch((error: unknown) => {
+      throw createFailure(settings, `the scratch database ${scratch} a restore test restores into`, error);
+    }),
+  );
   try {
     // Roles and grants of the source may not exist here; ownership is not what a restore test checks.
     await runRestoreTool(settings, workDir, input, scratch, options, true);
