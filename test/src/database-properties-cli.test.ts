@@ -11,7 +11,7 @@ const APP = `
 CREATE ROLE app_owner NOLOGIN;
 CREATE ROLE reporting NOLOGIN;
 CREATE ROLE app_ro LOGIN;
-CREATE DATABASE app OWNER app_owner;
+CREATE DATABASE app OWNER app_owner TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C';
 REVOKE CONNECT ON DATABASE app FROM PUBLIC;
 GRANT CONNECT ON DATABASE app TO reporting;
 ALTER DATABASE app SET work_mem = '8MB';
@@ -24,6 +24,7 @@ COMMENT ON DATABASE app IS 'orders and invoices';
 /** Everything about database `app` that is not its content, one line per fact. */
 const FACTS_SQL = `
 SELECT 'owner ' || pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'app'
+UNION ALL SELECT concat_ws(' ', 'locale', pg_encoding_to_char(encoding), datcollate, datctype) FROM pg_database WHERE datname = 'app'
 UNION ALL SELECT 'acl ' || coalesce((SELECT string_agg(x, ' ' ORDER BY x) FROM unnest(datacl::text[]) x), 'default')
   FROM pg_database WHERE datname = 'app'
 UNION ALL SELECT 'comment ' || coalesce(shobj_description(oid, 'pg_database'), 'none') FROM pg_database WHERE datname = 'app'
@@ -111,6 +112,7 @@ describe('PostgreSQL database properties through backup and restore (second, emp
     const facts = await source.sql('postgres', FACTS_SQL);
     expect(facts.split('\n')).toEqual([
       'owner app_owner',
+      'locale LATIN1 C C',
       'acl =T/app_owner app_owner=CTc/app_owner reporting=c/app_owner',
       'comment orders and invoices',
       'limit 40',
@@ -122,9 +124,11 @@ describe('PostgreSQL database properties through backup and restore (second, emp
   });
 
   it('--force over an existing database replaces its properties with the backup’s (encrypted backup)', async () => {
+    // Replaced by a database with the server's encoding and locale, and everything else changed too.
+    await target.sql('postgres', 'DROP DATABASE app; CREATE DATABASE app;');
     await target.sql(
       'postgres',
-      `ALTER DATABASE app OWNER TO postgres; GRANT ALL ON DATABASE app TO PUBLIC;
+      `GRANT ALL ON DATABASE app TO PUBLIC;
        COMMENT ON DATABASE app IS 'changed'; ALTER DATABASE app SET work_mem = '1MB';
        ALTER DATABASE app CONNECTION LIMIT -1; ALTER ROLE app_ro IN DATABASE app SET lock_timeout = '1s';`,
     );

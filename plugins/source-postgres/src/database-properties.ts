@@ -16,6 +16,16 @@ export const databasePropertiesSchema = z.object({
   connectionLimit: z.number().int(),
   settings: z.array(z.string()),
   roleSettings: z.array(z.object({ role: z.string(), settings: z.array(z.string()) })),
+  /** Encoding and locale, as CREATE DATABASE takes them (ICU: provider `i` and its locale). */
+  locale: z
+    .object({
+      encoding: z.string(),
+      collate: z.string(),
+      ctype: z.string(),
+      provider: z.string().nullable(),
+      icuLocale: z.string().nullable(),
+    })
+    .optional(),
 });
 
 export type DatabaseProperties = z.infer<typeof databasePropertiesSchema>;
@@ -30,8 +40,16 @@ export async function readDatabaseProperties(client: pg.Client): Promise<Databas
     acl: DatabaseProperties['acl'];
     comment: string | null;
     limit: number;
+    encoding: string;
+    datcollate: string;
+    datctype: string;
+    datlocprovider: string | null;
+    daticulocale: string | null;
+    datlocale: string | null;
   }>(
+    // The locale columns differ between versions (daticulocale became datlocale in 17): read whichever exist.
     `SELECT pg_catalog.pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS limit,
+            pg_catalog.pg_encoding_to_char(d.encoding) AS encoding, j.*,
             pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
             CASE WHEN d.datacl IS NULL THEN NULL ELSE coalesce(
               (SELECT json_agg(json_build_object(
@@ -39,7 +57,10 @@ export async function readDatabaseProperties(client: pg.Client): Promise<Databas
                         'privilege', a.privilege_type, 'grantable', a.is_grantable))
                  FROM aclexplode(d.datacl) a),
               '[]'::json) END AS acl
-       FROM pg_catalog.pg_database d WHERE d.datname = current_database()`,
+       FROM pg_catalog.pg_database d,
+            jsonb_to_record(to_jsonb(d)) AS j(datcollate text, datctype text, datlocprovider text,
+                                              daticulocale text, datlocale text)
+      WHERE d.datname = current_database()`,
   );
   const settings = await client.query<{ role: string | null; settings: string[] }>(
     `SELECT CASE WHEN s.setrole = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(s.setrole) END AS role,
@@ -57,6 +78,13 @@ export async function readDatabaseProperties(client: pg.Client): Promise<Databas
     roleSettings: settings.rows.flatMap((s) =>
       s.role === null ? [] : [{ role: s.role, settings: s.settings }],
     ),
+    locale: {
+      encoding: row.encoding,
+      collate: row.datcollate,
+      ctype: row.datctype,
+      provider: row.datlocprovider,
+      icuLocale: row.datlocale ?? row.daticulocale,
+    },
   };
 }
 

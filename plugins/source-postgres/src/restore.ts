@@ -14,7 +14,7 @@ import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { createFailure } from './createdb.js';
 import { recordedProperties } from './database-properties.js';
-import { createFresh, dropLeftovers, lockRun, swapIn } from './restore-swap.js';
+import { createFresh, dropLeftovers, type FreshOptions, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
@@ -192,7 +192,14 @@ export async function restore(
     // One transaction: a failure or a kill leaves the empty database empty.
     if (plan === 'use-empty') await restoreInto(name);
     else {
-      const swap = { replacing: plan === 'replace', copyPrivileges: properties === undefined };
+      const swap = {
+        replacing: plan === 'replace',
+        fresh: {
+          copyPrivileges: properties === undefined,
+          locale: properties?.locale,
+          warn: (message: string) => logger.warn(message),
+        },
+      };
       await restoreAndSwap(settings, guard, name, swap, restoreInto, logger, options.signal);
     }
   });
@@ -206,7 +213,7 @@ async function restoreAndSwap(
   settings: ConnectionSettings,
   guard: pg.Client,
   name: string,
-  { replacing, copyPrivileges }: { replacing: boolean; copyPrivileges: boolean },
+  { replacing, fresh }: { replacing: boolean; fresh: FreshOptions },
   restoreInto: (database: string) => Promise<void>,
   logger: Logger,
   signal: AbortSignal | undefined,
@@ -214,7 +221,7 @@ async function restoreAndSwap(
   const { instance } = settings;
   const names = swapNames();
   await lockRun(guard, names.id);
-  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined, copyPrivileges);
+  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined, fresh);
   try {
     await restoreInto(names.fresh());
     signal?.throwIfAborted();

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
+import { type RestoreTarget, SourceError, silentLogger, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import pg from 'pg';
@@ -206,6 +206,38 @@ describe('postgres source: restore rules', () => {
     ).toMatch(
       /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
     );
+  });
+
+  it("creates the database with the server's locale, with a warning, when the backup's does not exist here", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
+    const source = makeSource(server, dir, { database: 'tricky' }, logger);
+    const databaseProperties = {
+      owner: server.user,
+      acl: null,
+      comment: null,
+      connectionLimit: -1,
+      settings: [],
+      roleSettings: [],
+      locale: {
+        encoding: 'UTF8',
+        collate: 'xx_XX.nowhere',
+        ctype: 'xx_XX.nowhere',
+        provider: 'c',
+        icuLocale: null,
+      },
+    };
+    await source.restore(
+      createReadStream(file),
+      { database: 'nowhere_locale', createDatabase: true },
+      { format: 'pg-custom', details: { databaseProperties } },
+    );
+    expect(warnings.join('\n')).toMatch(
+      /the backup's encoding UTF8 and locale xx_XX.nowhere cannot be used on this server .*: the database is created with the server's defaults/,
+    );
+    expect(
+      await server.sql('postgres', "SELECT datcollate FROM pg_database WHERE datname = 'nowhere_locale'"),
+    ).toBe('C.UTF-8');
   });
 
   it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
