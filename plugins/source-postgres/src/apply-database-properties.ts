@@ -12,6 +12,8 @@ export interface ApplyContext {
   readonly globals: boolean;
   /** The database's name for messages: the target, not the temporary database the restore works in. */
   readonly shownAs: string;
+  /** Restored in place (an existing empty target), not into a temporary database dropped on failure. */
+  readonly inPlace: boolean;
 }
 
 type AclEntry = NonNullable<DatabaseProperties['acl']>[number];
@@ -154,7 +156,7 @@ async function run(client: pg.Client, statements: readonly string[], context: Ap
       await client.query(sql);
     } catch (error) {
       throw new SourceError(
-        `source "${context.instance}": the data is restored, but database "${context.shownAs}" could not be given the owner, privileges or settings of the backup: ${(error as Error).message} (running: ${sql})`,
+        `source "${context.instance}": database "${context.shownAs}" could not be given the owner, privileges or settings the backup recorded: ${(error as Error).message} (running: ${sql}; ${context.inPlace ? 'its data is restored' : 'it is unchanged, the restored copy is dropped'})`,
         { cause: error },
       );
     }

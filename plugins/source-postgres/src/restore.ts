@@ -187,6 +187,7 @@ export async function restore(
         noOwner: settings.options.noOwner,
         globals: options.globals === true,
         shownAs: name,
+        inPlace: plan === 'use-empty',
       });
     };
     // One transaction: a failure or a kill leaves the empty database empty.
