@@ -55,14 +55,14 @@ describe('restore tests with a PostgreSQL user that lacks CREATEDB', () => {
     );
   });
 
-  it('verify --restore-test says what to grant, naming the source', async () => {
+  it('verify --restore-test says what to grant, naming the source and the copy', async () => {
     const backup = await tricopyJson<BackupJson>(['backup', 'tested'], run());
     expect(backup.code, backup.stderr).toBe(0);
     const verified = await tricopy(['verify', '--latest', '--job', 'tested', '--restore-test'], run());
     expect(verified.code).not.toBe(0);
     const output = verified.stdout + verified.stderr;
     expect(output).toMatch(
-      /source "tested": cannot create the scratch database tricopy_restoretest_\S+ a restore test restores into: user "backup_only" may not create databases/,
+      /from primary: error: source "tested": cannot create the scratch database tricopy_restoretest_\S+ a restore test restores into: user "backup_only" may not create databases/,
     );
     expect(output).toContain(GRANT);
   });

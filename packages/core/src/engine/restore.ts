@@ -79,6 +79,17 @@ async function sourceDetails(
   return (await unsealFacts(decryption, where)).source.details;
 }
 
+/** The source failed a restore test of the copy on `destination`: the source's own error, and where it came from. */
+export class RestoreTestFailure extends Error {
+  constructor(
+    readonly destination: string,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'RestoreTestFailure';
+  }
+}
+
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */
 export async function restoreTestBackup(
   session: Session,
@@ -99,10 +110,14 @@ export async function restoreTestBackup(
       decryption === undefined
         ? backup.manifest?.tables
         : (await unsealFacts(decryption, copy.destination)).tables;
-    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup, decryption), {
-      format: backup.format ?? '',
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const tables = await source
+      .restoreTest(await decompressed(session, staged, copy, backup, decryption), {
+        format: backup.format ?? '',
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      })
+      .catch((error: unknown) => {
+        throw new RestoreTestFailure(copy.destination, error);
+      });
     return { destination: copy.destination, tables, expected, skipped };
   } finally {
     await staged.cleanup();

@@ -2,7 +2,7 @@ import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { describeError } from '../util/errors.js';
 import { checkStoredCopy, type MismatchKind } from './copy-check.js';
 import { foreignKeyProblem } from './layout.js';
-import { restoreTestBackup } from './restore.js';
+import { RestoreTestFailure, restoreTestBackup } from './restore.js';
 import type { Session } from './session.js';
 
 export type VerifyLevel = 'stat' | 'deep' | 'restore-test';
@@ -191,7 +191,15 @@ async function restoreTest(
   } catch (error) {
     // An interrupted test says nothing about the backup: nothing is recorded.
     signal?.throwIfAborted();
-    result = { ...base, status: 'error', tables: [], error: session.redact(describeError(error)) };
+    if (error instanceof RestoreTestFailure) destination = error.destination;
+    const reason = error instanceof RestoreTestFailure ? error.cause : error;
+    result = {
+      ...base,
+      ...(destination === undefined ? {} : { destination }),
+      status: 'error',
+      tables: [],
+      error: session.redact(describeError(reason)),
+    };
     if (await backupIsGone(session, backup.id)) {
       session.logger.info(
         `backup ${backup.id} was pruned or forgotten during its restore test: nothing recorded`,
