@@ -115,12 +115,18 @@ async function aclStatements(
   properties: DatabaseProperties,
   usable: (role: string | null) => boolean,
 ): Promise<string[]> {
+  // Without an ACL the defaults apply (the owner's privileges included): those are revoked too.
   const current = await client.query<{ grantee: string | null }>(
     `SELECT DISTINCT CASE WHEN a.grantee = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(a.grantee) END AS grantee
-       FROM pg_catalog.pg_database d, aclexplode(d.datacl) a WHERE d.datname = $1`,
+       FROM pg_catalog.pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
+      WHERE d.datname = $1`,
     [database],
   );
-  if (properties.acl === null && current.rows.length === 0) return [];
+  const explicit = await client.query(
+    'SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1 AND datacl IS NOT NULL',
+    [database],
+  );
+  if (properties.acl === null && explicit.rowCount === 0) return [];
   const target = quoteIdent(database);
   const wanted = properties.acl ?? defaultAcl(properties.owner);
   const grantee = (name: string | null) => (name === null ? 'PUBLIC' : quoteIdent(name));

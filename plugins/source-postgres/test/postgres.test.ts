@@ -208,6 +208,39 @@ describe('postgres source: restore rules', () => {
     );
   });
 
+  it('gives an existing empty database the comment and settings the backup recorded, in place', async () => {
+    await server.createDatabase('empty_props');
+    await server.sql(
+      'postgres',
+      "COMMENT ON DATABASE empty_props IS 'old'; ALTER DATABASE empty_props SET work_mem = '1MB';",
+    );
+    const databaseProperties = {
+      owner: server.user,
+      acl: [
+        { grantee: server.user, privilege: 'CONNECT', grantable: false },
+        { grantee: server.user, privilege: 'CREATE', grantable: false },
+      ],
+      comment: 'from the backup',
+      connectionLimit: 7,
+      settings: ['work_mem=4MB'],
+      roleSettings: [],
+    };
+    await makeSource(server, dir, { database: 'tricky' }).restore(
+      createReadStream(file),
+      { database: 'empty_props' },
+      { format: 'pg-custom', details: { databaseProperties } },
+    );
+    expect(
+      await server.sql(
+        'postgres',
+        `SELECT concat_ws(' | ', shobj_description(d.oid, 'pg_database'), datconnlimit, datacl::text, s.setconfig::text)
+           FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0
+          WHERE datname = 'empty_props'`,
+      ),
+    ).toBe(`from the backup | 7 | {${server.user}=Cc/${server.user}} | {work_mem=4MB}`);
+    expect(await schemaOf(server, 'empty_props')).toBe(await schemaOf(server, 'tricky'));
+  });
+
   it("creates the database with the server's locale, with a warning, when the backup's does not exist here", async () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
