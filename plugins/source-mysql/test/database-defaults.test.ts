@@ -48,4 +48,20 @@ describe('mysql source: database default character set and collation', () => {
     expect(await defaultsOf('plain_ascii')).toBe('ascii ascii_bin');
     expect(await server.sql('SELECT GROUP_CONCAT(code ORDER BY code) FROM plain_ascii.codes')).toBe('B,a');
   });
+
+  it('a dump of several databases dropped from the server restores without force, with their defaults', async () => {
+    await server.sql(`CREATE DATABASE dr_a CHARACTER SET ascii COLLATE ascii_general_ci;
+CREATE DATABASE dr_b CHARACTER SET latin1 COLLATE latin1_bin;
+CREATE TABLE dr_a.t (x INT); INSERT INTO dr_a.t VALUES (1);
+CREATE TABLE dr_b.t (x INT); INSERT INTO dr_b.t VALUES (2);`);
+    const source = makeSource(server, dir, { database: undefined, databases: ['dr_a', 'dr_b'] });
+    const dump = await source.dump();
+    const file = join(dir, 'several.sql');
+    const info = await dumpToFile(dump, file);
+    await server.sql('DROP DATABASE dr_a; DROP DATABASE dr_b;');
+    await source.restore(createReadStream(file), {}, { format: dump.format, details: info.details });
+    expect(await defaultsOf('dr_a')).toBe('ascii ascii_general_ci');
+    expect(await defaultsOf('dr_b')).toBe('latin1 latin1_bin');
+    expect(await server.sql('SELECT (SELECT x FROM dr_a.t) + (SELECT x FROM dr_b.t)')).toBe('3');
+  });
 });
