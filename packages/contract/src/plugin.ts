@@ -223,6 +223,11 @@ export interface RestoreOptions {
    * server lacks, before the data; existing ones are left alone. Sources that store none reject it.
    */
   readonly globals?: boolean;
+  /**
+   * The `details` the source returned when the backup was made (from its manifest; unsealed for an encrypted
+   * backup). Absent when the manifest holds none.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 export interface SourceStatus {
@@ -231,6 +236,11 @@ export interface SourceStatus {
   readonly toolVersion?: string;
   /** Human-readable notes, e.g. 'pg_dump 15.18 can dump server 15.18'. */
   readonly notes?: readonly string[];
+  /**
+   * What restores and restore tests need that the source's user lacks, each saying what to grant (backups do not
+   * need it), e.g. PostgreSQL's CREATEDB.
+   */
+  readonly restoreNeeds?: readonly string[];
 }
 
 export interface Source {

@@ -4,6 +4,7 @@ import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, where } from './connection.js';
+import { type DatabaseDefaults, readDatabaseDefaults } from './database-defaults.js';
 import { DumpScanner } from './dump-scanner.js';
 import { clientInvocation } from './options-file.js';
 
@@ -16,6 +17,8 @@ export const FORMAT_DATABASES = 'mysql-sql-databases';
 export interface ServerInfo {
   readonly engine: 'mariadb' | 'mysql';
   readonly version: string;
+  /** Of a single database: its default character set and collation. */
+  readonly defaults?: DatabaseDefaults;
 }
 
 export function engineOf(version: string): ServerInfo['engine'] {
@@ -44,7 +47,11 @@ export async function probeServer(settings: ConnectionSettings): Promise<ServerI
         `source "${settings.instance}": database ${missing.map((name) => `"${name}"`).join(', ')} does not exist on ${where(settings.options)} (check the database option)`,
       );
     }
-    return { engine: engineOf(version), version };
+    const defaults =
+      settings.options.databases === undefined
+        ? await readDatabaseDefaults(connection, names[0]!)
+        : undefined;
+    return { engine: engineOf(version), version, ...(defaults === undefined ? {} : { defaults }) };
   } finally {
     await connection.end().catch(() => {});
   }
@@ -147,6 +154,7 @@ export async function startDump(
             format: multi ? FORMAT_DATABASES : FORMAT_SINGLE,
             bytes: scanner.bytes,
             rowCounts: 'counted in the dump stream',
+            ...server.defaults,
           },
         };
       } finally {

@@ -11,6 +11,12 @@ import { feedTool, scratchDatabaseName, swapNames } from '@tricopy/plugin-suppor
 import type mysql from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
+import {
+  applyDatabaseDefaults,
+  defaultsClause,
+  readDatabaseDefaults,
+  recordedDefaults,
+} from './database-defaults.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
 import { clientInvocation } from './options-file.js';
 import { RestoreRewriter } from './restore-rewriter.js';
@@ -55,15 +61,14 @@ async function isEmpty(connection: mysql.Connection, name: string): Promise<bool
   return Number((rows as Array<{ n: string | number }>)[0]!.n) === 0;
 }
 
-/** Character set and collation of the source database, so a restored database gets the same defaults. */
-async function createClause(connection: mysql.Connection, like: string | undefined): Promise<string> {
-  if (like === undefined) return '';
-  const [rows] = await connection.query(
-    'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-    [like],
-  );
-  const row = (rows as Array<{ cs: string; co: string }>)[0];
-  return row === undefined ? '' : ` CHARACTER SET ${row.cs} COLLATE ${row.co}`;
+/**
+ * Character set and collation for a restored database: those the backup recorded, else those of `like` (the
+ * database it replaces, or the source's) when it exists here.
+ */
+async function createClause(run: SwapRun, like: string | undefined): Promise<string> {
+  const recorded = recordedDefaults(run.options.details);
+  if (recorded !== undefined || like === undefined) return defaultsClause(recorded);
+  return defaultsClause(await readDatabaseDefaults(run.guard, like));
 }
 
 function assertKnownFormat(settings: ConnectionSettings, format: string): void {
@@ -85,16 +90,14 @@ async function planDatabase(
   createIfMissing: boolean,
 ): Promise<DatabasePlan> {
   const { instance } = settings;
-  if (databasesOf(settings).includes(name) && !target.force) {
-    throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
-    );
-  }
+  // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
   if (await exists(connection, name)) {
     if (target.force) return 'replace';
     if (!(await isEmpty(connection, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
+        databasesOf(settings).includes(name)
+          ? `source "${instance}": refusing to restore over database "${name}", the very database this job backs up, which holds data: restore into another database, or pass force (tricopy restore --force) to drop and replace it`
+          : `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
     return 'use-empty';
@@ -214,6 +217,8 @@ export async function restore(
     const plan = await planDatabase(settings, guard, name!, target, true);
     if (plan === 'use-empty') await restoreInPlace(run, name);
     else await restoreAndSwap(run, { name: name!, replacing: plan === 'replace' });
+    // An existing target (empty, or replaced table by table) keeps its own defaults unless given the backup's.
+    await applyDatabaseDefaults(guard, name!, recordedDefaults(options.details));
   });
 }
 
@@ -301,7 +306,7 @@ async function createFresh(
   const { guard, settings } = run;
   const like = single.replacing ? single.name : settings.options.database;
   try {
-    await guard.query(`CREATE DATABASE ${quoteIdent(fresh)}${await createClause(guard, like)}`);
+    await guard.query(`CREATE DATABASE ${quoteIdent(fresh)}${await createClause(run, like)}`);
     return true;
   } catch (error) {
     if ((error as { errno?: number }).errno !== ER_DBACCESS_DENIED_ERROR) throw error;
@@ -317,7 +322,7 @@ async function createFresh(
 async function restoreIntoCreated(run: SwapRun, name: string): Promise<void> {
   const { guard, settings } = run;
   await guard.query(
-    `CREATE DATABASE ${quoteIdent(name)}${await createClause(guard, settings.options.database)}`,
+    `CREATE DATABASE ${quoteIdent(name)}${await createClause(run, settings.options.database)}`,
   );
   try {
     await restoreInPlace(run, name);

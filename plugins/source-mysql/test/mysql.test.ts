@@ -233,6 +233,37 @@ describe('mysql source: restore rules', () => {
     );
   });
 
+  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
+    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
+    const source = makeSource(server, dir, { database: 'dr_own' });
+    expect(
+      (
+        await rejection(
+          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'mysql-sql' }),
+        )
+      ).message,
+    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
+    await source.restore(
+      createReadStream(file),
+      { database: 'dr_own', createDatabase: true },
+      { format: 'mysql-sql' },
+    );
+    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
+    expect(
+      (
+        await rejection(
+          source.restore(
+            createReadStream(file),
+            { database: 'dr_own', createDatabase: true },
+            { format: 'mysql-sql' },
+          ),
+        )
+      ).message,
+    ).toMatch(
+      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
+    );
+  });
+
   it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
     await server.sql('CREATE DATABASE check_occupied; CREATE TABLE check_occupied.keep_me (x INT);');
     const source = makeSource(server, dir, { database: 'tricky' });

@@ -12,6 +12,7 @@ import type pg from 'pg';
 import { familyName, resolveTool, serverFamily, type ToolVersion, toolVersion } from './binaries.js';
 import { countRows, exactPattern, listTables, matchesPattern, type TableName } from './catalog.js';
 import { type ConnectionSettings, connect } from './connection.js';
+import { DATABASE_PROPERTIES, readDatabaseProperties } from './database-properties.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
 /** An empty database's custom dump is about 1 KiB; anything under this cannot be a whole dump. */
@@ -114,6 +115,7 @@ export async function startDump(
   try {
     client = await connect(settings, options.database);
     const server = await serverInfo(client);
+    const properties = await readDatabaseProperties(client);
     const tool = await toolVersion(pgDump, tools.env, instance);
     assertDumpCanReadServer(instance, pgDump, tool, server);
 
@@ -195,6 +197,7 @@ export async function startDump(
             database: options.database,
             format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
             bytes: meter.bytes,
+            [DATABASE_PROPERTIES]: properties,
             ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
             ...(excluded.length === 0
               ? {}

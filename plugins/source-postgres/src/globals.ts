@@ -11,9 +11,9 @@ import { dbnameConninfo, toolEnv } from './tool-env.js';
 const NON_SYSTEM = `nspname !~ '^pg_' AND nspname <> 'information_schema'`;
 
 /**
- * The roles the database uses: its owner, the owners of its schemas, relations, functions, types and large
- * objects, every grantee in their ACLs and default ACLs, and every member of those (the logins that use the
- * database through a group role), recursively. PUBLIC and the predefined pg_* roles are no roles to store.
+ * The roles the database uses: its owner, the roles with settings in it (ALTER ROLE … IN DATABASE), the owners
+ * of its schemas, relations, functions, types and large objects, every grantee in their ACLs and default ACLs, and
+ * every member of those (the logins that use the database through a group role), recursively. PUBLIC and the predefined pg_* roles are no roles to store.
  */
 const USED_ROLES_SQL = `
 WITH RECURSIVE used(oid) AS (
@@ -33,6 +33,8 @@ WITH RECURSIVE used(oid) AS (
   UNION SELECT defaclrole FROM pg_default_acl
   UNION SELECT (aclexplode(defaclacl)).grantee FROM pg_default_acl
   UNION SELECT lomowner FROM pg_largeobject_metadata
+  UNION SELECT s.setrole FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+    WHERE d.datname = current_database() AND s.setrole <> 0
   UNION SELECT m.member FROM pg_auth_members m JOIN used u ON m.roleid = u.oid
 )
 SELECT rolname FROM pg_roles WHERE oid IN (SELECT oid FROM used) AND rolname !~ '^pg_' ORDER BY rolname`;

@@ -3,6 +3,7 @@ import { SourceError } from '@tricopy/contract';
 import { RESTORE_SWAP_PREFIX, type SwapNames, swapIdOf } from '@tricopy/plugin-support';
 import type pg from 'pg';
 import { quoteIdent } from './connection.js';
+import { createdbNeed, isCreatedbDenied } from './createdb.js';
 
 // `restore --force` (and --create-database) restores into a new `tricopy_restore_…_new` database and renames it
 // into place in one transaction, so the target is either the old database or the whole new one. The restoring
@@ -60,17 +61,46 @@ interface DatabaseRow {
   explicit_acl: boolean;
 }
 
-/** The CREATE DATABASE options that give the new database the old one's owner, encoding, locale and limit. */
-function createOptions(client: pg.Client, row: DatabaseRow): string {
+/** Encoding and locale for CREATE DATABASE (provider `i`: ICU). */
+export interface LocaleSpec {
+  readonly encoding: string;
+  readonly collate: string;
+  readonly ctype: string;
+  readonly provider: string | null;
+  readonly icuLocale: string | null;
+}
+
+function localeOf(row: DatabaseRow): LocaleSpec {
+  return {
+    encoding: row.encoding,
+    collate: row.datcollate,
+    ctype: row.datctype,
+    provider: row.datlocprovider ?? null,
+    icuLocale: row.datlocale ?? row.daticulocale ?? null,
+  };
+}
+
+function localeOptions(client: pg.Client, locale: LocaleSpec): string {
   const literal = (text: string) => client.escapeLiteral(text);
-  const icuLocale = row.datlocale ?? row.daticulocale;
   const icu =
-    row.datlocprovider === 'i' && icuLocale ? ` LOCALE_PROVIDER icu ICU_LOCALE ${literal(icuLocale)}` : '';
-  return (
-    ` OWNER ${quoteIdent(row.owner)} ENCODING ${literal(row.encoding)}` +
-    ` LC_COLLATE ${literal(row.datcollate)} LC_CTYPE ${literal(row.datctype)}${icu}` +
-    ` CONNECTION LIMIT ${Number(row.datconnlimit)}`
-  );
+    locale.provider === 'i' && locale.icuLocale
+      ? ` LOCALE_PROVIDER icu ICU_LOCALE ${literal(locale.icuLocale)}`
+      : '';
+  return ` ENCODING ${literal(locale.encoding)} LC_COLLATE ${literal(locale.collate)} LC_CTYPE ${literal(locale.ctype)}${icu}`;
+}
+
+/** The CREATE DATABASE options that give the new database the old one's owner and limit. */
+function likeOptions(row: DatabaseRow): string {
+  return ` OWNER ${quoteIdent(row.owner)} CONNECTION LIMIT ${Number(row.datconnlimit)}`;
+}
+
+export interface FreshOptions {
+  /** Copy the replaced database's privileges (false: the backup brings its own). */
+  readonly copyPrivileges: boolean;
+  /** The backup's encoding and locale, preferred to the replaced database's or the server's. */
+  readonly locale?: LocaleSpec | undefined;
+  /** Says that the backup's locale could not be used here. */
+  readonly warn: (message: string) => void;
 }
 
 /** GRANT / REVOKE statements that give `fresh` the privileges `like` has. */
@@ -92,15 +122,17 @@ async function privilegeStatements(client: pg.Client, like: string, fresh: strin
 }
 
 /**
- * Creates the database the dump is restored into: like the database it will replace (owner, encoding, locale,
- * connection limit, privileges) when there is one, else with the server's defaults. template0: the dump recreates
- * everything, and objects added to template1 would collide with it.
+ * Creates the database the dump is restored into: like the database it will replace (owner, connection limit,
+ * privileges unless the backup brings its own) when there is one; with the backup's encoding and locale, else the
+ * replaced database's, else the server's defaults (also when the backup's locale does not exist here: with a
+ * warning). template0: the dump recreates everything, and objects added to template1 would collide with it.
  */
 export async function createFresh(
   client: pg.Client,
   instance: string,
   fresh: string,
   like: string | undefined,
+  options: FreshOptions = { copyPrivileges: true, warn: () => {} },
 ): Promise<void> {
   const rows =
     like === undefined
@@ -118,19 +150,37 @@ export async function createFresh(
         ).rows;
   const row = rows[0];
   try {
-    await client.query(
-      `CREATE DATABASE ${quoteIdent(fresh)} TEMPLATE template0${row === undefined ? '' : createOptions(client, row)}`,
-    );
-    if (row?.explicit_acl)
+    const create = (locale: LocaleSpec | undefined) =>
+      client.query(
+        `CREATE DATABASE ${quoteIdent(fresh)} TEMPLATE template0${row === undefined ? '' : likeOptions(row)}${locale === undefined ? '' : localeOptions(client, locale)}`,
+      );
+    const fallback = row === undefined ? undefined : localeOf(row);
+    if (options.locale === undefined) await create(fallback);
+    else
+      await create(options.locale).catch(async (error: unknown) => {
+        if (!isLocaleRefused(error)) throw error;
+        options.warn(
+          `source "${instance}": the backup's encoding ${options.locale?.encoding} and locale ${options.locale?.collate} cannot be used on this server (${(error as Error).message}): the database is created with ${fallback === undefined ? "the server's defaults" : `those of "${like}"`}`,
+        );
+        await create(fallback);
+      });
+    if (row?.explicit_acl && options.copyPrivileges)
       for (const sql of await privilegeStatements(client, like!, fresh)) await client.query(sql);
   } catch (error) {
     await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(fresh)}`).catch(() => {});
     const what = like === undefined ? '' : ` with the owner, locale and privileges of "${like}"`;
+    const reason = isCreatedbDenied(error) ? createdbNeed(client.user ?? '') : (error as Error).message;
     throw new SourceError(
-      `source "${instance}": cannot create the database to restore into${what}: ${(error as Error).message} (nothing was changed)`,
+      `source "${instance}": cannot create the database to restore into${what}: ${reason} (nothing was changed)`,
       { cause: error },
     );
   }
+}
+
+/** invalid locale name (wrong_object_type), or encoding and locale that do not match (invalid_parameter_value). */
+function isLocaleRefused(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '42809' || code === '22023';
 }
 
 /**

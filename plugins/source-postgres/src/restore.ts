@@ -8,10 +8,13 @@ import {
 } from '@tricopy/contract';
 import { feedTool, scratchDatabaseName, swapNames } from '@tricopy/plugin-support';
 import type pg from 'pg';
+import { applyDatabaseProperties } from './apply-database-properties.js';
 import { resolveTool } from './binaries.js';
 import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
-import { createFresh, dropLeftovers, lockRun, swapIn } from './restore-swap.js';
+import { createFailure } from './createdb.js';
+import { recordedProperties } from './database-properties.js';
+import { createFresh, dropLeftovers, type FreshOptions, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
 
@@ -69,16 +72,14 @@ async function planTarget(
   if (name === undefined || name === '') {
     throw new SourceError(`source "${instance}": a PostgreSQL restore needs a target database name`);
   }
-  if (name === options.database && !target.force) {
-    throw new SourceError(
-      `source "${instance}": refusing to restore over database "${name}", the very database this job backs up: restore into another database, or pass force (tricopy restore --force) to drop and replace it`,
-    );
-  }
+  // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
   if (await databaseExists(client, name)) {
     if (target.force) return { name, plan: 'replace' };
     if (!(await databaseIsEmpty(settings, name))) {
       throw new SourceError(
-        `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
+        name === options.database
+          ? `source "${instance}": refusing to restore over database "${name}", the very database this job backs up, which holds data: restore into another database, or pass force (tricopy restore --force) to drop and replace it`
+          : `source "${instance}": database "${name}" already exists and is not empty: restore into a new database, or pass force (tricopy restore --force) to drop and replace it`,
       );
     }
     return { name, plan: 'use-empty' };
@@ -175,13 +176,33 @@ export async function restore(
         `source "${settings.instance}": dropped database ${name}, left by a restore that was killed`,
       );
     const { name, plan } = await planTarget(settings, guard, target);
+    const properties = recordedProperties(options.details);
     const restoreInto = async (database: string) => {
       await beforeData?.();
       await runRestoreTool(settings, workDir, input, database, options, settings.options.noOwner, name);
+      if (properties === undefined) return;
+      await applyDatabaseProperties(guard, database, properties, {
+        instance: settings.instance,
+        logger,
+        noOwner: settings.options.noOwner,
+        globals: options.globals === true,
+        shownAs: name,
+        inPlace: plan === 'use-empty',
+      });
     };
     // One transaction: a failure or a kill leaves the empty database empty.
     if (plan === 'use-empty') await restoreInto(name);
-    else await restoreAndSwap(settings, guard, name, plan === 'replace', restoreInto, logger, options.signal);
+    else {
+      const swap = {
+        replacing: plan === 'replace',
+        fresh: {
+          copyPrivileges: properties === undefined,
+          locale: properties?.locale,
+          warn: (message: string) => logger.warn(message),
+        },
+      };
+      await restoreAndSwap(settings, guard, name, swap, restoreInto, logger, options.signal);
+    }
   });
 }
 
@@ -193,7 +214,7 @@ async function restoreAndSwap(
   settings: ConnectionSettings,
   guard: pg.Client,
   name: string,
-  replacing: boolean,
+  { replacing, fresh }: { replacing: boolean; fresh: FreshOptions },
   restoreInto: (database: string) => Promise<void>,
   logger: Logger,
   signal: AbortSignal | undefined,
@@ -201,7 +222,7 @@ async function restoreAndSwap(
   const { instance } = settings;
   const names = swapNames();
   await lockRun(guard, names.id);
-  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined);
+  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined, fresh);
   try {
     await restoreInto(names.fresh());
     signal?.throwIfAborted();
@@ -227,7 +248,11 @@ export async function restoreTest(
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   const scratch = scratchDatabaseName();
-  await withMaintenance(settings, (client) => createScratchDatabase(client, scratch));
+  await withMaintenance(settings, (client) =>
+    createScratchDatabase(client, scratch).catch((error: unknown) => {
+      throw createFailure(settings, `the scratch database ${scratch} a restore test restores into`, error);
+    }),
+  );
   try {
     // Roles and grants of the source may not exist here; ownership is not what a restore test checks.
     await runRestoreTool(settings, workDir, input, scratch, options, true);

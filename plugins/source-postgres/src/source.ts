@@ -19,6 +19,7 @@ import {
 } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
+import { createdbNeed, lacksCreatedb } from './createdb.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
@@ -49,8 +50,10 @@ export class PostgresSource implements Source {
     const settings = await this.settings();
     const client = await connect(settings, this.options.database);
     let server: Awaited<ReturnType<typeof serverInfo>>;
+    let restoreNeeds: string[];
     try {
       server = await serverInfo(client);
+      restoreNeeds = (await lacksCreatedb(client)) ? [createdbNeed(this.options.user)] : [];
       await assertCanReadDump(client, {
         instance: `source "${this.context.name}"`,
         user: this.options.user,
@@ -75,7 +78,13 @@ export class PostgresSource implements Source {
       );
       notes.push(`globals: roles with pg_dumpall ${dumpall}`);
     }
-    return { engine: 'postgresql', engineVersion: server.version, toolVersion: tool.text, notes };
+    return {
+      engine: 'postgresql',
+      engineVersion: server.version,
+      toolVersion: tool.text,
+      notes,
+      ...(restoreNeeds.length === 0 ? {} : { restoreNeeds }),
+    };
   }
 
   async dump(options?: DumpOptions): Promise<Dump> {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
+import { type RestoreTarget, SourceError, silentLogger, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
 import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import pg from 'pg';
@@ -174,6 +174,103 @@ describe('postgres source: restore rules', () => {
     expect(error.message).toMatch(
       /refusing to restore over database "tricky", the very database this job backs up.*force/,
     );
+  });
+
+  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
+    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
+    const source = makeSource(server, dir, { database: 'dr_own' });
+    expect(
+      (
+        await rejection(
+          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'pg-custom' }),
+        )
+      ).message,
+    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
+    await source.restore(
+      createReadStream(file),
+      { database: 'dr_own', createDatabase: true },
+      { format: 'pg-custom' },
+    );
+    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
+    // Now it holds data: the very-database refusal applies again.
+    expect(
+      (
+        await rejection(
+          source.restore(
+            createReadStream(file),
+            { database: 'dr_own', createDatabase: true },
+            { format: 'pg-custom' },
+          ),
+        )
+      ).message,
+    ).toMatch(
+      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
+    );
+  });
+
+  it('gives an existing empty database the comment and settings the backup recorded, in place', async () => {
+    await server.createDatabase('empty_props');
+    await server.sql(
+      'postgres',
+      "COMMENT ON DATABASE empty_props IS 'old'; ALTER DATABASE empty_props SET work_mem = '1MB';",
+    );
+    const databaseProperties = {
+      owner: server.user,
+      acl: [
+        { grantee: server.user, privilege: 'CONNECT', grantable: false },
+        { grantee: server.user, privilege: 'CREATE', grantable: false },
+      ],
+      comment: 'from the backup',
+      connectionLimit: 7,
+      settings: ['work_mem=4MB'],
+      roleSettings: [],
+    };
+    await makeSource(server, dir, { database: 'tricky' }).restore(
+      createReadStream(file),
+      { database: 'empty_props' },
+      { format: 'pg-custom', details: { databaseProperties } },
+    );
+    expect(
+      await server.sql(
+        'postgres',
+        `SELECT concat_ws(' | ', shobj_description(d.oid, 'pg_database'), datconnlimit, datacl::text, s.setconfig::text)
+           FROM pg_database d LEFT JOIN pg_db_role_setting s ON s.setdatabase = d.oid AND s.setrole = 0
+          WHERE datname = 'empty_props'`,
+      ),
+    ).toBe(`from the backup | 7 | {${server.user}=Cc/${server.user}} | {work_mem=4MB}`);
+    expect(await schemaOf(server, 'empty_props')).toBe(await schemaOf(server, 'tricky'));
+  });
+
+  it("creates the database with the server's locale, with a warning, when the backup's does not exist here", async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) };
+    const source = makeSource(server, dir, { database: 'tricky' }, logger);
+    const databaseProperties = {
+      owner: server.user,
+      acl: null,
+      comment: null,
+      connectionLimit: -1,
+      settings: [],
+      roleSettings: [],
+      locale: {
+        encoding: 'UTF8',
+        collate: 'xx_XX.nowhere',
+        ctype: 'xx_XX.nowhere',
+        provider: 'c',
+        icuLocale: null,
+      },
+    };
+    await source.restore(
+      createReadStream(file),
+      { database: 'nowhere_locale', createDatabase: true },
+      { format: 'pg-custom', details: { databaseProperties } },
+    );
+    expect(warnings.join('\n')).toMatch(
+      /the backup's encoding UTF8 and locale xx_XX.nowhere cannot be used on this server .*: the database is created with the server's defaults/,
+    );
+    expect(
+      await server.sql('postgres', "SELECT datcollate FROM pg_database WHERE datname = 'nowhere_locale'"),
+    ).toBe('C.UTF-8');
   });
 
   it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {

@@ -61,6 +61,7 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
       ]),
     ),
   );
+  printRestoreNeeds(report);
   printLine();
   printLine(
     formatTable(
@@ -73,6 +74,19 @@ function printReport(report: CheckReport, enforce: 'warn' | 'error', file: strin
       ]),
     ),
   );
+}
+
+/** What restores need that a source's user lacks: a warning for a job with restore tests, else a note. */
+function printRestoreNeeds(report: CheckReport): void {
+  for (const s of report.sources) {
+    for (const need of s.status?.restoreNeeds ?? []) {
+      printLine(
+        s.restoreTests
+          ? `WARNING job ${s.job}: its restore tests (verify.restoreTest) will fail: ${need}`
+          : `note job ${s.job}: restores and restore tests will fail: ${need}`,
+      );
+    }
+  }
 }
 
 /** Each job's encryption; under policy.encryption: warn, a plaintext job is a warning (else it is a config error). */

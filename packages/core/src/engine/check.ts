@@ -23,6 +23,8 @@ export interface SourceProbe {
   readonly description?: string;
   readonly status?: SourceStatus;
   readonly error?: string;
+  /** The job has rotating restore tests (`verify.restoreTest`), which fail without `status.restoreNeeds`. */
+  readonly restoreTests: boolean;
 }
 
 export interface JobCheck {
@@ -111,11 +113,12 @@ async function probeDestination(session: Session, name: string): Promise<Destina
 }
 
 async function probeSource(session: Session, job: string): Promise<SourceProbe> {
+  const restoreTests = session.config.jobs.get(job)?.verifyEvery?.restoreTestMs !== undefined;
   try {
     const source = await session.source(job);
     const status = await source.check();
-    return { job, ok: true, description: session.redact(source.describe()), status };
+    return { job, ok: true, description: session.redact(source.describe()), status, restoreTests };
   } catch (error) {
-    return { job, ok: false, error: session.redact(describeError(error)) };
+    return { job, ok: false, error: session.redact(describeError(error)), restoreTests };
   }
 }

@@ -48,10 +48,12 @@ export async function restoreBackup(
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
+    const details = await sourceDetails(backup, decryption, copy.destination);
     await source.restore(await decompressed(session, staged, copy, backup, decryption), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.globals === true ? { globals: true } : {}),
+      ...(details === undefined ? {} : { details }),
     });
   } finally {
     await staged.cleanup();
@@ -65,6 +67,16 @@ export async function restoreBackup(
     sha256: backup.sha256 ?? '',
     skipped,
   };
+}
+
+/** The source's details recorded at backup time: sealed in the manifest of an encrypted backup. */
+async function sourceDetails(
+  backup: BackupRow,
+  decryption: Decryption | undefined,
+  where: string,
+): Promise<Readonly<Record<string, unknown>> | undefined> {
+  if (decryption === undefined) return backup.manifest?.source.details;
+  return (await unsealFacts(decryption, where)).source.details;
 }
 
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */
