@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, chown, mkdir, readFile } from 'node:fs/promises';
+import { access, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -62,6 +62,22 @@ async function findBinary(candidates: readonly string[]): Promise<string> {
 function exited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/**
+ * mariadb-install-db, tried again on a fresh data directory when it fails: on a loaded machine with several servers
+ * bootstrapping at once it was seen failing once ("Unknown table mysql.tmp_user_sys") where a second run passes.
+ */
+async function installDataDir(installDb: string, dataDir: string, args: readonly string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await execa(installDb, args, { env: toolEnv(), extendEnv: false });
+      return;
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }
 }
 
 export interface StartMariadbOptions {
@@ -159,19 +175,15 @@ export async function startMariadb(options: StartMariadbOptions = {}): Promise<M
       await chown(dir.path, uid, gid);
       await chown(tmpDir, uid, gid);
     }
-    await execa(
-      installDb,
-      [
-        '--no-defaults',
-        ...userArgs,
-        `--datadir=${dataDir}`,
-        '--auth-root-authentication-method=socket',
-        `--auth-root-socket-user=${socketUser}`,
-        '--skip-test-db',
-        '--skip-name-resolve',
-      ],
-      { env: toolEnv(), extendEnv: false },
-    );
+    await installDataDir(installDb, dataDir, [
+      '--no-defaults',
+      ...userArgs,
+      `--datadir=${dataDir}`,
+      '--auth-root-authentication-method=socket',
+      `--auth-root-socket-user=${socketUser}`,
+      '--skip-test-db',
+      '--skip-name-resolve',
+    ]);
     child = launch();
     await waitReady(child);
   } catch (error) {
