@@ -57,6 +57,8 @@ const uploadPart = /^\/([^/?]+)\/[^?]+\?(?:.*&)?uploadId=([0-9a-f]+)(?:&|$)/;
  */
 const abortedUploads = new Set<string>();
 const partsInFlight = new Map<string, Set<Promise<void>>>();
+/** Real S3 completes or aborts an upload, never both: an abort that meets a completion waits for it. */
+const completions = new Map<string, Promise<void>>();
 
 function uploadFolder(bucketName: string, uploadId: string): string {
   return join(directory!, decodeURIComponent(bucketName), '._S3rver_uploads', uploadId);
@@ -83,6 +85,21 @@ function servePart(request: IncomingMessage, response: ServerResponse): boolean 
   return true;
 }
 
+/** CompleteMultipartUpload: `POST /bucket/key?uploadId=ID`; after an abort, S3 answers NoSuchUpload. */
+function serveCompletion(request: IncomingMessage, response: ServerResponse): boolean {
+  const completion = request.method === 'POST' ? uploadPart.exec(request.url ?? '') : null;
+  if (!completion) return false;
+  const uploadId = completion[2] as string;
+  if (abortedUploads.has(uploadId)) {
+    refuseAbortedPart(request, response, uploadId);
+    return true;
+  }
+  const done = new Promise<void>((resolve) => response.on('close', resolve));
+  completions.set(uploadId, done);
+  handleReplacing(request, response);
+  return true;
+}
+
 function refuseAbortedPart(request: IncomingMessage, response: ServerResponse, uploadId: string): void {
   request.resume();
   response.statusCode = 404;
@@ -93,12 +110,23 @@ function refuseAbortedPart(request: IncomingMessage, response: ServerResponse, u
   );
 }
 
-async function abortUpload(bucketName: string, uploadId: string): Promise<void> {
+/** Whether the upload was aborted (false: it had been completed, and S3 answers NoSuchUpload). */
+async function abortUpload(bucketName: string, uploadId: string): Promise<boolean> {
+  const completing = completions.get(uploadId);
+  if (completing !== undefined) {
+    await completing;
+    const folderLeft = await stat(uploadFolder(bucketName, uploadId)).then(
+      () => true,
+      () => false,
+    );
+    if (!folderLeft) return false;
+  }
   abortedUploads.add(uploadId);
   const parts = [...(partsInFlight.get(uploadId) ?? [])];
   const stuck = new Promise<void>((resolve) => setTimeout(resolve, 10_000).unref());
   await Promise.race([Promise.all(parts), stuck]);
   await rm(uploadFolder(bucketName, uploadId), { recursive: true, force: true });
+  return true;
 }
 
 function refuseTagging(request: IncomingMessage, response: ServerResponse): boolean {
@@ -121,6 +149,7 @@ function notImplemented(request: IncomingMessage, response: ServerResponse): tru
 const server = createServer((request, response) => {
   if (refuseTagging(request, response)) return;
   if (servePart(request, response)) return;
+  if (serveCompletion(request, response)) return;
   const listing = request.method === 'GET' ? listMultipartUploads.exec(request.url ?? '') : null;
   if (listing && stockListing) {
     notImplemented(request, response);
@@ -146,7 +175,8 @@ const server = createServer((request, response) => {
     const [, bucketName, uploadId] = match;
     console.log(`abort multipart upload ${uploadId} in ${bucketName}`);
     abortUpload(bucketName!, uploadId!).then(
-      () => {
+      (aborted) => {
+        if (!aborted) return refuseAbortedPart(request, response, uploadId!);
         response.statusCode = 204;
         response.end();
       },
@@ -157,16 +187,18 @@ const server = createServer((request, response) => {
     );
     return;
   }
-  const replaced = replacedObject(request);
-  if (replaced === undefined) handle(request, response);
-  else {
-    // Before s3rver sees the request, so a tag request that follows it finds the new object without tags.
-    s3rver.store.deleteSubresource(replaced.bucket, replaced.key, 'tagging').then(
-      () => handle(request, response),
-      () => handle(request, response),
-    );
-  }
+  handleReplacing(request, response);
 });
+
+function handleReplacing(request: IncomingMessage, response: ServerResponse): void {
+  const replaced = replacedObject(request);
+  if (replaced === undefined) return void handle(request, response);
+  // Before s3rver sees the request, so a tag request that follows it finds the new object without tags.
+  s3rver.store.deleteSubresource(replaced.bucket, replaced.key, 'tagging').then(
+    () => handle(request, response),
+    () => handle(request, response),
+  );
+}
 
 /**
  * The object a request deletes or replaces (PutObject, CompleteMultipartUpload, DeleteObject). s3rver 3.7 keeps the

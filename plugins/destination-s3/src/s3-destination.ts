@@ -243,12 +243,7 @@ export class S3Destination implements Destination {
           const folder = folderOf(upload.Key.slice(this.settings.prefix.length));
           if (!isDeadLeftover(options, folder, upload.Initiated)) continue;
           const { Key, UploadId } = upload;
-          await this.#bounded(action, (abortSignal) =>
-            this.client.send(
-              new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key, UploadId }),
-              { abortSignal },
-            ),
-          );
+          if (!(await this.#abortListed(action, Key, UploadId))) continue;
           removed.push(`multipart upload ${UploadId} of s3://${this.settings.bucket}/${Key}`);
         }
         keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
@@ -260,6 +255,21 @@ export class S3Destination implements Destination {
       this.logger.debug(`${this.scope.who}: the store cannot list unfinished multipart uploads: none swept`);
     }
     return removed;
+  }
+
+  /** False when the upload ended (completed or aborted by another) between the listing and the abort. */
+  async #abortListed(action: string, Key: string, UploadId: string): Promise<boolean> {
+    try {
+      await this.#bounded(action, (abortSignal) =>
+        this.client.send(new AbortMultipartUploadCommand({ Bucket: this.settings.bucket, Key, UploadId }), {
+          abortSignal,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { name?: string }).name !== 'NoSuchUpload') throw error;
+      return false;
+    }
   }
 
   async close(): Promise<void> {

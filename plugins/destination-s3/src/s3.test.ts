@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -111,6 +113,22 @@ async function keys(destination: Destination, prefix: string): Promise<string[]>
   const found: string[] = [];
   for await (const info of destination.list(prefix)) found.push(info.key);
   return found.sort();
+}
+
+/** Runs `before` ahead of every `commandName` request the destination sends, with that request's input. */
+function beforeEach(
+  destination: Destination,
+  commandName: string,
+  before: (input: never) => Promise<unknown>,
+) {
+  const client = (destination as unknown as { client: S3Client }).client;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === commandName) await before(args.input as never);
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
 }
 
 function plainClient(endpoint = server.endpoint): S3Client {
@@ -248,6 +266,19 @@ describe('s3 destination against s3rver', () => {
     const after = (await readFile(server.logPath, 'utf8')).slice(logged);
     expect(after.split('\n').filter((line) => line.includes('stopped'))).toEqual([]);
     expect(await pendingUploads()).toEqual([]);
+  });
+
+  it('an upload aborted by another program just before it completes fails, naming the abort', async () => {
+    const { destination, prefix } = await openDestination();
+    const plain = plainClient();
+    beforeEach(destination, 'CompleteMultipartUploadCommand', (input: { Key: string; UploadId: string }) =>
+      plain.send(new AbortMultipartUploadCommand({ Bucket: server.bucket, ...input })),
+    );
+    const error = await failure(destination.put('raced', body(12 * MiB)));
+    plain.destroy();
+    expect(error.message).toMatch(/aborted by someone else while it was being written/);
+    expect(await pendingUploads()).toEqual([]);
+    await expect(readFile(objectFile(`${prefix}raced`))).rejects.toThrow(/ENOENT/);
   });
 
   it('a body failing mid-stream leaves no parts and nothing under the key', async () => {
@@ -427,5 +458,39 @@ describe('s3 destination sweep', () => {
     expect(after).toContain(otherJob);
     expect(after).not.toContain(dead);
     expect(await keys(destination, '')).toEqual(['app/b1/db.dump']);
+  });
+
+  it('an upload completed between the listing and its abort is kept, not reported, and the sweep goes on', async () => {
+    const { destination, prefix } = await openDestination();
+    const plain = plainClient();
+    const started = async (key: string): Promise<{ UploadId: string; ETag: string }> => {
+      const { UploadId } = await plain.send(
+        new CreateMultipartUploadCommand({ Bucket: server.bucket, Key: key }),
+      );
+      const part = { Bucket: server.bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.from(key) };
+      const { ETag } = await plain.send(new UploadPartCommand(part));
+      return { UploadId: UploadId as string, ETag: ETag as string };
+    };
+    const finishing = await started(`${prefix}app/b1/db.dump`);
+    const dead = await started(`${prefix}app/b2/db.dump`);
+    beforeEach(
+      destination,
+      'AbortMultipartUploadCommand',
+      async (input: { Key: string; UploadId: string }) => {
+        if (input.UploadId !== finishing.UploadId) return;
+        const parts = { Parts: [{ PartNumber: 1, ETag: finishing.ETag }] };
+        await plain.send(
+          new CompleteMultipartUploadCommand({ Bucket: server.bucket, ...input, MultipartUpload: parts }),
+        );
+      },
+    );
+    const removed = await destination.sweep?.('app/', { olderThan: new Date(Date.now() + 1_000) });
+    plain.destroy();
+    expect(removed).toEqual([
+      `multipart upload ${dead.UploadId} of s3://${server.bucket}/${prefix}app/b2/db.dump`,
+    ]);
+    expect((await buffer(await destination.get('app/b1/db.dump'))).toString()).toBe(
+      `${prefix}app/b1/db.dump`,
+    );
   });
 });
