@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, startTricopy, tricopy, tricopyJson, type Workspace } from './cli.js';
 
-const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
+const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/__fixtures__/file-source.mjs');
 /** Debian's libfaketime (scripts/install-test-deps.sh installs it), for this machine's architecture. */
 const LIBFAKETIME = ['x86_64-linux-gnu', 'aarch64-linux-gnu']
   .map((triplet) => `/usr/lib/${triplet}/faketime/libfaketime.so.1`)

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, tricopyJson, type Workspace } from './cli.js';
 import { type Running, startLogged, until } from './fleet-cli.js';
 
-const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
+const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/__fixtures__/file-source.mjs');
 
 interface EnqueueJson {
   status: string;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, startTricopy, tricopy, tricopyJson, type Workspace } from './cli.js';
 
-const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
+const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/__fixtures__/file-source.mjs');
 
 interface ListJson {
   backups: { backupId: string; job: string; status: string; state: string; prunedAt: string | null }[];

@@ -16,7 +16,7 @@ import {
 } from './cli.js';
 
 // A source plugin loaded by path: streams a file, or (hang: true) never ends its stream.
-const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
+const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/__fixtures__/file-source.mjs');
 
 interface PruneJson {
   dryRun: boolean;

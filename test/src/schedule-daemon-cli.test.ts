@@ -4,7 +4,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, startTricopy, tricopy, type Workspace } from './cli.js';
 
-const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/ops/__fixtures__/file-source.mjs');
+const FILE_SOURCE = join(REPO_ROOT, 'packages/core/src/__fixtures__/file-source.mjs');
 const SECRET = 'env-file-secret-42';
 
 function config(jobs: string): string {

@@ -1,3 +1,10 @@
+export {
+  type BackupEvents,
+  backupJob,
+  type CopyResult,
+  type JobResult,
+  type RunStatus,
+} from './backup/backup.js';
 export type {
   BackupResult,
   BackupRow,
@@ -27,48 +34,15 @@ export {
   parseConfig,
 } from './config/load.js';
 export type { Compression, NotifyTarget, Policy, Retention } from './config/schema.js';
+export { evaluatePolicy, jobPolicy, type PolicyStatus } from './copies/policy.js';
 export {
-  type BackupEvents,
-  backupJob,
-  type CopyResult,
-  type JobResult,
-  type RunStatus,
-} from './engine/backup.js';
-export { type CheckReport, checkConfig } from './engine/check.js';
-export { backupPrefix, MANIFEST_NAME, type Manifest, manifestKey } from './engine/manifest.js';
-export {
-  InvalidManifestError,
-  MANIFEST_MAX_BYTES,
-  parseManifest,
-  readManifest,
-} from './engine/manifest-read.js';
-export { evaluatePolicy, jobPolicy, type PolicyStatus } from './engine/policy.js';
-export { type RebuildReport, rebuildCatalog } from './engine/rebuild.js';
-export { type RestoreResult, restoreBackup, restoreTestBackup } from './engine/restore.js';
-export { type RunOptions, type RunReport, runBackups, worstStatus } from './engine/run-backups.js';
-export { type Selection, selectBackups, usableCopies } from './engine/select.js';
-export { type AppliedRead, Session, type SessionOptions, type StageSeam } from './engine/session.js';
-export {
-  type CopyVerification,
-  type VerifyLevel,
-  type VerifyReport,
-  verifyBackups,
-} from './engine/verify.js';
-export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
-export { type DaemonControl, type DaemonOptions, runDaemon } from './ops/daemon.js';
-export {
-  fleetStatus,
-  formatAge,
-  type JobStatus,
-  jobStatus,
-  type LastBackup,
-  type Staleness,
-  shownLevel,
-  staleReason,
-  VERIFIED_LEVELS,
-} from './ops/fleet-status.js';
-export { type ForgetOptions, type ForgetReport, forgetBackup } from './ops/forget.js';
-export { checkReason, type FailedCheck, type LastRun, type RunOutcome } from './ops/job-attention.js';
+  applyRetention,
+  hasKeepRules,
+  type KeepReason,
+  type KeepRules,
+  type RetentionDecision,
+  type Snapshot,
+} from './copies/retention.js';
 export {
   acquireJobLock,
   backupIsAlive,
@@ -80,8 +54,15 @@ export {
   lockPurposeOf,
   runningBackupIsAlive,
   takeJobLock,
-} from './ops/job-lock.js';
-export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './ops/metrics.js';
+} from './locks/job-lock.js';
+export { createHumanLogger, createJsonLogger, type LogLevel } from './logging.js';
+export { backupPrefix, MANIFEST_NAME, type Manifest, manifestKey } from './manifest/manifest.js';
+export {
+  InvalidManifestError,
+  MANIFEST_MAX_BYTES,
+  parseManifest,
+  readManifest,
+} from './manifest/manifest-read.js';
 export {
   eventOf,
   healthcheckUrl,
@@ -89,7 +70,11 @@ export {
   notificationPayload,
   notifyResult,
   notifyStart,
-} from './ops/notify.js';
+} from './notify/notify.js';
+export { HashCounter, hashStream } from './pipeline/hash-counter.js';
+export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';
+export { NO_BUILTIN_PLUGINS, type PluginTable } from './plugins/builtins.js';
+export { type ForgetOptions, type ForgetReport, forgetBackup } from './prune/forget.js';
 export {
   type DestinationPrune,
   type JobPrune,
@@ -98,8 +83,9 @@ export {
   type PruneReport,
   pruneBackups,
   removedJobs,
-} from './ops/prune.js';
-export { configWithRemovedJob } from './ops/removed-job.js';
+} from './prune/prune.js';
+export { configWithRemovedJob } from './prune/removed-job.js';
+export { flagIfShrunk, unconfirmedFlags } from './prune/shrink.js';
 export {
   type BackupRepair,
   type CopyRepair,
@@ -107,24 +93,38 @@ export {
   type RepairOptions,
   type RepairReport,
   repairBackups,
-} from './ops/repair.js';
+} from './repair/repair.js';
+export { type RebuildReport, rebuildCatalog } from './restore/rebuild.js';
+export { type RestoreResult, restoreBackup, restoreTestBackup } from './restore/restore.js';
+export { type Selection, selectBackups, usableCopies } from './restore/select.js';
+export { type DaemonControl, type DaemonOptions, runDaemon } from './schedule/daemon.js';
+export { RotationJobs, type RotationTickOptions, runRotationTick } from './schedule/rotation-run.js';
+export { type RunOptions, type RunReport, runBackups, worstStatus } from './schedule/run-backups.js';
+export { alertStaleJobs } from './schedule/stale-alerts.js';
+export { type AppliedRead, Session, type SessionOptions, type StageSeam } from './session/session.js';
 export {
-  applyRetention,
-  hasKeepRules,
-  type KeepReason,
-  type KeepRules,
-  type RetentionDecision,
-  type Snapshot,
-} from './ops/retention.js';
-export { RotationJobs, type RotationTickOptions, runRotationTick } from './ops/rotation-run.js';
-export { cronToOnCalendar, nextRuns, validateCron } from './ops/schedule.js';
-export { flagIfShrunk, unconfirmedFlags } from './ops/shrink.js';
-export { alertStaleJobs } from './ops/stale-alerts.js';
-export { HashCounter, hashStream } from './pipeline/hash-counter.js';
-export { zstdAvailable, zstdImplementation } from './pipeline/zstd.js';
-export { NO_BUILTIN_PLUGINS, type PluginTable } from './plugins/builtins.js';
+  fleetStatus,
+  formatAge,
+  type JobStatus,
+  jobStatus,
+  type LastBackup,
+  type Staleness,
+  shownLevel,
+  staleReason,
+  VERIFIED_LEVELS,
+} from './status/fleet-status.js';
+export { checkReason, type FailedCheck, type LastRun, type RunOutcome } from './status/job-attention.js';
+export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './status/metrics.js';
+export { cronToOnCalendar, nextRuns, validateCron } from './util/cron.js';
 export { formatBytes, parseDuration } from './util/duration.js';
 export { ConfigError, describeError, IntegrityError, PluginLoadError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';
 export { terminalSafe } from './util/terminal-safe.js';
+export { type CheckReport, checkConfig } from './verify/check.js';
+export {
+  type CopyVerification,
+  type VerifyLevel,
+  type VerifyReport,
+  verifyBackups,
+} from './verify/verify.js';
 export { TRICOPY_VERSION } from './version.js';

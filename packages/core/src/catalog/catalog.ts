@@ -1,5 +1,5 @@
-import type { Manifest } from '../engine/manifest.js';
-import type { LockAttempt, LockPurpose } from '../ops/job-lock.js';
+import type { LockAttempt, LockPurpose } from '../locks/job-lock.js';
+import type { Manifest } from '../manifest/manifest.js';
 import type { RecordTable } from './records.js';
 import type { Row } from './rows.js';
 import type { StatusRecords } from './status-records.js';
@@ -70,7 +70,7 @@ export interface VerificationRow {
   checkedAt: string;
 }
 
-/** Per-job locks held in the catalog's database (see ops/job-lock.ts for the lock-file ones). */
+/** Per-job locks held in the catalog's database (see locks/job-lock.ts for the lock-file ones). */
 export interface CatalogJobLocks {
   acquire(job: string, now: Date, purpose: LockPurpose): Promise<LockAttempt>;
   /**

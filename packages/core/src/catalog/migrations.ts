@@ -76,7 +76,7 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE copies_v2 RENAME TO copies;
   ALTER TABLE backups ADD COLUMN pruned_at TEXT;
   `,
-  // 3: a job's current stale episode (see ops/stale-alerts.ts), so its notification fires once per episode.
+  // 3: a job's current stale episode (see schedule/stale-alerts.ts), so its notification fires once per episode.
   `
   CREATE TABLE stale_episodes (
     job TEXT PRIMARY KEY,

@@ -1,4 +1,4 @@
-import type { Manifest } from '../engine/manifest.js';
+import type { Manifest } from '../manifest/manifest.js';
 import type {
   BackupRow,
   BackupStatus,

@@ -1,4 +1,4 @@
-import { nextRuns, validateCron } from '../ops/schedule.js';
+import { nextRuns, validateCron } from '../util/cron.js';
 
 /** Why `timezone` is not an IANA time zone this Node knows, or undefined. */
 export function timezoneProblem(timezone: string): string | undefined {

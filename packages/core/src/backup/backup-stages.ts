@@ -1,0 +1,100 @@
+// The stages of a backup's stream, and the proof that reads what they give the fan-out.
+import { join } from 'node:path';
+import type { Transform } from 'node:stream';
+import type { Encryption } from '@tricopy/age';
+import { createCompressor } from '../pipeline/compression.js';
+import type { Branch, FanOut } from '../pipeline/fan-out.js';
+import { HashCounter } from '../pipeline/hash-counter.js';
+import { type Decoded, decodeBranch, type Measured, type ProofStages } from '../pipeline/proof.js';
+import type { StageSeam } from '../session/session.js';
+import { describeError } from '../util/errors.js';
+import type { RunContext } from './backup-run.js';
+import type { Artifact, Settled } from './backup-stream.js';
+
+/** The fan-out branch the in-stream proof reads, and the one the spool file is written from. */
+export const PROOF = '\0proof';
+export const SPOOL = '\0spool';
+
+/** Where a job that keeps a spool file writes it: in this run's scratch folder. */
+export async function spoolPathOf(run: RunContext): Promise<string> {
+  return join(await run.session.workDir(), `${run.job.name}.spool`);
+}
+
+/** What the stream step needs that takes a wait to make: made before the dump starts (see stagesOf). */
+export interface Prepared {
+  /** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
+  readonly encryption: Encryption | undefined;
+  /** Where the job's spool file goes; undefined when it keeps none. */
+  readonly spoolPath: string | undefined;
+}
+
+export async function prepareStream(run: RunContext): Promise<Prepared> {
+  const recipients = run.job.encryption?.recipients;
+  return {
+    // Loaded only for an encrypted job: age costs every other command's start-up.
+    encryption:
+      recipients === undefined
+        ? undefined
+        : await (await import('@tricopy/age')).createEncryption(recipients),
+    spoolPath: run.job.spool ? await spoolPathOf(run) : undefined,
+  };
+}
+
+export interface Stages {
+  /** What goes between the dump and the fan-out, in order. */
+  readonly streams: Transform[];
+  /** Counts and hashes the bytes as the source produced them. */
+  readonly raw: HashCounter;
+  /** Counts and hashes what enters the encryptor (an encrypted artifact only). */
+  readonly plaintext?: HashCounter;
+  readonly proof: ProofStages;
+}
+
+/**
+ * dump → hash → compress → (hash → encrypt) → hash → fan-out, with the session's test seam after each stage.
+ * Synchronous: nothing may come between taking the dump's stream and reading it (a child's unread output is lost
+ * once it exits).
+ */
+export function stagesOf(run: RunContext, artifact: Artifact, encryption: Encryption | undefined): Stages {
+  const tap = (stage: StageSeam) => run.session.tapStage(stage, run.job.name) ?? [];
+  const raw = new HashCounter();
+  const compression = artifact.compressedBySource ? 'none' : artifact.compression;
+  const compressor = createCompressor(compression, run.job.compressionLevel);
+  const plaintext = encryption === undefined ? undefined : new HashCounter();
+  const streams = [
+    raw,
+    tap('source'),
+    ...(compressor === undefined ? [] : [compressor, tap('compressor')]),
+    ...(encryption === undefined ? [] : [plaintext as HashCounter, encryption.stream, tap('encryptor')]),
+    run.hasher,
+  ].flat() as Transform[];
+  const proof: ProofStages = {
+    source: `the ${run.job.source.plugin.type} source`,
+    compression,
+    ...(encryption === undefined ? {} : { verifier: encryption.verifier }),
+  };
+  return { streams, raw, ...(plaintext === undefined ? {} : { plaintext }), proof };
+}
+
+/** Why the proof failed while the fan-out was still running: it stopped the backup, so it is the story. */
+class ProofStopped extends Error {}
+
+/** The proof's branch, decoded; a branch that does not decode stops the whole fan-out with why. */
+export async function proveBranch(fanOut: FanOut, stages: ProofStages): Promise<Decoded> {
+  const branch = fanOut.branches.find((b) => b.name === PROOF) as Branch;
+  try {
+    return await decodeBranch(branch.stream, stages);
+  } catch (error) {
+    if (fanOut.destroyed || !branch.alive) throw error;
+    fanOut.destroy(new Error(`the backup is not proven: ${describeError(error)}`));
+    throw new ProofStopped(describeError(error), { cause: error });
+  }
+}
+
+export function proofStopped(proof: Settled<Decoded>): proof is { ok: false; error: ProofStopped } {
+  return !proof.ok && proof.error instanceof ProofStopped;
+}
+
+export function measured(counter: HashCounter): Measured {
+  return { size: counter.bytes, sha256: counter.sha256 };
+}

@@ -1,0 +1,270 @@
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  type Destination,
+  type Dump,
+  type DumpInfo,
+  openExclusive,
+  type PutOptions,
+  type PutResult,
+} from '@tricopy/contract';
+import type { Expected } from '../copies/copy-check.js';
+import type { CompressionKind } from '../pipeline/compression.js';
+import { FanOut } from '../pipeline/fan-out.js';
+import { proofFailure } from '../pipeline/proof.js';
+import { describeError } from '../util/errors.js';
+import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
+import type { RunContext } from './backup-run.js';
+import {
+  measured,
+  PROOF,
+  type Prepared,
+  proofStopped,
+  proveBranch,
+  SPOOL,
+  stagesOf,
+} from './backup-stages.js';
+
+export interface Artifact {
+  readonly key: string;
+  readonly compression: CompressionKind;
+  /** The source compressed the stream itself (it took up the engine's offer): the engine does not compress it. */
+  readonly compressedBySource?: boolean;
+  /** age recipients the artifact is encrypted to; none when it is stored as plaintext. */
+  readonly recipients?: readonly string[];
+}
+
+export type StreamResult =
+  | {
+      readonly kind: 'streamed';
+      readonly copies: readonly Copy[];
+      readonly produced: Expected;
+      /** The compressed bytes before encryption (an encrypted artifact only). */
+      readonly plaintext?: Expected;
+      /** The bytes the source produced: what the stored artifact decodes to, proven in the stream. */
+      readonly raw: Expected;
+      /** `raw`, when the engine did the compressing (a source that compresses itself is proven from there on). */
+      readonly decoded?: Expected;
+      readonly info: DumpInfo;
+      /** Set when the spool file holds the whole artifact. */
+      readonly spoolPath?: string;
+    }
+  | {
+      readonly kind: 'failed';
+      readonly copies: readonly Copy[];
+      readonly reason: string;
+      readonly details?: string;
+    };
+
+export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Observes a promise now, so its rejection is never unhandled, and hands back how it settled. */
+export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/**
+ * The stream step: one read of the dump, compressed and hashed once, fanned out to every open copy (and the spool
+ * file, if the job keeps one) and to the proof, which decodes what the copies are given back to the source's bytes.
+ * Waits for the dump's completion. Every copy comes back written or failed.
+ */
+export async function streamDump(
+  run: RunContext,
+  dump: Dump,
+  copies: readonly Copy[],
+  artifact: Artifact,
+  prepared: Prepared,
+): Promise<StreamResult> {
+  const { encryption, spoolPath } = prepared;
+  const completion = settle(dump.completion);
+  const open = copies.filter((c) => c.state === 'open');
+  const fanOut = new FanOut(
+    [...open.map((c) => c.destination), ...(spoolPath === undefined ? [] : [SPOOL]), PROOF],
+    { stallMs: run.session.config.stallTimeoutMs },
+  );
+  let destinationsFailed = false;
+  const stopIfNoneLeft = () => {
+    if (fanOut.branches.some((b) => b.alive && b.name !== PROOF)) return;
+    destinationsFailed = true;
+    fanOut.destroy(new Error('every destination failed during the dump'));
+  };
+  const written = Promise.all(
+    copies.map((copy) =>
+      copy.state === 'open' ? writeBranch(run, fanOut, copy, artifact.key, stopIfNoneLeft) : copy,
+    ),
+  );
+  const spooled =
+    spoolPath === undefined ? Promise.resolve(false) : writeSpool(run, fanOut, spoolPath, stopIfNoneLeft);
+  const stages = stagesOf(run, artifact, encryption);
+  const proven = settle(proveBranch(fanOut, stages.proof));
+
+  const piped = await settle(pipeline([dump.stream, ...stages.streams, fanOut], { signal: run.signal }));
+  const after = await written;
+  const hasSpool = await spooled;
+  // A source that ignores the signal (a hung dump tool) must not hold the run past its timeout.
+  const dumped = await untilAborted(completion, run.signal).catch((error: unknown) => ({
+    ok: false as const,
+    error,
+  }));
+  const proof = await proven;
+
+  if (!piped.ok && proofStopped(proof) && !run.signal.aborted) {
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: `the backup is not proven: ${describeError(proof.error)}`,
+    };
+  }
+  if (!piped.ok && destinationsFailed && !run.signal.aborted) {
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: `every destination failed during the dump, so there is no copy to retry from (set spool: true on the job to keep one): ${summarizeFailures(after)}`,
+    };
+  }
+  if (!piped.ok) {
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: describeError(run.signal.aborted ? run.signal.reason : piped.error),
+    };
+  }
+  if (!dumped.ok) {
+    const details = (dumped.error as { details?: unknown } | null)?.details;
+    return {
+      kind: 'failed',
+      copies: after,
+      reason: describeError(dumped.error),
+      ...(typeof details === 'string' ? { details } : {}),
+    };
+  }
+  const raw = measured(stages.raw);
+  const failure = proof.ok
+    ? proofFailure(stages.proof, raw, proof.value, stages.plaintext && measured(stages.plaintext))
+    : describeError(proof.error);
+  if (failure !== undefined) {
+    return { kind: 'failed', copies: after, reason: `the backup is not proven: ${failure}` };
+  }
+  return {
+    kind: 'streamed',
+    copies: after,
+    produced: measured(run.hasher),
+    ...(stages.plaintext === undefined ? {} : { plaintext: measured(stages.plaintext) }),
+    ...(stages.proof.compression === artifact.compression ? { decoded: raw } : {}),
+    raw,
+    info: dumped.value,
+    ...(hasSpool && spoolPath !== undefined ? { spoolPath } : {}),
+  };
+}
+
+async function writeBranch(
+  run: RunContext,
+  fanOut: FanOut,
+  copy: Extract<Copy, { state: 'open' }>,
+  key: string,
+  stopIfNoneLeft: () => void,
+): Promise<Copy> {
+  const branch = fanOut.branches.find((b) => b.name === copy.destination);
+  if (branch === undefined) return failedCopy(copy, 'not written');
+  // Only a hint: a catalog that cannot answer now (its database restarting) gives none, rather than a rejection
+  // nobody awaits yet, which would end the process.
+  const [previous] = await run.session.catalog
+    .listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })
+    .catch(() => []);
+  const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
+  const attempts = copy.attempts + 1;
+  try {
+    const put = await putWithin(run, copy.instance, key, branch.stream, sizeHint);
+    fanOut.detach(copy.destination);
+    return { state: 'written', destination: copy.destination, instance: copy.instance, attempts, put };
+  } catch (error) {
+    fanOut.detach(copy.destination, error instanceof Error ? error : new Error(String(error)));
+    const failed = failedCopy(copy, error, { attempts });
+    if (!run.signal.aborted) {
+      run.session.logger.warn(
+        `job ${run.job.name}: destination ${copy.destination} failed: ${run.session.redact(failed.error)}`,
+      );
+    }
+    stopIfNoneLeft();
+    return failed;
+  }
+}
+
+async function writeSpool(
+  run: RunContext,
+  fanOut: FanOut,
+  path: string,
+  stopIfNoneLeft: () => void,
+): Promise<boolean> {
+  const branch = fanOut.branches.find((b) => b.name === SPOOL);
+  if (branch === undefined) return false;
+  try {
+    await pipeline(branch.stream, (await openExclusive(path)).createWriteStream());
+    return true;
+  } catch (error) {
+    // Like a failed destination: detached, so the fan-out never waits on it; the copies go on without it.
+    fanOut.detach(SPOOL);
+    if (!run.signal.aborted && fanOut.aliveCount > 0) {
+      run.session.logger.warn(
+        `job ${run.job.name}: the spool file ${path} could not be written (${describeError(error)}); failed copies can only be retried from a completed copy`,
+      );
+    }
+    stopIfNoneLeft();
+    return false;
+  }
+}
+
+/** Settles like `promise`, or rejects with the abort reason as soon as `signal` aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * A put bounded like the stream that feeds it: once its body has ended, the destination has stallTimeout to finish
+ * storing it (it is aborted through its signal after that), so a store that takes every byte and never answers
+ * cannot hold the run.
+ */
+export async function putWithin(
+  run: RunContext,
+  destination: Destination,
+  key: string,
+  body: Readable,
+  options: Omit<PutOptions, 'signal'>,
+): Promise<PutResult> {
+  const stallMs = run.session.config.stallTimeoutMs;
+  const abort = new AbortController();
+  const onRunAbort = () => abort.abort(run.signal.reason);
+  run.signal.addEventListener('abort', onRunAbort, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Error(
+    `the destination did not finish storing the copy within ${Math.round(stallMs / 1000)} s of its last byte (stalled)`,
+  );
+  body.once('end', () => {
+    timer = setTimeout(() => abort.abort(stalled), stallMs);
+  });
+  try {
+    return await destination.put(key, body, { ...options, signal: abort.signal });
+  } catch (error) {
+    throw abort.signal.reason === stalled ? stalled : error;
+  } finally {
+    clearTimeout(timer);
+    run.signal.removeEventListener('abort', onRunAbort);
+  }
+}

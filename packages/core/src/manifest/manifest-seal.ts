@@ -1,0 +1,32 @@
+import type { Expected } from '../copies/copy-check.js';
+import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
+
+/**
+ * The manifest as stored for an encrypted artifact: only what a catalog rebuild needs stays readable (ids, times,
+ * sizes, hashes, recipients); the source's description, details and table counts are sealed to the recipients.
+ */
+export async function sealManifest(
+  manifest: Manifest,
+  recipients: readonly string[] | undefined,
+  plaintext: Expected | undefined,
+): Promise<Manifest> {
+  if (recipients === undefined || plaintext === undefined) return manifest;
+  const { tables, source, artifact, ...rest } = manifest;
+  const { decoded, ...stored } = artifact;
+  const facts: SealedFacts = {
+    source,
+    ...(tables === undefined ? {} : { tables }),
+    ...(decoded === undefined ? {} : { decoded }),
+  };
+  return {
+    ...rest,
+    artifact: stored,
+    source: { type: source.type },
+    encryption: {
+      format: AGE_FORMAT,
+      recipients,
+      plaintext: { size: plaintext.size, sha256: plaintext.sha256 },
+      sealed: await (await import('@tricopy/age')).sealText(recipients, JSON.stringify(facts)),
+    },
+  };
+}
