@@ -11,8 +11,8 @@ import type { JobResult } from '../backup/backup.js';
 import { parseConfig } from '../config/load.js';
 import { chooseCompression, createCompressor, createDecompressor } from '../pipeline/compression.js';
 import { zstdAvailable } from '../pipeline/zstd.js';
-import { runDaemon } from '../schedule/daemon.js';
-import { cronToOnCalendar, nextRuns, validateCron } from './cron.js';
+import { cronToOnCalendar, nextRuns, validateCron } from '../util/cron.js';
+import { runDaemon } from './daemon.js';
 
 const FILE_SOURCE = fileURLToPath(new URL('../__fixtures__/file-source.mjs', import.meta.url));
 
