@@ -17,13 +17,14 @@ export type {
   VerificationRow,
 } from './catalog/catalog.js';
 export { type CatalogCopyReport, copyCatalog, type RecordCounts } from './catalog/copy.js';
-export { type CatalogOpener, isDatabaseUrl, openCatalog, registerPostgresCatalog } from './catalog/open.js';
+export { type CatalogOpener, openCatalog, registerPostgresCatalog } from './catalog/open.js';
 export { RECORD_TABLE_ORDER, type RecordTable, type SqlDialect } from './catalog/records.js';
 export type { Row } from './catalog/rows.js';
 export { SqlCatalog } from './catalog/sql-catalog.js';
 export type { SqlConnection, SqlDatabase } from './catalog/sql-connection.js';
 export { openExistingSqliteCatalog, openSqliteCatalog } from './catalog/sqlite-catalog.js';
 export type { StatusRecords } from './catalog/status-records.js';
+export { isDatabaseUrl } from './config/catalog-location.js';
 export {
   type DestinationSpec,
   defaultConfigPath,

@@ -2,7 +2,7 @@ import { RotationJobs, runRotationTick } from '@tricopy/core';
 import type { Job, PgBoss } from 'pg-boss';
 import { refuseStaleConfig } from './config-check.js';
 import { BACKUP_QUEUE, type VerifyRequest } from './queue.js';
-import type { WorkerOptions } from './worker.js';
+import type { WorkerOptions } from './worker-options.js';
 
 export interface VerifyOutput {
   readonly worker: string;

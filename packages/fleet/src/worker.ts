@@ -1,13 +1,5 @@
 import { hostname } from 'node:os';
-import type { Logger } from '@tricopy/contract';
-import {
-  type Catalog,
-  describeError,
-  type JobResult,
-  type LoadedConfig,
-  runBackups,
-  Session,
-} from '@tricopy/core';
+import { describeError, type JobResult, runBackups, Session } from '@tricopy/core';
 import type { Job } from 'pg-boss';
 import { refuseStaleConfig } from './config-check.js';
 import {
@@ -21,24 +13,15 @@ import {
 } from './queue.js';
 import { resourcesOf, takeSlots } from './run-slots.js';
 import { runVerifyTick, type VerifyOutput } from './verify-worker.js';
+import type { WorkerOptions } from './worker-options.js';
+
+export type { WorkerOptions } from './worker-options.js';
 
 /**
  * How long a queued backup waits for its job's lock. A rotating verification holding it stops within seconds of
  * seeing the backup active; refusing at once would fail the attempt and send a false failure notification.
  */
 const LOCK_WAIT_MS = 60_000;
-
-export interface WorkerOptions {
-  readonly config: LoadedConfig;
-  readonly catalog: Catalog;
-  readonly logger: Logger;
-  /** Runs at once in this process. */
-  readonly concurrency: number;
-  /** Aborts once: stop taking runs and let the running ones finish. */
-  readonly stop: AbortSignal;
-  /** Aborts once: stop the running ones too; they go back to the queue and run again elsewhere. */
-  readonly handBack: AbortSignal;
-}
 
 /**
  * Runs backups from the fleet's queue until `stop`, then waits for what it is running (or, on `handBack`, aborts

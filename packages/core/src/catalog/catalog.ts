@@ -1,74 +1,27 @@
-import type { LockAttempt, LockPurpose } from '../locks/job-lock.js';
 import type { Manifest } from '../manifest/manifest.js';
+import type {
+  BackupRow,
+  BackupStatus,
+  CopyRow,
+  CopyStatus,
+  LockAttempt,
+  LockPurpose,
+  NewBackup,
+  Row,
+  VerificationRow,
+} from './model.js';
 import type { RecordTable } from './records.js';
-import type { Row } from './rows.js';
 import type { StatusRecords } from './status-records.js';
 
-export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
-export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
-export type VerificationLevel = 'backup' | 'stat' | 'deep' | 'restore-test';
-
-export interface BackupRow {
-  id: string;
-  job: string;
-  status: BackupStatus;
-  startedAt: string;
-  finishedAt: string | null;
-  sourceType: string;
-  format: string | null;
-  compression: string | null;
-  artifactKey: string | null;
-  size: number | null;
-  sha256: string | null;
-  manifest: Manifest | null;
-  error: string | null;
-  flagged: string | null;
-  confirmedAt: string | null;
-  /** Set once prune has removed every copy of the backup. */
-  prunedAt: string | null;
-  /**
-   * The backup's place in the catalog's own order: larger is recorded later. "Newest" means the largest seq, never
-   * the latest startedAt, which a clock that jumps can put out of order.
-   */
-  seq: number;
-}
-
-/** A backup as `insertBackup` records it, running. */
-export interface NewBackup {
-  id: string;
-  job: string;
-  runId?: number;
-  sourceType: string;
-  startedAt: string;
-  /** Its place in the order (an imported backup already known keeps its own); default: after every other. */
-  seq?: number;
-}
-
-export interface CopyRow {
-  backupId: string;
-  destination: string;
-  status: CopyStatus;
-  key: string;
-  location: string | null;
-  size: number | null;
-  sha256: string | null;
-  attempts: number;
-  error: string | null;
-  updatedAt: string;
-}
-
-export interface VerificationRow {
-  backupId: string;
-  destination: string | null;
-  level: VerificationLevel;
-  status: string;
-  expectedSize: number | null;
-  expectedSha256: string | null;
-  actualSize: number | null;
-  actualSha256: string | null;
-  detail: string | null;
-  checkedAt: string;
-}
+export type {
+  BackupRow,
+  BackupStatus,
+  CopyRow,
+  CopyStatus,
+  NewBackup,
+  VerificationLevel,
+  VerificationRow,
+} from './model.js';
 
 /** Per-job locks held in the catalog's database (see locks/job-lock.ts for the lock-file ones). */
 export interface CatalogJobLocks {

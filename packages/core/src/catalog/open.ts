@@ -36,6 +36,3 @@ export function openCatalog(
 }
 
 /** Whether `value` (the config's `catalog`) names a PostgreSQL database rather than a file. */
-export function isDatabaseUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
-}

@@ -4,12 +4,10 @@ import type {
   BackupStatus,
   CopyRow,
   CopyStatus,
+  Row,
   VerificationLevel,
   VerificationRow,
-} from './catalog.js';
-
-/** A row as a database driver returns it, keyed by column name. */
-export type Row = Record<string, unknown>;
+} from './model.js';
 
 export function toBackup(row: Row): BackupRow {
   return {
@@ -63,3 +61,5 @@ export function toVerification(row: Row): VerificationRow {
     checkedAt: row.checked_at as string,
   };
 }
+
+export type { Row } from './model.js';

@@ -1,4 +1,4 @@
-import type { Row } from './rows.js';
+import type { Row } from './model.js';
 
 /**
  * What the catalog needs of a database: statements with `?` placeholders (a driver that numbers its placeholders

@@ -1,4 +1,4 @@
-import type { BackupRow, BackupStatus, CopyRow, VerificationRow } from './catalog.js';
+import type { BackupRow, BackupStatus, CopyRow, VerificationRow } from './model.js';
 import { toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection } from './sql-connection.js';
 

@@ -1,5 +1,4 @@
 import { join } from 'node:path';
-import { isDatabaseUrl } from '../catalog/open.js';
 import type { Redactor } from '../util/redactor.js';
 
 export interface CatalogLocation {
@@ -13,6 +12,11 @@ export interface CatalogLocation {
  * Where the config's `catalog` points: a `postgres://` URL (its password becomes a secret, redacted from every text
  * a person sees), or a file path relative to the config's folder. A malformed URL is a problem, never a file name.
  */
+/** Whether the config's `catalog` is a PostgreSQL URL (fleet mode) rather than a file path. */
+export function isDatabaseUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
 export function catalogLocation(
   value: unknown,
   resolvePath: (path: string) => string,

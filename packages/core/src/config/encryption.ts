@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { resolveConfigPath } from '@tricopy/contract';
-import type { DestinationSpec } from './load.js';
 import type { EncryptionConfig, Policy } from './schema.js';
 
 /** A job's age encryption: the recipients every artifact is encrypted to. */
@@ -47,7 +46,7 @@ export async function resolveEncryption(
 export function encryptionPolicyProblems(
   policy: Policy,
   jobs: Iterable<{ name: string; encryption?: JobEncryption; destinations: readonly string[] }>,
-  destinations: ReadonlyMap<string, DestinationSpec>,
+  destinations: ReadonlyMap<string, { readonly offsite: boolean }>,
 ): string[] {
   if (policy.encryption === 'warn') return [];
   const problems: string[] = [];

@@ -5,9 +5,9 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFileExclusive } from '@tricopy/contract';
 import type { Catalog } from '../catalog/catalog.js';
+import type { JobLock, LockAttempt, LockOwner, LockPurpose } from '../catalog/model.js';
 
-/** What a job's lock is held for; a refusal names it. */
-export type LockPurpose = 'backup' | 'prune' | 'verify' | 'repair' | 'forget';
+export type { JobLock, LockAttempt, LockPurpose } from '../catalog/model.js';
 
 const BEING: Record<LockPurpose, string> = {
   backup: 'being backed up',
@@ -16,15 +16,6 @@ const BEING: Record<LockPurpose, string> = {
   repair: 'being repaired',
   forget: 'having a backup forgotten',
 };
-
-interface LockOwner {
-  readonly pid: number;
-  readonly host: string;
-  readonly since: string;
-  readonly token: string;
-  /** Absent in lock files written before tricopy recorded it. */
-  readonly purpose?: LockPurpose;
-}
 
 /**
  * Why a job's lock could not be taken: `job "app" is being verified by pid 123 since …; try again when it ends`.
@@ -48,23 +39,6 @@ export function lockHeldMessage(
 export function lockPurposeOf(value: unknown): LockPurpose | undefined {
   return typeof value === 'string' && Object.hasOwn(BEING, value) ? (value as LockPurpose) : undefined;
 }
-
-export interface JobLock {
-  /** The lock file, or where else the lock is kept. */
-  readonly path: string;
-  /** Aborts when the lock is lost before release (its database connection broke): stop the run. */
-  readonly lost?: AbortSignal;
-  release(): Promise<void>;
-}
-
-export type LockAttempt =
-  | { readonly acquired: true; readonly lock: JobLock; readonly tookOverFrom?: LockOwner }
-  | {
-      readonly acquired: false;
-      readonly path: string;
-      readonly holder?: LockOwner;
-      readonly message: string;
-    };
 
 /** Lock files live beside the catalog, so every tricopy process using that catalog shares them. */
 export function lockPath(catalogPath: string, job: string): string {
