@@ -87,6 +87,7 @@ export {
 } from './prune/prune.js';
 export { configWithRemovedJob } from './prune/removed-job.js';
 export { flagIfShrunk, unconfirmedFlags } from './prune/shrink.js';
+export { type Selection, selectBackups, usableCopies } from './readback/select.js';
 export {
   type BackupRepair,
   type CopyRepair,
@@ -96,8 +97,7 @@ export {
   repairBackups,
 } from './repair/repair.js';
 export { type RebuildReport, rebuildCatalog } from './restore/rebuild.js';
-export { type RestoreResult, restoreBackup, restoreTestBackup } from './restore/restore.js';
-export { type Selection, selectBackups, usableCopies } from './restore/select.js';
+export { type RestoreResult, restoreBackup } from './restore/restore.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './schedule/daemon.js';
 export { RotationJobs, type RotationTickOptions, runRotationTick } from './schedule/rotation-run.js';
 export { type RunOptions, type RunReport, runBackups, worstStatus } from './schedule/run-backups.js';
@@ -122,6 +122,7 @@ export { ConfigError, describeError, IntegrityError, PluginLoadError, UsageError
 export { Redactor } from './util/redactor.js';
 export { terminalSafe } from './util/terminal-safe.js';
 export { type CheckReport, checkConfig } from './verify/check.js';
+export { restoreTestBackup } from './verify/restore-test.js';
 export {
   type CopyVerification,
   type VerifyLevel,

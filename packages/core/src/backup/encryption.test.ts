@@ -5,9 +5,10 @@ import { generateKeyPair, unsealText } from '@tricopy/age';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BackupRow } from '../catalog/catalog.js';
 import { parseManifest } from '../manifest/manifest-read.js';
-import { restoreBackup, restoreTestBackup } from '../restore/restore.js';
+import { restoreBackup } from '../restore/restore.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { type Harness, harness } from '../testing/harness.js';
+import { restoreTestBackup } from '../verify/restore-test.js';
 import { verifyBackups } from '../verify/verify.js';
 
 let h: Harness | undefined;

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { acquireJobLock, lockPath } from '../locks/job-lock.js';
-import { selectBackups, usableCopies } from '../restore/select.js';
+import { selectBackups, usableCopies } from '../readback/select.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { Session } from '../session/session.js';
 import { verifyBackups } from '../verify/verify.js';

@@ -1,9 +1,9 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import { checkStoredCopy, type MismatchKind } from '../copies/copy-check.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
-import { restoreTestBackup } from '../restore/restore.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
+import { restoreTestBackup } from './restore-test.js';
 
 export type VerifyLevel = 'stat' | 'deep' | 'restore-test';
 export type CopyCheckStatus = 'ok' | MismatchKind | 'error';
