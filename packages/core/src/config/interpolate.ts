@@ -62,6 +62,7 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
   const walk = (value: unknown, path: (string | number)[]): unknown => {
     if (typeof value === 'string') {
       let used = false;
+      const unsetBefore = unset.length;
       const replaced = value.replace(
         VARIABLE,
         (match, name: string | undefined, kind: SecretSourceKind | undefined, ref: string | undefined) => {
@@ -86,7 +87,8 @@ export function interpolateEnv(input: unknown, env: NodeJS.ProcessEnv): Interpol
           return resolved;
         },
       );
-      if (used) fromEnv.set(formatPath(path), replaced);
+      // A reference left unresolved is no secret: the message naming it stays readable.
+      if (used && unset.length === unsetBefore) fromEnv.set(formatPath(path), replaced);
       return replaced;
     }
     if (Array.isArray(value)) return value.map((item, index) => walk(item, [...path, index]));

@@ -47,26 +47,33 @@ describe('${file:…} and ${credential:…}', () => {
   });
 
   it.each([
-    [`\${file:${join(root, 'missing')}}`, {}, `cannot read ${join(root, 'missing')}: ENOENT, no such file`],
-    ['${file:run/secrets/pg}', {}, 'the path must be absolute'],
-    [`\${file:${root}}`, {}, 'not a regular file'],
+    [
+      `\${file:${join(root, 'missing')}}`,
+      {},
+      `cannot read file ${join(root, 'missing')}: ENOENT, no such file`,
+    ],
+    ['${file:run/secrets/pg}', {}, 'file run/secrets/pg: the path must be absolute'],
+    [`\${file:${root}}`, {}, `cannot read file ${root}: not a regular file`],
     [
       '${credential:pg}',
       {},
-      '$CREDENTIALS_DIRECTORY is not set: run tricopy from a systemd unit with LoadCredential=pg:PATH',
+      'systemd credential pg: $CREDENTIALS_DIRECTORY is not set: run tricopy from a systemd unit with LoadCredential=pg:PATH',
     ],
     [
       '${credential:nope}',
       { CREDENTIALS_DIRECTORY: credentials },
-      `cannot read ${join(credentials, 'nope')}: ENOENT`,
+      `cannot read systemd credential nope (${join(credentials, 'nope')}): ENOENT`,
     ],
-    ['${credential:../pg}', { CREDENTIALS_DIRECTORY: credentials }, 'a credential name is a file name'],
+    [
+      '${credential:../pg}',
+      { CREDENTIALS_DIRECTORY: credentials },
+      'systemd credential ../pg: a credential name is a file name',
+    ],
   ])('names the key and what to fix when %s gives no value', (reference, env, why) => {
     const result = interpolateEnv({ jobs: { app: { source: { password: reference } } } }, env);
     expect(result.unset).toHaveLength(1);
     const message = describeUnset(result.unset[0] as (typeof result.unset)[number]);
-    expect(message).toContain(`jobs.app.source.password: ${reference}: `);
-    expect(message).toContain(why);
+    expect(message).toContain(`jobs.app.source.password: ${why}`);
   });
 
   it('reports an empty reference as malformed, like any other ${ form', () => {
@@ -92,7 +99,7 @@ ${extra}`;
     const loaded = await parseConfig(config('${file:/run/secrets/nope}'), FILE, {}, TEST_PLUGINS);
     expect(loaded.jobs.get('a')?.unusable).toBeUndefined();
     expect(loaded.jobs.get('b')?.unusable).toBe(
-      'jobs.b.source.path: ${file:/run/secrets/nope}: cannot read /run/secrets/nope: ENOENT, no such file (create it, or fix the path)',
+      'jobs.b.source.path: cannot read file /run/secrets/nope: ENOENT, no such file (create it, or fix the path)',
     );
   });
 
@@ -100,9 +107,17 @@ ${extra}`;
     const loaded = await parseConfig(config('${credential:pg}'), FILE, {}, TEST_PLUGINS);
     expect(loaded.jobs.get('a')?.unusable).toBeUndefined();
     expect(loaded.jobs.get('b')?.unusable).toContain(
-      'jobs.b.source.path: ${credential:pg}: $CREDENTIALS_DIRECTORY',
+      'jobs.b.source.path: systemd credential pg: $CREDENTIALS_DIRECTORY',
     );
     expect(loaded.credentials).toEqual(['pg']);
+  });
+
+  it('keeps the reason readable when a key named like a secret reads a credential that is not there', async () => {
+    const notify = 'notify: [{ type: ntfy, url: "https://ntfy.sh/backups", token: "${credential:ntfy}" }]\n';
+    const loaded = await parseConfig(config('/tmp/b.db', notify), FILE, {}, TEST_PLUGINS);
+    const [reason] = loaded.jobs.get('a')?.notifyUnusable ?? [];
+    expect(reason).toContain('notify[0].token: systemd credential ntfy: $CREDENTIALS_DIRECTORY is not set');
+    expect(loaded.redactor.redact(reason as string)).toBe(reason);
   });
 
   it('redacts a value read from a file or credential wherever it is used, whatever the key is called', async () => {
@@ -124,6 +139,6 @@ ${extra}`;
       TEST_PLUGINS,
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toContain('workDir: ${file:relative/dir}: the path must be absolute');
+    expect((error as Error).message).toContain('workDir: file relative/dir: the path must be absolute');
   });
 });

@@ -19,11 +19,15 @@ const CREDENTIAL_NAME = /^[A-Za-z0-9_.@:-]{1,255}$/;
  * `LoadCredential=` lays it out). One trailing newline (`\n` or `\r\n`) is dropped, as `echo secret > file` leaves one.
  */
 export function readSecretSource(kind: SecretSourceKind, ref: string, env: NodeJS.ProcessEnv): SecretRead {
-  const where = `\${${kind}:${ref}}`;
+  // Named in words, not as written: a plugin's secret option holding the unresolved reference has it redacted.
+  const what = kind === 'file' ? 'file' : 'systemd credential';
   const path = kind === 'file' ? filePath(ref) : credentialPath(ref, env);
-  if (!path.ok) return { ok: false, why: `${where}: ${path.why}` };
+  if (!path.ok) return { ok: false, why: `${what} ${ref}: ${path.why}` };
   const read = readSmallFile(path.value);
-  if (!read.ok) return { ok: false, why: `${where}: cannot read ${path.value}: ${read.why}` };
+  if (!read.ok) {
+    const where = kind === 'file' ? path.value : `${ref} (${path.value})`;
+    return { ok: false, why: `cannot read ${what} ${where}: ${read.why}` };
+  }
   return { ok: true, value: read.value.replace(/\r?\n$/, '') };
 }
 
