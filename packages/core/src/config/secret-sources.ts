@@ -12,7 +12,7 @@ export type SecretRead =
 const MAX_BYTES = 64 * 1024;
 
 /** A credential name as systemd accepts it in `LoadCredential=NAME:PATH`: a file name, no `/`. */
-const CREDENTIAL_NAME = /^[A-Za-z0-9_.@:-]{1,255}$/;
+const CREDENTIAL_NAME = /^[A-Za-z0-9_.@-]{1,255}$/;
 
 /**
  * Reads `${file:PATH}` (an absolute path) or `${credential:NAME}` (a file in `$CREDENTIALS_DIRECTORY`, as systemd's
@@ -42,7 +42,7 @@ function credentialPath(name: string, env: NodeJS.ProcessEnv): SecretRead {
   if (!CREDENTIAL_NAME.test(name) || name === '.' || name === '..') {
     return {
       ok: false,
-      why: 'a credential name is a file name: letters, digits, ".", "_", "-", "@", ":", no "/"',
+      why: 'a credential name is a file name: letters, digits, ".", "_", "-", "@", no "/" or ":"',
     };
   }
   const dir = env.CREDENTIALS_DIRECTORY;

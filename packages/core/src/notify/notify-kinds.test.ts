@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,7 @@ describe('apprise (the real command, Debian package apprise)', () => {
   });
   afterAll(() => {
     process.env.PATH = savedPath;
+    rmSync(dir, { recursive: true, force: true });
     return new Promise<void>((resolve) => http.server.close(() => resolve()));
   });
 
