@@ -243,6 +243,10 @@ export function buildProgram(
         .choices(['crontab', 'systemd', 'systemd-daemon', 'systemd-worker'])
         .makeOptionMandatory(),
     )
+    .option(
+      '--credentials <NAME=PATH,...>',
+      'systemd units: the file each ${credential:NAME} of the config is loaded from (default: /etc/credstore/NAME)',
+    )
     .action((_options, command: Command) => run(() => scheduleCommand(command.optsWithGlobals())));
 
   const catalog = program.command('catalog').description('the catalog of backups');

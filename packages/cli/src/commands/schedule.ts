@@ -10,11 +10,14 @@ import {
 import { type GlobalOptions, openConfig } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { printJson } from '../output.js';
+import { credentialPaths, credentialWarnings, loadCredentialLines } from '../schedule-credentials.js';
 import { assertOneLine, cronCommand, systemdExec, systemdValue } from '../schedule-quoting.js';
 import { selfCommand } from '../self-command.js';
 
 export interface ScheduleOptions extends GlobalOptions {
   print: string;
+  /** `NAME=PATH,...`: where systemd loads the config's `${credential:NAME}`s from. */
+  credentials?: string;
 }
 
 /** Prints ready-to-install crontab lines or systemd units for the configured schedules. */
@@ -22,8 +25,15 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
   const config = await openConfig(options);
   const command = tricopyCommand(config, options.envFile);
   assertOneLine(config.dir, 'the config folder');
+  if (options.credentials !== undefined && !options.print.startsWith('systemd')) {
+    throw new UsageError('--credentials: only systemd units load credentials (--print systemd…)');
+  }
+  const unit: Unit = {
+    command,
+    credentials: loadCredentialLines(config, credentialPaths(options.credentials, config)),
+  };
   if (options.print === 'systemd-worker')
-    return printText(options, config, workerUnit(config, command), envWarnings(config, options.envFile));
+    return printText(options, config, workerUnit(config, unit), envWarnings(config, options.envFile));
   const jobs = [...config.jobs.values()].filter((j) => j.schedule !== undefined);
   if (jobs.length === 0) throw new UsageError('no job has a schedule: add `schedule: "0 3 * * *"` to a job');
   for (const job of jobs) {
@@ -38,17 +48,27 @@ export async function scheduleCommand(options: ScheduleOptions): Promise<number>
       ({ text, warnings } = crontab(config, command));
       break;
     case 'systemd':
-      ({ text, warnings } = systemdTimers(config, command));
+      ({ text, warnings } = systemdTimers(config, unit));
       break;
     case 'systemd-daemon':
-      text = daemonUnit(config, command);
+      text = daemonUnit(config, unit);
       break;
     default:
       throw new UsageError(
         `--print ${options.print}: expected crontab, systemd, systemd-daemon or systemd-worker`,
       );
   }
-  return printText(options, config, text, [...warnings, ...envWarnings(config, options.envFile)]);
+  return printText(options, config, text, [
+    ...warnings,
+    ...envWarnings(config, options.envFile),
+    ...credentialWarnings(config, options.print),
+  ]);
+}
+
+/** What every printed unit runs: the tricopy command, and the credentials it loads (`LoadCredential=` lines). */
+interface Unit {
+  readonly command: readonly string[];
+  readonly credentials: string;
 }
 
 /** Cron and systemd start tricopy with a bare environment: the config's `${VAR}`s need an env file there. */
@@ -136,10 +156,7 @@ function notForCron(job: JobSpec, schedule: string): string | undefined {
   return undefined;
 }
 
-function systemdTimers(
-  config: LoadedConfig,
-  command: readonly string[],
-): { text: string; warnings: string[] } {
+function systemdTimers(config: LoadedConfig, unit: Unit): { text: string; warnings: string[] } {
   const parts: string[] = [];
   const warnings: string[] = [];
   for (const job of config.jobs.values()) {
@@ -161,7 +178,7 @@ After=network-online.target
 [Service]
 Type=oneshot
 WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
-ExecStart=${systemdExec([...command, '--log-format', 'json', 'backup', job.name])}
+${unit.credentials}ExecStart=${systemdExec([...unit.command, '--log-format', 'json', 'backup', job.name])}
 ${job.timeoutMs === undefined ? '' : `TimeoutStartSec=${Math.ceil(job.timeoutMs / 1000) + 60}\n`}Nice=10
 IOSchedulingClass=best-effort
 IOSchedulingPriority=7
@@ -187,7 +204,7 @@ WantedBy=timers.target
   return { text: parts.join('\n'), warnings };
 }
 
-function daemonUnit(config: LoadedConfig, command: readonly string[]): string {
+function daemonUnit(config: LoadedConfig, unit: Unit): string {
   const what =
     config.catalogUrl === undefined
       ? 'runs every job on its schedule'
@@ -201,7 +218,7 @@ After=network-online.target
 [Service]
 Type=simple
 WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
-ExecStart=${systemdExec([...command, 'daemon'])}
+${unit.credentials}ExecStart=${systemdExec([...unit.command, 'daemon'])}
 # systemctl reload: the daemon reads its config again (an invalid one is logged and the current one kept).
 ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
@@ -218,7 +235,7 @@ WantedBy=multi-user.target
 }
 
 /** A fleet worker (docs/fleet.md): SIGTERM lets its running backups finish; what systemd kills later runs again elsewhere. */
-function workerUnit(config: LoadedConfig, command: readonly string[]): string {
+function workerUnit(config: LoadedConfig, unit: Unit): string {
   return `# /etc/systemd/system/tricopy-worker.service
 [Unit]
 Description=tricopy fleet worker (runs backups from the queue in the catalog database)
@@ -228,7 +245,7 @@ After=network-online.target
 [Service]
 Type=simple
 WorkingDirectory=${systemdValue(config.dir, 'the config folder')}
-ExecStart=${systemdExec([...command, 'worker'])}
+${unit.credentials}ExecStart=${systemdExec([...unit.command, 'worker'])}
 Restart=on-failure
 RestartSec=30
 # SIGTERM: no new runs, the running ones finish. A run still going when systemd gives up (SIGKILL) is noticed by

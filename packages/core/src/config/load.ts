@@ -101,6 +101,8 @@ export interface LoadedConfig {
   readonly plugins: PluginTable;
   /** The environment variables the config refers to (`${NAME}`), sorted. */
   readonly variables: readonly string[];
+  /** The systemd credentials the config refers to (`${credential:NAME}`), sorted. */
+  readonly credentials: readonly string[];
 }
 
 const SECRET_KEY = /pass(word|phrase)?|secret|token|credential|private_?key|api_?key/i;
@@ -146,6 +148,7 @@ export async function parseConfig(
   for (const [keyPath, value] of interpolated.fromEnv) {
     if (SECRET_KEY.test(keyPath.split('.').pop() ?? '')) redactor.add(value);
   }
+  for (const secret of interpolated.secrets) redactor.add(secret);
   const catalog = catalogLocation(
     isRecord(interpolated.value) ? interpolated.value.catalog : undefined,
     (file) => resolveConfigPath(dir, file),
@@ -271,6 +274,7 @@ export async function parseConfig(
     redactor,
     plugins,
     variables: [...interpolated.variables].sort(),
+    credentials: [...interpolated.credentials].sort(),
   };
 }
 

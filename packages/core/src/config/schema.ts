@@ -64,23 +64,40 @@ export const retentionSchema = z.strictObject({
 });
 export type Retention = z.infer<typeof retentionSchema>;
 
+type Event = 'failure' | 'degraded' | 'success';
+const notifyOn = (...defaults: Event[]) =>
+  z.array(z.enum(['failure', 'degraded', 'success'])).default(defaults);
+
 export const notifySchema = z.array(
   z.discriminatedUnion('type', [
     z.strictObject({
       type: z.literal('webhook'),
       url: z.url(),
-      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded']),
+      on: notifyOn('failure', 'degraded'),
       headers: z.record(z.string(), z.string()).optional(),
     }),
     z.strictObject({
       type: z.literal('command'),
       command: z.array(z.string()).min(1, 'command is a list: [program, arg, ...]'),
-      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded']),
+      on: notifyOn('failure', 'degraded'),
     }),
     z.strictObject({
       type: z.literal('healthcheck'),
       url: z.url(),
-      on: z.array(z.enum(['failure', 'degraded', 'success'])).default(['failure', 'degraded', 'success']),
+      on: notifyOn('failure', 'degraded', 'success'),
+    }),
+    z.strictObject({
+      type: z.literal('ntfy'),
+      url: z.url(),
+      token: z.string().min(1).optional(),
+      on: notifyOn('failure', 'degraded'),
+    }),
+    z.strictObject({ type: z.literal('slack'), url: z.url(), on: notifyOn('failure', 'degraded') }),
+    z.strictObject({ type: z.literal('discord'), url: z.url(), on: notifyOn('failure', 'degraded') }),
+    z.strictObject({
+      type: z.literal('apprise'),
+      urls: z.array(z.string().min(1)).min(1, 'list at least one Apprise URL, or leave urls out').optional(),
+      on: notifyOn('failure', 'degraded'),
     }),
   ]),
 );

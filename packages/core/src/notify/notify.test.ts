@@ -1,71 +1,19 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '@tricopy/contract';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import type { JobResult } from '../backup/backup.js';
 import { parseConfig } from '../config/load.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { Session } from '../session/session.js';
+import { memoryLogger, type Recorded, recorder } from '../testing/http-recorder.js';
 import { Redactor } from '../util/redactor.js';
 import { healthcheckUrl, notificationPayload } from './notify.js';
 
 const FILE_SOURCE = fileURLToPath(new URL('../__fixtures__/file-source.mjs', import.meta.url));
 const SECRET = 'hunter2-very-secret';
-
-interface Recorded {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-/** A real HTTP server on 127.0.0.1 that records every request; `failNext` makes the next N answer 500. */
-async function recorder(): Promise<{
-  server: Server;
-  base: string;
-  requests: Recorded[];
-  failNext(n: number): void;
-}> {
-  const requests: Recorded[] = [];
-  let failing = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      requests.push({
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString(),
-      });
-      if (failing > 0) {
-        failing--;
-        res.writeHead(500).end('no');
-      } else res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    base: `http://127.0.0.1:${port}`,
-    requests,
-    failNext: (n) => {
-      failing = n;
-    },
-  };
-}
-
-function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const log = (level: string) => (message: string) => lines.push(`${level}: ${message}`);
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 describe('notifications', () => {
   let http: Awaited<ReturnType<typeof recorder>>;

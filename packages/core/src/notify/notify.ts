@@ -5,6 +5,11 @@ import type { NotifyTarget } from '../config/schema.js';
 import { formatBytes } from '../util/duration.js';
 import { describeError } from '../util/errors.js';
 import { redactStrings } from '../util/redactor.js';
+import { sendApprise } from './apprise.js';
+import { discordPost } from './discord.js';
+import { describeUrl, type HttpPost, JSON_HEADERS, sendPost } from './http.js';
+import { ntfyPost } from './ntfy.js';
+import { slackPost } from './slack.js';
 
 export type NotifyEvent = 'success' | 'degraded' | 'failure';
 
@@ -37,7 +42,7 @@ function statusWords(result: Pick<JobResult, 'status' | 'flagged'>): string {
   return `${result.status.toUpperCase()}${result.flagged === undefined ? '' : ', SUSPICIOUSLY SMALL'}`;
 }
 
-/** The JSON every webhook and command receives. Every string in it redacted; carries no option values of any plugin. */
+/** The JSON every webhook and command receives (the others get its `text`). Every string in it redacted; carries no option values of any plugin. */
 export function notificationPayload(
   result: JobResult,
   redact: (text: string) => string,
@@ -140,14 +145,7 @@ export async function notifyResult(
         return pingResult(target, event, `job ${result.job}`, payload, options);
       }
       if (!target.on.includes(event)) return undefined;
-      if (target.type === 'webhook') {
-        return deliver(`webhook for job ${result.job}`, options, () =>
-          postJson(target.url, target.headers, body, options),
-        );
-      }
-      return deliver(`notify command for job ${result.job}`, options, () =>
-        runCommand(target.command, body, options),
-      );
+      return sendTo(target, event, `job ${result.job}`, payload, body, options);
     }),
   );
 }
@@ -167,13 +165,41 @@ export async function notifyPayload(
   await Promise.all(
     targets.map((target) => {
       if (target.type === 'healthcheck' || !target.on.includes(event)) return undefined;
-      if (target.type === 'webhook')
-        return deliver(`webhook for ${what}`, options, () =>
-          postJson(target.url, target.headers, body, options),
-        );
-      return deliver(`notify command for ${what}`, options, () => runCommand(target.command, body, options));
+      return sendTo(target, event, what, payload, body, options);
     }),
   );
+}
+
+/** Sends one notification to a target that is not a healthcheck: `body` is the payload's JSON. */
+function sendTo(
+  target: Exclude<NotifyTarget, { type: 'healthcheck' }>,
+  event: NotifyEvent,
+  what: string,
+  payload: Record<string, unknown>,
+  body: string,
+  options: NotifyOptions,
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+  const text = String(payload.text);
+  const post = (request: HttpPost) => () => sendPost(request, timeoutMs);
+  switch (target.type) {
+    case 'webhook':
+      return deliver(
+        `webhook for ${what}`,
+        options,
+        post({ url: target.url, headers: { ...JSON_HEADERS, ...target.headers }, body }),
+      );
+    case 'command':
+      return deliver(`notify command for ${what}`, options, () => runCommand(target.command, body, options));
+    case 'ntfy':
+      return deliver(`ntfy for ${what}`, options, post(ntfyPost(target, event, text)));
+    case 'slack':
+      return deliver(`slack for ${what}`, options, post(slackPost(target, text)));
+    case 'discord':
+      return deliver(`discord for ${what}`, options, post(discordPost(target, text)));
+    case 'apprise':
+      return deliver(`apprise for ${what}`, options, () => sendApprise(target, event, text, timeoutMs));
+  }
 }
 
 /** Pings one healthcheck with the outcome of `event` (if its `on` wants it); `payload` is the POST body. */
@@ -258,22 +284,6 @@ async function ping(url: string, options: NotifyOptions, body?: string): Promise
   if (!response.ok) throw new Error(`${describeUrl(url)} answered HTTP ${response.status}`);
 }
 
-async function postJson(
-  url: string,
-  headers: Readonly<Record<string, string>> | undefined,
-  body: string,
-  options: NotifyOptions,
-): Promise<void> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-    signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULTS.timeoutMs),
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`${describeUrl(url)} answered HTTP ${response.status}`);
-}
-
 async function runCommand(command: readonly string[], body: string, options: NotifyOptions): Promise<void> {
   const [program, ...args] = command as [string, ...string[]];
   const { execa } = await import('execa');
@@ -298,10 +308,4 @@ async function runCommand(command: readonly string[], body: string, options: Not
       typeof result.stderr === 'string' ? result.stderr.trim().split('\n').slice(-3).join(' | ') : '';
     throw new Error(`${program} ${why}${stderr ? `: ${stderr}` : ''}`);
   }
-}
-
-/** A URL for a log line: scheme and host only (paths and queries of webhook and ping URLs often hold tokens). */
-function describeUrl(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.protocol}//${parsed.host}`;
 }

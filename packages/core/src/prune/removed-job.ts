@@ -25,6 +25,7 @@ export async function configWithRemovedJob(
   if (interpolated.problems.length > 0)
     throw new UsageError(`--source-option: ${interpolated.problems.join('; ')}`);
   const values = interpolated.value as Record<string, unknown>;
+  for (const secret of interpolated.secrets) config.redactor.add(secret);
   let plugin: Awaited<ReturnType<typeof loadSourcePlugin>>;
   try {
     plugin = await loadSourcePlugin(sourceType, config.dir, config.plugins);
