@@ -1,10 +1,4 @@
-export {
-  type BackupEvents,
-  backupJob,
-  type CopyResult,
-  type JobResult,
-  type RunStatus,
-} from './backup/backup.js';
+export { backupJob } from './backup/backup.js';
 export type {
   BackupResult,
   BackupRow,
@@ -97,6 +91,7 @@ export {
 export { type RebuildReport, rebuildCatalog } from './restore/rebuild.js';
 export { type RestoreResult, restoreBackup, restoreTestBackup } from './restore/restore.js';
 export { type Selection, selectBackups, usableCopies } from './restore/select.js';
+export type { BackupEvents, CopyResult, JobResult, RunStatus } from './results/backup-result.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './schedule/daemon.js';
 export { RotationJobs, type RotationTickOptions, runRotationTick } from './schedule/rotation-run.js';
 export { type RunOptions, type RunReport, runBackups, worstStatus } from './schedule/run-backups.js';

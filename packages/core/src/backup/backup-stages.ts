@@ -8,8 +8,9 @@ import { HashCounter } from '../pipeline/hash-counter.js';
 import { type Decoded, decodeBranch, type Measured, type ProofStages } from '../pipeline/proof.js';
 import type { StageSeam } from '../session/session.js';
 import { describeError } from '../util/errors.js';
+import type { Settled } from '../util/settled.js';
+import type { Artifact } from './backup-artifact.js';
 import type { RunContext } from './backup-run.js';
-import type { Artifact, Settled } from './backup-stream.js';
 
 /** The fan-out branch the in-stream proof reads, and the one the spool file is written from. */
 export const PROOF = '\0proof';
