@@ -53,27 +53,3 @@ async function crossCheck(
   // A destination that breaks its declared capability will break it again: not worth a retry.
   return check.kind === 'no-checksum' ? { ...failed, retryable: false } : failed;
 }
-
-/** Removes every stored copy of a run that is not kept (the dump failed or produced nothing). */
-export async function discardCopies(
-  run: RunContext,
-  copies: readonly Copy[],
-  key: string,
-  why: string,
-): Promise<Copy[]> {
-  return Promise.all(
-    copies.map(async (copy): Promise<Copy> => {
-      if (copy.state === 'failed') return copy;
-      if (copy.state === 'written' || copy.state === 'verified') {
-        try {
-          const instance =
-            copy.state === 'written' ? copy.instance : await run.session.destination(copy.destination);
-          await instance.delete(key);
-        } catch (error) {
-          run.session.logger.debug(`cleanup on ${copy.destination}: ${describeError(error)}`);
-        }
-      }
-      return failedCopy(copy, why);
-    }),
-  );
-}

@@ -8,16 +8,9 @@ import { describeError } from '../util/errors.js';
 import { settle, untilAborted } from '../util/settled.js';
 import type { Artifact } from './backup-artifact.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
+import type { Prepared } from './backup-prepare.js';
 import type { RunContext } from './backup-run.js';
-import {
-  measured,
-  PROOF,
-  type Prepared,
-  proofStopped,
-  proveBranch,
-  SPOOL,
-  stagesOf,
-} from './backup-stages.js';
+import { measured, PROOF, proofStopped, proveBranch, SPOOL, stagesOf } from './backup-stages.js';
 
 export type StreamResult =
   | {

@@ -8,14 +8,15 @@ import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 import { settle, untilAborted } from '../util/settled.js';
 import { type Artifact, artifactOf } from './backup-artifact.js';
-import { crossCheckCopies, discardCopies } from './backup-checks.js';
+import { crossCheckCopies } from './backup-checks.js';
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
+import { discardCopies } from './backup-discard.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
+import { type Prepared, prepareStream } from './backup-prepare.js';
 import { recordRun } from './backup-record.js';
 import { retryFailedCopies } from './backup-retry.js';
 import { openRun, type RunContext, type RunOutcome } from './backup-run.js';
-import { type Prepared, prepareStream, spoolPathOf } from './backup-stages.js';
-import { streamDump } from './backup-stream.js';
+import { type StreamResult, streamDump } from './backup-stream.js';
 
 /**
  * Runs one backup of one job: one read of the source, every copy written concurrently and cross-checked, failed
@@ -76,7 +77,7 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
       prepared.value,
     );
   } finally {
-    await removeSpool(run);
+    await removeSpool(prepared.value);
   }
 }
 
@@ -93,24 +94,12 @@ async function storeArtifact(
   prepared: Prepared,
 ): Promise<RunOutcome> {
   const streamed = await streamDump(run, dump, opened, artifact, prepared);
-  if (streamed.kind === 'failed') {
-    run.session.logger.error(
-      `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
-      streamed.details ? { details: run.session.redact(streamed.details) } : undefined,
-    );
-    const copies = await discardCopies(run, streamed.copies, artifact.key, 'not kept: the dump failed');
-    return { status: 'failed', copies, error: streamed.reason, artifact };
+  if (streamed.kind === 'failed' || streamed.raw.size === 0) {
+    const why = whyNotKept(run, streamed);
+    const copies = await discardCopies(run, streamed.copies, artifact.key, `not kept: ${why.copies}`);
+    return { status: 'failed', copies, error: why.backup, artifact };
   }
   const { produced } = streamed;
-  if (streamed.raw.size === 0) {
-    const copies = await discardCopies(
-      run,
-      streamed.copies,
-      artifact.key,
-      'not kept: the dump produced no bytes',
-    );
-    return { status: 'failed', copies, error: 'the dump produced no bytes', artifact };
-  }
   const checked = await crossCheckCopies(run, streamed.copies, artifact.key, produced);
   // From here on copies are written from the artifact already made: retries and manifests.
   const writer = copyWriteContext(run.session, {
@@ -140,6 +129,18 @@ async function storeArtifact(
   };
 }
 
+/** Why nothing of a stream is kept (the dump failed, or produced no bytes): for the copies, and for the backup. */
+function whyNotKept(run: RunContext, streamed: StreamResult): { copies: string; backup: string } {
+  if (streamed.kind === 'failed') {
+    run.session.logger.error(
+      `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
+      streamed.details ? { details: run.session.redact(streamed.details) } : undefined,
+    );
+    return { copies: 'the dump failed', backup: streamed.reason };
+  }
+  return { copies: 'the dump produced no bytes', backup: 'the dump produced no bytes' };
+}
+
 /** The open-destinations step: every destination of the job opened at once; one that cannot be is a failed copy. */
 function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
   return Promise.all(
@@ -156,6 +157,6 @@ function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
   );
 }
 
-async function removeSpool(run: RunContext): Promise<void> {
-  if (run.job.spool) await rm(await spoolPathOf(run), { force: true }).catch(() => undefined);
+async function removeSpool({ spoolPath }: Prepared): Promise<void> {
+  if (spoolPath !== undefined) await rm(spoolPath, { force: true }).catch(() => undefined);
 }
