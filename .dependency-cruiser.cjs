@@ -11,7 +11,7 @@ const LAYERS = [
   ['manifest', 'config'],
   ['catalog'],
   ['copies', 'locks'],
-  ['session', 'notify', 'readback'],
+  ['session', 'notify', 'readback', 'copy-write', 'results'],
   STAGES,
   ['schedule', 'status'],
 ];

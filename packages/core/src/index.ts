@@ -1,10 +1,4 @@
-export {
-  type BackupEvents,
-  backupJob,
-  type CopyResult,
-  type JobResult,
-  type RunStatus,
-} from './backup/backup.js';
+export { backupJob } from './backup/backup.js';
 export type {
   BackupResult,
   BackupRow,
@@ -98,6 +92,7 @@ export {
 } from './repair/repair.js';
 export { type RebuildReport, rebuildCatalog } from './restore/rebuild.js';
 export { type RestoreResult, restoreBackup } from './restore/restore.js';
+export type { BackupEvents, CopyResult, JobResult, RunStatus } from './results/backup-result.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './schedule/daemon.js';
 export { RotationJobs, type RotationTickOptions, runRotationTick } from './schedule/rotation-run.js';
 export { type RunOptions, type RunReport, runBackups, worstStatus } from './schedule/run-backups.js';

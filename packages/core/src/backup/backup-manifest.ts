@@ -1,12 +1,12 @@
-import { Readable } from 'node:stream';
-import { type Dump, type DumpInfo, isRetryable, type Source } from '@tricopy/contract';
+import type { Dump, DumpInfo, Source } from '@tricopy/contract';
 import type { Expected } from '../copies/copy-check.js';
-import { MANIFEST_VERSION, type Manifest, manifestKey } from '../manifest/manifest.js';
-import { describeError } from '../util/errors.js';
+import type { CopyWriteContext } from '../copy-write/copy-write-context.js';
+import { writeManifest } from '../copy-write/manifest-write.js';
+import { MANIFEST_VERSION, type Manifest } from '../manifest/manifest.js';
 import { TRICOPY_VERSION } from '../version.js';
-import { type Copy, failedCopy, isVerified, type VerifiedCopy } from './backup-copy.js';
+import type { Artifact } from './backup-artifact.js';
+import { type Copy, failedCopy, isVerified } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
-import type { Artifact } from './backup-stream.js';
 
 /** What the manifest says about the backup, besides the run itself. */
 export interface ManifestFacts {
@@ -61,53 +61,19 @@ export function manifestCopies(copies: readonly Copy[], key: string): Manifest['
 }
 
 /**
- * The manifests step: the manifest beside every verified copy. A copy whose manifest cannot be written is not kept:
- * its artifact is deleted (an artifact without a manifest is never listed, restored or pruned).
+ * The manifests step: the manifest beside every verified copy. A copy whose manifest cannot be written is not kept
+ * (its artifact is deleted), nor retried.
  */
 export function writeManifests(
-  run: RunContext,
+  writer: CopyWriteContext,
   copies: readonly Copy[],
   manifest: Manifest,
 ): Promise<Copy[]> {
-  return Promise.all(copies.map((copy) => (isVerified(copy) ? writeManifest(run, copy, manifest) : copy)));
-}
-
-async function writeManifest(run: RunContext, copy: VerifiedCopy, manifest: Manifest): Promise<Copy> {
-  const { session } = run;
-  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-  const key = manifestKey(manifest.job, manifest.backupId);
-  let lastError: unknown;
-  for (let attempt = 0; attempt <= session.config.retries.attempts; attempt++) {
-    try {
-      const destination = await session.destination(copy.destination);
-      const put = await destination.put(key, Readable.from([body]), { signal: run.signal });
-      const stat = await destination.stat(key);
-      if (put.size === body.length && stat?.size === body.length) return copy;
-      lastError = new Error(`manifest stored with ${stat?.size ?? put.size} bytes instead of ${body.length}`);
-    } catch (error) {
-      lastError = error;
-      await session.forgetDestination(copy.destination);
-      if (!isRetryable(error)) break;
-    }
-    if (run.signal.aborted) break;
-  }
-  const failed = failedCopy(copy, `the manifest could not be written: ${describeError(lastError)}`);
-  session.logger.error(
-    `job ${run.job.name}: destination ${copy.destination}: ${session.redact(failed.error)}`,
+  return Promise.all(
+    copies.map(async (copy): Promise<Copy> => {
+      if (!isVerified(copy)) return copy;
+      const failed = await writeManifest(writer, copy.destination, manifest);
+      return failed === undefined ? copy : { ...failedCopy(copy, failed), retryable: false };
+    }),
   );
-  await removeQuietly(run, copy.destination, [manifest.artifact.key, key]);
-  return { ...failed, retryable: false };
-}
-
-async function removeQuietly(
-  run: RunContext,
-  destinationName: string,
-  keys: readonly string[],
-): Promise<void> {
-  try {
-    const destination = await run.session.destination(destinationName);
-    for (const key of keys) await destination.delete(key);
-  } catch (error) {
-    run.session.logger.debug(`cleanup on ${destinationName}: ${describeError(error)}`);
-  }
 }

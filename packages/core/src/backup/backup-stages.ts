@@ -1,5 +1,4 @@
 // The stages of a backup's stream, and the proof that reads what they give the fan-out.
-import { join } from 'node:path';
 import type { Transform } from 'node:stream';
 import type { Encryption } from '@tricopy/age';
 import { createCompressor } from '../pipeline/compression.js';
@@ -8,37 +7,13 @@ import { HashCounter } from '../pipeline/hash-counter.js';
 import { type Decoded, decodeBranch, type Measured, type ProofStages } from '../pipeline/proof.js';
 import type { StageSeam } from '../session/session.js';
 import { describeError } from '../util/errors.js';
+import type { Settled } from '../util/settled.js';
+import type { Artifact } from './backup-artifact.js';
 import type { RunContext } from './backup-run.js';
-import type { Artifact, Settled } from './backup-stream.js';
 
 /** The fan-out branch the in-stream proof reads, and the one the spool file is written from. */
 export const PROOF = '\0proof';
 export const SPOOL = '\0spool';
-
-/** Where a job that keeps a spool file writes it: in this run's scratch folder. */
-export async function spoolPathOf(run: RunContext): Promise<string> {
-  return join(await run.session.workDir(), `${run.job.name}.spool`);
-}
-
-/** What the stream step needs that takes a wait to make: made before the dump starts (see stagesOf). */
-export interface Prepared {
-  /** The job's encryptor and its in-stream verifier; undefined for a plaintext job. */
-  readonly encryption: Encryption | undefined;
-  /** Where the job's spool file goes; undefined when it keeps none. */
-  readonly spoolPath: string | undefined;
-}
-
-export async function prepareStream(run: RunContext): Promise<Prepared> {
-  const recipients = run.job.encryption?.recipients;
-  return {
-    // Loaded only for an encrypted job: age costs every other command's start-up.
-    encryption:
-      recipients === undefined
-        ? undefined
-        : await (await import('@tricopy/age')).createEncryption(recipients),
-    spoolPath: run.job.spool ? await spoolPathOf(run) : undefined,
-  };
-}
 
 export interface Stages {
   /** What goes between the dump and the fan-out, in order. */

@@ -1,38 +1,16 @@
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  type Destination,
-  type Dump,
-  type DumpInfo,
-  openExclusive,
-  type PutOptions,
-  type PutResult,
-} from '@tricopy/contract';
+import { type Dump, type DumpInfo, openExclusive } from '@tricopy/contract';
 import type { Expected } from '../copies/copy-check.js';
-import type { CompressionKind } from '../pipeline/compression.js';
+import { putWithin } from '../copy-write/put-within.js';
 import { FanOut } from '../pipeline/fan-out.js';
 import { proofFailure } from '../pipeline/proof.js';
 import { describeError } from '../util/errors.js';
+import { settle, untilAborted } from '../util/settled.js';
+import type { Artifact } from './backup-artifact.js';
 import { type Copy, failedCopy, summarizeFailures } from './backup-copy.js';
+import type { Prepared } from './backup-prepare.js';
 import type { RunContext } from './backup-run.js';
-import {
-  measured,
-  PROOF,
-  type Prepared,
-  proofStopped,
-  proveBranch,
-  SPOOL,
-  stagesOf,
-} from './backup-stages.js';
-
-export interface Artifact {
-  readonly key: string;
-  readonly compression: CompressionKind;
-  /** The source compressed the stream itself (it took up the engine's offer): the engine does not compress it. */
-  readonly compressedBySource?: boolean;
-  /** age recipients the artifact is encrypted to; none when it is stored as plaintext. */
-  readonly recipients?: readonly string[];
-}
+import { measured, PROOF, proofStopped, proveBranch, SPOOL, stagesOf } from './backup-stages.js';
 
 export type StreamResult =
   | {
@@ -55,16 +33,6 @@ export type StreamResult =
       readonly reason: string;
       readonly details?: string;
     };
-
-export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-
-/** Observes a promise now, so its rejection is never unhandled, and hands back how it settled. */
-export function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  return promise.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
-}
 
 /**
  * The stream step: one read of the dump, compressed and hashed once, fanned out to every open copy (and the spool
@@ -177,7 +145,8 @@ async function writeBranch(
   const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
   const attempts = copy.attempts + 1;
   try {
-    const put = await putWithin(run, copy.instance, key, branch.stream, sizeHint);
+    const bounds = { signal: run.signal, stallMs: run.session.config.stallTimeoutMs };
+    const put = await putWithin(bounds, copy.instance, key, branch.stream, sizeHint);
     fanOut.detach(copy.destination);
     return { state: 'written', destination: copy.destination, instance: copy.instance, attempts, put };
   } catch (error) {
@@ -214,57 +183,5 @@ async function writeSpool(
     }
     stopIfNoneLeft();
     return false;
-  }
-}
-
-/** Settles like `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-/**
- * A put bounded like the stream that feeds it: once its body has ended, the destination has stallTimeout to finish
- * storing it (it is aborted through its signal after that), so a store that takes every byte and never answers
- * cannot hold the run.
- */
-export async function putWithin(
-  run: RunContext,
-  destination: Destination,
-  key: string,
-  body: Readable,
-  options: Omit<PutOptions, 'signal'>,
-): Promise<PutResult> {
-  const stallMs = run.session.config.stallTimeoutMs;
-  const abort = new AbortController();
-  const onRunAbort = () => abort.abort(run.signal.reason);
-  run.signal.addEventListener('abort', onRunAbort, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Error(
-    `the destination did not finish storing the copy within ${Math.round(stallMs / 1000)} s of its last byte (stalled)`,
-  );
-  body.once('end', () => {
-    timer = setTimeout(() => abort.abort(stalled), stallMs);
-  });
-  try {
-    return await destination.put(key, body, { ...options, signal: abort.signal });
-  } catch (error) {
-    throw abort.signal.reason === stalled ? stalled : error;
-  } finally {
-    clearTimeout(timer);
-    run.signal.removeEventListener('abort', onRunAbort);
   }
 }

@@ -1,66 +1,22 @@
 import { rm } from 'node:fs/promises';
 import type { Dump, Source } from '@tricopy/contract';
-import type { PolicyStatus } from '../copies/policy.js';
-import { backupPrefix } from '../manifest/manifest.js';
+import { copyWriteContext } from '../copy-write/copy-write-context.js';
 import { sealManifest } from '../manifest/manifest-seal.js';
-import {
-  COMPRESSION_SUFFIX,
-  type CompressionKind,
-  chooseCompression,
-  compressionOffer,
-} from '../pipeline/compression.js';
+import { compressionOffer } from '../pipeline/compression.js';
+import type { BackupEvents, JobResult } from '../results/backup-result.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import { crossCheckCopies, discardCopies, retryFailedCopies } from './backup-checks.js';
+import { settle, untilAborted } from '../util/settled.js';
+import { type Artifact, artifactOf } from './backup-artifact.js';
+import { crossCheckCopies } from './backup-checks.js';
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
+import { discardCopies } from './backup-discard.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
-import { openRun, type RunContext, type RunOutcome, recordRun } from './backup-run.js';
-import { type Prepared, prepareStream, spoolPathOf } from './backup-stages.js';
-import { type Artifact, settle, streamDump, untilAborted } from './backup-stream.js';
-
-export type RunStatus = 'ok' | 'degraded' | 'failed';
-
-export interface CopyResult {
-  readonly destination: string;
-  readonly status: 'verified' | 'failed';
-  readonly key: string;
-  readonly location?: string;
-  readonly size?: number;
-  readonly sha256?: string;
-  readonly attempts: number;
-  readonly error?: string;
-}
-
-export interface JobResult {
-  readonly job: string;
-  readonly backupId: string;
-  readonly status: RunStatus;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-  readonly size?: number;
-  readonly sha256?: string;
-  readonly compression?: CompressionKind;
-  /** Whether the artifact is age-encrypted, and to which recipients. */
-  readonly encrypted?: boolean;
-  readonly recipients?: readonly string[];
-  readonly copies: readonly CopyResult[];
-  readonly error?: string;
-  /** 3-2-1 status of the verified copies. */
-  readonly policy: PolicyStatus;
-  /** Why the backup is suspiciously small (set after the run by `flagIfShrunk`), if it is. */
-  readonly flagged?: string;
-}
-
-export interface BackupEvents {
-  onJobStart?(info: {
-    job: string;
-    backupId: string;
-    destinations: readonly string[];
-    bytes: () => number;
-  }): void;
-  onCopyDone?(job: string, copy: CopyResult): void;
-  onJobDone?(result: JobResult): void;
-}
+import { type Prepared, prepareStream } from './backup-prepare.js';
+import { recordRun } from './backup-record.js';
+import { retryFailedCopies } from './backup-retry.js';
+import { openRun, type RunContext, type RunOutcome } from './backup-run.js';
+import { type StreamResult, streamDump } from './backup-stream.js';
 
 /**
  * Runs one backup of one job: one read of the source, every copy written concurrently and cross-checked, failed
@@ -121,7 +77,7 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
       prepared.value,
     );
   } finally {
-    await removeSpool(run);
+    await removeSpool(prepared.value);
   }
 }
 
@@ -138,33 +94,29 @@ async function storeArtifact(
   prepared: Prepared,
 ): Promise<RunOutcome> {
   const streamed = await streamDump(run, dump, opened, artifact, prepared);
-  if (streamed.kind === 'failed') {
-    run.session.logger.error(
-      `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
-      streamed.details ? { details: run.session.redact(streamed.details) } : undefined,
-    );
-    const copies = await discardCopies(run, streamed.copies, artifact.key, 'not kept: the dump failed');
-    return { status: 'failed', copies, error: streamed.reason, artifact };
+  if (streamed.kind === 'failed' || streamed.raw.size === 0) {
+    const why = whyNotKept(run, streamed);
+    const copies = await discardCopies(run, streamed.copies, artifact.key, `not kept: ${why.copies}`);
+    return { status: 'failed', copies, error: why.backup, artifact };
   }
   const { produced } = streamed;
-  if (streamed.raw.size === 0) {
-    const copies = await discardCopies(
-      run,
-      streamed.copies,
-      artifact.key,
-      'not kept: the dump produced no bytes',
-    );
-    return { status: 'failed', copies, error: 'the dump produced no bytes', artifact };
-  }
   const checked = await crossCheckCopies(run, streamed.copies, artifact.key, produced);
-  const retried = await retryFailedCopies(run, checked, artifact.key, produced, streamed.spoolPath);
+  // From here on copies are written from the artifact already made: retries and manifests.
+  const writer = copyWriteContext(run.session, {
+    job: run.job.name,
+    backupId: run.backupId,
+    key: artifact.key,
+    expected: produced,
+    signal: run.signal,
+  });
+  const retried = await retryFailedCopies(run, writer, checked, streamed.spoolPath);
   const facts = { source, dump, info: streamed.info, artifact, produced, decoded: streamed.decoded };
   const manifest = await sealManifest(
     buildManifest(run, facts, retried),
     artifact.recipients,
     streamed.plaintext,
   );
-  const copies = await writeManifests(run, retried, manifest);
+  const copies = await writeManifests(writer, retried, manifest);
 
   const verified = copies.filter(isVerified).length;
   const status = verified === copies.length ? 'ok' : verified > 0 ? 'degraded' : 'failed';
@@ -175,6 +127,18 @@ async function storeArtifact(
     manifest: { ...manifest, copies: manifestCopies(copies, artifact.key) },
     ...(status === 'ok' ? {} : { error: summarizeFailures(copies) }),
   };
+}
+
+/** Why nothing of a stream is kept (the dump failed, or produced no bytes): for the copies, and for the backup. */
+function whyNotKept(run: RunContext, streamed: StreamResult): { copies: string; backup: string } {
+  if (streamed.kind === 'failed') {
+    run.session.logger.error(
+      `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
+      streamed.details ? { details: run.session.redact(streamed.details) } : undefined,
+    );
+    return { copies: 'the dump failed', backup: streamed.reason };
+  }
+  return { copies: 'the dump produced no bytes', backup: 'the dump produced no bytes' };
 }
 
 /** The open-destinations step: every destination of the job opened at once; one that cannot be is a failed copy. */
@@ -193,19 +157,6 @@ function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
   );
 }
 
-function artifactOf(run: RunContext, dump: Dump): Artifact {
-  const bySource = dump.compression !== undefined;
-  const compression = dump.compression ?? chooseCompression(run.job.compression, dump.compressed === true);
-  const recipients = run.job.encryption?.recipients;
-  const name = `${run.job.name}.${dump.extension}${COMPRESSION_SUFFIX[compression]}${recipients ? '.age' : ''}`;
-  return {
-    key: `${backupPrefix(run.job.name, run.backupId)}${name}`,
-    compression,
-    compressedBySource: bySource,
-    ...(recipients === undefined ? {} : { recipients }),
-  };
-}
-
-async function removeSpool(run: RunContext): Promise<void> {
-  if (run.job.spool) await rm(await spoolPathOf(run), { force: true }).catch(() => undefined);
+async function removeSpool({ spoolPath }: Prepared): Promise<void> {
+  if (spoolPath !== undefined) await rm(spoolPath, { force: true }).catch(() => undefined);
 }

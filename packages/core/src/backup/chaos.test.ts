@@ -6,9 +6,9 @@ import type { Fault, FaultError, FaultRule, MemoryDestinationOptions } from '@tr
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_NAME, type Manifest } from '../manifest/manifest.js';
 import { restoreBackup } from '../restore/restore.js';
+import type { JobResult } from '../results/backup-result.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { type Harness, harness, pseudoRandom } from '../testing/harness.js';
-import type { JobResult } from './backup.js';
 
 const FIRST_SEED = Number(process.env.TRICOPY_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const TRIALS = Number(process.env.TRICOPY_CHAOS_TRIALS ?? 200);

@@ -1,7 +1,7 @@
 import { childEnv, type Logger } from '@tricopy/contract';
 import pRetry from 'p-retry';
-import type { JobResult } from '../backup/backup.js';
 import type { NotifyTarget } from '../config/schema.js';
+import type { JobResult } from '../results/backup-result.js';
 import { formatBytes } from '../util/duration.js';
 import { describeError } from '../util/errors.js';
 import { redactStrings } from '../util/redactor.js';

@@ -1,5 +1,5 @@
-import type { JobResult } from '../backup/backup.js';
 import type { NotifyTarget } from '../config/schema.js';
+import type { JobResult } from '../results/backup-result.js';
 import {
   eventOf,
   type NotifyOptions,

@@ -1,4 +1,4 @@
-import type { JobResult } from '../backup/backup.js';
+import type { JobResult } from '../results/backup-result.js';
 import type { Session } from '../session/session.js';
 import { formatBytes } from '../util/duration.js';
 

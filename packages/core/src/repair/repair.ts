@@ -1,16 +1,11 @@
-import { Readable } from 'node:stream';
-import type { VerifiedCopy } from '../backup/backup-copy.js';
-import { writeManifests } from '../backup/backup-manifest.js';
-import type { RunContext } from '../backup/backup-run.js';
-import { retryCopy } from '../backup/retry-copy.js';
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
-import type { JobSpec } from '../config/load.js';
 import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
+import { type CopyWriteContext, copyWriteContext } from '../copy-write/copy-write-context.js';
+import { refreshManifest, writeManifest } from '../copy-write/manifest-write.js';
+import { rewriteCopy, type StoredCopy } from '../copy-write/rewrite-copy.js';
 import { withJobLock } from '../locks/job-lock.js';
-import { type Manifest, manifestKey } from '../manifest/manifest.js';
-import { HashCounter } from '../pipeline/hash-counter.js';
+import type { Manifest } from '../manifest/manifest.js';
 import type { Session } from '../session/session.js';
-import { describeError } from '../util/errors.js';
 import { refreshBackupStatus } from '../verify/verify.js';
 import { type BackupPlan, type PlannedCopy, planRepair, retentionOf, unrepairable } from './repair-plan.js';
 
@@ -48,6 +43,12 @@ export interface BackupRepair {
   readonly copies: readonly CopyRepair[];
   /** The 3-2-1 status of its verified copies after the repair. */
   readonly policy?: PolicyStatus;
+}
+
+/** A copy written again and cross-checked, not yet given its manifest. */
+interface WrittenCopy extends StoredCopy {
+  readonly destination: string;
+  readonly attempts: number;
 }
 
 export interface RepairReport {
@@ -137,21 +138,25 @@ async function writeCopies(
   work: readonly PlannedCopy[],
   signal: AbortSignal | undefined,
 ): Promise<CopyRepair[]> {
-  const run = repairRun(session, plan.job, plan.backup, signal);
+  const writer = copyWriteContext(session, {
+    job: plan.job.name,
+    backupId: plan.backup.id,
+    key: plan.key,
+    expected: plan.expected,
+    signal,
+  });
   const outcome = new Map<string, CopyRepair>(plan.copies.map((c) => [c.destination, asIs(c)]));
   const sources = [...plan.sources];
   const queue = [...work];
-  const written: { copy: VerifiedCopy; planned: PlannedCopy }[] = [];
+  const written: { copy: WrittenCopy; planned: PlannedCopy }[] = [];
   for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
     const planned = item;
     if (sources.length === 0) {
       outcome.set(planned.destination, failure(planned, 'no good copy left to copy from'));
       continue;
     }
-    const result = await retryCopy(run, {
+    const result = await rewriteCopy(writer, {
       destination: planned.destination,
-      key: plan.key,
-      produced: plan.expected,
       candidates: sources,
       previousError: planned.reason,
     });
@@ -163,7 +168,7 @@ async function writeCopies(
     if (result.verified !== undefined) {
       const attempts = (planned.row?.attempts ?? 0) + result.attempts;
       written.push({
-        copy: { state: 'verified', destination: planned.destination, attempts, ...result.verified },
+        copy: { destination: planned.destination, attempts, ...result.verified },
         planned,
       });
     } else if (result.badSources.length > 0 && sources.length > 0) {
@@ -172,7 +177,7 @@ async function writeCopies(
       outcome.set(planned.destination, failure(planned, result.error ?? 'failed'));
     }
   }
-  const kept = await recordWritten(run, plan, written, sources);
+  const kept = await recordWritten(session, writer, plan, written, sources);
   for (const { copy, planned } of written) {
     const ok = kept.some((k) => k.destination === copy.destination);
     outcome.set(
@@ -208,25 +213,23 @@ async function condemnSource(
  * removed) and refreshed beside the good ones; then the catalog, in one transaction. Returns the copies kept.
  */
 async function recordWritten(
-  run: RunContext,
+  session: Session,
+  writer: CopyWriteContext,
   plan: BackupPlan,
-  written: readonly { copy: VerifiedCopy }[],
+  written: readonly { copy: WrittenCopy }[],
   sources: readonly string[],
-): Promise<VerifiedCopy[]> {
+): Promise<WrittenCopy[]> {
   if (written.length === 0) return [];
-  const { session } = run;
   const { backup } = plan;
   const manifest = withCopies(backup.manifest as Manifest, [
     ...sources,
     ...written.map((w) => w.copy.destination),
   ]);
-  const results = await writeManifests(
-    run,
-    written.map((w) => w.copy),
-    manifest,
+  const failed = await Promise.all(
+    written.map(({ copy }) => writeManifest(writer, copy.destination, manifest)),
   );
-  const kept = results.filter((c): c is VerifiedCopy => c.state === 'verified');
-  await Promise.all(sources.map((name) => refreshManifest(run, name, manifest)));
+  const kept = written.map((w) => w.copy).filter((_, index) => failed[index] === undefined);
+  await Promise.all(sources.map((name) => refreshManifest(writer, name, manifest)));
   await session.catalog.transaction(async (tx) => {
     for (const copy of kept) {
       await tx.upsertCopy({
@@ -268,21 +271,6 @@ function keepManifest(catalog: Catalog, backup: BackupRow, manifest: Manifest): 
   });
 }
 
-/** Best effort: the good copies' manifests then list the new copies too (a catalog rebuild finds them). */
-async function refreshManifest(run: RunContext, name: string, manifest: Manifest): Promise<void> {
-  const body = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
-  try {
-    const destination = await run.session.destination(name);
-    await destination.put(manifestKey(manifest.job, manifest.backupId), Readable.from([body]), {
-      signal: run.signal,
-    });
-  } catch (error) {
-    run.session.logger.warn(
-      `backup ${manifest.backupId}: the manifest on ${name} still lists the old copies: ${run.session.redact(describeError(error))}`,
-    );
-  }
-}
-
 /** A copy that could not be repaired keeps its row (failed, with why); a failed backfill leaves no row. */
 async function recordFailures(
   session: Session,
@@ -299,25 +287,6 @@ async function recordFailures(
 
 function failure(planned: PlannedCopy, error: string): CopyRepair {
   return { ...asIs(planned), status: 'failed', error };
-}
-
-/** What the engine's copy steps work with, for a backup that already exists (no dump, no new catalog row). */
-function repairRun(
-  session: Session,
-  job: JobSpec,
-  backup: BackupRow,
-  signal: AbortSignal | undefined,
-): RunContext {
-  return {
-    session,
-    job,
-    backupId: backup.id,
-    started: new Date(backup.startedAt),
-    signal: signal ?? new AbortController().signal,
-    events: undefined,
-    hasher: new HashCounter(),
-    dispose: () => undefined,
-  };
 }
 
 async function policyOf(session: Session, backupId: string): Promise<PolicyStatus> {

@@ -1,7 +1,7 @@
 import type { Logger } from '@tricopy/contract';
 import { Cron } from 'croner';
-import type { JobResult } from '../backup/backup.js';
 import type { LoadedConfig } from '../config/load.js';
+import type { JobResult } from '../results/backup-result.js';
 import { Session } from '../session/session.js';
 import { validateCron } from '../util/cron.js';
 import { describeError, UsageError } from '../util/errors.js';

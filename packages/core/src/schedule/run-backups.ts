@@ -1,9 +1,10 @@
-import { type BackupEvents, backupJob, type JobResult, type RunStatus } from '../backup/backup.js';
+import { backupJob } from '../backup/backup.js';
 import { evaluatePolicy, jobPolicy } from '../copies/policy.js';
 import { takeJobLockWithin } from '../locks/job-lock.js';
 import { RunNotifier } from '../notify/run-notifier.js';
 import { type JobPrune, pruneBackups } from '../prune/prune.js';
 import { flagIfShrunk } from '../prune/shrink.js';
+import type { BackupEvents, JobResult, RunStatus } from '../results/backup-result.js';
 import { prepareJobRun } from '../session/prepare-run.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';

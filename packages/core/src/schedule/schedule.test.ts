@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@tricopy/contract';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
-import type { JobResult } from '../backup/backup.js';
 import { parseConfig } from '../config/load.js';
 import { chooseCompression, createCompressor, createDecompressor } from '../pipeline/compression.js';
 import { zstdAvailable } from '../pipeline/zstd.js';
+import type { JobResult } from '../results/backup-result.js';
 import { cronToOnCalendar, nextRuns, validateCron } from '../util/cron.js';
 import { runDaemon } from './daemon.js';
 

@@ -3,27 +3,33 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DestinationError, isRetryable, type PutResult } from '@tricopy/contract';
 import pRetry from 'p-retry';
-import { checkStoredCopy, type Expected } from '../copies/copy-check.js';
+import { checkStoredCopy } from '../copies/copy-check.js';
 import { type Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
-import { recordCheck } from './backup-checks.js';
-import type { RunContext } from './backup-run.js';
-import { putWithin, settle } from './backup-stream.js';
+import { settle } from '../util/settled.js';
+import type { CopyWriteContext } from './copy-write-context.js';
+import { putWithin } from './put-within.js';
 
-export interface RetryRequest {
+export interface RewriteRequest {
+  /** The destination to write the copy on. */
   readonly destination: string;
-  readonly key: string;
-  readonly produced: Expected;
   /** Destinations that hold a verified copy, cheapest first. */
   readonly candidates: readonly string[];
   readonly spoolPath?: string;
   readonly previousError?: string | undefined;
 }
 
-export interface RetryResult {
+/** A copy written and cross-checked. */
+export interface StoredCopy {
+  readonly size: number;
+  readonly sha256: string;
+  readonly location: string;
+}
+
+export interface RewriteResult {
   readonly attempts: number;
-  readonly verified?: { size: number; sha256: string; location: string };
+  readonly verified?: StoredCopy;
   readonly error?: string;
   /** Destinations whose copy turned out not to match the backup when read (never propagated). */
   readonly badSources: readonly string[];
@@ -52,10 +58,9 @@ class BadSourceCopy extends Error {
  * backoff while the error is retryable, the bytes re-hashed on the way so a bad source copy is never propagated,
  * and the result cross-checked.
  */
-export async function retryCopy(run: RunContext, request: RetryRequest): Promise<RetryResult> {
-  const { session } = run;
-  const { retries } = session.config;
-  const sources = sourcesOf(run, request);
+export async function rewriteCopy(ctx: CopyWriteContext, request: RewriteRequest): Promise<RewriteResult> {
+  const { retries } = ctx.limits;
+  const sources = sourcesOf(ctx, request);
   const badSources: string[] = [];
   let attempts = 0;
   try {
@@ -65,7 +70,7 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
         const from = sources[0];
         if (from === undefined) throw new Error('no intact copy left to copy from');
         try {
-          return await writeOnce(run, request, from);
+          return await writeOnce(ctx, request, from);
         } catch (error) {
           if (error instanceof BadSourceCopy) {
             sources.shift();
@@ -80,13 +85,13 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
         maxTimeout: retries.maxDelayMs,
         factor: 2,
         randomize: true,
-        signal: run.signal,
+        signal: ctx.signal,
         shouldRetry: ({ error }) => isRetryable(error),
         onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
           const more = retriesLeft > 0 && isRetryable(error);
-          session.logger.warn(
-            `job ${run.job.name}: retry ${attemptNumber} of the copy on ${request.destination} failed: ` +
-              `${session.redact(describeError(error))}${more ? ` (${retriesLeft} left)` : ''}`,
+          ctx.logger.warn(
+            `${ctx.label}: retry ${attemptNumber} of the copy on ${request.destination} failed: ` +
+              `${ctx.redact(describeError(error))}${more ? ` (${retriesLeft} left)` : ''}`,
           );
         },
       },
@@ -102,17 +107,17 @@ export async function retryCopy(run: RunContext, request: RetryRequest): Promise
 }
 
 async function writeOnce(
-  run: RunContext,
-  request: RetryRequest,
+  ctx: CopyWriteContext,
+  request: RewriteRequest,
   from: CopySource,
-): Promise<{ size: number; sha256: string; location: string }> {
-  const { session } = run;
-  await session.forgetDestination(request.destination);
-  const target = await session.destination(request.destination);
+): Promise<StoredCopy> {
+  const { key, expected } = ctx;
+  await ctx.destinations.forget(request.destination);
+  const target = await ctx.destinations.open(request.destination);
   const body = await from.open();
   const hasher = new HashCounter();
   // One branch, so a target that stops taking data is detached after stallTimeout, as during the dump.
-  const fanOut = new FanOut([request.destination], { stallMs: session.config.stallTimeoutMs });
+  const fanOut = new FanOut([request.destination], { stallMs: ctx.limits.stallMs });
   const branch = fanOut.branches[0] as Branch;
   // Which side gave up first: the copy being read (a source error) or the target.
   let first: 'source' | 'target' | undefined;
@@ -125,9 +130,9 @@ async function writeOnce(
   // Observed from the start: the target may give up on its body (disk full, connection reset) while put is pending.
   const feeding = settle(pipeline(body, hasher, fanOut));
   const stored = await settle(
-    putWithin(run, target, request.key, branch.stream, {
-      size: request.produced.size,
-      sha256: request.produced.sha256,
+    putWithin({ signal: ctx.signal, stallMs: ctx.limits.stallMs }, target, key, branch.stream, {
+      size: expected.size,
+      sha256: expected.sha256,
     }),
   );
   if (stored.ok) fanOut.detach(request.destination);
@@ -137,13 +142,13 @@ async function writeOnce(
   }
   const fed = await feeding;
   if (!fed.ok && (stored.ok || first === 'source')) {
-    if (stored.ok) await target.delete(request.key).catch(() => undefined);
+    if (stored.ok) await target.delete(key).catch(() => undefined);
     throw new BadSourceCopy(`reading the copy from ${from.name} failed: ${describeError(fed.error)}`);
   }
   // Read in full: bytes that do not match condemn the copy read, even when the target refused them first (a store
   // that checks the sha256 it was given rejects the put).
-  if (fed.ok && (hasher.sha256 !== request.produced.sha256 || hasher.bytes !== request.produced.size)) {
-    if (stored.ok) await target.delete(request.key).catch(() => undefined);
+  if (fed.ok && (hasher.sha256 !== expected.sha256 || hasher.bytes !== expected.size)) {
+    if (stored.ok) await target.delete(key).catch(() => undefined);
     throw new BadSourceCopy(
       `the copy read from ${from.name} does not match the backup; not propagating it`,
       true,
@@ -151,23 +156,23 @@ async function writeOnce(
   }
   if (!stored.ok) throw stored.error;
   const put: PutResult = stored.value;
-  const check = await checkStoredCopy(target, request.key, request.produced, { put });
-  await recordCheck(run, request.destination, request.produced, check, `retry from ${from.name}: `);
+  const check = await checkStoredCopy(target, key, expected, { put });
+  await ctx.recordCheck(request.destination, check, `retry from ${from.name}: `);
   if (!check.ok) {
-    await target.delete(request.key).catch(() => undefined);
+    await target.delete(key).catch(() => undefined);
     throw new DestinationError(check.message, { retryable: check.kind !== 'no-checksum' });
   }
-  session.logger.info(
-    `job ${run.job.name}: copy on ${request.destination} written again from ${from.name} and verified`,
+  ctx.logger.info(
+    `${ctx.label}: copy on ${request.destination} written again from ${from.name} and verified`,
   );
   return { size: check.size, sha256: check.sha256, location: put.location };
 }
 
-function sourcesOf(run: RunContext, request: RetryRequest): CopySource[] {
+function sourcesOf(ctx: CopyWriteContext, request: RewriteRequest): CopySource[] {
   const sources: CopySource[] = request.candidates.map((name) => ({
     name: `destination ${name}`,
     destination: name,
-    open: async () => (await run.session.destination(name)).get(request.key, { signal: run.signal }),
+    open: async () => (await ctx.destinations.open(name)).get(ctx.key, { signal: ctx.signal }),
   }));
   const spoolPath = request.spoolPath;
   if (spoolPath !== undefined)
