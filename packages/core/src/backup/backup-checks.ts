@@ -1,5 +1,5 @@
 import { type CopyCheck, checkStoredCopy, type Expected } from '../copies/copy-check.js';
-import { rankByCost } from '../copies/copy-rank.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, isVerified, type WrittenCopy } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';

@@ -1,7 +1,13 @@
 import type { Destination } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { Retention } from '../config/schema.js';
-import { applyRetention, hasKeepRules, type KeepReason } from '../copies/retention.js';
+import {
+  applyRetention,
+  hasKeepRules,
+  type KeepReason,
+  type RetentionOf,
+  rulesFor,
+} from '../copies/retention.js';
 import { takeJobLock } from '../locks/job-lock.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
 import { manifestKey } from '../manifest/manifest.js';
@@ -90,10 +96,8 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
   return { dryRun: options.dryRun === true, jobs, ok };
 }
 
-type JobLike = { retention?: Retention; retentionByDestination?: Readonly<Record<string, Retention>> };
-
 /** What prune needs of a job: its name, destinations, retention rules and time zone. */
-type PruneJob = JobLike & {
+type PruneJob = RetentionOf & {
   readonly name: string;
   readonly destinations: readonly string[];
   timezone?: string;
@@ -119,13 +123,6 @@ async function removedJobSpec(session: Session, name: string): Promise<PruneJob>
     destinations: [...destinations].filter((d) => session.config.destinations.has(d)).sort(),
     retention: { keepLast: 1, auto: false, shrinkThreshold: 0.5 },
   };
-}
-
-export function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
-  if (destination === undefined) {
-    return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
-  }
-  return job.retentionByDestination?.[destination] ?? job.retention;
 }
 
 async function pruneJob(session: Session, job: PruneJob, options: PruneOptions): Promise<JobPrune> {

@@ -1,10 +1,9 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
 import { type CopyCheck, checkStoredCopy, type Expected } from '../copies/copy-check.js';
-import { rankByCost } from '../copies/copy-rank.js';
-import { applyRetention } from '../copies/retention.js';
+import { applyRetention, rulesFor } from '../copies/retention.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
-import { rulesFor } from '../prune/prune.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 

@@ -1,5 +1,5 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
-import { rankByCost } from '../copies/copy-rank.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import type { Session } from '../session/session.js';
 import { UsageError } from '../util/errors.js';
 
