@@ -1,5 +1,5 @@
 import type { JobSpec } from '../config/load.js';
-import { evaluatePolicy } from '../copies/policy.js';
+import { backupPolicy } from '../copies/policy.js';
 import type { Manifest } from '../manifest/manifest.js';
 import type { CompressionKind } from '../pipeline/compression.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
@@ -96,9 +96,6 @@ export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<J
   const finishedAt = session.now().toISOString();
   const key = outcome.artifact?.key ?? '';
   const copies = outcome.copies.map((copy) => toCopyResult(run, copy, key));
-  const verifiedPlacements = copies
-    .filter((c) => c.status === 'verified')
-    .map((c) => session.destinationSpec(c.destination));
   const artifact = outcome.artifact;
   const facts = {
     ...(artifact?.size === undefined ? {} : { size: artifact.size }),
@@ -113,7 +110,7 @@ export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<J
     startedAt: run.started.toISOString(),
     finishedAt,
     copies,
-    policy: evaluatePolicy(verifiedPlacements, session.config.policy),
+    policy: backupPolicy(copies, session.config),
     ...facts,
     ...encryptionOf(run),
     ...(error === undefined ? {} : { error }),

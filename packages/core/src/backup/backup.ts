@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Dump, Source } from '@tricopy/contract';
+import { backupStatusOf } from '../copies/backup-status.js';
 import type { PolicyStatus } from '../copies/policy.js';
 import { backupPrefix } from '../manifest/manifest.js';
 import { sealManifest } from '../manifest/manifest-seal.js';
@@ -166,8 +167,8 @@ async function storeArtifact(
   );
   const copies = await writeManifests(run, retried, manifest);
 
-  const verified = copies.filter(isVerified).length;
-  const status = verified === copies.length ? 'ok' : verified > 0 ? 'degraded' : 'failed';
+  const status =
+    backupStatusOf(copies.map((c) => ({ status: isVerified(c) ? 'verified' : 'failed' }))) ?? 'failed';
   return {
     status,
     copies,

@@ -5,13 +5,13 @@ import type { RunContext } from '../backup/backup-run.js';
 import { retryCopy } from '../backup/retry-copy.js';
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
+import { refreshBackupStatus } from '../copies/backup-status.js';
 import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
 import { withJobLock } from '../locks/job-lock.js';
 import { type Manifest, manifestKey } from '../manifest/manifest.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import { refreshBackupStatus } from '../verify/verify.js';
 import { type BackupPlan, type PlannedCopy, planRepair, retentionOf, unrepairable } from './repair-plan.js';
 
 export interface RepairOptions {
