@@ -6,7 +6,7 @@ import { retryCopy } from '../backup/retry-copy.js';
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
 import { refreshBackupStatus } from '../copies/backup-status.js';
-import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
+import { backupPolicy, type PolicyStatus } from '../copies/policy.js';
 import { withJobLock } from '../locks/job-lock.js';
 import { type Manifest, manifestKey } from '../manifest/manifest.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
@@ -321,10 +321,7 @@ function repairRun(
 }
 
 async function policyOf(session: Session, backupId: string): Promise<PolicyStatus> {
-  const placements = (await session.catalog.listCopies(backupId))
-    .filter((c) => c.status === 'verified' && session.config.destinations.has(c.destination))
-    .map((c) => session.destinationSpec(c.destination));
-  return evaluatePolicy(placements, session.config.policy);
+  return backupPolicy(await session.catalog.listCopies(backupId), session.config);
 }
 
 function skippedBackup(backup: BackupRow, why: string): BackupRepair {
