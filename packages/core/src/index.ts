@@ -29,7 +29,7 @@ export {
   parseConfig,
 } from './config/load.js';
 export type { Compression, NotifyTarget, Policy, Retention } from './config/schema.js';
-export { evaluatePolicy, jobPolicy, type PolicyStatus } from './copies/policy.js';
+export { backupPolicy, jobPolicy, type PolicyStatus } from './copies/policy.js';
 export {
   applyRetention,
   hasKeepRules,

@@ -1,4 +1,4 @@
-import { type BackupRow, evaluatePolicy, type Session, shownLevel } from '@tricopy/core';
+import { type BackupRow, backupPolicy, type Session, shownLevel } from '@tricopy/core';
 
 /** What `list` shows as a backup's status: the stored status, or what became of it. */
 export type ListState = 'ok' | 'degraded' | 'failed' | 'running' | 'interrupted' | 'pruned' | 'flagged';
@@ -24,7 +24,13 @@ export interface BackupView {
   readonly flaggedNow: boolean;
   readonly confirmedAt: string | null;
   readonly prunedAt: string | null;
-  readonly policy: { readonly met: boolean; readonly summary: string; readonly shortfall: string };
+  /** Its 3-2-1 status; `copies`: how many of its copies count (verified, on a destination still configured). */
+  readonly policy: {
+    readonly met: boolean;
+    readonly summary: string;
+    readonly shortfall: string;
+    readonly copies: number;
+  };
   readonly lastVerified: { readonly at: string; readonly level: string; readonly status: string } | null;
   readonly copies: readonly {
     readonly destination: string;
@@ -48,13 +54,7 @@ export async function describeBackup(
   alive?: boolean,
 ): Promise<BackupView> {
   const copies = await session.catalog.listCopies(backup.id);
-  const verified = copies
-    .filter((c) => c.status === 'verified')
-    .flatMap((c) => {
-      const spec = session.config.destinations.get(c.destination);
-      return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
-    });
-  const policy = evaluatePolicy(verified, session.config.policy);
+  const policy = backupPolicy(copies, session.config);
   const verifications = await session.catalog.listVerifications(backup.id);
   // The backup's own cross-check of each copy (level `backup`) counts: it is an `exists` check.
   const last = verifications.at(-1);
@@ -85,7 +85,7 @@ export async function describeBackup(
     flaggedNow: backup.flagged !== null && backup.confirmedAt === null && backup.prunedAt === null,
     confirmedAt: backup.confirmedAt,
     prunedAt: backup.prunedAt,
-    policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall },
+    policy: { met: policy.met, summary: policy.summary, shortfall: policy.shortfall, copies: policy.copies },
     lastVerified:
       last === undefined ? null : { at: last.checkedAt, level: shownLevel(last.level), status: last.status },
     copies: copies.map((c) => ({

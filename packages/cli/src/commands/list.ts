@@ -218,7 +218,7 @@ function narrowTable(items: readonly BackupView[], now: Date, jobName: (job: str
 
 function copiesCell(b: BackupView): string {
   if (b.copies.length === 0) return '-';
-  const good = `${b.copies.filter((c) => c.status === 'verified').length}/${b.copies.length}`;
+  const good = `${b.policy.copies}/${b.copies.length}`;
   const policy = policyCell(b, false);
   return policy === '-' ? good : `${good} ${policy}`;
 }

@@ -1,21 +1,10 @@
 import { type Catalog, formatBytes, type JobStatus } from '@tricopy/core';
 import { ago, attentionCell, escapeHtml, lastRunCell, page, table, trendChart } from './dashboard-parts.js';
+import { TREND_BACKUPS } from './size-trend.js';
 
 /** The fleet page: one row per job, the jobs that need attention highlighted. No scripts, no build step. */
 
 export { escapeHtml } from './dashboard-parts.js';
-export { jobPage } from './job-page.js';
-
-/** How many of a job's newest backups its size trend shows. */
-export const TREND_BACKUPS = 20;
-
-/** The sizes of a job's newest good backups (pruned ones too: they are its history), oldest first. */
-export async function sizeTrend(catalog: Catalog, job: string): Promise<number[]> {
-  return (await catalog.listBackups({ job, statuses: ['ok', 'degraded'] }))
-    .flatMap((b) => (b.size === null ? [] : [b.size]))
-    .slice(0, TREND_BACKUPS)
-    .reverse();
-}
 
 function fleetRow(s: JobStatus, trend: readonly number[], now: Date): string {
   const last = s.lastBackup;

@@ -6,8 +6,8 @@ import {
   type JobStatus,
   type VerificationRow,
 } from '@tricopy/core';
-import { sizeTrend } from './dashboard.js';
 import { ago, attentionCell, escapeHtml, lastRunCell, page, table, trendChart } from './dashboard-parts.js';
+import { sizeTrend } from './size-trend.js';
 
 /** One job's page: its last run, what needs attention, its backups with their copies and checks. */
 

@@ -12,7 +12,8 @@ import {
   METRICS_CONTENT_TYPE,
   renderMetrics,
 } from '@tricopy/core';
-import { escapeHtml, fleetPage, jobPage } from './dashboard.js';
+import { escapeHtml, fleetPage } from './dashboard.js';
+import { jobPage } from './job-page.js';
 import type { ListenAddress } from './listen-options.js';
 
 export interface StatusSources {

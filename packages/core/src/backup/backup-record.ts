@@ -1,4 +1,4 @@
-import { evaluatePolicy } from '../copies/policy.js';
+import { backupPolicy } from '../copies/policy.js';
 import type { CopyResult, JobResult } from '../results/backup-result.js';
 import type { Copy } from './backup-copy.js';
 import type { RunContext, RunOutcome } from './backup-run.js';
@@ -14,9 +14,6 @@ export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<J
   const finishedAt = session.now().toISOString();
   const key = outcome.artifact?.key ?? '';
   const copies = outcome.copies.map((copy) => toCopyResult(run, copy, key));
-  const verifiedPlacements = copies
-    .filter((c) => c.status === 'verified')
-    .map((c) => session.destinationSpec(c.destination));
   const artifact = outcome.artifact;
   const facts = {
     ...(artifact?.size === undefined ? {} : { size: artifact.size }),
@@ -31,7 +28,7 @@ export async function recordRun(run: RunContext, outcome: RunOutcome): Promise<J
     startedAt: run.started.toISOString(),
     finishedAt,
     copies,
-    policy: evaluatePolicy(verifiedPlacements, session.config.policy),
+    policy: backupPolicy(copies, session.config),
     ...facts,
     ...encryptionOf(run),
     ...(error === undefined ? {} : { error }),

@@ -1,6 +1,6 @@
-import { rankByCost } from '../copies/copy-rank.js';
 import type { CopyWriteContext } from '../copy-write/copy-write-context.js';
 import { rewriteCopy } from '../copy-write/rewrite-copy.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import { type Copy, isVerified } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
 

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import type { Dump, Source } from '@tricopy/contract';
+import { backupStatusOf } from '../copies/backup-status.js';
 import { copyWriteContext } from '../copy-write/copy-write-context.js';
 import { sealManifest } from '../manifest/manifest-seal.js';
 import { compressionOffer } from '../pipeline/compression.js';
@@ -118,8 +119,8 @@ async function storeArtifact(
   );
   const copies = await writeManifests(writer, retried, manifest);
 
-  const verified = copies.filter(isVerified).length;
-  const status = verified === copies.length ? 'ok' : verified > 0 ? 'degraded' : 'failed';
+  const status =
+    backupStatusOf(copies.map((c) => ({ status: isVerified(c) ? 'verified' : 'failed' }))) ?? 'failed';
   return {
     status,
     copies,

@@ -1,12 +1,9 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import type { Destination, DestinationCapabilities, ObjectInfo, PutResult } from '@tricopy/contract';
-import { hashStream } from '../pipeline/hash-counter.js';
+import { type Digest, hashStream } from '../pipeline/hash-counter.js';
 
 /** What a good copy must be: the artifact's size and SHA-256. */
-export interface Expected {
-  readonly size: number;
-  readonly sha256: string;
-}
+export type Expected = Digest;
 
 export type MismatchKind = 'missing' | 'size-mismatch' | 'checksum-mismatch' | 'no-checksum';
 

@@ -1,25 +1,25 @@
-import type { Session } from '../session/session.js';
-
-/**
- * The one ranking of copies, used by retries and restores: local disk before remote stores, on-site before
- * offsite, destinations that cannot be opened last. Stable within a rank.
- */
-export async function rankByCost<T extends { readonly destination: string }>(
-  session: Session,
-  copies: readonly T[],
-): Promise<T[]> {
-  const ranked = await Promise.all(
-    copies.map(async (copy) => ({ copy, rank: await costOf(session, copy.destination) })),
-  );
-  return ranked.sort((a, b) => a.rank - b.rank).map((r) => r.copy);
+/** Where a copy's destination is, as far as the cost of reading it goes. */
+export interface CopyPlace {
+  /** The destination is on this machine (its plugin says `capabilities.local`). */
+  readonly local: boolean;
+  readonly offsite: boolean;
 }
 
-async function costOf(session: Session, name: string): Promise<number> {
-  try {
-    const spec = session.destinationSpec(name);
-    const destination = await session.destination(name);
-    return (destination.capabilities?.local ? 0 : 2) + (spec.offsite ? 1 : 0);
-  } catch {
-    return 4;
-  }
+/**
+ * The one ranking of copies, used by retries, repairs and restores: local disk before remote stores, on-site before
+ * offsite, destinations that cannot be opened (no place) last. Stable within a rank.
+ */
+export function rankByPlace<T extends { readonly destination: string }>(
+  copies: readonly T[],
+  placeOf: (destination: string) => CopyPlace | undefined,
+): T[] {
+  return copies
+    .map((copy) => ({ copy, cost: readCost(placeOf(copy.destination)) }))
+    .sort((a, b) => a.cost - b.cost)
+    .map((ranked) => ranked.copy);
+}
+
+function readCost(place: CopyPlace | undefined): number {
+  if (place === undefined) return 4;
+  return (place.local ? 0 : 2) + (place.offsite ? 1 : 0);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluatePolicy } from './policy.js';
+import { backupPolicy, evaluatePolicy } from './policy.js';
 
 const policy = { copies: 3, media: 2, offsite: 1, enforce: 'warn' as const, encryption: 'warn' as const };
 
@@ -30,5 +30,34 @@ describe('evaluatePolicy', () => {
 
   it('counts nothing for no copies', () => {
     expect(evaluatePolicy([], policy).summary).toBe('0 copies of 3; 0 media of 2; 0 offsite of 1');
+  });
+});
+
+describe('backupPolicy', () => {
+  const destinations = new Map([
+    ['usb', { media: 'disk', offsite: false }],
+    ['nas', { media: 'nas', offsite: false }],
+    ['s3', { media: 'cloud', offsite: true }],
+  ]);
+
+  it('counts the verified copies on configured destinations only', () => {
+    const status = backupPolicy(
+      [
+        { destination: 'usb', status: 'verified' },
+        { destination: 'nas', status: 'failed' },
+        { destination: 's3', status: 'pending' },
+        { destination: 'gone', status: 'verified' },
+      ],
+      { destinations, policy },
+    );
+    expect(status).toMatchObject({ copies: 1, media: 1, offsite: 0, met: false });
+  });
+
+  it('is met by verified copies on three destinations', () => {
+    const copies = [...destinations.keys()].map((destination) => ({
+      destination,
+      status: 'verified' as const,
+    }));
+    expect(backupPolicy(copies, { destinations, policy }).met).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
+import type { CopyStatus } from '../catalog/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Policy } from '../config/schema.js';
+import { countedCopies } from './copy-state.js';
 
 export interface PolicyStatus {
   readonly copies: number;
@@ -11,9 +13,16 @@ export interface PolicyStatus {
   readonly summary: string;
 }
 
-interface Placement {
+/** Where the config puts a destination, as far as 3-2-1 goes. */
+export interface Placement {
   readonly media: string;
   readonly offsite: boolean;
+}
+
+/** What a backup's 3-2-1 status needs of the config: where each destination is, and the policy. */
+export interface PolicyConfig {
+  readonly destinations: ReadonlyMap<string, Placement>;
+  readonly policy: Policy;
 }
 
 /** The 3-2-1 status of a set of copies (the source database itself is not counted as a copy). */
@@ -38,6 +47,23 @@ export function evaluatePolicy(placements: readonly Placement[], policy: Policy)
   };
 }
 
+/**
+ * A backup's 3-2-1 status, the one `list`, the dashboard, metrics, backup and repair show: its verified copies on
+ * destinations the config still has (a destination removed from the config has no known medium: its copy is not
+ * counted).
+ */
+export function backupPolicy(
+  copies: readonly { readonly status: CopyStatus; readonly destination: string }[],
+  config: PolicyConfig,
+): PolicyStatus {
+  const placements = countedCopies(copies).flatMap((copy) => {
+    const placement = config.destinations.get(copy.destination);
+    return placement === undefined ? [] : [placement];
+  });
+  return evaluatePolicy(placements, config.policy);
+}
+
+/** A job's 3-2-1 status by its configured destinations, as if every copy were written. */
 export function jobPolicy(config: LoadedConfig, jobName: string): PolicyStatus {
   const job = config.jobs.get(jobName);
   if (job === undefined) throw new Error(`unknown job ${jobName}`);

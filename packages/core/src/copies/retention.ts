@@ -7,6 +7,20 @@ export type KeepRules = Pick<
   'keepLast' | 'keepHourly' | 'keepDaily' | 'keepWeekly' | 'keepMonthly' | 'keepYearly' | 'keepWithin'
 >;
 
+/** A job's retention: one for all its destinations, or one per destination. */
+export interface RetentionOf {
+  readonly retention?: Retention;
+  readonly retentionByDestination?: Readonly<Record<string, Retention>>;
+}
+
+/** The rules that apply on `destination` (without one: the job's own, else the first per-destination ones). */
+export function rulesFor(job: RetentionOf, destination: string | undefined): Retention | undefined {
+  if (destination === undefined) {
+    return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
+  }
+  return job.retentionByDestination?.[destination] ?? job.retention;
+}
+
 export interface Snapshot {
   readonly id: string;
   /** When it says it was taken (by a clock that may have been wrong). */

@@ -1,4 +1,4 @@
-import type { Expected } from '../copies/copy-check.js';
+import type { Digest } from '../pipeline/hash-counter.js';
 import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
 
 /**
@@ -8,7 +8,7 @@ import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
 export async function sealManifest(
   manifest: Manifest,
   recipients: readonly string[] | undefined,
-  plaintext: Expected | undefined,
+  plaintext: Digest | undefined,
 ): Promise<Manifest> {
   if (recipients === undefined || plaintext === undefined) return manifest;
   const { tables, source, artifact, ...rest } = manifest;

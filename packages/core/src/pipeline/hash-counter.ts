@@ -1,6 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
+/** A byte stream's size and SHA-256 (hex): what an artifact is, and what a good copy of it must be. */
+export interface Digest {
+  readonly size: number;
+  readonly sha256: string;
+}
+
 /** Passes bytes through unchanged while counting them and computing their SHA-256. */
 export class HashCounter extends Transform {
   readonly #hash: Hash = createHash('sha256');
@@ -30,7 +36,7 @@ export class HashCounter extends Transform {
 }
 
 /** Reads a stream to its end without keeping it, returning its size and SHA-256. */
-export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ size: number; sha256: string }> {
+export async function hashStream(stream: NodeJS.ReadableStream): Promise<Digest> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -44,7 +50,7 @@ export async function hashStream(stream: NodeJS.ReadableStream): Promise<{ size:
  * Passes bytes through and, at their end, fails unless they were exactly `expected` (count and SHA-256): a stream
  * that decodes to anything else never ends well.
  */
-export function expectBytes(expected: { size: number; sha256: string }, what: string): Transform {
+export function expectBytes(expected: Digest, what: string): Transform {
   const counter = new HashCounter();
   const check = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {

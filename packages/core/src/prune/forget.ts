@@ -1,4 +1,5 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import { copyCounts } from '../copies/copy-state.js';
 import { withJobLock } from '../locks/job-lock.js';
 import type { Session } from '../session/session.js';
 import { describeError, UsageError } from '../util/errors.js';
@@ -78,7 +79,7 @@ async function refuseIfNewestVerified(session: Session, backup: BackupRow): Prom
   const verified: BackupRow[] = [];
   for (const b of await session.catalog.listBackups({ job: backup.job })) {
     if (b.prunedAt !== null) continue;
-    if ((await session.catalog.listCopies(b.id)).some((c) => c.status === 'verified')) verified.push(b);
+    if ((await session.catalog.listCopies(b.id)).some((c) => copyCounts(c))) verified.push(b);
   }
   const newest = verified[0];
   const newestUnflagged = verified.find((b) => b.flagged === null || b.confirmedAt !== null);

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { silentLogger } from '@tricopy/contract';
+import { type Destination, silentLogger } from '@tricopy/contract';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
@@ -13,7 +13,7 @@ import { selectBackups, usableCopies } from '../readback/select.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { Session } from '../session/session.js';
 import { verifyBackups } from '../verify/verify.js';
-import { pruneBackups } from './prune.js';
+import { pruneBackups, removeCopy } from './prune.js';
 
 const FILE_SOURCE = fileURLToPath(new URL('../__fixtures__/file-source.mjs', import.meta.url));
 const HOUR = 3_600_000;
@@ -152,6 +152,29 @@ describe('prune safety rules', () => {
     const removed = report.jobs[0]?.destinations.find((d) => d.destination === 'primary')?.removed[0];
     expect(removed?.status).toBe('left-alone');
     expect(removed?.error).toMatch(/holds 26 bytes, the catalog records \d+/);
+    expect(existsSync(join(dir, 'd', 'primary', 'app', old.id, 'app.txt'))).toBe(true);
+  });
+
+  it('leaves a copy alone when the store keeps a SHA-256 other than the recorded one, the size being right', async () => {
+    ws = await workspace(dir, '    retention: { keepLast: 1 }');
+    const old = await ws.backup();
+    const real = await ws.session.destination('primary');
+    // A store that keeps each object's SHA-256 (as S3 does) reports the one of bytes other than the backup's.
+    const otherBytes: Pick<Destination, 'stat' | 'delete'> = {
+      stat: async (key) => {
+        const info = await real.stat(key);
+        return info === undefined ? undefined : { ...info, sha256: 'f'.repeat(64) };
+      },
+      delete: (key) => real.delete(key),
+    };
+    const backup = await ws.session.catalog.getBackup(old.id);
+    const copy = (await ws.session.catalog.listCopies(old.id)).find((c) => c.destination === 'primary');
+    if (backup === undefined || copy === undefined) throw new Error('the backup was not recorded');
+    const removed = await removeCopy(ws.session, otherBytes as Destination, 'primary', backup, copy, false);
+    expect(removed.status).toBe('left-alone');
+    expect(removed.error).toMatch(
+      /holds other bytes \(sha256 f{64}\), the catalog records sha256 [0-9a-f]{64}/,
+    );
     expect(existsSync(join(dir, 'd', 'primary', 'app', old.id, 'app.txt'))).toBe(true);
   });
 

@@ -1,7 +1,15 @@
-import type { Destination } from '@tricopy/contract';
+import type { Destination, ObjectInfo } from '@tricopy/contract';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { Retention } from '../config/schema.js';
-import { applyRetention, hasKeepRules, type KeepReason } from '../copies/retention.js';
+import { judgeCopy } from '../copies/copy-check.js';
+import { copyCounts } from '../copies/copy-state.js';
+import {
+  applyRetention,
+  hasKeepRules,
+  type KeepReason,
+  type RetentionOf,
+  rulesFor,
+} from '../copies/retention.js';
 import { takeJobLock } from '../locks/job-lock.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
 import { manifestKey } from '../manifest/manifest.js';
@@ -90,10 +98,8 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
   return { dryRun: options.dryRun === true, jobs, ok };
 }
 
-type JobLike = { retention?: Retention; retentionByDestination?: Readonly<Record<string, Retention>> };
-
 /** What prune needs of a job: its name, destinations, retention rules and time zone. */
-type PruneJob = JobLike & {
+type PruneJob = RetentionOf & {
   readonly name: string;
   readonly destinations: readonly string[];
   timezone?: string;
@@ -119,13 +125,6 @@ async function removedJobSpec(session: Session, name: string): Promise<PruneJob>
     destinations: [...destinations].filter((d) => session.config.destinations.has(d)).sort(),
     retention: { keepLast: 1, auto: false, shrinkThreshold: 0.5 },
   };
-}
-
-export function rulesFor(job: JobLike, destination: string | undefined): Retention | undefined {
-  if (destination === undefined) {
-    return job.retention ?? Object.values(job.retentionByDestination ?? {})[0];
-  }
-  return job.retentionByDestination?.[destination] ?? job.retention;
 }
 
 async function pruneJob(session: Session, job: PruneJob, options: PruneOptions): Promise<JobPrune> {
@@ -223,9 +222,13 @@ async function pruneDestination(
     );
   }
 
+  const verifiedHere = (b: BackupRow) => {
+    const copy = copyOf.get(b.id);
+    return copy !== undefined && copyCounts(copy);
+  };
   const newest = backups[0];
   if (newest === undefined) return { ...skipped(destinationName, 'no backups yet'), removed, foreign };
-  if (copyOf.get(newest.id)?.status !== 'verified') {
+  if (!verifiedHere(newest)) {
     return {
       ...skipped(
         destinationName,
@@ -237,7 +240,7 @@ async function pruneDestination(
   }
 
   const snapshots = backups
-    .filter((b) => copyOf.get(b.id)?.status === 'verified')
+    .filter(verifiedHere)
     .map((b) => ({ id: b.id, time: new Date(b.startedAt), seq: b.seq, backup: b }));
   const decision = applyRetention(snapshots, rules, job.timezone, session.now());
   // The catalog's order, not the clock's: listBackups gives the newest recorded first.
@@ -292,6 +295,21 @@ async function foreignObjects(
   return foreign.sort();
 }
 
+/**
+ * How an object found where a copy should be differs from what the catalog recorded of it (judged as every copy
+ * is, by judgeCopy, on what `stat` shows); undefined when it does not, or nothing complete was recorded.
+ */
+function unlikeRecord(found: ObjectInfo, backup: BackupRow, copy: CopyRow): string | undefined {
+  const size = backup.size ?? copy.size;
+  const sha256 = backup.sha256 ?? copy.sha256;
+  if (size === null || sha256 === null) return undefined;
+  const check = judgeCopy({ size, sha256 }, { stat: found });
+  if (check.ok) return undefined;
+  return check.kind === 'checksum-mismatch'
+    ? `holds other bytes (sha256 ${check.actualSha256}), the catalog records sha256 ${sha256}`
+    : `holds ${check.actualSize} bytes, the catalog records ${size}`;
+}
+
 /** What a prune report says of a copy before its outcome. */
 export function prunedCopyBase(backup: BackupRow, copy: CopyRow): Omit<PrunedCopy, 'status' | 'error'> {
   return { backupId: backup.id, startedAt: backup.startedAt, key: copy.key, size: copy.size ?? backup.size };
@@ -314,9 +332,10 @@ export async function removeCopy(
   if (dryRun) return { ...base, status: 'would-delete' };
   try {
     const found = await destination.stat(copy.key);
-    const expected = backup.size ?? copy.size;
-    if (copy.status !== 'deleting' && found !== undefined && expected !== null && found.size !== expected) {
-      const why = `holds ${found.size} bytes, the catalog records ${expected}: left alone (check it by hand)`;
+    const unlike =
+      copy.status === 'deleting' || found === undefined ? undefined : unlikeRecord(found, backup, copy);
+    if (unlike !== undefined) {
+      const why = `${unlike}: left alone (check it by hand)`;
       session.logger.warn(`prune ${backup.job} on ${destinationName}: ${copy.key} ${why}`);
       return { ...base, status: 'left-alone', error: why };
     }
@@ -328,10 +347,9 @@ export async function removeCopy(
       throw new Error(`${copy.key} is still there after delete`);
     await session.catalog.transaction(async (tx) => {
       await tx.setCopyStatus(backup.id, destinationName, 'deleted');
-      const remaining = (await tx.listCopies(backup.id)).filter(
-        (c) => c.status === 'verified' || c.status === 'pending' || c.status === 'deleting',
-      );
-      if (remaining.length === 0) await tx.markPruned(backup.id);
+      // Marked pruned only when no copy's bytes may still be anywhere.
+      if (!(await tx.listCopies(backup.id)).some((c) => copyCounts(c, 'may-exist')))
+        await tx.markPruned(backup.id);
     });
     session.logger.info(`pruned backup ${backup.id} of job ${backup.job} from ${destinationName}`);
     return { ...base, status: 'deleted' };

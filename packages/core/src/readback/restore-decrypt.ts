@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupRow } from '../catalog/catalog.js';
+import { judgeCopy } from '../copies/copy-check.js';
 import type { ManifestEncryption, SealedFacts } from '../manifest/manifest.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
 import type { Session } from '../session/session.js';
@@ -74,7 +75,7 @@ export async function checkDecrypts(decryption: Decryption, staged: Readable, wh
     throw await decryptionError(decryption, error, where);
   }
   const { plaintext } = decryption.encryption;
-  if (hasher.bytes !== plaintext.size || hasher.sha256 !== plaintext.sha256) {
+  if (!judgeCopy(plaintext, { read: { size: hasher.bytes, sha256: hasher.sha256 } }).ok) {
     throw new IntegrityError(
       `copy on ${where} decrypts to ${hasher.bytes} bytes sha256 ${hasher.sha256}, expected ${plaintext.size} bytes sha256 ${plaintext.sha256}`,
     );

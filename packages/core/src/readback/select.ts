@@ -1,5 +1,6 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
-import { rankByCost } from '../copies/copy-rank.js';
+import { countedCopies } from '../copies/copy-state.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import type { Session } from '../session/session.js';
 import { UsageError } from '../util/errors.js';
 
@@ -37,9 +38,7 @@ export async function selectBackups(session: Session, selection: Selection): Pro
 
 /** Copies worth reading: not deleted, not known to be failed. */
 export async function usableCopies(session: Session, backupId: string): Promise<CopyRow[]> {
-  return (await session.catalog.listCopies(backupId)).filter(
-    (c) => c.status === 'verified' || c.status === 'pending',
-  );
+  return countedCopies(await session.catalog.listCopies(backupId), 'readable');
 }
 
 /** Cheapest first: see rankByCost. */

@@ -1,10 +1,10 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
 import type { JobSpec } from '../config/load.js';
 import { type CopyCheck, checkStoredCopy, type Expected } from '../copies/copy-check.js';
-import { rankByCost } from '../copies/copy-rank.js';
-import { applyRetention } from '../copies/retention.js';
+import { copyCounts } from '../copies/copy-state.js';
+import { applyRetention, rulesFor } from '../copies/retention.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
-import { rulesFor } from '../prune/prune.js';
+import { rankByCost } from '../session/rank-by-cost.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 
@@ -109,7 +109,7 @@ async function planCopy(session: Session, backup: BackupRow, facts: CopyFacts): 
     if (!facts.retained(name)) return planned('skip', "outside the job's retention on this destination");
     return planned('backfill', 'never written here (the destination joined the job later)');
   }
-  if (row.status === 'deleted' || row.status === 'deleting') return planned('skip', 'pruned');
+  if (!copyCounts(row, 'present')) return planned('skip', 'pruned');
   const foreign = foreignKeyProblem(backup, row.key);
   if (foreign !== undefined) return planned('skip', foreign);
   if (row.status === 'failed') {

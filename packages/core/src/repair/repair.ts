@@ -1,12 +1,12 @@
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
-import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
+import { refreshBackupStatus } from '../copies/backup-status.js';
+import { backupPolicy, type PolicyStatus } from '../copies/policy.js';
 import { type CopyWriteContext, copyWriteContext } from '../copy-write/copy-write-context.js';
 import { refreshManifest, writeManifest } from '../copy-write/manifest-write.js';
 import { rewriteCopy, type StoredCopy } from '../copy-write/rewrite-copy.js';
 import { withJobLock } from '../locks/job-lock.js';
 import type { Manifest } from '../manifest/manifest.js';
 import type { Session } from '../session/session.js';
-import { refreshBackupStatus } from '../verify/verify.js';
 import { type BackupPlan, type PlannedCopy, planRepair, retentionOf, unrepairable } from './repair-plan.js';
 
 export interface RepairOptions {
@@ -290,10 +290,7 @@ function failure(planned: PlannedCopy, error: string): CopyRepair {
 }
 
 async function policyOf(session: Session, backupId: string): Promise<PolicyStatus> {
-  const placements = (await session.catalog.listCopies(backupId))
-    .filter((c) => c.status === 'verified' && session.config.destinations.has(c.destination))
-    .map((c) => session.destinationSpec(c.destination));
-  return evaluatePolicy(placements, session.config.policy);
+  return backupPolicy(await session.catalog.listCopies(backupId), session.config);
 }
 
 function skippedBackup(backup: BackupRow, why: string): BackupRepair {

@@ -1,6 +1,7 @@
 import type { Logger } from '@tricopy/contract';
 import type { BackupRow, Catalog } from '../catalog/catalog.js';
 import type { JobSpec, LoadedConfig } from '../config/load.js';
+import { countedCopies } from '../copies/copy-state.js';
 import { takeJobLock } from '../locks/job-lock.js';
 import { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
@@ -24,8 +25,7 @@ export async function rotationInput(
   const copies: RotationCopy[] = [];
   for (const b of kept) {
     const checks = (await catalog.listVerifications(b.id)).filter((v) => v.level === 'deep');
-    for (const c of await catalog.listCopies(b.id)) {
-      if (c.status !== 'verified') continue;
+    for (const c of countedCopies(await catalog.listCopies(b.id))) {
       copies.push({
         backupId: b.id,
         destination: c.destination,

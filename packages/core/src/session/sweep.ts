@@ -1,4 +1,5 @@
 import type { Destination, SweepOptions } from '@tricopy/contract';
+import { copyCounts } from '../copies/copy-state.js';
 import { MANIFEST_NAME } from '../manifest/manifest.js';
 import { describeError } from '../util/errors.js';
 import type { Session } from './session.js';
@@ -95,7 +96,7 @@ async function removeUnrecordedArtifacts(
   const removed: string[] = [];
   for (const id of await failedOn(session, job, name)) {
     const copy = (await session.catalog.listCopies(id)).find((row) => row.destination === name);
-    if (copy?.status === 'verified') continue;
+    if (copy !== undefined && copyCounts(copy)) continue;
     const keys = await orphanKeys(destination, `${job}/${id}/`, olderThan);
     for (const key of keys) {
       await destination.delete(key);

@@ -1,7 +1,8 @@
 import type { BackupRow, BackupStatus, Catalog, CopyRow } from '../catalog/catalog.js';
 import type { StatusRecords } from '../catalog/status-records.js';
 import type { LoadedConfig } from '../config/load.js';
-import { evaluatePolicy } from '../copies/policy.js';
+import { countedCopies } from '../copies/copy-state.js';
+import { backupPolicy } from '../copies/policy.js';
 import { backupIsAlive } from '../locks/job-lock.js';
 import {
   attentionOf,
@@ -174,7 +175,7 @@ export async function jobStatus(sources: Sources, job: string, now: Date): Promi
   const newestGood = live.find(good);
   const verifiedBackup = await findAsync(
     live,
-    async (b) => good(b) && (await verifiedCopies(sources, b)).length > 0,
+    async (b) => good(b) && (await countedCopyCount(sources, b)) > 0,
   );
   const newestRun = backups[0];
   return withAttention({
@@ -207,17 +208,9 @@ async function findAsync<T>(
   return undefined;
 }
 
-async function verifiedCopies(sources: Sources, backup: BackupRow) {
-  return verifiedOf(sources, await sources.catalog.listCopies(backup.id));
-}
-
-function verifiedOf(sources: Sources, copies: readonly CopyRow[]) {
-  return copies
-    .filter((c) => c.status === 'verified')
-    .flatMap((c) => {
-      const spec = sources.config.destinations.get(c.destination);
-      return spec === undefined ? [] : [{ media: spec.media, offsite: spec.offsite }];
-    });
+/** How many of the backup's copies count toward its 3-2-1 status. */
+async function countedCopyCount(sources: Sources, backup: BackupRow): Promise<number> {
+  return backupPolicy(await sources.catalog.listCopies(backup.id), sources.config).copies;
 }
 
 async function describeLast(sources: Sources, backup: BackupRow): Promise<LastBackup> {
@@ -226,8 +219,7 @@ async function describeLast(sources: Sources, backup: BackupRow): Promise<LastBa
 
 function lastBackupOf(sources: Sources, backup: BackupRow, copies: readonly CopyRow[]): LastBackup {
   const finishedAt = backup.finishedAt as string;
-  const verified = verifiedOf(sources, copies);
-  const policy = evaluatePolicy(verified, sources.config.policy);
+  const policy = backupPolicy(copies, sources.config);
   return {
     backupId: backup.id,
     status: backup.status,
@@ -235,8 +227,8 @@ function lastBackupOf(sources: Sources, backup: BackupRow, copies: readonly Copy
     finishedAt,
     size: backup.size,
     durationSeconds: Math.max(0, (Date.parse(finishedAt) - Date.parse(backup.startedAt)) / 1000),
-    copies: copies.filter((c) => c.status !== 'deleted').length,
-    copiesVerified: verified.length,
+    copies: countedCopies(copies, 'present').length,
+    copiesVerified: policy.copies,
     policyMet: policy.met,
     policy: policy.met ? policy.summary : policy.shortfall,
   };

@@ -1,4 +1,5 @@
 import type { BackupRow, CopyRow, VerificationRow } from '../catalog/catalog.js';
+import { copyCounts } from '../copies/copy-state.js';
 
 /** What a job's last run and its failed checks say, and what about a job needs someone's attention. */
 
@@ -84,9 +85,7 @@ export function failedChecksOf(
   checks: readonly VerificationRow[],
   copies: readonly CopyRow[],
 ): VerificationRow[] {
-  const gone = new Set(
-    copies.filter((c) => c.status === 'deleted' || c.status === 'deleting').map((c) => c.destination),
-  );
+  const gone = new Set(copies.filter((c) => !copyCounts(c, 'present')).map((c) => c.destination));
   const newest = new Map<string, VerificationRow>();
   for (const v of checks) {
     if (v.level === 'backup') continue;

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '@tricopy/contract';
+import { type Destination, silentLogger } from '@tricopy/contract';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { parseConfig } from '../config/load.js';
 import { Session } from '../session/session.js';
@@ -44,6 +44,46 @@ policy: { copies: 2, media: 2, offsite: 0 }
         unreachable: ['gone'],
         policy: { met: false, shortfall: '1 copy of 2; 1 medium of 2' },
       });
+    } finally {
+      await session.close();
+      await session.closeCatalog();
+    }
+  });
+});
+
+describe('check: the probe is judged as every copy is', () => {
+  it('fails a destination whose put reports a SHA-256 other than the bytes written', async () => {
+    await mkdir(join(dir, 'here'));
+    const config = await parseConfig(
+      `destinations:
+  here: { type: local, path: ./here }
+jobs:
+  app:
+    source: { type: sqlite, path: ./app.db }
+    destinations: [here]
+`,
+      join(dir, 'tricopy.yaml'),
+      {},
+      TEST_PLUGINS,
+    );
+    const session = new Session({ config, logger: silentLogger });
+    const real = await session.destination('here');
+    const lying = new Proxy(real, {
+      get(target, property) {
+        if (property === 'put')
+          return async (...args: Parameters<Destination['put']>) => ({
+            ...(await target.put(...args)),
+            sha256: 'f'.repeat(64),
+          });
+        const value = Reflect.get(target, property);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    vi.spyOn(session, 'destination').mockResolvedValue(lying);
+    try {
+      const report = await checkConfig(session);
+      expect(report.destinations[0]).toMatchObject({ destination: 'here', ok: false });
+      expect(report.destinations[0]?.error).toMatch(/^probe checksum-mismatch: stored sha256 f{64}/);
     } finally {
       await session.close();
       await session.closeCatalog();

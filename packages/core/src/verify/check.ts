@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SourceStatus } from '@tricopy/contract';
+import { checkStoredCopy } from '../copies/copy-check.js';
 import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
 import { hashStream } from '../pipeline/hash-counter.js';
 import type { Session } from '../session/session.js';
@@ -92,13 +93,10 @@ async function probeDestination(session: Session, name: string): Promise<Destina
     }
     const put = await destination.put(key, Readable.from([body]));
     try {
-      if (put.size !== body.length)
-        throw new Error(`probe stored as ${put.size} bytes instead of ${body.length}`);
-      const back = await hashStream(await destination.get(key));
+      // Judged as every copy is: what put observed, what stat shows, and every byte read back.
       const expected = await hashStream(Readable.from([body]));
-      if (back.sha256 !== expected.sha256) throw new Error('probe read back with different bytes');
-      const stat = await destination.stat(key);
-      if (stat?.size !== body.length) throw new Error('probe not visible to stat after writing it');
+      const check = await checkStoredCopy(destination, key, expected, { put, deep: true });
+      if (!check.ok) throw new Error(`probe ${check.message}`);
       let listed = false;
       for await (const object of destination.list('.tricopy-probe/')) if (object.key === key) listed = true;
       if (!listed) throw new Error('probe not listed after writing it');

@@ -1,5 +1,7 @@
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import { refreshBackupStatus } from '../copies/backup-status.js';
 import { checkStoredCopy, type MismatchKind } from '../copies/copy-check.js';
+import { copyCounts } from '../copies/copy-state.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
@@ -45,9 +47,7 @@ export async function verifyBackups(
   const restoreTests: RestoreTestVerification[] = [];
   for (const backup of backups) {
     options.signal?.throwIfAborted();
-    const rows = (await session.catalog.listCopies(backup.id)).filter(
-      (c) => c.status !== 'deleted' && c.status !== 'deleting',
-    );
+    const rows = (await session.catalog.listCopies(backup.id)).filter((c) => copyCounts(c, 'present'));
     const settled = await Promise.allSettled(
       rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep', options.signal)),
     );
@@ -75,7 +75,7 @@ async function backupIsGone(session: Session, backupId: string): Promise<boolean
 async function copyIsGone(session: Session, backup: BackupRow, destination: string): Promise<boolean> {
   if (await backupIsGone(session, backup.id)) return true;
   const copy = (await session.catalog.listCopies(backup.id)).find((c) => c.destination === destination);
-  return copy === undefined || copy.status === 'deleted' || copy.status === 'deleting';
+  return copy === undefined || !copyCounts(copy, 'present');
 }
 
 /** Checks one copy and records the outcome; undefined (nothing recorded) when it failed because it was pruned meanwhile. */
@@ -137,7 +137,7 @@ async function verifyCopy(
     actualSha256: result.actual.sha256 ?? null,
     detail: result.error ?? null,
   });
-  if (result.status === 'ok' && copy.status !== 'verified') {
+  if (result.status === 'ok' && !copyCounts(copy)) {
     await session.catalog.setCopyStatus(backup.id, copy.destination, 'verified');
   } else if (result.status !== 'ok' && result.status !== 'error') {
     await session.catalog.setCopyStatus(
@@ -149,18 +149,6 @@ async function verifyCopy(
     session.logger.error(`backup ${backup.id}: the copy on ${copy.destination} is ${result.status}`);
   }
   return result;
-}
-
-/** The backup's status from its copies: ok when all are verified, degraded when some, failed when none. */
-export async function refreshBackupStatus(session: Session, backupId: string): Promise<void> {
-  // Copies pruned on purpose do not make a backup degraded.
-  const copies = (await session.catalog.listCopies(backupId)).filter(
-    (c) => c.status !== 'deleted' && c.status !== 'deleting',
-  );
-  if (copies.length === 0) return;
-  const good = copies.filter((c) => c.status === 'verified').length;
-  const status = good === 0 ? 'failed' : good === copies.length ? 'ok' : 'degraded';
-  await session.catalog.setBackupStatus(backupId, status);
 }
 
 async function restoreTest(
