@@ -18,7 +18,7 @@ export interface Outcome {
   readonly stderr?: unknown;
 }
 
-const LOG_PREFIX = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (ERROR|NOTICE|CRITICAL|Failed)?\s*:?\s*/;
+const LOG_PREFIX = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d (?:(?:ERROR|NOTICE|CRITICAL|INFO|DEBUG)\s*:\s*)?/;
 
 /** rclone's stderr without log timestamps, redacted, one entry a line. */
 function stderrLines(scope: Scope, stderr: unknown): string[] {

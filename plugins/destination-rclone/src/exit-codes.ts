@@ -12,7 +12,7 @@ export const EXIT = {
 } as const;
 
 const MEANINGS: Readonly<Record<number, string>> = {
-  [EXIT.usage]: 'syntax or usage error',
+  [EXIT.usage]: 'syntax, usage or uncategorised error',
   [EXIT.uncategorised]: 'error not otherwise categorised',
   [EXIT.directoryNotFound]: 'directory not found',
   [EXIT.fileNotFound]: 'file not found',
