@@ -125,6 +125,50 @@ describe('rclone destination: a remote of an rclone.conf', () => {
   });
 });
 
+/** An rclone that runs `command` through a filter (a shell pipeline stage) on its stdin or stdout. */
+async function filteringRclone(command: string, filter: string): Promise<string> {
+  const program = join(folder.path, `rclone-${command}-filter`);
+  const body = command === 'rcat' ? `${filter} | rclone "$@"` : `rclone "$@" | ${filter}`;
+  await writeFile(program, `#!/bin/sh\nif [ "$1" = ${command} ]; then ${body}; else exec rclone "$@"; fi\n`);
+  await chmod(program, 0o755);
+  return program;
+}
+
+describe('rclone destination: checks of what was stored and read', () => {
+  it('an upload that stored other bytes than were sent fails, stores nothing and leaves no temporary object', async () => {
+    const rclone = await filteringRclone('rcat', 'tr a b');
+    const options = rcloneOptionsSchema.parse({
+      backend: { type: 'local' },
+      path: join(folder.path, 'copies'),
+      rclone,
+    });
+    const destination = await plugin.create(options, testContext({ name: 'disk' }));
+    const error = await failure(destination.put('app/1/db.sql', Readable.from([Buffer.from('aaaa')])));
+    expect(error.message).toBe(
+      `destination "disk": put "app/1/db.sql": the uploaded object has sha256 ${sha256Hex(Buffer.from('bbbb'))}, ` +
+        `expected ${sha256Hex(Buffer.from('aaaa'))}: nothing was stored`,
+    );
+    expect((error as DestinationError).retryable).toBe(true);
+    expect(await destination.stat('app/1/db.sql')).toBeUndefined();
+    expect(await readdir(join(folder.path, 'copies/app/1'))).toEqual([]);
+  });
+
+  it('a read that ends early fails instead of returning a short copy', async () => {
+    const rclone = await filteringRclone('cat', 'head -c 3');
+    const options = rcloneOptionsSchema.parse({
+      backend: { type: 'local' },
+      path: join(folder.path, 'copies'),
+      rclone,
+    });
+    const destination = await plugin.create(options, testContext({ name: 'disk' }));
+    await destination.put('k', Readable.from([Buffer.from('0123456789')]));
+    const error = await failure(readAll(await destination.get('k')));
+    expect(error.message).toBe(
+      'destination "disk": get "k": read 3 bytes, the object had 10: it changed while it was read',
+    );
+  });
+});
+
 describe('rclone destination options', () => {
   it('need exactly one of remote and backend', () => {
     expect(rcloneOptionsSchema.safeParse({}).success).toBe(false);
