@@ -63,15 +63,14 @@ export class RcloneDestination implements Destination {
     try {
       const hash = await this.#upload(temp, body, action, signal);
       const stored = await this.#checkTemp(temp, hash, action);
-      const moved = await runRclone(
-        this.remote.invocation,
-        'moveto',
-        ['--ignore-times', temp, this.#path(key)],
-        {
-          signal,
-        },
-      );
       if (signal?.aborted) throw aborted(this.scope, action, signal.reason);
+      // Not cancelled: a move stopped halfway (a copy made, its source not yet deleted) would leave the object
+      // under its key while put rejects.
+      const moved = await runRclone(this.remote.invocation, 'moveto', [
+        '--ignore-times',
+        temp,
+        this.#path(key),
+      ]);
       if (isNotFound(moved.exitCode)) throw vanished(this.scope, temp);
       if (moved.exitCode !== 0) throw rcloneFailure(this.scope, action, 'moveto', moved);
       return { ...stored, location: this.locate(key) };

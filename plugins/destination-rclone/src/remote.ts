@@ -103,7 +103,8 @@ async function inlineRemote(options: RcloneOptions, context: PluginContext): Pro
   const secrets: string[] = [];
   for (const [key, value] of Object.entries(settings)) {
     let text = String(value);
-    if (typeof value === 'string' && (obscured.includes(key) || SECRET_NAME.test(key))) secrets.push(value);
+    const secret = obscured.includes(key) || SECRET_NAME.test(key);
+    if (secret && typeof value === 'string' && value !== '') secrets.push(value);
     if (obscured.includes(key)) {
       text = await obscure(options.rclone, text, who);
       secrets.push(text);
