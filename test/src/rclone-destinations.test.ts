@@ -91,6 +91,18 @@ afterAll(async () => {
 describe('rclone destinations through the CLI', () => {
   let run: BackupJson['runs'][number];
 
+  it('check probes the two rclone destinations and finds them writable', async () => {
+    const result = await cli<{ ok: boolean; destinations: { destination: string; ok: boolean }[] }>([
+      'check',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.json.destinations.map((d) => [d.destination, d.ok])).toEqual([
+      ['local', true],
+      ['nas', true],
+      ['cloud', true],
+    ]);
+  });
+
   it('backs up once to local + rclone(sftp) + rclone(s3): every copy verified, the same bytes everywhere', async () => {
     const result = await cli<BackupJson>(['backup']);
     expect(result.code, result.stderr).toBe(0);
