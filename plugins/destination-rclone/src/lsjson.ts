@@ -1,5 +1,9 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { DestinationError } from '@tricopy/contract';
+import { rcloneFailure, type Scope } from './errors.js';
+import { isNotFound } from './exit-codes.js';
+import { type RcloneInvocation, runRclone } from './rclone.js';
 
 /** One entry of `rclone lsjson` (the fields tricopy reads). */
 export interface LsjsonEntry {
@@ -27,4 +31,25 @@ export function modifiedAt(entry: LsjsonEntry): Date | undefined {
   if (entry.ModTime === undefined) return undefined;
   const time = new Date(entry.ModTime);
   return Number.isNaN(time.getTime()) ? undefined : time;
+}
+
+/** `rclone lsjson --stat PATH` (with these hash types): the file's entry, `undefined` when nothing or a folder is there. */
+export async function statEntry(
+  invocation: RcloneInvocation,
+  scope: Scope,
+  path: string,
+  action: string,
+  hashes: readonly string[],
+): Promise<LsjsonEntry | undefined> {
+  const hashArgs = hashes.flatMap((type) => ['--hash-type', type]);
+  const result = await runRclone(invocation, 'lsjson', ['--stat', '--no-mimetype', ...hashArgs, path]);
+  if (isNotFound(result.exitCode)) return undefined;
+  if (result.exitCode !== 0) throw rcloneFailure(scope, action, 'lsjson', result);
+  let entry: LsjsonEntry;
+  try {
+    entry = JSON.parse(result.stdout) as LsjsonEntry;
+  } catch {
+    throw new DestinationError(`${scope.who}: ${action}: rclone lsjson printed something that is not JSON`);
+  }
+  return entry.IsDir ? undefined : entry;
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addAbortSignal, type Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { addAbortSignal, type Readable } from 'node:stream';
 import {
   assertSafeKey,
   assertSafePrefix,
@@ -17,11 +16,13 @@ import {
   type SweepOptions,
   TricopyError,
 } from '@tricopy/contract';
-import { BodyHash } from './body-hash.js';
-import { aborted, rcloneFailure, type Scope, vanished, vanishedDuring } from './errors.js';
+import type { BodyHash } from './body-hash.js';
+import { checkedRead } from './checked-read.js';
+import { aborted, rcloneFailure, type Scope, vanished } from './errors.js';
 import { isNotFound } from './exit-codes.js';
-import { type LsjsonEntry, lsjsonEntries, modifiedAt } from './lsjson.js';
-import { type Child, isRunning, outcomeOf, runRclone, startRclone } from './rclone.js';
+import { type LsjsonEntry, lsjsonEntries, modifiedAt, statEntry } from './lsjson.js';
+import { rcatUpload } from './rcat-upload.js';
+import { isRunning, outcomeOf, runRclone, startRclone } from './rclone.js';
 import type { ResolvedRemote } from './remote.js';
 
 /** Uploads in progress are written under this name prefix, in the folder of their key, and never listed. */
@@ -61,7 +62,9 @@ export class RcloneDestination implements Destination {
     if (signal?.aborted) throw aborted(this.scope, action, signal.reason);
     const temp = this.#path(`${folderOf(key)}${TEMP_PREFIX}${randomUUID()}`);
     try {
-      const hash = await this.#upload(temp, body, action, signal);
+      const hash = await rcatUpload(this.remote.invocation, this.scope, { temp, body, action, signal }, () =>
+        this.#isGone(temp, action),
+      );
       const stored = await this.#checkTemp(temp, hash, action);
       if (signal?.aborted) throw aborted(this.scope, action, signal.reason);
       // Not cancelled: a move stopped halfway (a copy made, its source not yet deleted) would leave the object
@@ -88,7 +91,7 @@ export class RcloneDestination implements Destination {
     if (info === undefined) throw new NotFoundError(key, this.scope.who);
     if (options.signal?.aborted) throw aborted(this.scope, action, options.signal.reason);
     const child = startRclone(this.remote.invocation, 'cat', [path], { signal: options.signal });
-    const output = this.#checkedRead(child, info.Size, action);
+    const output = checkedRead(child, info.Size, this.scope, action);
     child.stdout.pipe(output);
     return options.signal ? addAbortSignal(options.signal, output) : output;
   }
@@ -123,7 +126,7 @@ export class RcloneDestination implements Destination {
     const result = await runRclone(this.remote.invocation, 'deletefile', [path]);
     if (result.exitCode === 0) return;
     // deletefile answers a missing file with the generic exit code 1: ask whether it is there.
-    if ((await this.#stat(path, action, [])) === undefined) return;
+    if (await this.#isGone(path, action)) return;
     throw rcloneFailure(this.scope, action, 'deletefile', result);
   }
 
@@ -158,28 +161,16 @@ export class RcloneDestination implements Destination {
   }
 
   /** `rclone lsjson --stat`: the file's entry, `undefined` when nothing (or a folder) is there. */
-  async #stat(path: string, action: string, hashes: readonly string[]): Promise<LsjsonEntry | undefined> {
-    const hashArgs = hashes.flatMap((type) => ['--hash-type', type]);
-    const result = await runRclone(this.remote.invocation, 'lsjson', [
-      '--stat',
-      '--no-mimetype',
-      ...hashArgs,
-      path,
-    ]);
-    if (isNotFound(result.exitCode)) return undefined;
-    if (result.exitCode !== 0) throw rcloneFailure(this.scope, action, 'lsjson', result);
-    const entry = this.#parse(result.stdout, action) as LsjsonEntry;
-    return entry.IsDir ? undefined : entry;
+  #stat(path: string, action: string, hashes: readonly string[]): Promise<LsjsonEntry | undefined> {
+    return statEntry(this.remote.invocation, this.scope, path, action, hashes);
   }
 
-  #parse(text: string, action: string): unknown {
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new DestinationError(
-        `${this.scope.who}: ${action}: rclone lsjson printed something that is not JSON`,
-      );
-    }
+  /** Whether `rclone lsjson --stat` says nothing is at `path` (false when it cannot tell). */
+  async #isGone(path: string, action: string): Promise<boolean> {
+    return this.#stat(path, action, []).then(
+      (entry) => entry === undefined,
+      () => false,
+    );
   }
 
   /** Every file under the folder `prefix` names, with its key, when the key starts with `prefix`. */
@@ -210,55 +201,6 @@ export class RcloneDestination implements Destination {
     }
   }
 
-  /** Streams `body` into `rclone rcat TEMP`; resolves with what was sent once rclone stored all of it. */
-  async #upload(
-    temp: string,
-    body: Readable,
-    action: string,
-    signal: AbortSignal | undefined,
-  ): Promise<BodyHash> {
-    const hash = new BodyHash();
-    const child = startRclone(this.remote.invocation, 'rcat', [temp], {
-      stdin: 'pipe',
-      stdout: 'ignore',
-      signal,
-    });
-    let stdinError: unknown;
-    let bodyError: unknown;
-    child.stdin.once('error', (error) => {
-      stdinError = error;
-    });
-    // A body that fails must not reach rclone as an end of input: rclone is stopped first.
-    body.once('error', (error) => {
-      if (error === stdinError) return;
-      bodyError = error;
-      if (isRunning(child)) child.kill();
-    });
-    const sent = await pipeline(body, hash, child.stdin, signal ? { signal } : {}).then(
-      () => undefined,
-      (error: unknown) => error ?? new Error('upload failed'),
-    );
-    const outcome = outcomeOf(await child);
-    if (signal?.aborted) throw aborted(this.scope, action, signal.reason);
-    if (bodyError !== undefined) throw this.#bodyFailure(action, bodyError);
-    if (outcome.exitCode !== 0) {
-      const failure = rcloneFailure(this.scope, action, 'rcat', outcome);
-      // rclone had all the bytes and its temporary object is gone: removed while rclone was writing it.
-      const gone = sent === undefined && (await this.#stat(temp, action, []).catch(() => 1)) === undefined;
-      throw gone ? vanishedDuring(temp, failure) : failure;
-    }
-    if (sent !== undefined) throw this.#bodyFailure(action, sent);
-    return hash;
-  }
-
-  #bodyFailure(action: string, error: unknown): TricopyError {
-    if (TricopyError.isInstance(error)) return error;
-    const message = error instanceof Error ? error.message : String(error);
-    return new DestinationError(`${this.scope.who}: ${action}: ${this.scope.redact(message)}`, {
-      cause: error,
-    });
-  }
-
   /** The stored temporary object holds exactly what was sent: same size, same hashes where the backend has one. */
   async #checkTemp(temp: string, hash: BodyHash, action: string): Promise<StoredTemp> {
     const stored = await this.#stat(temp, action, this.#hashSha256 ? ['sha256'] : ['md5', 'sha256']);
@@ -276,44 +218,9 @@ export class RcloneDestination implements Destination {
     return { size: stored.Size, ...(sha256 ? { sha256 } : {}) };
   }
 
-  /** The stream a `get` returns: rclone's output, failing when rclone fails or the byte count differs. */
-  #checkedRead(child: Child, size: number, action: string): Transform {
-    let count = 0;
-    const { scope } = this;
-    return new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        count += chunk.length;
-        callback(null, chunk);
-      },
-      flush(callback) {
-        void child.then((result) => {
-          const outcome = outcomeOf(result);
-          if (outcome.exitCode !== 0) return callback(rcloneFailure(scope, action, 'cat', outcome));
-          if (count !== size) {
-            return callback(
-              new DestinationError(
-                `${scope.who}: ${action}: read ${count} bytes, the object had ${size}: it changed while it was read`,
-                { retryable: true },
-              ),
-            );
-          }
-          callback();
-        });
-      },
-      destroy(error, callback) {
-        if (isRunning(child)) child.kill();
-        callback(error);
-      },
-    });
-  }
-
   async #removeTemp(temp: string): Promise<void> {
     const result = await runRclone(this.remote.invocation, 'deletefile', [temp]);
-    if (
-      result.exitCode === 0 ||
-      (await this.#stat(temp, 'remove temporary object', []).catch(() => 1)) === undefined
-    )
-      return;
+    if (result.exitCode === 0 || (await this.#isGone(temp, 'remove temporary object'))) return;
     this.logger.warn(
       `${this.scope.who}: could not remove the temporary object ${temp} (never listed; a later sweep removes it)`,
     );
