@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs when it is missing: PostgreSQL, MariaDB, OpenSSH server/client, sqlite3, zstd,
 # promtool (Debian's prometheus package), chromium (the dashboard's browser test), libfaketime (a clock that jumps),
-# apprise (a notify target) and pnpm. Idempotent; uses apt-get (Debian/Ubuntu) as root. Everything else comes from the npm registry.
+# apprise (a notify target), rclone (the rclone destination) and pnpm. Idempotent; uses apt-get (Debian/Ubuntu) as root.
+# Everything else comes from the npm registry.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,7 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus) # promtool checks the 
 [ -x /usr/bin/chromium ] || need+=(chromium) # headless, driven by playwright-core
 ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || need+=(faketime) # a clock that jumps, through the CLI
 command -v apprise >/dev/null 2>&1 || need+=(apprise) # the apprise notify target, tested with the real command
+command -v rclone >/dev/null 2>&1 || need+=(rclone) # destination-rclone's tests (Debian 12 ships 1.60)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-test-deps: installing ${need[*]}"

@@ -11,6 +11,7 @@ export const BUILTIN_PLUGINS: PluginTable = {
     local: '@tricopy/destination-local',
     sftp: '@tricopy/destination-sftp',
     s3: '@tricopy/destination-s3',
+    rclone: '@tricopy/destination-rclone',
   },
   resolve: (packageName) => import.meta.resolve(packageName),
 };
