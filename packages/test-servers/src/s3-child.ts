@@ -100,14 +100,21 @@ function serveCompletion(request: IncomingMessage, response: ServerResponse): bo
   return true;
 }
 
+/**
+ * Answered once the request's body is read, as S3 does: a 404 sent while a part's body is still being written makes
+ * Node close the connection under the client, which then reports a reset instead of NoSuchUpload.
+ */
 function refuseAbortedPart(request: IncomingMessage, response: ServerResponse, uploadId: string): void {
-  request.resume();
-  response.statusCode = 404;
-  response.setHeader('content-type', 'application/xml');
-  response.end(
-    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
-      `<Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`,
-  );
+  const refuse = () => {
+    response.statusCode = 404;
+    response.setHeader('content-type', 'application/xml');
+    response.end(
+      '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+        `<Message>The specified upload does not exist.</Message><UploadId>${uploadId}</UploadId></Error>`,
+    );
+  };
+  if (request.readableEnded) refuse();
+  else request.once('end', refuse).resume();
 }
 
 /** Whether the upload was aborted (false: it had been completed, and S3 answers NoSuchUpload). */

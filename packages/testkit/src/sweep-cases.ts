@@ -85,7 +85,7 @@ export function sweepCases(
         return;
       }
       expect((error as { code?: string } | undefined)?.code, String(error)).toBe('DESTINATION');
-      if (vanishedMessage !== undefined) expect(String(error)).toMatch(vanishedMessage);
+      if (vanishedMessage !== undefined) expect(String(error), String(error)).toMatch(vanishedMessage);
       expect(await dest().stat(key)).toBeUndefined();
       await expectCode(() => dest().get(key), 'NOT_FOUND');
     });
