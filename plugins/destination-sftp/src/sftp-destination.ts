@@ -123,7 +123,7 @@ export class SftpDestination implements Destination {
       await this.#removeEmptyFolders(session, folder);
       if (signal?.aborted) throw this.#aborted(action, error);
       const translated = translateError(this.scope, action, error);
-      if (DestinationError.hasCode(translated, 'DESTINATION') && (translated as DestinationError).retryable) {
+      if (DestinationError.isInstance(translated) && translated.retryable) {
         this.connection.drop(session);
       }
       throw translated;
@@ -243,7 +243,7 @@ export class SftpDestination implements Destination {
           return await this.connection.timed(session, action, request(session));
         } catch (error) {
           const translated = translateError(this.scope, action, error);
-          if (translated instanceof DestinationError && translated.retryable) this.connection.drop(session);
+          if (DestinationError.isInstance(translated) && translated.retryable) this.connection.drop(session);
           throw translated;
         }
       },

@@ -183,7 +183,7 @@ async function stageFirstGoodCopy(
       if (decryption !== undefined) await decryptsOrCleanup(staged, decryption, copy.destination);
       return { staged, copy, skipped };
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      if (UsageError.isInstance(error)) throw error;
       const reason = session.redact(describeError(error));
       skipped.push({ destination: copy.destination, reason });
       session.logger.warn(`skipping the copy on ${copy.destination}: ${reason}`);
