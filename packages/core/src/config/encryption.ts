@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolveConfigPath } from '@tricopy/contract';
-import type { DestinationSpec } from './load.js';
 import type { EncryptionConfig, Policy } from './schema.js';
+import type { DestinationSpec } from './specs.js';
 
 /** A job's age encryption: the recipients every artifact is encrypted to. */
 export interface JobEncryption {
