@@ -9,12 +9,18 @@ import { ConfigError, describeError } from '../util/errors.js';
 import { defaultWorkDir } from '../util/private-folder.js';
 import { Redactor } from '../util/redactor.js';
 import { catalogLocation } from './catalog-location.js';
-import { encryptionPolicyProblems, type JobEncryption, resolveEncryption } from './encryption.js';
+import { encryptionPolicyProblems, resolveEncryption } from './encryption.js';
 import { describeUnset, formatPath, interpolateEnv, type UnsetVariable } from './interpolate.js';
 import { crossReferenceProblems, isRecord, looseShape, nameProblems } from './loose.js';
 import { loadPlugins, type PluginLoading, SECRET_KEY } from './plugin-options.js';
 import { configSchema, type Policy, type RawConfig } from './schema.js';
-import { type DestinationSpec, destinationSpecs, type JobSpec, jobSpecs } from './specs.js';
+import {
+  type DestinationSpec,
+  destinationSpecs,
+  type JobEncryption,
+  type JobSpec,
+  jobSpecs,
+} from './specs.js';
 
 export type { DestinationSpec, JobSpec, SourceSpec } from './specs.js';
 

@@ -1,8 +1,12 @@
 import type { DestinationPlugin, SourcePlugin } from '@tricopy/contract';
 import { parseDuration } from '../util/duration.js';
-import type { JobEncryption } from './encryption.js';
 import type { Loaded, LoadedPlugins } from './plugin-options.js';
 import type { Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
+
+/** A job's age encryption: the recipients every artifact is encrypted to. */
+export interface JobEncryption {
+  readonly recipients: readonly string[];
+}
 
 export interface DestinationSpec {
   readonly name: string;
