@@ -49,7 +49,7 @@ export async function restoreBackup(
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
     const details = await sourceDetails(backup, decryption, copy.destination);
-    await source.restore(await decompressed(session, staged, copy, backup, decryption), target, {
+    await source.restore(await decompressed(session, backup, { staged, copy, decryption }), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.globals === true ? { globals: true } : {}),
@@ -105,22 +105,30 @@ export async function restoreTestBackup(
       decryption === undefined
         ? backup.manifest?.tables
         : (await unsealFacts(decryption, copy.destination)).tables;
-    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup, decryption), {
-      format: backup.format ?? '',
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const tables = await source.restoreTest(
+      await decompressed(session, backup, { staged, copy, decryption }),
+      {
+        format: backup.format ?? '',
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+    );
     return { destination: copy.destination, tables, expected, skipped };
   } finally {
     await staged.cleanup();
   }
 }
 
+/** A staged copy that has been checked, ready to be read for a restore. */
+interface ReadyCopy {
+  readonly staged: StagedCopy;
+  readonly copy: CopyRow;
+  readonly decryption: Decryption | undefined;
+}
+
 async function decompressed(
   session: Session,
-  staged: StagedCopy,
-  copy: CopyRow,
   backup: BackupRow,
-  decryption: Decryption | undefined,
+  { staged, copy, decryption }: ReadyCopy,
 ): Promise<Readable> {
   const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
   const raw = session.trackApply(await staged.open(), read);
