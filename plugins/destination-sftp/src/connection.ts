@@ -1,5 +1,5 @@
 import type { Logger } from '@tricopy/contract';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import {
   ConnectionLost,
@@ -185,7 +185,7 @@ export class SftpConnection {
 /** A private key ssh2 cannot parse (or decrypt with the passphrase), refused before connecting, by ssh2's parser. */
 function refuseUnusableKey({ privateKey, passphrase }: ConnectSettings): void {
   if (privateKey === undefined) return;
-  const parsed = utils.parseKey(privateKey, passphrase);
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
   if (parsed instanceof Error) throw new UnusableKey(`Cannot parse privateKey: ${parsed.message}`);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key?.getPrivatePEM() === null) throw new UnusableKey('privateKey holds no private key (a public key?)');
