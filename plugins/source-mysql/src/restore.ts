@@ -139,15 +139,26 @@ export function clientUnderstandsSandbox(version: string, mariadb: boolean): boo
   return major > 11 || (major === 11 && minor > 4);
 }
 
-async function runClient(
-  settings: ConnectionSettings,
-  workDir: string,
-  input: Readable,
-  database: string | undefined,
-  options: RestoreOptions,
-  renameDatabases?: (name: string) => string,
+/** Where a restore runs: the server, and the plugin's work folder and logger. */
+export interface RestoreContext {
+  readonly settings: ConnectionSettings;
+  readonly workDir: string;
+  readonly logger: Logger;
+}
+
+/** What the client writes into: one database, or (a dump of several) each under the name `renameDatabases` gives. */
+interface ClientTarget {
+  readonly database?: string | undefined;
+  readonly renameDatabases?: (name: string) => string;
   /** The database named in errors: the target, not the temporary database it is restored in. */
-  shownAs = database,
+  readonly shownAs?: string;
+}
+
+async function runClient(
+  { settings, workDir }: Pick<RestoreContext, 'settings' | 'workDir'>,
+  input: Readable,
+  { database, renameDatabases, shownAs = database }: ClientTarget,
+  options: RestoreOptions,
 ): Promise<void> {
   const { instance } = settings;
   const client = await resolveBinary(
@@ -181,14 +192,14 @@ async function runClient(
   }
 }
 
+/** A restore's options, and what to do once the target exists, before the data goes in (recreate users). */
+export type DataRestoreOptions = RestoreOptions & { readonly beforeData?: (() => Promise<void>) | undefined };
+
 export async function restore(
-  settings: ConnectionSettings,
-  workDir: string,
+  { settings, workDir, logger }: RestoreContext,
   input: Readable,
   target: RestoreTarget,
-  options: RestoreOptions,
-  beforeData: (() => Promise<void>) | undefined,
-  logger: Logger,
+  { beforeData, ...options }: DataRestoreOptions,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
@@ -236,7 +247,7 @@ interface SwapRun {
 /** Into an existing empty database, or (a dump of several) into missing or empty ones: nothing to lose. */
 async function restoreInPlace(run: SwapRun, database: string | undefined): Promise<void> {
   await run.beforeData?.();
-  await runClient(run.settings, run.workDir, run.input, database, run.options);
+  await runClient(run, run.input, { database }, run.options);
 }
 
 /**
@@ -266,17 +277,11 @@ async function restoreAndSwap(
   }
   try {
     await run.beforeData?.();
-    if (single === undefined) await runClient(settings, run.workDir, run.input, undefined, options, pairFor);
-    else
-      await runClient(
-        settings,
-        run.workDir,
-        run.input,
-        pairFor(single.name),
-        options,
-        undefined,
-        single.name,
-      );
+    const into =
+      single === undefined
+        ? { renameDatabases: pairFor }
+        : { database: pairFor(single.name), shownAs: single.name };
+    await runClient(run, run.input, into, options);
     options.signal?.throwIfAborted();
     await swapDatabases(guard, settings.instance, pairs);
   } catch (error) {
@@ -368,12 +373,12 @@ export async function restoreTest(
         if (!scratch.has(name)) scratch.set(name, scratchDataName(run, scratch.size));
         return scratch.get(name)!;
       };
-      await runClient(settings, workDir, input, undefined, options, rename);
+      await runClient({ settings, workDir }, input, { renameDatabases: rename }, options);
     } else {
       const name = scratchDataName(run, 0);
       scratch.set('', name);
       await withServer(settings, (connection) => connection.query(`CREATE DATABASE ${quoteIdent(name)}`));
-      await runClient(settings, workDir, input, name, options);
+      await runClient({ settings, workDir }, input, { database: name }, options);
     }
     return await withServer(settings, async (connection) => {
       const counts: TableCount[] = [];
