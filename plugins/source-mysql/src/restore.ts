@@ -85,9 +85,7 @@ type DatabasePlan = 'replace' | 'use-empty' | 'create' | 'leave-missing';
 async function planDatabase(
   settings: ConnectionSettings,
   connection: mysql.Connection,
-  name: string,
-  target: RestoreTarget,
-  createIfMissing: boolean,
+  { name, target, createIfMissing }: { name: string; target: RestoreTarget; createIfMissing: boolean },
 ): Promise<DatabasePlan> {
   const { instance } = settings;
   // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
@@ -118,7 +116,9 @@ async function planDatabase(
 export async function checkTarget(settings: ConnectionSettings, target: RestoreTarget): Promise<void> {
   const name = target.database;
   if (name === undefined || name === '') return;
-  await withServer(settings, (connection) => planDatabase(settings, connection, name, target, true));
+  await withServer(settings, (connection) =>
+    planDatabase(settings, connection, { name, target, createIfMissing: true }),
+  );
 }
 
 /** 10.5.25, 10.6.18, 10.11.8, 11.0.6, 11.1.5, 11.2.4, 11.4.2 and later understand the sandbox line. */
@@ -219,13 +219,14 @@ export async function restore(
       logger.info(`source "${instance}": dropped database ${dropped}, left by a restore that was killed`);
     const run: SwapRun = { settings, guard, workDir, input, options, beforeData, logger };
     if (several) {
-      for (const each of databasesOf(settings)) await planDatabase(settings, guard, each, target, false);
+      for (const each of databasesOf(settings))
+        await planDatabase(settings, guard, { name: each, target, createIfMissing: false });
       // Without force every database is missing or empty: restored in place, under its own name.
       if (target.force) await restoreAndSwap(run, undefined);
       else await restoreInPlace(run, undefined);
       return;
     }
-    const plan = await planDatabase(settings, guard, name!, target, true);
+    const plan = await planDatabase(settings, guard, { name: name!, target, createIfMissing: true });
     if (plan === 'use-empty') await restoreInPlace(run, name);
     else await restoreAndSwap(run, { name: name!, replacing: plan === 'replace' });
     // An existing target (empty, or replaced table by table) keeps its own defaults unless given the backup's.
