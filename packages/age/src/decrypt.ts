@@ -14,7 +14,7 @@ const MAX_HEADER = 1024 * 1024;
  * Only authenticated plaintext is passed on, a chunk at a time.
  */
 export function createDecryptStream(identities: readonly string[]): Transform {
-  return new DecryptStream((header) => fileKeyOf(identities, header));
+  return new DecryptStream((header) => unwrapHeader(identities, header));
 }
 
 /**
@@ -98,18 +98,6 @@ class DecryptStream extends Transform {
     }
     this.#counter++;
     if (plain.length > 0) this.push(plain);
-  }
-}
-
-async function fileKeyOf(identities: readonly string[], header: Buffer): Promise<Uint8Array> {
-  try {
-    return await unwrapHeader(identities, header);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('no identity matched')) {
-      throw new AgeDecryptError('no-match', "age: no identity given matches any of the file's recipients");
-    }
-    throw damaged('header', `the header is invalid (${message})`, error);
   }
 }
 

@@ -10,3 +10,8 @@ export class AgeDecryptError extends Error {
     this.failure = failure;
   }
 }
+
+/** No identity given opens any of the file's recipient stanzas. */
+export function noIdentityMatched(): AgeDecryptError {
+  return new AgeDecryptError('no-match', "age: no identity given matches any of the file's recipients");
+}

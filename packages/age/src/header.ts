@@ -1,4 +1,6 @@
-import { Decrypter, Encrypter, type Recipient } from 'age-encryption';
+import { Encrypter, type Recipient } from 'age-encryption';
+import { watchedDecrypter } from './decrypter.js';
+import { AgeDecryptError, noIdentityMatched } from './errors.js';
 import { NONCE_SIZE, TAG_SIZE } from './stream-cipher.js';
 
 export interface NewHeader {
@@ -42,9 +44,17 @@ export function headerEnd(start: Buffer): number | undefined {
   return newline === -1 ? undefined : newline + 1;
 }
 
-/** The file key, unwrapped by one of `identities` and checked against the header's MAC (by typage). */
+/**
+ * The file key, unwrapped by one of `identities` and checked against the header's MAC (by typage). Throws an
+ * AgeDecryptError: `no-match` when no identity fits, `header` when the header is damaged.
+ */
 export async function unwrapHeader(identities: readonly string[], header: Buffer): Promise<Uint8Array> {
-  const decrypter = new Decrypter();
-  for (const identity of identities) decrypter.addIdentity(identity);
-  return decrypter.decryptHeader(header);
+  const { decrypter, noneMatched } = watchedDecrypter(identities);
+  try {
+    return await decrypter.decryptHeader(header);
+  } catch (error) {
+    if (noneMatched()) throw noIdentityMatched();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new AgeDecryptError('header', `age: the header is invalid (${message})`, { cause: error });
+  }
 }

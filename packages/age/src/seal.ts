@@ -1,5 +1,6 @@
-import { armor, Decrypter, Encrypter } from 'age-encryption';
-import { AgeDecryptError } from './errors.js';
+import { armor, Encrypter } from 'age-encryption';
+import { watchedDecrypter } from './decrypter.js';
+import { AgeDecryptError, noIdentityMatched } from './errors.js';
 
 /**
  * A short text (a few KiB of metadata) age-encrypted to `recipients` in the ASCII armor, by typage alone: it fits in
@@ -12,15 +13,12 @@ export async function sealText(recipients: readonly string[], text: string): Pro
 }
 
 export async function unsealText(identities: readonly string[], sealed: string): Promise<string> {
-  const decrypter = new Decrypter();
-  for (const identity of identities) decrypter.addIdentity(identity);
+  const { decrypter, noneMatched } = watchedDecrypter(identities);
   try {
     return await decrypter.decrypt(armor.decode(sealed), 'text');
   } catch (error) {
+    if (noneMatched()) throw noIdentityMatched();
     const message = error instanceof Error ? error.message : String(error);
-    if (message.includes('no identity matched')) {
-      throw new AgeDecryptError('no-match', "age: no identity given matches any of the file's recipients");
-    }
     throw new AgeDecryptError('payload', `age: the sealed text could not be decrypted (${message})`, {
       cause: error,
     });

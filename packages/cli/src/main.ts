@@ -73,7 +73,7 @@ function reportError(error: unknown, { json, verbose, writeError }: ReportOption
       error: {
         code: TricopyError.isInstance(error) ? error.code : 'INTERNAL',
         message,
-        ...(error instanceof ConfigError ? { problems: error.problems } : {}),
+        ...(ConfigError.isInstance(error) ? { problems: error.problems } : {}),
       },
     });
   }

@@ -1,11 +1,14 @@
 import type { Logger } from '@tricopy/contract';
+import ssh2 from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
 import {
+  ConnectionLost,
   type ErrorScope,
   type HostKeyVerdict,
   hostKeyError,
   operationTimeout,
   translateError,
+  UnusableKey,
 } from './errors.js';
 import { fingerprintOf, sameFingerprint } from './host-key.js';
 
@@ -72,7 +75,7 @@ export class SftpConnection {
   /** Forgets a session that failed a request (timeout, network error) so the next operation reconnects. */
   drop(session: Session): void {
     if (!session.alive) return;
-    session.markLost(new Error('Connection lost: dropped after a failed request'));
+    session.markLost(new ConnectionLost('Connection lost: dropped after a failed request'));
     session.client.end().catch(() => {});
   }
 
@@ -132,10 +135,17 @@ export class SftpConnection {
         logger.debug('sftp connection error', { error: this.scope.redact(String(error)) });
         markLost(error instanceof Error ? error : new Error(String(error)));
       },
-      end: () => markLost(new Error('Connection lost: the server ended it')),
-      close: () => markLost(new Error('Connection lost: closed')),
+      end: () => markLost(new ConnectionLost('Connection lost: the server ended it')),
+      close: () => markLost(new ConnectionLost('Connection lost: closed')),
     });
+    // ssh2-sftp-client rewraps a failed connect's error without ssh2's `level`; the ssh2 client's own is kept here.
+    let connectFailure: unknown;
+    const onConnectError = (error: unknown) => {
+      connectFailure ??= error;
+    };
+    client.on('error', onConnectError);
     try {
+      refuseUnusableKey(settings);
       const sftp = await client.connect({
         host: settings.host,
         port: settings.port,
@@ -165,7 +175,18 @@ export class SftpConnection {
     } catch (error) {
       await client.end().catch(() => {});
       if (verdict !== undefined) throw hostKeyError(this.scope, verdict);
-      throw translateError(this.scope, 'connect', error);
+      throw translateError(this.scope, 'connect', connectFailure ?? error);
+    } finally {
+      client.removeListener('error', onConnectError);
     }
   }
+}
+
+/** A private key ssh2 cannot parse (or decrypt with the passphrase), refused before connecting, by ssh2's parser. */
+function refuseUnusableKey({ privateKey, passphrase }: ConnectSettings): void {
+  if (privateKey === undefined) return;
+  const parsed = ssh2.utils.parseKey(privateKey, passphrase);
+  if (parsed instanceof Error) throw new UnusableKey(`Cannot parse privateKey: ${parsed.message}`);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key?.getPrivatePEM() === null) throw new UnusableKey('privateKey holds no private key (a public key?)');
 }

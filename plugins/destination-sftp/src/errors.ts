@@ -46,80 +46,141 @@ function messageOf(error: unknown): string {
 }
 
 /**
+ * The connection is gone (the server ended or closed it, or it was dropped after a failed request); `cause` holds
+ * what ssh2 reported, if anything. A request that fails on a connection that is gone fails because of it.
+ */
+export class ConnectionLost extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ConnectionLost';
+  }
+}
+
+/** A request that failed on a connection that is gone failed because of it, whatever ssh2 called the failure. */
+export function failureOn(session: { readonly alive: boolean }, error: unknown): unknown {
+  if (session.alive || TricopyError.isInstance(error) || error instanceof ConnectionLost) return error;
+  return new ConnectionLost(messageOf(error), { cause: error });
+}
+
+/** The private key given cannot be parsed (or decrypted with the passphrase given), as ssh2's parseKey says. */
+export class UnusableKey extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'UnusableKey';
+  }
+}
+
+/**
  * Errors that already took their whole timeout (a server that accepts TCP and never speaks SSH): retrying them
  * inside the plugin would multiply connectTimeoutMs by the retries. They stay retryable for the engine.
  */
 const exhaustedTimeouts = new WeakSet<Error>();
 
 export function worthRetryingHere(error: unknown): boolean {
-  return (
-    DestinationError.isInstance(error) &&
-    (error as DestinationError).retryable === true &&
-    !exhaustedTimeouts.has(error as Error)
-  );
+  return DestinationError.isInstance(error) && error.retryable && !exhaustedTimeouts.has(error);
 }
 
-/** Turns an ssh2 / ssh2-sftp-client error (which often has no code) into a one-line DestinationError. */
+type Failure =
+  | 'authentication'
+  | 'key'
+  | 'refused'
+  | 'unresolved'
+  | 'unresolved-for-now'
+  | 'handshake-timeout'
+  | 'keepalive-timeout'
+  | 'lost'
+  | 'permission'
+  | 'server-failure'
+  | 'other';
+
+const LOST_CODES = new Set<unknown>(['ECONNRESET', 'EPIPE', 'ERR_NOT_CONNECTED']);
+
+/**
+ * What went wrong, by type and code only: ssh2 marks its own errors with a `level` (client-authentication,
+ * client-timeout, client-socket, client-dns), sockets and ssh2-sftp-client set a `code`, SFTP status codes are numbers.
+ */
+function failureOf(action: string, error: unknown): Failure {
+  if (error instanceof ConnectionLost) return 'lost';
+  if (error instanceof UnusableKey) return 'key';
+  const { code, level } = (error ?? {}) as { code?: unknown; level?: unknown };
+  if (level === 'client-authentication') return 'authentication';
+  if (level === 'client-timeout') return action === 'connect' ? 'handshake-timeout' : 'keepalive-timeout';
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ENOTFOUND') return 'unresolved';
+  if (code === 'EAI_AGAIN') return 'unresolved-for-now';
+  if (code === 'ETIMEDOUT') return 'handshake-timeout';
+  if (LOST_CODES.has(code)) return 'lost';
+  if (code === SFTP_PERMISSION_DENIED || code === 'EACCES') return 'permission';
+  if (code === SFTP_FAILURE) return 'server-failure';
+  return 'other';
+}
+
+/** Turns an ssh2 / ssh2-sftp-client error into a one-line DestinationError, told apart by its type or code. */
 export function translateError(scope: ErrorScope, action: string, error: unknown): TricopyError {
   if (TricopyError.isInstance(error)) return error;
   const message = scope.redact(messageOf(error));
-  const code = (error as { code?: unknown } | null)?.code;
-  const fail = (text: string, retryable: boolean): DestinationError =>
-    new DestinationError(`${scope.who}: ${action}: ${text}`, { cause: error, retryable });
+  const failure = failureOf(action, error);
+  const { text, retryable } = describeFailure(scope, failure, { action, message });
+  const translated = new DestinationError(`${scope.who}: ${action}: ${text}`, { cause: error, retryable });
+  if (failure === 'handshake-timeout') exhaustedTimeouts.add(translated);
+  return translated;
+}
 
-  if (/All configured authentication methods failed/i.test(message)) {
-    return fail(
-      `authentication failed for ${scope.server}: check username, privateKey (and its passphrase) or password, ` +
-        "and that the key is in the server's authorized_keys",
-      false,
-    );
+function describeFailure(
+  scope: ErrorScope,
+  failure: Failure,
+  { action, message }: { action: string; message: string },
+): { text: string; retryable: boolean } {
+  switch (failure) {
+    case 'authentication':
+      return {
+        text:
+          `authentication failed for ${scope.server}: check username, privateKey (and its passphrase) or password, ` +
+          "and that the key is in the server's authorized_keys",
+        retryable: false,
+      };
+    case 'key':
+      return {
+        text: `cannot use the private key: ${message} (check privateKey and privateKeyPassphrase)`,
+        retryable: false,
+      };
+    case 'refused':
+      return {
+        text: `connection refused by ${scope.server}: is the SSH server running and the port right?`,
+        retryable: true,
+      };
+    case 'unresolved':
+    case 'unresolved-for-now':
+      return {
+        text: `cannot resolve the host of ${scope.server}: check host`,
+        retryable: failure === 'unresolved-for-now',
+      };
+    case 'handshake-timeout':
+      return {
+        text:
+          `no SSH handshake from ${scope.server} within ${scope.connectTimeoutMs} ms (connectTimeoutMs): ` +
+          'is it an SSH server, and reachable?',
+        retryable: true,
+      };
+    case 'keepalive-timeout':
+      return {
+        text:
+          `${scope.server} stopped answering (no reply to keepalives); connection dropped after about ` +
+          `${scope.operationTimeoutMs} ms (operationTimeoutMs)`,
+        retryable: true,
+      };
+    case 'lost':
+      return { text: `connection to ${scope.server} lost (${message})`, retryable: true };
+    case 'permission':
+      return {
+        text: `permission denied (${message}): check that ${scope.server} may write the folder in path`,
+        retryable: false,
+      };
+    case 'server-failure':
+      return { text: genericFailure(scope, action), retryable: false };
+    case 'other':
+      return { text: message, retryable: false };
   }
-  if (
-    /Cannot parse privateKey|Encrypted private OpenSSH key detected|bad passphrase|Unsupported key format/i.test(
-      message,
-    )
-  ) {
-    return fail(`cannot use the private key: ${message} (check privateKey and privateKeyPassphrase)`, false);
-  }
-  if (code === 'ECONNREFUSED' || /refused connection|ECONNREFUSED/.test(message)) {
-    return fail(`connection refused by ${scope.server}: is the SSH server running and the port right?`, true);
-  }
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /Address lookup failed/.test(message)) {
-    return fail(`cannot resolve the host of ${scope.server}: check host`, code === 'EAI_AGAIN');
-  }
-  if (/Timed out while waiting for handshake/i.test(message) || code === 'ETIMEDOUT') {
-    const timedOut = fail(
-      `no SSH handshake from ${scope.server} within ${scope.connectTimeoutMs} ms (connectTimeoutMs): ` +
-        'is it an SSH server, and reachable?',
-      true,
-    );
-    exhaustedTimeouts.add(timedOut);
-    return timedOut;
-  }
-  if (/Keepalive timeout/i.test(message)) {
-    return fail(
-      `${scope.server} stopped answering (no reply to keepalives); connection dropped after about ` +
-        `${scope.operationTimeoutMs} ms (operationTimeoutMs)`,
-      true,
-    );
-  }
-  if (
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    /No response from server|Unexpected (end|close) event|No SFTP connection|Not connected|ECONNRESET|socket hang up|Connection lost/i.test(
-      message,
-    )
-  ) {
-    return fail(`connection to ${scope.server} lost (${message})`, true);
-  }
-  if (code === SFTP_PERMISSION_DENIED || code === 'EACCES' || /Permission denied/i.test(message)) {
-    return fail(
-      `permission denied (${message}): check that ${scope.server} may write the folder in path`,
-      false,
-    );
-  }
-  if (code === SFTP_FAILURE) return fail(genericFailure(scope, action), false);
-  return fail(message, false);
 }
 
 /** SSH_FX_FAILURE carries no reason; for a write the usual one is a full disk or an exhausted quota. */

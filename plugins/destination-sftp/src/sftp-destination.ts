@@ -17,7 +17,14 @@ import {
 } from '@tricopy/contract';
 import pRetry from 'p-retry';
 import type { Session, SftpConnection } from './connection.js';
-import { type ErrorScope, isNoSuchFile, translateError, vanished, worthRetryingHere } from './errors.js';
+import {
+  type ErrorScope,
+  failureOn,
+  isNoSuchFile,
+  translateError,
+  vanished,
+  worthRetryingHere,
+} from './errors.js';
 import {
   closeHandle,
   MissingRootError,
@@ -122,8 +129,8 @@ export class SftpDestination implements Destination {
       await this.#removeTemp(session, temp);
       await this.#removeEmptyFolders(session, folder);
       if (signal?.aborted) throw this.#aborted(action, error);
-      const translated = translateError(this.scope, action, error);
-      if (DestinationError.hasCode(translated, 'DESTINATION') && (translated as DestinationError).retryable) {
+      const translated = translateError(this.scope, action, failureOn(session, error));
+      if (DestinationError.isInstance(translated) && translated.retryable) {
         this.connection.drop(session);
       }
       throw translated;
@@ -242,8 +249,8 @@ export class SftpDestination implements Destination {
         try {
           return await this.connection.timed(session, action, request(session));
         } catch (error) {
-          const translated = translateError(this.scope, action, error);
-          if (translated instanceof DestinationError && translated.retryable) this.connection.drop(session);
+          const translated = translateError(this.scope, action, failureOn(session, error));
+          if (DestinationError.isInstance(translated) && translated.retryable) this.connection.drop(session);
           throw translated;
         }
       },

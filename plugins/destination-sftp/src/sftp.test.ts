@@ -185,6 +185,31 @@ describe('sftp destination against OpenSSH', () => {
     expect(await filesUnder(server.rootDir)).not.toContain('escape');
   });
 
+  it('tells failures apart by type and code, not by words in a path (a file named ECONNRESET is no reset)', async () => {
+    const warnings: string[] = [];
+    const { destination, root } = await openDestination(
+      { retries: 2 },
+      { ...silentLogger, warn: (message) => void warnings.push(message) },
+    );
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    await writeFile(join(root, 'ECONNRESET'), 'a file, not a folder');
+    const error = (await failure(destination.put('ECONNRESET/x', Readable.from(['x'])))) as DestinationError;
+    expect(error.message).toContain('ECONNRESET exists and is not a folder');
+    expect(error.message).not.toContain('lost');
+    expect(error.retryable).toBe(false);
+    expect(warnings.filter((w) => w.includes('retrying'))).toEqual([]);
+  });
+
+  it('reports a private key that cannot be parsed, before connecting', async () => {
+    const keys = await makeTempDir('sftp-bad-key');
+    await writeFile(join(keys.path, 'id'), 'not a key\n');
+    const { destination } = await openDestination({ privateKey: join(keys.path, 'id') });
+    const error = (await failure(destination.stat('k'))) as DestinationError;
+    expect(error.message).toContain('cannot use the private key: Cannot parse privateKey');
+    expect(error.retryable).toBe(false);
+    await keys.remove();
+  });
+
   it('creates its folders 0700, and a missing root only when its parent exists', async () => {
     const { destination, root } = await openDestination();
     await destination.put('app/20261122T020837Z-1/app.sqlite.zst', body(1000));

@@ -22,7 +22,7 @@ export async function restoreUsers(settings: ConnectionSettings, sql: Buffer): P
   const existing: string[] = [];
   const later: Pending[] = [];
   const apply = async (connection: mysql.Connection, entry: SectionEntry, statements: readonly string[]) =>
-    run(settings, connection, entry, statements, created);
+    run(settings, connection, { entry, statements, created });
   await withConnection(settings, async (connection) => {
     const missing: SectionEntry[] = [];
     for (const entry of entries) {
@@ -73,12 +73,17 @@ async function accountExists(connection: mysql.Connection, [user, host]: Account
   return Number((rows as { n: string | number }[])[0]?.n) > 0;
 }
 
+/** One account's or role's statements, and the names created before it (named if it fails). */
+interface Recreation {
+  readonly entry: SectionEntry;
+  readonly statements: readonly string[];
+  readonly created: readonly string[];
+}
+
 async function run(
   settings: ConnectionSettings,
   connection: mysql.Connection,
-  entry: SectionEntry,
-  statements: readonly string[],
-  created: readonly string[],
+  { entry, statements, created }: Recreation,
 ): Promise<void> {
   for (const statement of statements) {
     try {

@@ -85,9 +85,7 @@ type DatabasePlan = 'replace' | 'use-empty' | 'create' | 'leave-missing';
 async function planDatabase(
   settings: ConnectionSettings,
   connection: mysql.Connection,
-  name: string,
-  target: RestoreTarget,
-  createIfMissing: boolean,
+  { name, target, createIfMissing }: { name: string; target: RestoreTarget; createIfMissing: boolean },
 ): Promise<DatabasePlan> {
   const { instance } = settings;
   // Only data that is there is protected: a missing database (a new server) needs --create-database, not --force.
@@ -118,7 +116,9 @@ async function planDatabase(
 export async function checkTarget(settings: ConnectionSettings, target: RestoreTarget): Promise<void> {
   const name = target.database;
   if (name === undefined || name === '') return;
-  await withServer(settings, (connection) => planDatabase(settings, connection, name, target, true));
+  await withServer(settings, (connection) =>
+    planDatabase(settings, connection, { name, target, createIfMissing: true }),
+  );
 }
 
 /** 10.5.25, 10.6.18, 10.11.8, 11.0.6, 11.1.5, 11.2.4, 11.4.2 and later understand the sandbox line. */
@@ -139,15 +139,26 @@ export function clientUnderstandsSandbox(version: string, mariadb: boolean): boo
   return major > 11 || (major === 11 && minor > 4);
 }
 
-async function runClient(
-  settings: ConnectionSettings,
-  workDir: string,
-  input: Readable,
-  database: string | undefined,
-  options: RestoreOptions,
-  renameDatabases?: (name: string) => string,
+/** Where a restore runs: the server, and the plugin's work folder and logger. */
+export interface RestoreContext {
+  readonly settings: ConnectionSettings;
+  readonly workDir: string;
+  readonly logger: Logger;
+}
+
+/** What the client writes into: one database, or (a dump of several) each under the name `renameDatabases` gives. */
+interface ClientTarget {
+  readonly database?: string | undefined;
+  readonly renameDatabases?: (name: string) => string;
   /** The database named in errors: the target, not the temporary database it is restored in. */
-  shownAs = database,
+  readonly shownAs?: string;
+}
+
+async function runClient(
+  { settings, workDir }: Pick<RestoreContext, 'settings' | 'workDir'>,
+  input: Readable,
+  { database, renameDatabases, shownAs = database }: ClientTarget,
+  options: RestoreOptions,
 ): Promise<void> {
   const { instance } = settings;
   const client = await resolveBinary(
@@ -181,14 +192,14 @@ async function runClient(
   }
 }
 
+/** A restore's options, and what to do once the target exists, before the data goes in (recreate users). */
+export type DataRestoreOptions = RestoreOptions & { readonly beforeData?: (() => Promise<void>) | undefined };
+
 export async function restore(
-  settings: ConnectionSettings,
-  workDir: string,
+  { settings, workDir, logger }: RestoreContext,
   input: Readable,
   target: RestoreTarget,
-  options: RestoreOptions,
-  beforeData: (() => Promise<void>) | undefined,
-  logger: Logger,
+  { beforeData, ...options }: DataRestoreOptions,
 ): Promise<void> {
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
@@ -208,13 +219,14 @@ export async function restore(
       logger.info(`source "${instance}": dropped database ${dropped}, left by a restore that was killed`);
     const run: SwapRun = { settings, guard, workDir, input, options, beforeData, logger };
     if (several) {
-      for (const each of databasesOf(settings)) await planDatabase(settings, guard, each, target, false);
+      for (const each of databasesOf(settings))
+        await planDatabase(settings, guard, { name: each, target, createIfMissing: false });
       // Without force every database is missing or empty: restored in place, under its own name.
       if (target.force) await restoreAndSwap(run, undefined);
       else await restoreInPlace(run, undefined);
       return;
     }
-    const plan = await planDatabase(settings, guard, name!, target, true);
+    const plan = await planDatabase(settings, guard, { name: name!, target, createIfMissing: true });
     if (plan === 'use-empty') await restoreInPlace(run, name);
     else await restoreAndSwap(run, { name: name!, replacing: plan === 'replace' });
     // An existing target (empty, or replaced table by table) keeps its own defaults unless given the backup's.
@@ -236,7 +248,7 @@ interface SwapRun {
 /** Into an existing empty database, or (a dump of several) into missing or empty ones: nothing to lose. */
 async function restoreInPlace(run: SwapRun, database: string | undefined): Promise<void> {
   await run.beforeData?.();
-  await runClient(run.settings, run.workDir, run.input, database, run.options);
+  await runClient(run, run.input, { database }, run.options);
 }
 
 /**
@@ -266,17 +278,11 @@ async function restoreAndSwap(
   }
   try {
     await run.beforeData?.();
-    if (single === undefined) await runClient(settings, run.workDir, run.input, undefined, options, pairFor);
-    else
-      await runClient(
-        settings,
-        run.workDir,
-        run.input,
-        pairFor(single.name),
-        options,
-        undefined,
-        single.name,
-      );
+    const into =
+      single === undefined
+        ? { renameDatabases: pairFor }
+        : { database: pairFor(single.name), shownAs: single.name };
+    await runClient(run, run.input, into, options);
     options.signal?.throwIfAborted();
     await swapDatabases(guard, settings.instance, pairs);
   } catch (error) {
@@ -368,12 +374,12 @@ export async function restoreTest(
         if (!scratch.has(name)) scratch.set(name, scratchDataName(run, scratch.size));
         return scratch.get(name)!;
       };
-      await runClient(settings, workDir, input, undefined, options, rename);
+      await runClient({ settings, workDir }, input, { renameDatabases: rename }, options);
     } else {
       const name = scratchDataName(run, 0);
       scratch.set('', name);
       await withServer(settings, (connection) => connection.query(`CREATE DATABASE ${quoteIdent(name)}`));
-      await runClient(settings, workDir, input, name, options);
+      await runClient({ settings, workDir }, input, { database: name }, options);
     }
     return await withServer(settings, async (connection) => {
       const counts: TableCount[] = [];

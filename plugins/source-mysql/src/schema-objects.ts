@@ -45,10 +45,9 @@ async function showCreate(
 
 async function objects(
   connection: mysql.Connection,
-  schema: string,
+  { schema, withCreate }: { schema: string; withCreate: boolean },
   listed: Row[],
   kindOf: (row: Row) => string,
-  withCreate: boolean,
 ): Promise<SchemaObject[]> {
   const found: SchemaObject[] = [];
   for (const row of listed) {
@@ -99,12 +98,13 @@ export async function schemaContent(
     'SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1',
     schema,
   );
+  const reading = { schema, withCreate };
   return {
     tables: tables.map((row) => String(row.name)),
-    triggers: await objects(connection, schema, triggers, () => 'TRIGGER', withCreate),
-    views: await objects(connection, schema, views, () => 'VIEW', withCreate),
-    routines: await objects(connection, schema, routines, (row) => String(row.kind), withCreate),
-    events: await objects(connection, schema, events, () => 'EVENT', withCreate),
+    triggers: await objects(connection, reading, triggers, () => 'TRIGGER'),
+    views: await objects(connection, reading, views, () => 'VIEW'),
+    routines: await objects(connection, reading, routines, (row) => String(row.kind)),
+    events: await objects(connection, reading, events, () => 'EVENT'),
   };
 }
 

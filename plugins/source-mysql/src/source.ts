@@ -91,7 +91,10 @@ export class MysqlSource implements Source {
       recreate: (sql: Buffer) => restoreUsers(settings, sql),
     };
     await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
-      restore(settings, this.context.workDir, data, target, dataOptions, beforeData, this.context.logger),
+      restore({ settings, workDir: this.context.workDir, logger: this.context.logger }, data, target, {
+        ...dataOptions,
+        beforeData,
+      }),
     );
   }
 

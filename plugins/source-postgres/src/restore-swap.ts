@@ -129,9 +129,7 @@ async function privilegeStatements(client: pg.Client, like: string, fresh: strin
  */
 export async function createFresh(
   client: pg.Client,
-  instance: string,
-  fresh: string,
-  like: string | undefined,
+  { instance, fresh, like }: { instance: string; fresh: string; like: string | undefined },
   options: FreshOptions = { copyPrivileges: true, warn: () => {} },
 ): Promise<void> {
   const rows =
@@ -190,9 +188,7 @@ function isLocaleRefused(error: unknown): boolean {
 export async function swapIn(
   client: pg.Client,
   instance: string,
-  target: string,
-  names: SwapNames,
-  replacing: boolean,
+  { target, names, replacing }: { target: string; names: SwapNames; replacing: boolean },
 ): Promise<void> {
   try {
     await client.query('BEGIN');

@@ -97,16 +97,27 @@ export async function checkTarget(settings: ConnectionSettings, target: RestoreT
   await withMaintenance(settings, (client) => planTarget(settings, client, target));
 }
 
+/** Where a restore runs: the server, and the plugin's work folder and logger. */
+export interface RestoreContext {
+  readonly settings: ConnectionSettings;
+  readonly workDir: string;
+  readonly logger: Logger;
+}
+
+/** The database a restore tool writes into. */
+interface ToolTarget {
+  readonly database: string;
+  readonly noOwner: boolean;
+  /** The database named in errors: the target, not the temporary database it is restored in. */
+  readonly shownAs?: string;
+}
+
 /** Feeds `input` to pg_restore (custom) or psql (plain) inside one transaction; any error fails the restore. */
 async function runRestoreTool(
-  settings: ConnectionSettings,
-  workDir: string,
+  { settings, workDir }: Pick<RestoreContext, 'settings' | 'workDir'>,
   input: Readable,
-  database: string,
+  { database, noOwner, shownAs = database }: ToolTarget,
   options: RestoreOptions,
-  noOwner: boolean,
-  /** The database named in errors: the target, not the temporary database it is restored in. */
-  shownAs = database,
 ): Promise<void> {
   const { instance } = settings;
   const custom = options.format === 'pg-custom';
@@ -159,15 +170,17 @@ function assertKnownFormat(settings: ConnectionSettings, format: string): void {
   }
 }
 
+/** A restore's options, and what to do once the target exists, before the data goes in (recreate roles). */
+export type DataRestoreOptions = RestoreOptions & { readonly beforeData?: (() => Promise<void>) | undefined };
+
 export async function restore(
-  settings: ConnectionSettings,
-  workDir: string,
+  context: RestoreContext,
   input: Readable,
   target: RestoreTarget,
-  options: RestoreOptions,
-  beforeData: (() => Promise<void>) | undefined,
-  logger: Logger,
+  options: DataRestoreOptions,
 ): Promise<void> {
+  const { settings, logger } = context;
+  const { beforeData } = options;
   options.signal?.throwIfAborted();
   assertKnownFormat(settings, options.format);
   await withMaintenance(settings, async (guard) => {
@@ -179,7 +192,12 @@ export async function restore(
     const properties = recordedProperties(options.details);
     const restoreInto = async (database: string) => {
       await beforeData?.();
-      await runRestoreTool(settings, workDir, input, database, options, settings.options.noOwner, name);
+      await runRestoreTool(
+        context,
+        input,
+        { database, noOwner: settings.options.noOwner, shownAs: name },
+        options,
+      );
       if (properties === undefined) return;
       await applyDatabaseProperties(guard, database, properties, {
         instance: settings.instance,
@@ -200,10 +218,20 @@ export async function restore(
           locale: properties?.locale,
           warn: (message: string) => logger.warn(message),
         },
+        restoreInto,
+        signal: options.signal,
       };
-      await restoreAndSwap(settings, guard, name, swap, restoreInto, logger, options.signal);
+      await restoreAndSwap(context, guard, name, swap);
     }
   });
+}
+
+/** How a restore into a new database is swapped in: over an existing target or not, and what fills it. */
+interface Swap {
+  readonly replacing: boolean;
+  readonly fresh: FreshOptions;
+  readonly restoreInto: (database: string) => Promise<void>;
+  readonly signal: AbortSignal | undefined;
 }
 
 /**
@@ -211,22 +239,19 @@ export async function restore(
  * the target is untouched, whatever happens. The replaced database is dropped afterwards.
  */
 async function restoreAndSwap(
-  settings: ConnectionSettings,
+  { settings, logger }: RestoreContext,
   guard: pg.Client,
   name: string,
-  { replacing, fresh }: { replacing: boolean; fresh: FreshOptions },
-  restoreInto: (database: string) => Promise<void>,
-  logger: Logger,
-  signal: AbortSignal | undefined,
+  { replacing, fresh, restoreInto, signal }: Swap,
 ): Promise<void> {
   const { instance } = settings;
   const names = swapNames();
   await lockRun(guard, names.id);
-  await createFresh(guard, instance, names.fresh(), replacing ? name : undefined, fresh);
+  await createFresh(guard, { instance, fresh: names.fresh(), like: replacing ? name : undefined }, fresh);
   try {
     await restoreInto(names.fresh());
     signal?.throwIfAborted();
-    await swapIn(guard, instance, name, names, replacing);
+    await swapIn(guard, instance, { target: name, names, replacing });
   } catch (error) {
     await dropDatabase(guard, names.fresh()).catch(() => {});
     throw error;
@@ -255,7 +280,7 @@ export async function restoreTest(
   );
   try {
     // Roles and grants of the source may not exist here; ownership is not what a restore test checks.
-    await runRestoreTool(settings, workDir, input, scratch, options, true);
+    await runRestoreTool({ settings, workDir }, input, { database: scratch, noOwner: true }, options);
     const client = await connect(settings, scratch);
     try {
       return await countRows(client, await listTables(client));

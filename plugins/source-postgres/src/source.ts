@@ -110,7 +110,10 @@ export class PostgresSource implements Source {
       recreate: (sql: Buffer) => restoreGlobals(settings, sql),
     };
     await restoreWithGlobals(input, options, restorer, (data, dataOptions, beforeData) =>
-      restore(settings, this.context.workDir, data, target, dataOptions, beforeData, this.context.logger),
+      restore({ settings, workDir: this.context.workDir, logger: this.context.logger }, data, target, {
+        ...dataOptions,
+        beforeData,
+      }),
     );
   }
 

@@ -54,7 +54,12 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   const onHangup = () => {
     logger.info(`received SIGHUP: reloading ${config.file}`, { event: 'signal', signal: 'SIGHUP' });
     if (control !== undefined)
-      void reload(control, options, logger, redactor, served === undefined ? undefined : serve);
+      void reload(control, {
+        options,
+        logger,
+        redactor,
+        ...(served === undefined ? {} : { serve }),
+      });
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -81,13 +86,19 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
   }
 }
 
+/** What a reload reads the config with, and who hears of the new one. */
+interface Reloading {
+  readonly options: GlobalOptions;
+  readonly logger: Logger;
+  readonly redactor: EveryConfigRedactor;
+  /** Restarts the dashboard server, when the daemon serves one, on the new config. */
+  readonly serve?: (config: LoadedConfig) => Promise<void>;
+}
+
 /** Loads the config again and applies it; never throws (the daemon keeps running on the config it has). */
 async function reload(
   control: DaemonControl,
-  options: GlobalOptions,
-  logger: Logger,
-  redactor: EveryConfigRedactor,
-  serve?: (config: LoadedConfig) => Promise<void>,
+  { options, logger, redactor, serve }: Reloading,
 ): Promise<void> {
   try {
     const next = await openConfig(options);

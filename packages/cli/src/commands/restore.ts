@@ -60,7 +60,7 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
   try {
     return await withSession(
       options,
-      (session) => restoreChosen(session, backupId, options, metered, () => progress.stop()),
+      (session) => restoreChosen(session, backupId, options, { metered, done: () => progress.stop() }),
       metered,
     );
   } finally {
@@ -70,12 +70,17 @@ export async function restoreCommand(backupId: string | undefined, options: Rest
 
 type SessionOptions = ConstructorParameters<typeof Session>[0];
 
+/** How a restore reads: through a metered session, and what to call once every byte is read. */
+interface Reading {
+  readonly metered: (o: SessionOptions) => Session;
+  readonly done: () => void;
+}
+
 async function restoreChosen(
   session: Session,
   backupId: string | undefined,
   options: RestoreOptions,
-  metered: (o: SessionOptions) => Session,
-  readsDone: () => void,
+  reading: Reading,
 ): Promise<number> {
   const backup = await chooseBackup(session, backupId, options.job ?? onlyJob(session, backupId));
   if (options.globals && !(backup.format ?? '').endsWith('+globals')) {
@@ -84,7 +89,7 @@ async function restoreChosen(
     );
   }
   await warnIfFlagged(session, backup);
-  const restoring = await sessionFor(session, backup, options, metered);
+  const restoring = await sessionFor(session, backup, options, reading.metered);
   // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
   let result: Awaited<ReturnType<typeof restoreBackup>>;
   try {
@@ -106,7 +111,7 @@ async function restoreChosen(
       ),
     );
   } finally {
-    readsDone();
+    reading.done();
     if (restoring !== session) await restoring.close();
   }
   const flagged = backup.confirmedAt === null ? backup.flagged : null;

@@ -1,6 +1,6 @@
 import { interpolateEnv } from '../config/interpolate.js';
 import type { JobSpec, LoadedConfig } from '../config/load.js';
-import { collectSecrets, validateOptions } from '../config/load.js';
+import { collectSecrets, validateOptions } from '../config/plugin-options.js';
 import { loadSourcePlugin } from '../plugins/load.js';
 import { describeError, UsageError } from '../util/errors.js';
 

@@ -24,12 +24,17 @@ export async function sourceDetails(
   return (await unsealFacts(decryption, where)).source.details;
 }
 
+/** A staged copy that has been checked, ready to be read for a restore. */
+export interface ReadyCopy {
+  readonly staged: StagedCopy;
+  readonly copy: CopyRow;
+  readonly decryption: Decryption | undefined;
+}
+
 export async function decompressed(
   session: Session,
-  staged: StagedCopy,
-  copy: CopyRow,
   backup: BackupRow,
-  decryption: Decryption | undefined,
+  { staged, copy, decryption }: ReadyCopy,
 ): Promise<Readable> {
   const read = { backupId: backup.id, destination: copy.destination, key: copy.key, size: backup.size ?? 0 };
   const raw = session.trackApply(await staged.open(), read);
@@ -92,7 +97,7 @@ export async function stageFirstGoodCopy(
       if (decryption !== undefined) await decryptsOrCleanup(staged, decryption, copy.destination);
       return { staged, copy, skipped };
     } catch (error) {
-      if (error instanceof UsageError) throw error;
+      if (UsageError.isInstance(error)) throw error;
       const reason = session.redact(describeError(error));
       skipped.push({ destination: copy.destination, reason });
       session.logger.warn(`skipping the copy on ${copy.destination}: ${reason}`);

@@ -38,7 +38,7 @@ export async function restoreBackup(
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   try {
     const details = await sourceDetails(backup, decryption, copy.destination);
-    await source.restore(await decompressed(session, staged, copy, backup, decryption), target, {
+    await source.restore(await decompressed(session, backup, { staged, copy, decryption }), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.globals === true ? { globals: true } : {}),

@@ -63,7 +63,7 @@ export async function runBackups(
     while (next < names.length) {
       const index = next++;
       const name = names[index] as string;
-      results[index] = await runOne(session, name, runId, options, { prunes, lostLock, notifier });
+      results[index] = await runOne(session, name, options, { runId, prunes, lostLock, notifier });
     }
   };
   await Promise.all(Array.from({ length: Math.min(session.config.concurrency, names.length) }, worker));
@@ -85,8 +85,9 @@ function logUnusableNotify(session: Session, names: readonly string[]): void {
     );
 }
 
-/** What the jobs of one run share: where each reports its prune and lost lock, and the notifier. */
+/** What the jobs of one run share: its id, where each reports its prune and lost lock, and the notifier. */
 interface RunShared {
+  readonly runId: number;
   readonly prunes: JobPrune[];
   readonly lostLock: string[];
   readonly notifier: RunNotifier;
@@ -95,9 +96,8 @@ interface RunShared {
 async function runOne(
   session: Session,
   name: string,
-  runId: number,
   options: RunOptions,
-  { prunes, lostLock, notifier }: RunShared,
+  { runId, prunes, lostLock, notifier }: RunShared,
 ): Promise<JobResult> {
   const job = session.job(name);
   const policy = jobPolicy(session.config, name);

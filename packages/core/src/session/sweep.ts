@@ -31,7 +31,7 @@ export async function sweepLeftovers(session: Session, job: string): Promise<voi
         const destination = await session.destination(name);
         const removed = [
           ...((await destination.sweep?.(`${job}/`, rule)) ?? []),
-          ...(await removeUnrecordedArtifacts(session, destination, name, job, olderThan)),
+          ...(await removeUnrecordedArtifacts(session, { job, name, destination, olderThan })),
         ];
         for (const what of removed)
           session.logger.info(`job ${job}: removed what an interrupted run left on "${name}": ${what}`, {
@@ -85,13 +85,18 @@ async function failedOn(session: Session, job: string, name: string): Promise<st
   return ids;
 }
 
+/** One destination `name` of `job` being swept of what runs interrupted before `olderThan` left. */
+interface SweptDestination {
+  readonly job: string;
+  readonly name: string;
+  readonly destination: Destination;
+  readonly olderThan: Date;
+}
+
 /** Objects under `job/<id>/` of a backup failed there that has no manifest there and no verified copy recorded there. */
 async function removeUnrecordedArtifacts(
   session: Session,
-  destination: Destination,
-  name: string,
-  job: string,
-  olderThan: Date,
+  { job, name, destination, olderThan }: SweptDestination,
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const id of await failedOn(session, job, name)) {

@@ -30,10 +30,13 @@ export async function restoreTestBackup(
       decryption === undefined
         ? backup.manifest?.tables
         : (await unsealFacts(decryption, copy.destination)).tables;
-    const tables = await source.restoreTest(await decompressed(session, staged, copy, backup, decryption), {
-      format: backup.format ?? '',
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    });
+    const tables = await source.restoreTest(
+      await decompressed(session, backup, { staged, copy, decryption }),
+      {
+        format: backup.format ?? '',
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      },
+    );
     return { destination: copy.destination, tables, expected, skipped };
   } finally {
     await staged.cleanup();

@@ -49,7 +49,12 @@ export async function verifyBackups(
     options.signal?.throwIfAborted();
     const rows = (await session.catalog.listCopies(backup.id)).filter((c) => copyCounts(c, 'present'));
     const settled = await Promise.allSettled(
-      rows.map((row) => verifyCopy(session, backup, row, level === 'stat' ? 'stat' : 'deep', options.signal)),
+      rows.map((row) =>
+        verifyCopy(session, backup, row, {
+          level: level === 'stat' ? 'stat' : 'deep',
+          signal: options.signal,
+        }),
+      ),
     );
     options.signal?.throwIfAborted();
     for (const check of settled) {
@@ -83,8 +88,7 @@ async function verifyCopy(
   session: Session,
   backup: BackupRow,
   copy: CopyRow,
-  level: 'stat' | 'deep',
-  signal: AbortSignal | undefined,
+  { level, signal }: { level: 'stat' | 'deep'; signal: AbortSignal | undefined },
 ): Promise<CopyVerification | undefined> {
   const expected = { size: backup.size, sha256: backup.sha256 };
   const base = { backupId: backup.id, job: backup.job, destination: copy.destination, level, expected };

@@ -1,0 +1,74 @@
+import { type Command, Option } from 'commander';
+import { backupCommand } from '../commands/backup.js';
+import { addListOptions, listCommand } from '../commands/list.js';
+import { parseSourceOption, restoreCommand } from '../commands/restore.js';
+import { verifyCommand } from '../commands/verify.js';
+import { type Run, withArgument, withOptions } from './actions.js';
+
+export const IDENTITY_HELP =
+  'age identity file (as age-keygen writes it) for encrypted backups (default: $TRICOPY_IDENTITY_FILE)';
+
+export function addBackup(program: Command, run: Run): void {
+  program
+    .command('backup')
+    .description('back up every job, or the jobs named')
+    .argument('[jobs...]', 'only these jobs')
+    .action(withArgument(run, backupCommand));
+}
+
+export function addList(program: Command, run: Run): void {
+  addListOptions(
+    program.command('list').description('backups with their copies, sizes, sha256 and status'),
+  ).action(withOptions(run, listCommand));
+}
+
+export function addVerify(program: Command, run: Run): void {
+  program
+    .command('verify')
+    .description(
+      'check stored copies: exist with the right size (default), re-hash every byte (--deep), or restore',
+    )
+    .argument('[backupId]', 'one backup')
+    .option('--latest', 'the newest backup of each job')
+    .option('--all', 'every backup')
+    .option('--job <job>', 'only this job')
+    .option('--deep', 'read every copy and re-hash it')
+    .addOption(
+      new Option(
+        '--restore-test',
+        'restore into a scratch target and compare per-table row counts with the manifest',
+      ).conflicts('deep'),
+    )
+    .option('--identity <file>', IDENTITY_HELP)
+    .action(withArgument(run, verifyCommand));
+}
+
+export function addRestore(program: Command, run: Run): void {
+  program
+    .command('restore')
+    .description('restore a backup from the cheapest good copy (sha256 confirmed before anything is applied)')
+    .argument('[backupId]', 'the backup to restore')
+    .option('--latest', 'the newest backup of --job')
+    .option('--job <job>', 'the job')
+    .option('--to <path>', 'file to restore into (SQLite)')
+    .addOption(
+      new Option(
+        '--to-database <name>',
+        "database to restore into, on the job's own server (PostgreSQL, MySQL)",
+      ).conflicts('to'),
+    )
+    .option('--create-database', 'create the database if it does not exist')
+    .option('--force', 'replace an existing target')
+    .option('--from <destination>', 'read only the copy on this destination')
+    .option('--identity <file>', IDENTITY_HELP)
+    .option(
+      '--globals',
+      'first recreate the roles / users stored with the backup that the server lacks (existing ones are left alone)',
+    )
+    .option(
+      '--source-option <key=value>',
+      'for a job removed from the config: its source option (repeatable; ${VAR} is filled from the environment)',
+      parseSourceOption,
+    )
+    .action(withArgument(run, restoreCommand));
+}
