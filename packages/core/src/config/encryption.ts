@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolveConfigPath } from '@tricopy/contract';
 import type { EncryptionConfig, Policy } from './schema.js';
-import type { DestinationSpec, JobEncryption } from './specs.js';
+import type { JobEncryption } from './specs.js';
 
 /**
  * The recipients of an `encryption` block (at `where`), from its list and its file; every malformed one is a
