@@ -1,7 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dump, type Logger, type PluginContext, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
 import { execa } from 'execa';
@@ -102,23 +100,4 @@ export async function contentOf(server: MariadbServer, database: string): Promis
 
 export async function databases(server: MariadbServer): Promise<string[]> {
   return (await server.sql('SHOW DATABASES')).split('\n');
-}
-
-export async function findProcesses(binary: string, marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (argv[0]?.endsWith(binary) && argv.includes(marker)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-export async function waitForProcess(binary: string, marker: string): Promise<number> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const [pid] = await findProcesses(binary, marker);
-    if (pid !== undefined) return pid;
-    await sleep(50);
-  }
-  throw new Error(`no ${binary} process with ${marker} appeared`);
 }

@@ -4,22 +4,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
-import { freePort, type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import {
+  findProcesses,
+  freePort,
+  type MariadbServer,
+  makeTempDir,
+  startMariadb,
+  waitForProcess,
+} from '@tricopy/test-servers';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchMarker, scratchDataName } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import {
-  contentOf,
-  databases,
-  dumpToFile,
-  findProcesses,
-  makeSource,
-  rejection,
-  schemaOf,
-  waitForProcess,
-} from './helpers.js';
+import { contentOf, databases, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_MySql.sql', import.meta.url),
@@ -411,7 +409,7 @@ describe('mysql source: failures name what to fix', () => {
 
   it('keeps the password out of the dump argv and environment; the completion rejects when the dump is killed', async () => {
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump();
-    const pid = await waitForProcess('mariadb-dump', 'noisy');
+    const pid = await waitForProcess('mariadb-dump', (arg) => arg === 'noisy');
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     expect(argv.join(' ')).not.toContain(server.password);
     expect(argv.some((arg) => /^-p|^--password/.test(arg))).toBe(false);
@@ -464,13 +462,13 @@ describe('mysql source: cancellation', () => {
   it('an aborted dump stops the dump tool and rejects the completion', async () => {
     const controller = new AbortController();
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
-    const pid = await waitForProcess('mariadb-dump', 'noisy');
+    const pid = await waitForProcess('mariadb-dump', (arg) => arg === 'noisy');
     controller.abort();
     dump.stream.resume();
     const error = await rejection(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/mariadb-dump was cancelled; the dump is incomplete/);
-    expect(await findProcesses('mariadb-dump', 'noisy')).not.toContain(pid);
+    expect(await findProcesses('mariadb-dump', (arg) => arg === 'noisy')).not.toContain(pid);
   });
 });
 

@@ -4,22 +4,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RestoreTarget, SourceError, silentLogger, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
-import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import {
+  findProcesses,
+  freePort,
+  makeTempDir,
+  type PostgresServer,
+  startPostgres,
+  waitForProcess,
+} from '@tricopy/test-servers';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchDatabase } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import {
-  contentOf,
-  databases,
-  dumpToFile,
-  findProcesses,
-  makeSource,
-  rejection,
-  schemaOf,
-  waitForProcess,
-} from './helpers.js';
+import { contentOf, databases, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_PostgreSql.sql', import.meta.url),
@@ -478,7 +476,7 @@ describe('postgres source: failures name what to fix', () => {
     const source = makeSource(server, dir, { database: 'noisy' });
     const dump = await source.dump();
     // Nobody reads the stream yet, so pg_dump blocks on a full pipe and stays alive while we look at it.
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     expect(cmdline).toContain('--snapshot=');
     expect(cmdline).not.toContain(server.password);
@@ -539,13 +537,13 @@ describe('postgres source: cancellation', () => {
   it('an aborted dump stops pg_dump and rejects the completion', async () => {
     const controller = new AbortController();
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     controller.abort();
     dump.stream.resume();
     const error = await rejection(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
-    expect(await findProcesses('pg_dump', "dbname='noisy'")).not.toContain(pid);
+    expect(await findProcesses('pg_dump', (arg) => arg.includes("dbname='noisy'"))).not.toContain(pid);
   });
 });
 
@@ -595,7 +593,7 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
       signal: controller.signal,
       compression: zstd,
     });
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain('--compress=0');
     controller.abort();
     dump.stream.resume();
