@@ -15,6 +15,7 @@ export {
   memoryDestinationPlugin,
 } from './memory-destination.js';
 export { ODD_TABLE_NAMES } from './odd-names.js';
+export { dumpToFile, rejectionOf, validOptions } from './plugin-helpers.js';
 export { rowCountsOf, type SourceSuiteOptions, type SourceUnderTest, sourceSuite } from './source-suite.js';
 export {
   bufferBody,

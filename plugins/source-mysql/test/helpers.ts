@@ -1,13 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { type Dump, type Logger, type PluginContext, silentLogger } from '@tricopy/contract';
+import { type Logger, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
+import { testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
-
-export function makeContext(dir: string, name = 'app', logger: Logger = silentLogger): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
-}
 
 /** A logger that hands every line, whatever its level, to `line`. */
 export function lineLogger(line: (message: string) => void): Logger {
@@ -20,31 +15,17 @@ export function makeSource(
   overrides: Partial<Record<keyof MysqlOptions, unknown>> = {},
   logger: Logger = silentLogger,
 ): MysqlSource {
-  const options = plugin.optionsSchema['~standard'].validate({
+  const options = validOptions(plugin, {
     host: server.host,
     port: server.port,
     user: server.user,
     password: server.password,
     ...overrides,
   });
-  if (options instanceof Promise || options.issues !== undefined) {
-    throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
-  }
-  return plugin.create(options.value, makeContext(dir, 'app', logger)) as MysqlSource;
-}
-
-export async function dumpToFile(dump: Dump, file: string) {
-  await pipeline(dump.stream, createWriteStream(file));
-  return dump.completion;
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<Error & { details?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { details?: string };
-  }
-  throw new Error('expected a rejection');
+  return plugin.create(
+    options,
+    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
+  ) as MysqlSource;
 }
 
 export function quote(name: string): string {

@@ -12,12 +12,13 @@ import {
   startMariadb,
   waitForProcess,
 } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchMarker, scratchDataName } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, databases, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_MySql.sql', import.meta.url),
@@ -125,13 +126,13 @@ describe('mysql source: round trips', () => {
     expect(info.tables?.find((table) => table.name === 'tricky.child')?.rows).toBe(500);
     expect(await source.restoreTest(createReadStream(file), { format: dump.format })).toEqual(info.tables);
     expect(await scratchLeft()).toEqual([]);
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'x' }, { format: dump.format }),
     );
     expect(error.message).toMatch(
       /restores under their original names \(Chinook, tricky\): leave the target database empty/,
     );
-    const overSource = await rejection(source.restore(createReadStream(file), {}, { format: dump.format }));
+    const overSource = await rejectionOf(source.restore(createReadStream(file), {}, { format: dump.format }));
     expect(overSource.message).toMatch(/refusing to restore over database "Chinook"/);
   });
 
@@ -179,7 +180,7 @@ describe('mysql source: definers', () => {
 
   it('keep: a user without SUPER cannot restore root-defined views and routines', async () => {
     const source = makeSource(server, dir, { database: 'tricky', user: 'limited', password: weird });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(
         createReadStream(file),
         { database: 'limited_keep', createDatabase: true },
@@ -219,7 +220,7 @@ describe('mysql source: restore rules', () => {
   });
 
   it('refuses to restore over the database it backs up unless forced', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         createReadStream(file),
         { database: 'tricky' },
@@ -236,7 +237,7 @@ describe('mysql source: restore rules', () => {
     const source = makeSource(server, dir, { database: 'dr_own' });
     expect(
       (
-        await rejection(
+        await rejectionOf(
           source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'mysql-sql' }),
         )
       ).message,
@@ -249,7 +250,7 @@ describe('mysql source: restore rules', () => {
     expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
     expect(
       (
-        await rejection(
+        await rejectionOf(
           source.restore(
             createReadStream(file),
             { database: 'dr_own', createDatabase: true },
@@ -269,13 +270,13 @@ describe('mysql source: restore rules', () => {
       if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
       return source.checkRestoreTarget(target);
     };
-    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'tricky' }))).message).toMatch(
       /the very database this job backs up/,
     );
-    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_occupied' }))).message).toMatch(
       /already exists and is not empty/,
     );
-    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_missing' }))).message).toMatch(
       /does not exist: create it first/,
     );
     await check({ database: 'check_occupied', force: true });
@@ -292,7 +293,7 @@ describe('mysql source: restore rules', () => {
       'CREATE DATABASE occupied; CREATE TABLE occupied.keep_me (x INT); INSERT INTO occupied.keep_me VALUES (1);',
     );
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'occupied' }, { format: 'mysql-sql' }),
     );
     expect(error.message).toMatch(/database "occupied" already exists and is not empty.*force/);
@@ -305,7 +306,7 @@ describe('mysql source: restore rules', () => {
   });
 
   it('needs createDatabase for a missing database', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         createReadStream(file),
         { database: 'nowhere' },
@@ -318,7 +319,7 @@ describe('mysql source: restore rules', () => {
   it('fails a restore of a truncated dump and drops the database it created', async () => {
     const { size } = await stat(file);
     const truncated = createReadStream(file, { start: 0, end: Math.floor(size * 0.6) });
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         truncated,
         { database: 'half', createDatabase: true },
@@ -333,7 +334,7 @@ describe('mysql source: restore rules', () => {
   it('drops the scratch database when a restore test fails', async () => {
     const garbage = join(dir, 'garbage.sql');
     await writeFile(garbage, 'CREATE TABLE t (x INT);\nTHIS IS NOT SQL;\n');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restoreTest(createReadStream(garbage), {
         format: 'mysql-sql',
       }),
@@ -347,7 +348,7 @@ describe('mysql source: failures name what to fix', () => {
   it('wrong password', async () => {
     const wrong = 'Wr0ng-Secret-Value';
     const source = makeSource(server, dir, { database: 'tricky', password: wrong });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(TricopyError.hasCode(error, 'SOURCE')).toBe(true);
     expect(error.message).toMatch(
       /^source "app": MySQL\/MariaDB at 127\.0\.0\.1:\d+ denied access to user "tricopy" \(check user, password/,
@@ -363,7 +364,7 @@ describe('mysql source: failures name what to fix', () => {
       passwordFile: 'my.pass',
     }).check();
     expect(status.engine).toBe('mariadb');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, {
         database: 'tricky',
         password: undefined,
@@ -377,23 +378,23 @@ describe('mysql source: failures name what to fix', () => {
 
   it('connection refused', async () => {
     const port = await freePort();
-    const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).check());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'tricky', port }).check());
     expect(error.message).toBe(
       `source "app": cannot connect to MySQL/MariaDB at 127.0.0.1:${port}: connection refused (is the server running? check host and port)`,
     );
   });
 
   it('unknown database', async () => {
-    const error = await rejection(makeSource(server, dir, { database: 'no_such_db' }).dump());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'no_such_db' }).dump());
     expect(error.message).toMatch(
       /database "no_such_db" does not exist on 127\.0\.0\.1:\d+ \(check the database option\)/,
     );
-    const several = await rejection(makeSource(server, dir, { databases: ['tricky', 'gone'] }).dump());
+    const several = await rejectionOf(makeSource(server, dir, { databases: ['tricky', 'gone'] }).dump());
     expect(several.message).toMatch(/database "gone" does not exist/);
   });
 
   it('missing dump binary', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', dumpBinary: '/nonexistent/mariadb-dump' }).dump(),
     );
     expect(error.message).toMatch(
@@ -422,7 +423,7 @@ describe('mysql source: failures name what to fix', () => {
 
     process.kill(pid, 'SIGKILL');
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toMatch(/mariadb-dump was killed by SIGKILL; the dump is incomplete/);
     expect(`${error.message}${error.details ?? ''}`).not.toContain(server.password);
     expect((await readdir(dir)).filter((name) => name.startsWith('.my-'))).toEqual([]);
@@ -437,7 +438,7 @@ describe('mysql source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', dumpBinary: fake }).dump();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toBe(
       'source "app": mariadb-dump failed (exit code 2): mariadb-dump: Got error: 1044: Access denied',
     );
@@ -452,7 +453,7 @@ describe('mysql source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', dumpBinary: fake }).dump();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(
+    expect((await rejectionOf(dump.completion)).message).toMatch(
       /lacks its final "-- Dump completed" line: the dump is truncated/,
     );
   });
@@ -465,7 +466,7 @@ describe('mysql source: cancellation', () => {
     const pid = await waitForProcess('mariadb-dump', (arg) => arg === 'noisy');
     controller.abort();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/mariadb-dump was cancelled; the dump is incomplete/);
     expect(await findProcesses('mariadb-dump', (arg) => arg === 'noisy')).not.toContain(pid);
@@ -551,7 +552,7 @@ describe('mysql source: a user that may not read everything', () => {
     });
     const dump = await source.dump({ compression: { codec: 'zstd', level: 3 } });
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toMatch(
       /^source "app": mariadb-dump failed \(exit code 2\): mariadb-dump: .*Access denied for user 'tricopy_blocked'/,
     );

@@ -5,11 +5,11 @@ import { copyFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import { swapNames } from '@tricopy/plugin-support';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
-import { recordingLogger } from '@tricopy/testkit';
+import { dumpToFile, recordingLogger, rejectionOf } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
+import { contentOf, makeSource, schemaOf } from './helpers.js';
 
 let server: MariadbServer;
 let dir: string;
@@ -104,7 +104,7 @@ describe('mariadb restore --force', () => {
 
   it('a restore that fails on its own leaves the old database exactly as it was', async () => {
     const before = await oldDatabase('kept');
-    const error = await rejection(forceRestore(await halfOf(file, 'one'), 'kept'));
+    const error = await rejectionOf(forceRestore(await halfOf(file, 'one'), 'kept'));
     expect(error.message).toMatch(/into "kept"/);
     expect(await snapshot('kept')).toEqual(before);
     expect(await restoreDatabases()).toEqual([]);
@@ -115,7 +115,7 @@ describe('mariadb restore --force', () => {
     await server.sql(OLD_SCHEMA, 'second');
     const before = await snapshot('second');
     const trickyBefore = await snapshot('tricky');
-    await rejection(forceRestore(await halfOf(several, 'several'), undefined, SEVERAL));
+    await rejectionOf(forceRestore(await halfOf(several, 'several'), undefined, SEVERAL));
     expect(await snapshot('second')).toEqual(before);
     expect(await snapshot('tricky')).toEqual(trickyBefore);
     expect(await restoreDatabases()).toEqual([]);
@@ -133,7 +133,7 @@ describe('mariadb restore --force', () => {
        GRANT ALL PRIVILEGES ON \`narrow\\_%\`.* TO 'narrow'@'127.0.0.1';`,
     );
     const before = await oldDatabase('narrow_app');
-    const error = await rejection(
+    const error = await rejectionOf(
       forceRestore(file, 'narrow_app', { user: 'narrow', password: 'narrow-pw' }),
     );
     expect(error.message).toMatch(

@@ -1,14 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { type Dump, type PluginContext, silentLogger } from '@tricopy/contract';
+import { silentLogger } from '@tricopy/contract';
 import type { PostgresServer } from '@tricopy/test-servers';
+import { testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type PostgresOptions, type PostgresSource } from '../src/index.js';
-
-/** A context whose redact() does nothing: the plugin itself must keep the password out of what it says. */
-export function makeContext(dir: string, name = 'app', logger = silentLogger): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
-}
 
 export function makeSource(
   server: PostgresServer,
@@ -16,7 +10,7 @@ export function makeSource(
   overrides: Partial<Record<keyof PostgresOptions, unknown>> = {},
   logger = silentLogger,
 ): PostgresSource {
-  const options = plugin.optionsSchema['~standard'].validate({
+  const options = validOptions(plugin, {
     host: server.host,
     port: server.port,
     user: server.user,
@@ -25,25 +19,11 @@ export function makeSource(
     binDir: server.binDir,
     ...overrides,
   });
-  if (options instanceof Promise || options.issues !== undefined) {
-    throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
-  }
-  return plugin.create(options.value, makeContext(dir, 'app', logger)) as PostgresSource;
-}
-
-export async function dumpToFile(dump: Dump, file: string) {
-  await pipeline(dump.stream, createWriteStream(file));
-  return dump.completion;
-}
-
-/** Catches the promise's rejection and returns it, failing the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { details?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { details?: string };
-  }
-  throw new Error('expected a rejection');
+  // redact() does nothing here: the plugin itself must keep the password out of what it says.
+  return plugin.create(
+    options,
+    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
+  ) as PostgresSource;
 }
 
 /** Schema of a database as pg_dump --schema-only prints it, minus comments and per-run lines. */

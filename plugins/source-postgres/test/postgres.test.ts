@@ -12,12 +12,13 @@ import {
   startPostgres,
   waitForProcess,
 } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchDatabase } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, databases, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_PostgreSql.sql', import.meta.url),
@@ -165,7 +166,7 @@ describe('postgres source: restore rules', () => {
 
   it('refuses to restore over the database it backs up unless forced', async () => {
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'tricky' }, { format: 'pg-custom' }),
     );
     expect(error).toBeInstanceOf(SourceError);
@@ -179,7 +180,7 @@ describe('postgres source: restore rules', () => {
     const source = makeSource(server, dir, { database: 'dr_own' });
     expect(
       (
-        await rejection(
+        await rejectionOf(
           source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'pg-custom' }),
         )
       ).message,
@@ -193,7 +194,7 @@ describe('postgres source: restore rules', () => {
     // Now it holds data: the very-database refusal applies again.
     expect(
       (
-        await rejection(
+        await rejectionOf(
           source.restore(
             createReadStream(file),
             { database: 'dr_own', createDatabase: true },
@@ -279,13 +280,13 @@ describe('postgres source: restore rules', () => {
       if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
       return source.checkRestoreTarget(target);
     };
-    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'tricky' }))).message).toMatch(
       /the very database this job backs up/,
     );
-    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_occupied' }))).message).toMatch(
       /already exists and is not empty/,
     );
-    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_missing' }))).message).toMatch(
       /does not exist: create it first/,
     );
     await check({ database: 'check_occupied', force: true });
@@ -302,7 +303,7 @@ describe('postgres source: restore rules', () => {
     await server.createDatabase('occupied');
     await server.sql('occupied', 'CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (1);');
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'occupied' }, { format: 'pg-custom' }),
     );
     expect(error.message).toMatch(/database "occupied" already exists and is not empty.*force/);
@@ -319,7 +320,7 @@ describe('postgres source: restore rules', () => {
     const source = makeSource(server, dir, { database: 'tricky' });
     await source.restore(createReadStream(file), { database: 'empty_target' }, { format: 'pg-custom' });
     expect(await contentOf(server, 'empty_target')).toEqual(await contentOf(server, 'tricky'));
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'nowhere' }, { format: 'pg-custom' }),
     );
     expect(error.message).toMatch(/database "nowhere" does not exist.*createDatabase/);
@@ -329,7 +330,7 @@ describe('postgres source: restore rules', () => {
     const { size } = await stat(file);
     const source = makeSource(server, dir, { database: 'tricky' });
     const truncated = createReadStream(file, { start: 0, end: Math.floor(size / 2) });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(truncated, { database: 'half', createDatabase: true }, { format: 'pg-custom' }),
     );
     expect(error).toBeInstanceOf(SourceError);
@@ -341,7 +342,7 @@ describe('postgres source: restore rules', () => {
     const bad = join(dir, 'bad.sql');
     await writeFile(bad, 'CREATE TABLE ok (x int);\nTHIS IS NOT SQL;\nCREATE TABLE later (x int);\n');
     const source = makeSource(server, dir, { database: 'tricky', format: 'plain' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(
         createReadStream(bad),
         { database: 'bad_plain', createDatabase: true },
@@ -356,7 +357,7 @@ describe('postgres source: restore rules', () => {
     const garbage = join(dir, 'garbage.pgdump');
     await writeFile(garbage, `PGDMP${'x'.repeat(5000)}`);
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(source.restoreTest(createReadStream(garbage), { format: 'pg-custom' }));
+    const error = await rejectionOf(source.restoreTest(createReadStream(garbage), { format: 'pg-custom' }));
     expect(error).toBeInstanceOf(SourceError);
     expect((await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX))).toEqual([]);
   });
@@ -366,13 +367,13 @@ describe('postgres source: failures name what to fix', () => {
   it('wrong password', async () => {
     const wrong = 'Wr0ng-Secret-Value';
     const source = makeSource(server, dir, { database: 'tricky', password: wrong });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(TricopyError.hasCode(error, 'SOURCE')).toBe(true);
     expect(error.message).toMatch(
       /^source "app": .*rejected the password of user "postgres" \(check password/,
     );
     expect(`${error.message}\n${error.details ?? ''}`).not.toContain(wrong);
-    expect((await rejection(source.check())).message).toMatch(/rejected the password/);
+    expect((await rejectionOf(source.check())).message).toMatch(/rejected the password/);
   });
 
   it('passwordFile: read relative to the config folder; a missing file is named', async () => {
@@ -383,7 +384,7 @@ describe('postgres source: failures name what to fix', () => {
       passwordFile: 'pg.pass',
     }).check();
     expect(status.engine).toBe('postgresql');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, {
         database: 'tricky',
         password: undefined,
@@ -411,11 +412,11 @@ describe('postgres source: failures name what to fix', () => {
         password: 'limited-pw',
         ...overrides,
       });
-    const error = await rejection(as({}).check());
+    const error = await rejectionOf(as({}).check());
     expect(error.message).toMatch(
       /^source "app": user "tricopy_limited" cannot read everything pg_dump would dump: table public\.secret, large object \d+ \(grant SELECT/,
     );
-    const onlyLargeObject = await rejection(as({ excludeTables: ['secret'] }).check());
+    const onlyLargeObject = await rejectionOf(as({ excludeTables: ['secret'] }).check());
     expect(onlyLargeObject.message).toMatch(/would dump: large object \d+ \(/);
     await server.sql('locked', 'GRANT SELECT ON public.secret TO tricopy_limited');
     await expect(as({ schemas: ['public'] }).check()).resolves.toMatchObject({ engine: 'postgresql' });
@@ -423,21 +424,21 @@ describe('postgres source: failures name what to fix', () => {
 
   it('connection refused', async () => {
     const port = await freePort();
-    const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).dump());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'tricky', port }).dump());
     expect(error.message).toBe(
       `source "app": cannot connect to PostgreSQL at 127.0.0.1:${port}: connection refused (is the server running? check host and port)`,
     );
   });
 
   it('unknown database', async () => {
-    const error = await rejection(makeSource(server, dir, { database: 'no_such_db' }).check());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'no_such_db' }).check());
     expect(error.message).toMatch(
       /database "no_such_db" does not exist on 127\.0\.0\.1:\d+ \(check the database option\)/,
     );
   });
 
   it('sslmode require against a server without TLS', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', sslmode: 'require' }).check(),
     );
     expect(error.message).toMatch(
@@ -446,7 +447,7 @@ describe('postgres source: failures name what to fix', () => {
   });
 
   it('missing pg_dump binary', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', pgDumpPath: '/nonexistent/pg_dump' }).dump(),
     );
     expect(error.message).toMatch(
@@ -459,11 +460,11 @@ describe('postgres source: failures name what to fix', () => {
     await writeFile(fake, '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n');
     await chmod(fake, 0o755);
     const source = makeSource(server, dir, { database: 'tricky', pgDumpPath: fake });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(error.message).toMatch(
       /pg_dump 12\.22 \(.*old_pg_dump\) is older than the server \(PostgreSQL 15\.\d+\) and cannot dump it: install the PostgreSQL 15 client tools or newer/,
     );
-    expect((await rejection(source.check())).message).toMatch(/is older than the server/);
+    expect((await rejectionOf(source.check())).message).toMatch(/is older than the server/);
   });
 
   it('reports versions in check()', async () => {
@@ -488,7 +489,7 @@ describe('postgres source: failures name what to fix', () => {
 
     process.kill(pid, 'SIGKILL');
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was killed by SIGKILL; the dump is incomplete/);
     expect(`${error.message}${error.details ?? ''}`).not.toContain(server.password);
@@ -505,7 +506,7 @@ describe('postgres source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', pgDumpPath: fake }).dump();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toBe('source "app": pg_dump failed (exit code 1): pg_dump: error: something broke');
     expect(error.details).toContain('something broke');
   });
@@ -519,7 +520,7 @@ describe('postgres source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', pgDumpPath: fake }).dump();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(/produced only 5 bytes/);
+    expect((await rejectionOf(dump.completion)).message).toMatch(/produced only 5 bytes/);
   });
 });
 
@@ -540,7 +541,7 @@ describe('postgres source: cancellation', () => {
     const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     controller.abort();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
     expect(await findProcesses('pg_dump', (arg) => arg.includes("dbname='noisy'"))).not.toContain(pid);
@@ -579,7 +580,7 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
       compression: zstd,
     });
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toBe(
       'source "app": pg_dump failed (exit code 1): pg_dump: error: connection lost midway',
@@ -597,7 +598,7 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
     expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain('--compress=0');
     controller.abort();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(/pg_dump was cancelled/);
+    expect((await rejectionOf(dump.completion)).message).toMatch(/pg_dump was cancelled/);
   });
 
   it("keeps pg_dump's own compression when compressLevel is set", async () => {
@@ -632,7 +633,7 @@ describe('postgres source: a role that may not read one table', () => {
       const source = makeSource(server, dir, { database, user: 'tricopy_blocked', password: 'blocked-pw' });
       const dump = await source.dump(offer);
       dump.stream.resume();
-      const error = await rejection(dump.completion);
+      const error = await rejectionOf(dump.completion);
       expect(error.message).toMatch(
         /^source "app": pg_dump failed \(exit code 1\): .*permission denied for table secret/,
       );

@@ -4,11 +4,11 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { swapNames } from '@tricopy/plugin-support';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
-import { recordingLogger } from '@tricopy/testkit';
+import { dumpToFile, recordingLogger, rejectionOf } from '@tricopy/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockRun } from '../src/restore-swap.js';
-import { contentOf, dumpToFile, makeSource, rejection } from './helpers.js';
+import { contentOf, makeSource } from './helpers.js';
 
 let server: PostgresServer;
 let dir: string;
@@ -76,7 +76,7 @@ describe('postgres restore --force', () => {
     await server.sql('granting', 'REVOKE SELECT ON t FROM ghost; DROP ROLE ghost;');
     const before = await oldDatabase('keeps_old');
 
-    const error = await rejection(forceRestore(granting, 'keeps_old'));
+    const error = await rejectionOf(forceRestore(granting, 'keeps_old'));
     expect(error.message).toMatch(/pg_restore .*into "keeps_old".*role "ghost" does not exist/s);
     expect(await contentOf(server, 'keeps_old')).toEqual(before);
     expect(await restoreDatabases()).toEqual([]);

@@ -2,9 +2,10 @@ import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, type PostgresServer, startPostgres, waitForProcess } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOISE_TABLE } from './fixtures.js';
-import { dumpToFile, makeSource, rejection } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 let server: PostgresServer;
 let other: { path: string; remove: () => Promise<void> };
@@ -47,7 +48,7 @@ describe('postgres source over TLS', () => {
   });
 
   it('verify-full with a CA that did not sign the server certificate is refused, naming sslrootcert', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, other.path, { database: 'noisy', sslmode: 'verify-full' }).check(),
     );
     expect(error.message).toMatch(
