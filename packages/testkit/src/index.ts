@@ -1,5 +1,14 @@
 export { recordingLogger, type TestContextOptions, testContext } from './context.js';
 export {
+  type DatabaseSourceUnderTest,
+  type KilledRestores,
+  killedRestoresCase,
+  type OwnDatabaseRestore,
+  ownDatabaseRestoreCase,
+  type ScratchSweep,
+  scratchSweepCases,
+} from './database-cases.js';
+export {
   type DestinationSuiteOptions,
   type DestinationUnderTest,
   destinationSuite,

@@ -1,6 +1,6 @@
 import { type Logger, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
-import { testContext, validOptions } from '@tricopy/testkit';
+import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
 
@@ -81,4 +81,19 @@ export async function contentOf(server: MariadbServer, database: string): Promis
 
 export async function databases(server: MariadbServer): Promise<string[]> {
   return (await server.sql('SHOW DATABASES')).split('\n');
+}
+
+/** The plugin on `server` (instances working in `dir`), as the shared database cases of @tricopy/testkit use it. */
+export function underTest(server: MariadbServer, dir: string): DatabaseSourceUnderTest {
+  const each = (statement: string, names: readonly string[]) =>
+    server.sql(names.map((name) => `${statement} ${quote(name)};`).join('\n'));
+  return {
+    source: (database) => makeSource(server, dir, { database }),
+    schemaOf: (database) => schemaOf(server, database),
+    contentOf: (database) => contentOf(server, database),
+    createDatabases: async (names) => void (await each('CREATE DATABASE', names)),
+    dropDatabases: async (names) => void (await each('DROP DATABASE IF EXISTS', names)),
+    databasesStartingWith: async (prefix) =>
+      (await databases(server)).filter((name) => name.startsWith(prefix)),
+  };
 }

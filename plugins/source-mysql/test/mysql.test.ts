@@ -12,13 +12,13 @@ import {
   startMariadb,
   waitForProcess,
 } from '@tricopy/test-servers';
-import { dumpToFile, rejectionOf } from '@tricopy/testkit';
+import { dumpToFile, ownDatabaseRestoreCase, rejectionOf, scratchSweepCases } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchMarker, scratchDataName } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, databases, makeSource, schemaOf } from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf, underTest } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_MySql.sql', import.meta.url),
@@ -232,36 +232,12 @@ describe('mysql source: restore rules', () => {
     );
   });
 
-  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
-    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
-    const source = makeSource(server, dir, { database: 'dr_own' });
-    expect(
-      (
-        await rejectionOf(
-          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'mysql-sql' }),
-        )
-      ).message,
-    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
-    await source.restore(
-      createReadStream(file),
-      { database: 'dr_own', createDatabase: true },
-      { format: 'mysql-sql' },
-    );
-    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
-    expect(
-      (
-        await rejectionOf(
-          source.restore(
-            createReadStream(file),
-            { database: 'dr_own', createDatabase: true },
-            { format: 'mysql-sql' },
-          ),
-        )
-      ).message,
-    ).toMatch(
-      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
-    );
-  });
+  ownDatabaseRestoreCase(() => ({
+    ...underTest(server, dir),
+    file,
+    format: 'mysql-sql',
+    reference: 'tricky',
+  }));
 
   it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
     await server.sql('CREATE DATABASE check_occupied; CREATE TABLE check_occupied.keep_me (x INT);');
@@ -482,58 +458,43 @@ describe('mysql source: sweep', () => {
       password: server.password,
       ...(database === undefined ? {} : { database }),
     });
-  const dropAll = (names: string[]) =>
-    server.sql(names.map((name) => `DROP DATABASE IF EXISTS \`${name}\`;`).join('\n'));
 
-  /** What a restore test killed while restoring leaves: its marker and its scratch databases. */
-  async function leftByKilledRun(created: Date, parts: number): Promise<string[]> {
-    const run = scratchDatabaseName(created);
-    const connection = await connectTo();
-    try {
-      await createScratchMarker(connection, run);
-      const names = Array.from({ length: parts }, (_, index) => scratchDataName(run, index));
-      for (const name of names) await connection.query(`CREATE DATABASE \`${name}\``);
-      return [...names, run];
-    } finally {
-      await connection.end();
-    }
-  }
-
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const old = await leftByKilledRun(hourAgo, 2);
-    const inUse = await leftByKilledRun(hourAgo, 1);
-    const fresh = await leftByKilledRun(new Date(), 1);
-    const holder = await connectTo(inUse[0]);
-    try {
-      const source = makeSource(server, dir, { database: 'tricky' });
-      const removed = await source.sweep?.({ olderThan: new Date() });
-      expect([...(removed ?? [])].sort()).toEqual(
-        [...old].sort().map((name) => expect.stringContaining(`restore-test database ${name} on `)),
+  scratchSweepCases(() => ({
+    ...underTest(server, dir),
+    prefix: RESTORE_TEST_PREFIX,
+    jobDatabase: 'tricky',
+    connectTo: async (database) => {
+      const holder = await connectTo(database);
+      return () => holder.end();
+    },
+    /** A killed restore test leaves its marker and its scratch databases. */
+    leftByKilledRun: async (created, parts) => {
+      const run = scratchDatabaseName(created);
+      const connection = await connectTo();
+      try {
+        await createScratchMarker(connection, run);
+        const names = Array.from({ length: parts }, (_, index) => scratchDataName(run, index));
+        for (const name of names) await connection.query(`CREATE DATABASE \`${name}\``);
+        return [...names, run];
+      } finally {
+        await connection.end();
+      }
+    },
+    /** A user's own restore under a restore-test name (one with data, one part), and one named by an older tricopy. */
+    notFromRestoreTests: async (hourAgo) => {
+      const restored = scratchDatabaseName(hourAgo);
+      const names = [
+        restored,
+        scratchDataName(scratchDatabaseName(hourAgo), 0),
+        `${RESTORE_TEST_PREFIX}0123456789ab`,
+      ];
+      await server.sql(names.map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
+      await server.sql(
+        `CREATE TABLE \`${restored}\`.precious (id INT); INSERT INTO \`${restored}\`.precious VALUES (1);`,
       );
-      expect((await scratchLeft()).sort()).toEqual([...inUse, ...fresh].sort());
-    } finally {
-      await holder.end();
-    }
-    await dropAll([...inUse, ...fresh]);
-  });
-
-  it('never drops a database a restore test did not create, however it is named', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    // A user's own restore under a restore-test name, and one named by an older tricopy.
-    const restored = scratchDatabaseName(hourAgo);
-    const restoredPart = scratchDataName(scratchDatabaseName(hourAgo), 0);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789ab`;
-    const names = [restored, restoredPart, legacy];
-    await server.sql(names.map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
-    await server.sql(
-      `CREATE TABLE \`${restored}\`.precious (id INT); INSERT INTO \`${restored}\`.precious VALUES (1);`,
-    );
-    const source = makeSource(server, dir, { database: 'tricky' });
-    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
-    expect((await scratchLeft()).sort()).toEqual([...names].sort());
-    await dropAll(names);
-  });
+      return names;
+    },
+  }));
 });
 
 describe('mysql source: a user that may not read everything', () => {

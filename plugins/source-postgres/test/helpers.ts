@@ -1,6 +1,6 @@
 import { silentLogger } from '@tricopy/contract';
-import type { PostgresServer } from '@tricopy/test-servers';
-import { testContext, validOptions } from '@tricopy/testkit';
+import { type PostgresServer, quotePgIdent } from '@tricopy/test-servers';
+import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type PostgresOptions, type PostgresSource } from '../src/index.js';
 
@@ -64,4 +64,20 @@ export async function contentOf(server: PostgresServer, database: string): Promi
 
 export async function databases(server: PostgresServer): Promise<string[]> {
   return (await server.sql('postgres', 'SELECT datname FROM pg_database ORDER BY 1')).split('\n');
+}
+
+/** The plugin on `server` (instances working in `dir`), as the shared database cases of @tricopy/testkit use it. */
+export function underTest(server: PostgresServer, dir: string): DatabaseSourceUnderTest {
+  const each = async (statement: string, names: readonly string[]) => {
+    for (const name of names) await server.sql('postgres', `${statement} ${quotePgIdent(name)}`);
+  };
+  return {
+    source: (database) => makeSource(server, dir, { database }),
+    schemaOf: (database) => schemaOf(server, database),
+    contentOf: (database) => contentOf(server, database),
+    createDatabases: (names) => each('CREATE DATABASE', names),
+    dropDatabases: (names) => each('DROP DATABASE IF EXISTS', names),
+    databasesStartingWith: async (prefix) =>
+      (await databases(server)).filter((name) => name.startsWith(prefix)),
+  };
 }

@@ -12,13 +12,13 @@ import {
   startPostgres,
   waitForProcess,
 } from '@tricopy/test-servers';
-import { dumpToFile, rejectionOf } from '@tricopy/testkit';
+import { dumpToFile, ownDatabaseRestoreCase, rejectionOf, scratchSweepCases } from '@tricopy/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchDatabase } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, databases, makeSource, schemaOf } from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf, underTest } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_PostgreSql.sql', import.meta.url),
@@ -175,37 +175,12 @@ describe('postgres source: restore rules', () => {
     );
   });
 
-  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
-    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
-    const source = makeSource(server, dir, { database: 'dr_own' });
-    expect(
-      (
-        await rejectionOf(
-          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'pg-custom' }),
-        )
-      ).message,
-    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
-    await source.restore(
-      createReadStream(file),
-      { database: 'dr_own', createDatabase: true },
-      { format: 'pg-custom' },
-    );
-    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
-    // Now it holds data: the very-database refusal applies again.
-    expect(
-      (
-        await rejectionOf(
-          source.restore(
-            createReadStream(file),
-            { database: 'dr_own', createDatabase: true },
-            { format: 'pg-custom' },
-          ),
-        )
-      ).message,
-    ).toMatch(
-      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
-    );
-  });
+  ownDatabaseRestoreCase(() => ({
+    ...underTest(server, dir),
+    file,
+    format: 'pg-custom',
+    reference: 'tricky',
+  }));
 
   it('gives an existing empty database the comment and settings the backup recorded, in place', async () => {
     await server.createDatabase('empty_props');
@@ -653,42 +628,35 @@ describe('postgres source: sweep', () => {
       database,
     });
 
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const old = scratchDatabaseName(hourAgo);
-    const inUse = scratchDatabaseName(hourAgo);
-    const fresh = scratchDatabaseName();
-    const maintenance = clientOf('postgres');
-    await maintenance.connect();
-    for (const name of [old, inUse, fresh]) await createScratchDatabase(maintenance, name);
-    await maintenance.end();
-    const holder = clientOf(inUse);
-    await holder.connect();
-    try {
-      const source = makeSource(server, dir, { database: 'postgres' });
-      const removed = await source.sweep?.({ olderThan: new Date() });
-      expect([...(removed ?? [])]).toEqual([expect.stringContaining(`restore-test database ${old} on `)]);
-      const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
-      expect(left.sort()).toEqual([inUse, fresh].sort());
-    } finally {
-      await holder.end();
-    }
-    for (const name of [inUse, fresh]) await server.sql('postgres', `DROP DATABASE "${name}"`);
-  });
-
-  it('never drops a database a restore test did not create, however it is named', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    // A user's own restore under a restore-test name, one named by an older tricopy, one with a forged comment.
-    const restored = scratchDatabaseName(hourAgo);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789abcdef`;
-    const forged = scratchDatabaseName(hourAgo);
-    for (const name of [restored, legacy, forged]) await server.createDatabase(name);
-    await server.sql(restored, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
-    await server.sql('postgres', `COMMENT ON DATABASE "${forged}" IS 'created by a tricopy restore test'`);
-    const source = makeSource(server, dir, { database: 'postgres' });
-    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
-    const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
-    expect(left.sort()).toEqual([restored, legacy, forged].sort());
-    for (const name of [restored, legacy, forged]) await server.sql('postgres', `DROP DATABASE "${name}"`);
-  });
+  scratchSweepCases(() => ({
+    ...underTest(server, dir),
+    prefix: RESTORE_TEST_PREFIX,
+    jobDatabase: 'postgres',
+    connectTo: async (database) => {
+      const holder = clientOf(database);
+      await holder.connect();
+      return () => holder.end();
+    },
+    /** A killed restore test leaves one scratch database (the whole dump restores into it). */
+    leftByKilledRun: async (created) => {
+      const name = scratchDatabaseName(created);
+      const maintenance = clientOf('postgres');
+      await maintenance.connect();
+      await createScratchDatabase(maintenance, name);
+      await maintenance.end();
+      return [name];
+    },
+    /** A user's own restore under a restore-test name, one named by an older tricopy, one with a forged comment. */
+    notFromRestoreTests: async (hourAgo) => {
+      const [restored, legacy, forged] = [
+        scratchDatabaseName(hourAgo),
+        `${RESTORE_TEST_PREFIX}0123456789abcdef`,
+        scratchDatabaseName(hourAgo),
+      ];
+      for (const name of [restored, legacy, forged]) await server.createDatabase(name);
+      await server.sql(restored, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
+      await server.sql('postgres', `COMMENT ON DATABASE "${forged}" IS 'created by a tricopy restore test'`);
+      return [restored, legacy, forged];
+    },
+  }));
 });
