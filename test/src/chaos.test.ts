@@ -3,8 +3,9 @@
 // folder turning read-only), then the job runs again. The invariants of chaos-invariants.ts are checked after both
 // runs; a MariaDB trial also restores the next run's backup and compares its rows with the source's.
 // Replay a failing run with TRICOPY_CHAOS_SEED=<seed>; TRICOPY_CHAOS_TRIALS=N adds N random trials.
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { listProcesses } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -134,16 +135,9 @@ async function setUp(trial: (typeof trials)[number]): Promise<TrialSetup> {
 
 /** Dump processes (`pg_dump`, `mariadb-dump`: the program's base name) started by the tricopy process `parent`. */
 async function dumpsOf(parent: number, program: string): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    if (basename(cmdline.split('\0')[0] ?? '') !== program) continue;
-    const statLine = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
-    const ppid = Number(statLine.slice(statLine.lastIndexOf(')') + 2).split(' ')[1]);
-    if (ppid === parent) found.push(Number(entry));
-  }
-  return found;
+  return (await listProcesses())
+    .filter((entry) => entry.ppid === parent && basename(entry.argv[0] ?? '') === program)
+    .map((entry) => entry.pid);
 }
 
 /** Hits the running backup `pid` with the trial's fault; resolves once the fault is undone (servers back up). */

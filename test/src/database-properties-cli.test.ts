@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 const APP = `
 CREATE ROLE app_owner NOLOGIN;
@@ -41,15 +42,7 @@ const run = (server: PostgresServer) => ({ cwd: ws.dir, env: { PGPASS_TEST: serv
 
 /** Two jobs on the same database: one plain, one age-encrypted (its details are sealed in the manifest). */
 function config(server: PostgresServer): string {
-  const sourceYaml = `
-      type: postgres
-      host: ${server.host}
-      port: ${server.port}
-      user: ${server.user}
-      password: \${PGPASS_TEST}
-      database: app
-      binDir: ${server.binDir}
-      globals: true`;
+  const sourceYaml = `\n${postgresSource(server, 'app', { settings: { binDir: server.binDir, globals: true } })}`;
   return `
 destinations:
   primary: { type: local, path: ./dest/primary }

@@ -15,6 +15,7 @@ import {
   tricopyJson,
   type Workspace,
 } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 interface ListJson {
   backups: { backupId: string; job: string; status: string; error: string | null; copies: unknown[] }[];
@@ -69,14 +70,7 @@ destinations:
 jobs:
   app:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: ${pg.user}
-      password: \${PGPASS_TEST}
-      database: big
-      pgDumpPath: ./pg_dump
-      compressLevel: 0
+${postgresSource(pg, 'big', { settings: { pgDumpPath: './pg_dump', compressLevel: 0 } })}
     destinations: [${DESTINATIONS.join(', ')}]
     compression: none
     retention: { keepLast: 5 }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 import { type Running, startLogged, until } from './fleet-cli.js';
 import { makeSqliteDatabase } from './fleet-env.js';
+import { postgresSource } from './server-configs.js';
 
 interface ListJson {
   backups: { backupId: string; job: string; status: string; startedAt: string; finishedAt: string | null }[];
@@ -71,13 +72,7 @@ ${jobs}${extra}`,
 
 const pgJob = (name: string) => `  ${name}:
     source:
-      type: postgres
-      host: ${server().host}
-      port: ${server().port}
-      user: ${server().user}
-      password: \${PGPASS_TEST}
-      database: src
-      pgDumpPath: ./pg_dump
+${postgresSource(server(), 'src', { settings: { pgDumpPath: './pg_dump' } })}
     destinations: [disk]
 `;
 

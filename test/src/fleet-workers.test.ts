@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 import { type Running, startLogged, until } from './fleet-cli.js';
 import { makeSqliteDatabase } from './fleet-env.js';
+import { postgresSource } from './server-configs.js';
 
 interface ListJson {
   backups: {
@@ -83,13 +84,7 @@ destinations:
 jobs:
   slow:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: ${pg.user}
-      password: \${PGPASS_TEST}
-      database: slowdb
-      pgDumpPath: ./pg_dump
+${postgresSource(pg, 'slowdb', { settings: { pgDumpPath: './pg_dump' } })}
     destinations: [${DESTINATIONS.join(', ')}]
 ${small}workDir: ./work
 policy: { copies: 2, media: 2, offsite: 0 }

@@ -4,6 +4,7 @@ import { type MariadbServer, type PostgresServer, startMariadb, startPostgres } 
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 /** The dropped database `shop` restored over itself, its roles or users first. */
 const RESTORE_SHOP_WITH_GLOBALS = [
@@ -42,14 +43,7 @@ destinations:
 jobs:
   shop:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: ${pg.user}
-      password: \${PGPASS_TEST}
-      database: shop
-      binDir: ${pg.binDir}
-      globals: ${globals}
+${postgresSource(pg, 'shop', { settings: { binDir: pg.binDir, globals } })}
     destinations: [primary, usb]
 `;
 }

@@ -9,6 +9,7 @@ import {
   startSshd,
 } from '@tricopy/test-servers';
 import { FIXTURES, makeWorkspace, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 export const CHINOOK_SQL = join(FIXTURES, 'chinook/Chinook_PostgreSql.sql');
 
@@ -111,13 +112,7 @@ ${parts.extraDestinations ?? ''}
 jobs:
   app:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: ${pg.user}
-      password: \${PGPASS_TEST}
-      database: ${parts.database ?? 'chinook'}
-      pgDumpPath: ./pg_dump
+${postgresSource(pg, parts.database ?? 'chinook', { settings: { pgDumpPath: './pg_dump' } })}
 ${parts.source ?? ''}
     destinations: [${(parts.destinations ?? ['local', 'nas', 'cloud']).join(', ')}]
 ${parts.job ?? ''}

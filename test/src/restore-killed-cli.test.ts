@@ -9,6 +9,7 @@ import { type MariadbServer, type PostgresServer, startMariadb, startPostgres } 
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, makeWorkspace, tricopy, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 import { hasStackTrace } from './sources-env.js';
 
 let pg: PostgresServer;
@@ -71,14 +72,7 @@ destinations:
 jobs:
   pg:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: ${pg.user}
-      password: \${PGPASS}
-      database: big
-      binDir: ${pg.binDir}
-      pgRestorePath: ${pgRestore}
+${postgresSource(pg, 'big', { passwordVar: 'PGPASS', settings: { binDir: pg.binDir, pgRestorePath: pgRestore } })}
     destinations: [disk]
   mysql:
     source:

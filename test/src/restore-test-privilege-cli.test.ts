@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 const GRANT = 'ALTER ROLE "backup_only" CREATEDB';
 let pg: PostgresServer;
@@ -15,13 +16,7 @@ function job(name: string, verify: string): string {
   return `
   ${name}:
     source:
-      type: postgres
-      host: ${pg.host}
-      port: ${pg.port}
-      user: backup_only
-      password: \${PGPASS_BACKUP}
-      database: shop
-      binDir: ${pg.binDir}
+${postgresSource(pg, 'shop', { user: 'backup_only', passwordVar: 'PGPASS_BACKUP', settings: { binDir: pg.binDir } })}
     destinations: [primary]${verify}`;
 }
 

@@ -11,6 +11,7 @@ import {
   startPostgres,
 } from '@tricopy/test-servers';
 import { type CliResult, FIXTURES, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
+import { postgresSource } from './server-configs.js';
 
 export const CHINOOK_DIR = join(FIXTURES, 'chinook');
 
@@ -120,12 +121,7 @@ export async function fleetConfig(env: SourcesEnv, options: FleetOptions = {}): 
     pg: `
   pg:
     source:
-      type: postgres
-      host: 127.0.0.1
-      port: ${env.pg.port}
-      user: ${env.pg.user}
-      database: chinook
-      password: "\${PGPASS_APP}"
+${postgresSource(env.pg, 'chinook', { passwordVar: 'PGPASS_APP' })}
 ${options.pg ?? ''}
     destinations: [primary, usb, offsite]`,
     mysql: `

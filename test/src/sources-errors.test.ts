@@ -1,9 +1,9 @@
 // PostgreSQL and MariaDB sources failing through the real CLI: one clear line per problem, nothing recorded as good,
 // nothing under a final name; a dump killed mid-way; and the passwords out of every dump child's argv and environment.
-import { chmod, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '@tricopy/test-servers';
+import { descendantsOf, freePort, type ProcessEntry } from '@tricopy/test-servers';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, filesUnder, startTricopy } from './cli.js';
@@ -261,52 +261,10 @@ kill -KILL $$`,
 
 // --- The dump children's argv and environment, inspected while they run -----------------------------------------
 
-interface Proc {
-  pid: number;
-  ppid: number;
-  comm: string;
-}
-
-async function processes(): Promise<Proc[]> {
-  const all: Proc[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …; comm may hold spaces and parentheses.
-      const close = stat.lastIndexOf(')');
-      const comm = stat.slice(stat.indexOf('(') + 1, close);
-      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
-      all.push({ pid: Number(name), ppid, comm });
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return all;
-}
-
-async function descendants(root: number): Promise<Proc[]> {
-  const all = await processes();
-  const found: Proc[] = [];
-  const parents = new Set([root]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const proc of all) {
-      if (parents.has(proc.ppid) && !parents.has(proc.pid)) {
-        parents.add(proc.pid);
-        found.push(proc);
-        grew = true;
-      }
-    }
-  }
-  return found;
-}
-
-async function waitForChild(root: number, comm: string, child: ResultPromise): Promise<Proc> {
+async function waitForChild(root: number, comm: string, child: ResultPromise): Promise<ProcessEntry> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const proc = (await descendants(root)).find((p) => p.comm === comm);
+    const proc = (await descendantsOf(root)).find((p) => p.comm === comm);
     if (proc !== undefined) return proc;
     if (child.nodeChildProcess.exitCode !== null || Date.now() > deadline) {
       throw new Error(
@@ -399,8 +357,8 @@ describe('passwords stay out of the dump children', () => {
           expect(environ, comm).not.toContain(secret);
         }
         // Every other process tricopy started so far, too.
-        for (const other of await descendants(root)) {
-          const text = await readFile(`/proc/${other.pid}/cmdline`, 'utf8').catch(() => '');
+        for (const other of await descendantsOf(root)) {
+          const text = other.argv.join(' ');
           expect(text).not.toContain(pg.password);
           expect(text).not.toContain(maria.password);
         }

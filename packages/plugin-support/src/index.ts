@@ -1,4 +1,6 @@
+export { findOnPath, isExecutable } from './executable.js';
 export { type FeedToolRun, feedTool } from './feed-tool.js';
+export { fsyncDir } from './fsync-dir.js';
 export {
   baseFormat,
   GLOBALS_FORMAT_SUFFIX,

@@ -1,7 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { findOnPath } from './executable.js';
 import { collectTail } from './stderr-tail.js';
 
 /** How a program ended. */
@@ -43,18 +42,7 @@ export interface ToolPipe {
 
 /** The `zstd` program on PATH, or undefined when there is none. */
 export function findZstd(): string | undefined {
-  return (process.env.PATH ?? '')
-    .split(delimiter)
-    .filter((dir) => dir !== '')
-    .map((dir) => join(dir, 'zstd'))
-    .find((candidate) => {
-      try {
-        accessSync(candidate, constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
+  return findOnPath('zstd');
 }
 
 /**

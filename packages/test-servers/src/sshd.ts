@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, mkdir, open, readdir, readFile, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { freePort } from './ports.js';
+import { descendantsOf } from './processes.js';
 import { makeTempDir } from './temp-dir.js';
 
 const SSHD = '/usr/sbin/sshd';
@@ -67,35 +68,11 @@ function waitForBanner(port: number, child: ChildProcess, logPath: string): Prom
   });
 }
 
-/** Pids of every descendant of `pid` (per-connection sshd processes call setsid, so a process group misses them). */
-async function descendants(pid: number): Promise<number[]> {
-  const parents = new Map<number, number[]>();
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // the process exited while we looked
-    }
-  }
-  const found: number[] = [];
-  const queue = [pid];
-  while (queue.length > 0) {
-    for (const child of parents.get(queue.shift()!) ?? []) {
-      found.push(child);
-      queue.push(child);
-    }
-  }
-  return found;
-}
-
 /** Signals the sshd listener and every session process it forked. */
 async function killTree(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pids = [child.pid, ...(await descendants(child.pid))];
+  const pids = [child.pid, ...(await descendantsOf(child.pid)).map((entry) => entry.pid)];
   for (const pid of pids) {
     try {
       process.kill(pid, signal);

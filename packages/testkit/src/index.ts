@@ -1,5 +1,14 @@
 export { recordingLogger, type TestContextOptions, testContext } from './context.js';
 export {
+  type DatabaseSourceUnderTest,
+  type KilledRestores,
+  killedRestoresCase,
+  type OwnDatabaseRestore,
+  ownDatabaseRestoreCase,
+  type ScratchSweep,
+  scratchSweepCases,
+} from './database-cases.js';
+export {
   type DestinationSuiteOptions,
   type DestinationUnderTest,
   destinationSuite,
@@ -15,6 +24,7 @@ export {
   memoryDestinationPlugin,
 } from './memory-destination.js';
 export { ODD_TABLE_NAMES } from './odd-names.js';
+export { dumpToFile, rejectionOf, validOptions } from './plugin-helpers.js';
 export { rowCountsOf, type SourceSuiteOptions, type SourceUnderTest, sourceSuite } from './source-suite.js';
 export {
   bufferBody,

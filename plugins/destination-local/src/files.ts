@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 
 /** sha256 (hex) and size of a file, read back from the disk. */
@@ -14,14 +13,4 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
     }
   });
   return { sha256: hash.digest('hex'), size };
-}
-
-/** Makes a rename or unlink in `dir` durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -34,7 +34,8 @@ import {
   type SweepOptions,
   TricopyError,
 } from '@tricopy/contract';
-import { fsyncDir, hashFile } from './files.js';
+import { fsyncDir } from '@tricopy/plugin-support';
+import { hashFile } from './files.js';
 import { fsError, isErrno } from './fs-errors.js';
 
 /** Names of in-progress files; never listed, never valid as a key segment. */

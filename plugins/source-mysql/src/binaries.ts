@@ -1,24 +1,7 @@
-import { constants } from 'node:fs';
-import { access } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
+import { findOnPath, isExecutable } from '@tricopy/plugin-support';
 import { execa } from 'execa';
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
-    if (await isExecutable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 /** An explicit binary (path relative to the config, or a name on PATH), or the first of `defaults` found. */
 export async function resolveBinary(
@@ -29,20 +12,15 @@ export async function resolveBinary(
   instance: string,
 ): Promise<string> {
   if (explicit !== undefined) {
-    const found = explicit.includes('/')
-      ? (await isExecutable(isAbsolute(explicit) ? explicit : join(configDir, explicit)))
-        ? isAbsolute(explicit)
-          ? explicit
-          : join(configDir, explicit)
-        : undefined
-      : await onPath(explicit);
+    const path = isAbsolute(explicit) ? explicit : join(configDir, explicit);
+    const found = explicit.includes('/') ? (isExecutable(path) ? path : undefined) : findOnPath(explicit);
     if (found !== undefined) return found;
     throw new SourceError(
       `source "${instance}": ${option} ${explicit} not found or not executable (install the MariaDB/MySQL client or fix ${option})`,
     );
   }
   for (const name of defaults) {
-    const found = await onPath(name);
+    const found = findOnPath(name);
     if (found !== undefined) return found;
   }
   throw new SourceError(

@@ -3,8 +3,9 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import { dumpToFile } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpToFile, makeSource } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 let server: MariadbServer;
 let dir: string;

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
 import { splitGlobalsSection } from '@tricopy/plugin-support';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAccounts } from '../src/globals.js';
-import { dumpToFile, lineLogger, makeSource, rejection } from './helpers.js';
+import { lineLogger, makeSource } from './helpers.js';
 
 let server: MariadbServer;
 let dir: string;
@@ -100,7 +101,7 @@ describe('mysql source: globals (users and grants) with the dump', () => {
     expect(await server.sql('SELECT COUNT(*) FROM shop_plain.items')).toBe('2');
     const tested = await source.restoreTest(createReadStream(file), { format: dump.format });
     expect(tested.find((t) => t.name.endsWith('items'))?.rows).toBe(2);
-    const refused = await rejection(
+    const refused = await rejectionOf(
       plain.restore(
         createReadStream(file),
         { database: 'shop_x', createDatabase: true },
@@ -258,7 +259,7 @@ GRANT crm_locked TO 'crm_temp'@'%';
     const file = join(dir, 'crm3.sql');
     await dumpToFile(dump, file);
     await server.sql("DROP USER 'crm_temp'@'%'");
-    const refused = await rejection(
+    const refused = await rejectionOf(
       source.restore(
         createReadStream(file),
         { database: 'crm', force: true },

@@ -1,15 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dump, type Logger, type PluginContext, silentLogger } from '@tricopy/contract';
+import { type Logger, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
+import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
-
-export function makeContext(dir: string, name = 'app', logger: Logger = silentLogger): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
-}
 
 /** A logger that hands every line, whatever its level, to `line`. */
 export function lineLogger(line: (message: string) => void): Logger {
@@ -22,31 +15,17 @@ export function makeSource(
   overrides: Partial<Record<keyof MysqlOptions, unknown>> = {},
   logger: Logger = silentLogger,
 ): MysqlSource {
-  const options = plugin.optionsSchema['~standard'].validate({
+  const options = validOptions(plugin, {
     host: server.host,
     port: server.port,
     user: server.user,
     password: server.password,
     ...overrides,
   });
-  if (options instanceof Promise || options.issues !== undefined) {
-    throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
-  }
-  return plugin.create(options.value, makeContext(dir, 'app', logger)) as MysqlSource;
-}
-
-export async function dumpToFile(dump: Dump, file: string) {
-  await pipeline(dump.stream, createWriteStream(file));
-  return dump.completion;
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<Error & { details?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { details?: string };
-  }
-  throw new Error('expected a rejection');
+  return plugin.create(
+    options,
+    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
+  ) as MysqlSource;
 }
 
 export function quote(name: string): string {
@@ -104,21 +83,17 @@ export async function databases(server: MariadbServer): Promise<string[]> {
   return (await server.sql('SHOW DATABASES')).split('\n');
 }
 
-export async function findProcesses(binary: string, marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
-    if (argv[0]?.endsWith(binary) && argv.includes(marker)) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-export async function waitForProcess(binary: string, marker: string): Promise<number> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const [pid] = await findProcesses(binary, marker);
-    if (pid !== undefined) return pid;
-    await sleep(50);
-  }
-  throw new Error(`no ${binary} process with ${marker} appeared`);
+/** The plugin on `server` (instances working in `dir`), as the shared database cases of @tricopy/testkit use it. */
+export function underTest(server: MariadbServer, dir: string): DatabaseSourceUnderTest {
+  const each = (statement: string, names: readonly string[]) =>
+    server.sql(names.map((name) => `${statement} ${quote(name)};`).join('\n'));
+  return {
+    source: (database) => makeSource(server, dir, { database }),
+    schemaOf: (database) => schemaOf(server, database),
+    contentOf: (database) => contentOf(server, database),
+    createDatabases: async (names) => void (await each('CREATE DATABASE', names)),
+    dropDatabases: async (names) => void (await each('DROP DATABASE IF EXISTS', names)),
+    databasesStartingWith: async (prefix) =>
+      (await databases(server)).filter((name) => name.startsWith(prefix)),
+  };
 }

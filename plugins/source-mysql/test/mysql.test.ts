@@ -4,22 +4,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RestoreTarget, SourceError, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
-import { freePort, type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import {
+  findProcesses,
+  freePort,
+  type MariadbServer,
+  makeTempDir,
+  startMariadb,
+  waitForProcess,
+} from '@tricopy/test-servers';
+import { dumpToFile, ownDatabaseRestoreCase, rejectionOf, scratchSweepCases } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchMarker, scratchDataName } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import {
-  contentOf,
-  databases,
-  dumpToFile,
-  findProcesses,
-  makeSource,
-  rejection,
-  schemaOf,
-  waitForProcess,
-} from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf, underTest } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_MySql.sql', import.meta.url),
@@ -127,13 +126,13 @@ describe('mysql source: round trips', () => {
     expect(info.tables?.find((table) => table.name === 'tricky.child')?.rows).toBe(500);
     expect(await source.restoreTest(createReadStream(file), { format: dump.format })).toEqual(info.tables);
     expect(await scratchLeft()).toEqual([]);
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'x' }, { format: dump.format }),
     );
     expect(error.message).toMatch(
       /restores under their original names \(Chinook, tricky\): leave the target database empty/,
     );
-    const overSource = await rejection(source.restore(createReadStream(file), {}, { format: dump.format }));
+    const overSource = await rejectionOf(source.restore(createReadStream(file), {}, { format: dump.format }));
     expect(overSource.message).toMatch(/refusing to restore over database "Chinook"/);
   });
 
@@ -181,7 +180,7 @@ describe('mysql source: definers', () => {
 
   it('keep: a user without SUPER cannot restore root-defined views and routines', async () => {
     const source = makeSource(server, dir, { database: 'tricky', user: 'limited', password: weird });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(
         createReadStream(file),
         { database: 'limited_keep', createDatabase: true },
@@ -221,7 +220,7 @@ describe('mysql source: restore rules', () => {
   });
 
   it('refuses to restore over the database it backs up unless forced', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         createReadStream(file),
         { database: 'tricky' },
@@ -233,36 +232,12 @@ describe('mysql source: restore rules', () => {
     );
   });
 
-  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
-    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
-    const source = makeSource(server, dir, { database: 'dr_own' });
-    expect(
-      (
-        await rejection(
-          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'mysql-sql' }),
-        )
-      ).message,
-    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
-    await source.restore(
-      createReadStream(file),
-      { database: 'dr_own', createDatabase: true },
-      { format: 'mysql-sql' },
-    );
-    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
-    expect(
-      (
-        await rejection(
-          source.restore(
-            createReadStream(file),
-            { database: 'dr_own', createDatabase: true },
-            { format: 'mysql-sql' },
-          ),
-        )
-      ).message,
-    ).toMatch(
-      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
-    );
-  });
+  ownDatabaseRestoreCase(() => ({
+    ...underTest(server, dir),
+    file,
+    format: 'mysql-sql',
+    reference: 'tricky',
+  }));
 
   it('checkRestoreTarget applies the same rules before anything is fetched, and changes nothing', async () => {
     await server.sql('CREATE DATABASE check_occupied; CREATE TABLE check_occupied.keep_me (x INT);');
@@ -271,13 +246,13 @@ describe('mysql source: restore rules', () => {
       if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
       return source.checkRestoreTarget(target);
     };
-    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'tricky' }))).message).toMatch(
       /the very database this job backs up/,
     );
-    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_occupied' }))).message).toMatch(
       /already exists and is not empty/,
     );
-    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_missing' }))).message).toMatch(
       /does not exist: create it first/,
     );
     await check({ database: 'check_occupied', force: true });
@@ -294,7 +269,7 @@ describe('mysql source: restore rules', () => {
       'CREATE DATABASE occupied; CREATE TABLE occupied.keep_me (x INT); INSERT INTO occupied.keep_me VALUES (1);',
     );
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'occupied' }, { format: 'mysql-sql' }),
     );
     expect(error.message).toMatch(/database "occupied" already exists and is not empty.*force/);
@@ -307,7 +282,7 @@ describe('mysql source: restore rules', () => {
   });
 
   it('needs createDatabase for a missing database', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         createReadStream(file),
         { database: 'nowhere' },
@@ -320,7 +295,7 @@ describe('mysql source: restore rules', () => {
   it('fails a restore of a truncated dump and drops the database it created', async () => {
     const { size } = await stat(file);
     const truncated = createReadStream(file, { start: 0, end: Math.floor(size * 0.6) });
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restore(
         truncated,
         { database: 'half', createDatabase: true },
@@ -335,7 +310,7 @@ describe('mysql source: restore rules', () => {
   it('drops the scratch database when a restore test fails', async () => {
     const garbage = join(dir, 'garbage.sql');
     await writeFile(garbage, 'CREATE TABLE t (x INT);\nTHIS IS NOT SQL;\n');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky' }).restoreTest(createReadStream(garbage), {
         format: 'mysql-sql',
       }),
@@ -349,7 +324,7 @@ describe('mysql source: failures name what to fix', () => {
   it('wrong password', async () => {
     const wrong = 'Wr0ng-Secret-Value';
     const source = makeSource(server, dir, { database: 'tricky', password: wrong });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(TricopyError.hasCode(error, 'SOURCE')).toBe(true);
     expect(error.message).toMatch(
       /^source "app": MySQL\/MariaDB at 127\.0\.0\.1:\d+ denied access to user "tricopy" \(check user, password/,
@@ -365,7 +340,7 @@ describe('mysql source: failures name what to fix', () => {
       passwordFile: 'my.pass',
     }).check();
     expect(status.engine).toBe('mariadb');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, {
         database: 'tricky',
         password: undefined,
@@ -379,23 +354,23 @@ describe('mysql source: failures name what to fix', () => {
 
   it('connection refused', async () => {
     const port = await freePort();
-    const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).check());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'tricky', port }).check());
     expect(error.message).toBe(
       `source "app": cannot connect to MySQL/MariaDB at 127.0.0.1:${port}: connection refused (is the server running? check host and port)`,
     );
   });
 
   it('unknown database', async () => {
-    const error = await rejection(makeSource(server, dir, { database: 'no_such_db' }).dump());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'no_such_db' }).dump());
     expect(error.message).toMatch(
       /database "no_such_db" does not exist on 127\.0\.0\.1:\d+ \(check the database option\)/,
     );
-    const several = await rejection(makeSource(server, dir, { databases: ['tricky', 'gone'] }).dump());
+    const several = await rejectionOf(makeSource(server, dir, { databases: ['tricky', 'gone'] }).dump());
     expect(several.message).toMatch(/database "gone" does not exist/);
   });
 
   it('missing dump binary', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', dumpBinary: '/nonexistent/mariadb-dump' }).dump(),
     );
     expect(error.message).toMatch(
@@ -411,7 +386,7 @@ describe('mysql source: failures name what to fix', () => {
 
   it('keeps the password out of the dump argv and environment; the completion rejects when the dump is killed', async () => {
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump();
-    const pid = await waitForProcess('mariadb-dump', 'noisy');
+    const pid = await waitForProcess('mariadb-dump', (arg) => arg === 'noisy');
     const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
     expect(argv.join(' ')).not.toContain(server.password);
     expect(argv.some((arg) => /^-p|^--password/.test(arg))).toBe(false);
@@ -424,7 +399,7 @@ describe('mysql source: failures name what to fix', () => {
 
     process.kill(pid, 'SIGKILL');
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toMatch(/mariadb-dump was killed by SIGKILL; the dump is incomplete/);
     expect(`${error.message}${error.details ?? ''}`).not.toContain(server.password);
     expect((await readdir(dir)).filter((name) => name.startsWith('.my-'))).toEqual([]);
@@ -439,7 +414,7 @@ describe('mysql source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', dumpBinary: fake }).dump();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toBe(
       'source "app": mariadb-dump failed (exit code 2): mariadb-dump: Got error: 1044: Access denied',
     );
@@ -454,7 +429,7 @@ describe('mysql source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', dumpBinary: fake }).dump();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(
+    expect((await rejectionOf(dump.completion)).message).toMatch(
       /lacks its final "-- Dump completed" line: the dump is truncated/,
     );
   });
@@ -464,13 +439,13 @@ describe('mysql source: cancellation', () => {
   it('an aborted dump stops the dump tool and rejects the completion', async () => {
     const controller = new AbortController();
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
-    const pid = await waitForProcess('mariadb-dump', 'noisy');
+    const pid = await waitForProcess('mariadb-dump', (arg) => arg === 'noisy');
     controller.abort();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/mariadb-dump was cancelled; the dump is incomplete/);
-    expect(await findProcesses('mariadb-dump', 'noisy')).not.toContain(pid);
+    expect(await findProcesses('mariadb-dump', (arg) => arg === 'noisy')).not.toContain(pid);
   });
 });
 
@@ -483,58 +458,43 @@ describe('mysql source: sweep', () => {
       password: server.password,
       ...(database === undefined ? {} : { database }),
     });
-  const dropAll = (names: string[]) =>
-    server.sql(names.map((name) => `DROP DATABASE IF EXISTS \`${name}\`;`).join('\n'));
 
-  /** What a restore test killed while restoring leaves: its marker and its scratch databases. */
-  async function leftByKilledRun(created: Date, parts: number): Promise<string[]> {
-    const run = scratchDatabaseName(created);
-    const connection = await connectTo();
-    try {
-      await createScratchMarker(connection, run);
-      const names = Array.from({ length: parts }, (_, index) => scratchDataName(run, index));
-      for (const name of names) await connection.query(`CREATE DATABASE \`${name}\``);
-      return [...names, run];
-    } finally {
-      await connection.end();
-    }
-  }
-
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const old = await leftByKilledRun(hourAgo, 2);
-    const inUse = await leftByKilledRun(hourAgo, 1);
-    const fresh = await leftByKilledRun(new Date(), 1);
-    const holder = await connectTo(inUse[0]);
-    try {
-      const source = makeSource(server, dir, { database: 'tricky' });
-      const removed = await source.sweep?.({ olderThan: new Date() });
-      expect([...(removed ?? [])].sort()).toEqual(
-        [...old].sort().map((name) => expect.stringContaining(`restore-test database ${name} on `)),
+  scratchSweepCases(() => ({
+    ...underTest(server, dir),
+    prefix: RESTORE_TEST_PREFIX,
+    jobDatabase: 'tricky',
+    connectTo: async (database) => {
+      const holder = await connectTo(database);
+      return () => holder.end();
+    },
+    /** A killed restore test leaves its marker and its scratch databases. */
+    leftByKilledRun: async (created, parts) => {
+      const run = scratchDatabaseName(created);
+      const connection = await connectTo();
+      try {
+        await createScratchMarker(connection, run);
+        const names = Array.from({ length: parts }, (_, index) => scratchDataName(run, index));
+        for (const name of names) await connection.query(`CREATE DATABASE \`${name}\``);
+        return [...names, run];
+      } finally {
+        await connection.end();
+      }
+    },
+    /** A user's own restore under a restore-test name (one with data, one part), and one named by an older tricopy. */
+    notFromRestoreTests: async (hourAgo) => {
+      const restored = scratchDatabaseName(hourAgo);
+      const names = [
+        restored,
+        scratchDataName(scratchDatabaseName(hourAgo), 0),
+        `${RESTORE_TEST_PREFIX}0123456789ab`,
+      ];
+      await server.sql(names.map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
+      await server.sql(
+        `CREATE TABLE \`${restored}\`.precious (id INT); INSERT INTO \`${restored}\`.precious VALUES (1);`,
       );
-      expect((await scratchLeft()).sort()).toEqual([...inUse, ...fresh].sort());
-    } finally {
-      await holder.end();
-    }
-    await dropAll([...inUse, ...fresh]);
-  });
-
-  it('never drops a database a restore test did not create, however it is named', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    // A user's own restore under a restore-test name, and one named by an older tricopy.
-    const restored = scratchDatabaseName(hourAgo);
-    const restoredPart = scratchDataName(scratchDatabaseName(hourAgo), 0);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789ab`;
-    const names = [restored, restoredPart, legacy];
-    await server.sql(names.map((name) => `CREATE DATABASE \`${name}\`;`).join('\n'));
-    await server.sql(
-      `CREATE TABLE \`${restored}\`.precious (id INT); INSERT INTO \`${restored}\`.precious VALUES (1);`,
-    );
-    const source = makeSource(server, dir, { database: 'tricky' });
-    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
-    expect((await scratchLeft()).sort()).toEqual([...names].sort());
-    await dropAll(names);
-  });
+      return names;
+    },
+  }));
 });
 
 describe('mysql source: a user that may not read everything', () => {
@@ -553,7 +513,7 @@ describe('mysql source: a user that may not read everything', () => {
     });
     const dump = await source.dump({ compression: { codec: 'zstd', level: 3 } });
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toMatch(
       /^source "app": mariadb-dump failed \(exit code 2\): mariadb-dump: .*Access denied for user 'tricopy_blocked'/,
     );

@@ -3,9 +3,9 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { type MariadbServer, makeTempDir, quoteMysqlIdent, startMariadb } from '@tricopy/test-servers';
-import { ODD_TABLE_NAMES } from '@tricopy/testkit';
+import { dumpToFile, ODD_TABLE_NAMES } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpToFile, makeSource } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 /** A second database, named with a newline. */
 const ODD_DATABASE = 'odd\nbase';

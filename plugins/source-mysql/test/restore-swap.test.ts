@@ -3,13 +3,12 @@
 import { createReadStream } from 'node:fs';
 import { copyFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import { swapNames } from '@tricopy/plugin-support';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
-import { recordingLogger } from '@tricopy/testkit';
+import { dumpToFile, killedRestoresCase, recordingLogger, rejectionOf } from '@tricopy/testkit';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRICKY_SCHEMA } from './fixtures.js';
-import { contentOf, dumpToFile, makeSource, rejection, schemaOf } from './helpers.js';
+import { contentOf, makeSource, schemaOf, underTest } from './helpers.js';
 
 let server: MariadbServer;
 let dir: string;
@@ -104,7 +103,7 @@ describe('mariadb restore --force', () => {
 
   it('a restore that fails on its own leaves the old database exactly as it was', async () => {
     const before = await oldDatabase('kept');
-    const error = await rejection(forceRestore(await halfOf(file, 'one'), 'kept'));
+    const error = await rejectionOf(forceRestore(await halfOf(file, 'one'), 'kept'));
     expect(error.message).toMatch(/into "kept"/);
     expect(await snapshot('kept')).toEqual(before);
     expect(await restoreDatabases()).toEqual([]);
@@ -115,7 +114,7 @@ describe('mariadb restore --force', () => {
     await server.sql(OLD_SCHEMA, 'second');
     const before = await snapshot('second');
     const trickyBefore = await snapshot('tricky');
-    await rejection(forceRestore(await halfOf(several, 'several'), undefined, SEVERAL));
+    await rejectionOf(forceRestore(await halfOf(several, 'several'), undefined, SEVERAL));
     expect(await snapshot('second')).toEqual(before);
     expect(await snapshot('tricky')).toEqual(trickyBefore);
     expect(await restoreDatabases()).toEqual([]);
@@ -133,7 +132,7 @@ describe('mariadb restore --force', () => {
        GRANT ALL PRIVILEGES ON \`narrow\\_%\`.* TO 'narrow'@'127.0.0.1';`,
     );
     const before = await oldDatabase('narrow_app');
-    const error = await rejection(
+    const error = await rejectionOf(
       forceRestore(file, 'narrow_app', { user: 'narrow', password: 'narrow-pw' }),
     );
     expect(error.message).toMatch(
@@ -142,34 +141,17 @@ describe('mariadb restore --force', () => {
     expect(await snapshot('narrow_app')).toEqual(before);
   });
 
-  it('a later restore drops the databases killed restores left, and says so; never a running restore’s', async () => {
-    const dead = swapNames(new Date(Date.now() - 3_600_000));
-    const running = swapNames();
-    const holder = await mysql.createConnection({
-      host: server.host,
-      port: server.port,
-      user: server.user,
-      password: server.password,
-    });
-    try {
-      await holder.query('SELECT GET_LOCK(?, 0)', [running.id]);
-      for (const name of [dead.fresh(), dead.old(), running.fresh(), 'tricopy_restore_not_ours'])
-        await server.sql(`CREATE DATABASE \`${name}\``);
-      await oldDatabase('later');
-      logger.messages.length = 0;
-      await forceRestore(file, 'later');
-      expect((await snapshot('later')).content).toEqual((await snapshot('tricky')).content);
-      expect((await restoreDatabases()).sort()).toEqual([running.fresh(), 'tricopy_restore_not_ours'].sort());
-      expect([...logger.messages].sort()).toEqual(
-        [dead.fresh(), dead.old()]
-          .sort()
-          .map((name) =>
-            expect.stringContaining(`dropped database ${name}, left by a restore that was killed`),
-          ),
-      );
-    } finally {
-      await holder.end();
-      await server.sql(`DROP DATABASE \`${running.fresh()}\`; DROP DATABASE tricopy_restore_not_ours;`);
-    }
-  });
+  killedRestoresCase(() => ({
+    ...underTest(server, dir),
+    forceRestore: (database) => forceRestore(file, database),
+    logged: logger.messages,
+    reference: 'tricky',
+    oldDatabase,
+    holdRun: async (id) => {
+      const { host, port, user, password } = server;
+      const holder = await mysql.createConnection({ host, port, user, password });
+      await holder.query('SELECT GET_LOCK(?, 0)', [id]);
+      return () => holder.end();
+    },
+  }));
 });

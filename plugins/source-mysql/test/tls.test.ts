@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { type MariadbServer, makeTempDir, startMariadb } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRICKY_SCHEMA } from './fixtures.js';
-import { dumpToFile, makeSource, rejection } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 const PASSWORD = 'tls-only-secret';
 let server: MariadbServer;
@@ -41,12 +42,12 @@ describe('mysql source over TLS', () => {
   });
 
   it('tls: off is refused by a user that requires TLS', async () => {
-    const error = await rejection(source({ tls: 'off' }).check());
+    const error = await rejectionOf(source({ tls: 'off' }).check());
     expect(error.message).toMatch(/denied access to user "secure"/);
   });
 
   it('verify-full without the right CA is refused, naming tlsCa', async () => {
-    const error = await rejection(source({ tls: 'verify-full' }).check());
+    const error = await rejectionOf(source({ tls: 'verify-full' }).check());
     expect(error.message).toMatch(
       /TLS certificate of MySQL\/MariaDB at 127\.0\.0\.1:\d+ is not trusted: .*\(check tlsCa/,
     );

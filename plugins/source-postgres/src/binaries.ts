@@ -1,7 +1,7 @@
-import { constants } from 'node:fs';
-import { access, readdir } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
+import { findOnPath, isExecutable } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import type { PostgresOptions } from './options.js';
 
@@ -14,21 +14,12 @@ const OPTION_OF: Record<PgTool, 'pgDumpPath' | 'pgRestorePath' | 'psqlPath' | 'p
   pg_dumpall: 'pgDumpallPath',
 };
 
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function newestDebianBinDir(): Promise<string | undefined> {
   const root = '/usr/lib/postgresql';
   const versions = await readdir(root).catch(() => [] as string[]);
   const sorted = versions.filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
   for (const version of sorted) {
-    if (await isExecutable(join(root, version, 'bin', 'pg_dump'))) return join(root, version, 'bin');
+    if (isExecutable(join(root, version, 'bin', 'pg_dump'))) return join(root, version, 'bin');
   }
   return undefined;
 }
@@ -52,15 +43,15 @@ export async function resolveTool(
     where = `at ${candidates[0]} (binDir)`;
   } else {
     const debian = await newestDebianBinDir();
-    const onPath = (process.env.PATH ?? '')
-      .split(delimiter)
-      .filter(Boolean)
-      .map((dir) => join(dir, tool));
-    candidates = [...(debian === undefined ? [] : [join(debian, tool)]), ...onPath];
+    const onPath = findOnPath(tool);
+    candidates = [
+      ...(debian === undefined ? [] : [join(debian, tool)]),
+      ...(onPath === undefined ? [] : [onPath]),
+    ];
     where = 'in /usr/lib/postgresql/*/bin or PATH';
   }
   for (const candidate of candidates) {
-    if (await isExecutable(candidate)) return candidate;
+    if (isExecutable(candidate)) return candidate;
   }
   throw new SourceError(
     `source "${instance}": ${tool} not found ${where}: install the PostgreSQL client tools (e.g. apt-get install postgresql-client) or set ${OPTION_OF[tool]} / binDir`,

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { silentLogger } from '@tricopy/contract';
 import { splitGlobalsSection } from '@tricopy/plugin-support';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRoleStatements } from '../src/role-statements.js';
-import { dumpToFile, makeSource, rejection } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 let server: PostgresServer;
 let dir: string;
@@ -66,7 +67,7 @@ describe('postgres source: globals (roles) with the dump', () => {
     );
 
     const without = makeSource(server, dir, { database: 'shop' });
-    const refused = await rejection(
+    const refused = await rejectionOf(
       without.restore(
         createReadStream(file),
         { database: 'shop_x', createDatabase: true },
@@ -146,7 +147,7 @@ describe('postgres source: globals (roles) with the dump', () => {
     const file = join(dir, 'plain.pgdump');
     const dump = await source.dump();
     await dumpToFile(dump, file);
-    const refused = await rejection(
+    const refused = await rejectionOf(
       source.restore(
         createReadStream(file),
         { database: 'shop_none', createDatabase: true },

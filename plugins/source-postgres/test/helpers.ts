@@ -1,16 +1,8 @@
-import { createWriteStream } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Dump, type PluginContext, silentLogger } from '@tricopy/contract';
-import type { PostgresServer } from '@tricopy/test-servers';
+import { silentLogger } from '@tricopy/contract';
+import { type PostgresServer, quotePgIdent } from '@tricopy/test-servers';
+import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type PostgresOptions, type PostgresSource } from '../src/index.js';
-
-/** A context whose redact() does nothing: the plugin itself must keep the password out of what it says. */
-export function makeContext(dir: string, name = 'app', logger = silentLogger): PluginContext {
-  return { name, configDir: dir, workDir: dir, logger, redact: (text) => text };
-}
 
 export function makeSource(
   server: PostgresServer,
@@ -18,7 +10,7 @@ export function makeSource(
   overrides: Partial<Record<keyof PostgresOptions, unknown>> = {},
   logger = silentLogger,
 ): PostgresSource {
-  const options = plugin.optionsSchema['~standard'].validate({
+  const options = validOptions(plugin, {
     host: server.host,
     port: server.port,
     user: server.user,
@@ -27,25 +19,11 @@ export function makeSource(
     binDir: server.binDir,
     ...overrides,
   });
-  if (options instanceof Promise || options.issues !== undefined) {
-    throw new Error(`bad test options: ${JSON.stringify((options as { issues?: unknown }).issues)}`);
-  }
-  return plugin.create(options.value, makeContext(dir, 'app', logger)) as PostgresSource;
-}
-
-export async function dumpToFile(dump: Dump, file: string) {
-  await pipeline(dump.stream, createWriteStream(file));
-  return dump.completion;
-}
-
-/** Catches the promise's rejection and returns it, failing the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error & { details?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { details?: string };
-  }
-  throw new Error('expected a rejection');
+  // redact() does nothing here: the plugin itself must keep the password out of what it says.
+  return plugin.create(
+    options,
+    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
+  ) as PostgresSource;
 }
 
 /** Schema of a database as pg_dump --schema-only prints it, minus comments and per-run lines. */
@@ -88,23 +66,18 @@ export async function databases(server: PostgresServer): Promise<string[]> {
   return (await server.sql('postgres', 'SELECT datname FROM pg_database ORDER BY 1')).split('\n');
 }
 
-/** Pids of running pg_dump processes whose argv contains `marker`. */
-export async function findProcesses(binary: string, marker: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '');
-    const argv = cmdline.split('\0');
-    if (argv[0]?.endsWith(binary) && argv.some((arg) => arg.includes(marker))) pids.push(Number(entry));
-  }
-  return pids;
-}
-
-export async function waitForProcess(binary: string, marker: string): Promise<number> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    const [pid] = await findProcesses(binary, marker);
-    if (pid !== undefined) return pid;
-    await sleep(50);
-  }
-  throw new Error(`no ${binary} process with ${marker} appeared`);
+/** The plugin on `server` (instances working in `dir`), as the shared database cases of @tricopy/testkit use it. */
+export function underTest(server: PostgresServer, dir: string): DatabaseSourceUnderTest {
+  const each = async (statement: string, names: readonly string[]) => {
+    for (const name of names) await server.sql('postgres', `${statement} ${quotePgIdent(name)}`);
+  };
+  return {
+    source: (database) => makeSource(server, dir, { database }),
+    schemaOf: (database) => schemaOf(server, database),
+    contentOf: (database) => contentOf(server, database),
+    createDatabases: (names) => each('CREATE DATABASE', names),
+    dropDatabases: (names) => each('DROP DATABASE IF EXISTS', names),
+    databasesStartingWith: async (prefix) =>
+      (await databases(server)).filter((name) => name.startsWith(prefix)),
+  };
 }

@@ -3,9 +3,9 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
-import { ODD_TABLE_NAMES } from '@tricopy/testkit';
+import { dumpToFile, ODD_TABLE_NAMES } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpToFile, makeSource } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 const SCHEMA = 'odd\nschema';
 

@@ -4,22 +4,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RestoreTarget, SourceError, silentLogger, TricopyError } from '@tricopy/contract';
 import { scratchDatabaseName } from '@tricopy/plugin-support';
-import { freePort, makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import {
+  findProcesses,
+  freePort,
+  makeTempDir,
+  type PostgresServer,
+  startPostgres,
+  waitForProcess,
+} from '@tricopy/test-servers';
+import { dumpToFile, ownDatabaseRestoreCase, rejectionOf, scratchSweepCases } from '@tricopy/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESTORE_TEST_PREFIX } from '../src/index.js';
 import { createScratchDatabase } from '../src/scratch.js';
 import { NOISE_TABLE, TRICKY_SCHEMA } from './fixtures.js';
-import {
-  contentOf,
-  databases,
-  dumpToFile,
-  findProcesses,
-  makeSource,
-  rejection,
-  schemaOf,
-  waitForProcess,
-} from './helpers.js';
+import { contentOf, databases, makeSource, schemaOf, underTest } from './helpers.js';
 
 const CHINOOK = fileURLToPath(
   new URL('../../../../shared/fixtures/chinook/Chinook_PostgreSql.sql', import.meta.url),
@@ -167,7 +166,7 @@ describe('postgres source: restore rules', () => {
 
   it('refuses to restore over the database it backs up unless forced', async () => {
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'tricky' }, { format: 'pg-custom' }),
     );
     expect(error).toBeInstanceOf(SourceError);
@@ -176,37 +175,12 @@ describe('postgres source: restore rules', () => {
     );
   });
 
-  it('restores into its own database name once that database is gone (a new server) with createDatabase alone', async () => {
-    // The job backs up "dr_own", which does not exist (dropped, or a new server): nothing to restore over.
-    const source = makeSource(server, dir, { database: 'dr_own' });
-    expect(
-      (
-        await rejection(
-          source.restore(createReadStream(file), { database: 'dr_own' }, { format: 'pg-custom' }),
-        )
-      ).message,
-    ).toMatch(/database "dr_own" does not exist: create it first or pass createDatabase/);
-    await source.restore(
-      createReadStream(file),
-      { database: 'dr_own', createDatabase: true },
-      { format: 'pg-custom' },
-    );
-    expect(await schemaOf(server, 'dr_own')).toBe(await schemaOf(server, 'tricky'));
-    // Now it holds data: the very-database refusal applies again.
-    expect(
-      (
-        await rejection(
-          source.restore(
-            createReadStream(file),
-            { database: 'dr_own', createDatabase: true },
-            { format: 'pg-custom' },
-          ),
-        )
-      ).message,
-    ).toMatch(
-      /refusing to restore over database "dr_own", the very database this job backs up, which holds data.*force/,
-    );
-  });
+  ownDatabaseRestoreCase(() => ({
+    ...underTest(server, dir),
+    file,
+    format: 'pg-custom',
+    reference: 'tricky',
+  }));
 
   it('gives an existing empty database the comment and settings the backup recorded, in place', async () => {
     await server.createDatabase('empty_props');
@@ -281,13 +255,13 @@ describe('postgres source: restore rules', () => {
       if (source.checkRestoreTarget === undefined) throw new Error('no checkRestoreTarget');
       return source.checkRestoreTarget(target);
     };
-    expect((await rejection(check({ database: 'tricky' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'tricky' }))).message).toMatch(
       /the very database this job backs up/,
     );
-    expect((await rejection(check({ database: 'check_occupied' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_occupied' }))).message).toMatch(
       /already exists and is not empty/,
     );
-    expect((await rejection(check({ database: 'check_missing' }))).message).toMatch(
+    expect((await rejectionOf(check({ database: 'check_missing' }))).message).toMatch(
       /does not exist: create it first/,
     );
     await check({ database: 'check_occupied', force: true });
@@ -304,7 +278,7 @@ describe('postgres source: restore rules', () => {
     await server.createDatabase('occupied');
     await server.sql('occupied', 'CREATE TABLE keep_me (x int); INSERT INTO keep_me VALUES (1);');
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'occupied' }, { format: 'pg-custom' }),
     );
     expect(error.message).toMatch(/database "occupied" already exists and is not empty.*force/);
@@ -321,7 +295,7 @@ describe('postgres source: restore rules', () => {
     const source = makeSource(server, dir, { database: 'tricky' });
     await source.restore(createReadStream(file), { database: 'empty_target' }, { format: 'pg-custom' });
     expect(await contentOf(server, 'empty_target')).toEqual(await contentOf(server, 'tricky'));
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(createReadStream(file), { database: 'nowhere' }, { format: 'pg-custom' }),
     );
     expect(error.message).toMatch(/database "nowhere" does not exist.*createDatabase/);
@@ -331,7 +305,7 @@ describe('postgres source: restore rules', () => {
     const { size } = await stat(file);
     const source = makeSource(server, dir, { database: 'tricky' });
     const truncated = createReadStream(file, { start: 0, end: Math.floor(size / 2) });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(truncated, { database: 'half', createDatabase: true }, { format: 'pg-custom' }),
     );
     expect(error).toBeInstanceOf(SourceError);
@@ -343,7 +317,7 @@ describe('postgres source: restore rules', () => {
     const bad = join(dir, 'bad.sql');
     await writeFile(bad, 'CREATE TABLE ok (x int);\nTHIS IS NOT SQL;\nCREATE TABLE later (x int);\n');
     const source = makeSource(server, dir, { database: 'tricky', format: 'plain' });
-    const error = await rejection(
+    const error = await rejectionOf(
       source.restore(
         createReadStream(bad),
         { database: 'bad_plain', createDatabase: true },
@@ -358,7 +332,7 @@ describe('postgres source: restore rules', () => {
     const garbage = join(dir, 'garbage.pgdump');
     await writeFile(garbage, `PGDMP${'x'.repeat(5000)}`);
     const source = makeSource(server, dir, { database: 'tricky' });
-    const error = await rejection(source.restoreTest(createReadStream(garbage), { format: 'pg-custom' }));
+    const error = await rejectionOf(source.restoreTest(createReadStream(garbage), { format: 'pg-custom' }));
     expect(error).toBeInstanceOf(SourceError);
     expect((await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX))).toEqual([]);
   });
@@ -368,13 +342,13 @@ describe('postgres source: failures name what to fix', () => {
   it('wrong password', async () => {
     const wrong = 'Wr0ng-Secret-Value';
     const source = makeSource(server, dir, { database: 'tricky', password: wrong });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(TricopyError.hasCode(error, 'SOURCE')).toBe(true);
     expect(error.message).toMatch(
       /^source "app": .*rejected the password of user "postgres" \(check password/,
     );
     expect(`${error.message}\n${error.details ?? ''}`).not.toContain(wrong);
-    expect((await rejection(source.check())).message).toMatch(/rejected the password/);
+    expect((await rejectionOf(source.check())).message).toMatch(/rejected the password/);
   });
 
   it('passwordFile: read relative to the config folder; a missing file is named', async () => {
@@ -385,7 +359,7 @@ describe('postgres source: failures name what to fix', () => {
       passwordFile: 'pg.pass',
     }).check();
     expect(status.engine).toBe('postgresql');
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, {
         database: 'tricky',
         password: undefined,
@@ -413,11 +387,11 @@ describe('postgres source: failures name what to fix', () => {
         password: 'limited-pw',
         ...overrides,
       });
-    const error = await rejection(as({}).check());
+    const error = await rejectionOf(as({}).check());
     expect(error.message).toMatch(
       /^source "app": user "tricopy_limited" cannot read everything pg_dump would dump: table public\.secret, large object \d+ \(grant SELECT/,
     );
-    const onlyLargeObject = await rejection(as({ excludeTables: ['secret'] }).check());
+    const onlyLargeObject = await rejectionOf(as({ excludeTables: ['secret'] }).check());
     expect(onlyLargeObject.message).toMatch(/would dump: large object \d+ \(/);
     await server.sql('locked', 'GRANT SELECT ON public.secret TO tricopy_limited');
     await expect(as({ schemas: ['public'] }).check()).resolves.toMatchObject({ engine: 'postgresql' });
@@ -425,21 +399,21 @@ describe('postgres source: failures name what to fix', () => {
 
   it('connection refused', async () => {
     const port = await freePort();
-    const error = await rejection(makeSource(server, dir, { database: 'tricky', port }).dump());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'tricky', port }).dump());
     expect(error.message).toBe(
       `source "app": cannot connect to PostgreSQL at 127.0.0.1:${port}: connection refused (is the server running? check host and port)`,
     );
   });
 
   it('unknown database', async () => {
-    const error = await rejection(makeSource(server, dir, { database: 'no_such_db' }).check());
+    const error = await rejectionOf(makeSource(server, dir, { database: 'no_such_db' }).check());
     expect(error.message).toMatch(
       /database "no_such_db" does not exist on 127\.0\.0\.1:\d+ \(check the database option\)/,
     );
   });
 
   it('sslmode require against a server without TLS', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', sslmode: 'require' }).check(),
     );
     expect(error.message).toMatch(
@@ -448,7 +422,7 @@ describe('postgres source: failures name what to fix', () => {
   });
 
   it('missing pg_dump binary', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, dir, { database: 'tricky', pgDumpPath: '/nonexistent/pg_dump' }).dump(),
     );
     expect(error.message).toMatch(
@@ -461,11 +435,11 @@ describe('postgres source: failures name what to fix', () => {
     await writeFile(fake, '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n');
     await chmod(fake, 0o755);
     const source = makeSource(server, dir, { database: 'tricky', pgDumpPath: fake });
-    const error = await rejection(source.dump());
+    const error = await rejectionOf(source.dump());
     expect(error.message).toMatch(
       /pg_dump 12\.22 \(.*old_pg_dump\) is older than the server \(PostgreSQL 15\.\d+\) and cannot dump it: install the PostgreSQL 15 client tools or newer/,
     );
-    expect((await rejection(source.check())).message).toMatch(/is older than the server/);
+    expect((await rejectionOf(source.check())).message).toMatch(/is older than the server/);
   });
 
   it('reports versions in check()', async () => {
@@ -478,7 +452,7 @@ describe('postgres source: failures name what to fix', () => {
     const source = makeSource(server, dir, { database: 'noisy' });
     const dump = await source.dump();
     // Nobody reads the stream yet, so pg_dump blocks on a full pipe and stays alive while we look at it.
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8');
     expect(cmdline).toContain('--snapshot=');
     expect(cmdline).not.toContain(server.password);
@@ -490,7 +464,7 @@ describe('postgres source: failures name what to fix', () => {
 
     process.kill(pid, 'SIGKILL');
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was killed by SIGKILL; the dump is incomplete/);
     expect(`${error.message}${error.details ?? ''}`).not.toContain(server.password);
@@ -507,7 +481,7 @@ describe('postgres source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', pgDumpPath: fake }).dump();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error.message).toBe('source "app": pg_dump failed (exit code 1): pg_dump: error: something broke');
     expect(error.details).toContain('something broke');
   });
@@ -521,7 +495,7 @@ describe('postgres source: failures name what to fix', () => {
     await chmod(fake, 0o755);
     const dump = await makeSource(server, dir, { database: 'tricky', pgDumpPath: fake }).dump();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(/produced only 5 bytes/);
+    expect((await rejectionOf(dump.completion)).message).toMatch(/produced only 5 bytes/);
   });
 });
 
@@ -539,13 +513,13 @@ describe('postgres source: cancellation', () => {
   it('an aborted dump stops pg_dump and rejects the completion', async () => {
     const controller = new AbortController();
     const dump = await makeSource(server, dir, { database: 'noisy' }).dump({ signal: controller.signal });
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     controller.abort();
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toMatch(/pg_dump was cancelled; the dump is incomplete/);
-    expect(await findProcesses('pg_dump', "dbname='noisy'")).not.toContain(pid);
+    expect(await findProcesses('pg_dump', (arg) => arg.includes("dbname='noisy'"))).not.toContain(pid);
   });
 });
 
@@ -581,7 +555,7 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
       compression: zstd,
     });
     dump.stream.resume();
-    const error = await rejection(dump.completion);
+    const error = await rejectionOf(dump.completion);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.message).toBe(
       'source "app": pg_dump failed (exit code 1): pg_dump: error: connection lost midway',
@@ -595,11 +569,11 @@ describe("postgres source: the engine's zstd offer (the default)", () => {
       signal: controller.signal,
       compression: zstd,
     });
-    const pid = await waitForProcess('pg_dump', "dbname='noisy'");
+    const pid = await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     expect(await readFile(`/proc/${pid}/cmdline`, 'utf8')).toContain('--compress=0');
     controller.abort();
     dump.stream.resume();
-    expect((await rejection(dump.completion)).message).toMatch(/pg_dump was cancelled/);
+    expect((await rejectionOf(dump.completion)).message).toMatch(/pg_dump was cancelled/);
   });
 
   it("keeps pg_dump's own compression when compressLevel is set", async () => {
@@ -634,7 +608,7 @@ describe('postgres source: a role that may not read one table', () => {
       const source = makeSource(server, dir, { database, user: 'tricopy_blocked', password: 'blocked-pw' });
       const dump = await source.dump(offer);
       dump.stream.resume();
-      const error = await rejection(dump.completion);
+      const error = await rejectionOf(dump.completion);
       expect(error.message).toMatch(
         /^source "app": pg_dump failed \(exit code 1\): .*permission denied for table secret/,
       );
@@ -654,42 +628,35 @@ describe('postgres source: sweep', () => {
       database,
     });
 
-  it('drops restore-test databases a killed restore test left, never one in use or just created', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    const old = scratchDatabaseName(hourAgo);
-    const inUse = scratchDatabaseName(hourAgo);
-    const fresh = scratchDatabaseName();
-    const maintenance = clientOf('postgres');
-    await maintenance.connect();
-    for (const name of [old, inUse, fresh]) await createScratchDatabase(maintenance, name);
-    await maintenance.end();
-    const holder = clientOf(inUse);
-    await holder.connect();
-    try {
-      const source = makeSource(server, dir, { database: 'postgres' });
-      const removed = await source.sweep?.({ olderThan: new Date() });
-      expect([...(removed ?? [])]).toEqual([expect.stringContaining(`restore-test database ${old} on `)]);
-      const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
-      expect(left.sort()).toEqual([inUse, fresh].sort());
-    } finally {
-      await holder.end();
-    }
-    for (const name of [inUse, fresh]) await server.sql('postgres', `DROP DATABASE "${name}"`);
-  });
-
-  it('never drops a database a restore test did not create, however it is named', async () => {
-    const hourAgo = new Date(Date.now() - 3_600_000);
-    // A user's own restore under a restore-test name, one named by an older tricopy, one with a forged comment.
-    const restored = scratchDatabaseName(hourAgo);
-    const legacy = `${RESTORE_TEST_PREFIX}0123456789abcdef`;
-    const forged = scratchDatabaseName(hourAgo);
-    for (const name of [restored, legacy, forged]) await server.createDatabase(name);
-    await server.sql(restored, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
-    await server.sql('postgres', `COMMENT ON DATABASE "${forged}" IS 'created by a tricopy restore test'`);
-    const source = makeSource(server, dir, { database: 'postgres' });
-    expect(await source.sweep?.({ olderThan: new Date() })).toEqual([]);
-    const left = (await databases(server)).filter((name) => name.startsWith(RESTORE_TEST_PREFIX));
-    expect(left.sort()).toEqual([restored, legacy, forged].sort());
-    for (const name of [restored, legacy, forged]) await server.sql('postgres', `DROP DATABASE "${name}"`);
-  });
+  scratchSweepCases(() => ({
+    ...underTest(server, dir),
+    prefix: RESTORE_TEST_PREFIX,
+    jobDatabase: 'postgres',
+    connectTo: async (database) => {
+      const holder = clientOf(database);
+      await holder.connect();
+      return () => holder.end();
+    },
+    /** A killed restore test leaves one scratch database (the whole dump restores into it). */
+    leftByKilledRun: async (created) => {
+      const name = scratchDatabaseName(created);
+      const maintenance = clientOf('postgres');
+      await maintenance.connect();
+      await createScratchDatabase(maintenance, name);
+      await maintenance.end();
+      return [name];
+    },
+    /** A user's own restore under a restore-test name, one named by an older tricopy, one with a forged comment. */
+    notFromRestoreTests: async (hourAgo) => {
+      const [restored, legacy, forged] = [
+        scratchDatabaseName(hourAgo),
+        `${RESTORE_TEST_PREFIX}0123456789abcdef`,
+        scratchDatabaseName(hourAgo),
+      ];
+      for (const name of [restored, legacy, forged]) await server.createDatabase(name);
+      await server.sql(restored, 'CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
+      await server.sql('postgres', `COMMENT ON DATABASE "${forged}" IS 'created by a tricopy restore test'`);
+      return [restored, legacy, forged];
+    },
+  }));
 });

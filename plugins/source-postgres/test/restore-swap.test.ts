@@ -2,13 +2,12 @@
 // failed restore leaves the old database exactly as it was.
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
-import { swapNames } from '@tricopy/plugin-support';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
-import { recordingLogger } from '@tricopy/testkit';
+import { dumpToFile, killedRestoresCase, recordingLogger, rejectionOf } from '@tricopy/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockRun } from '../src/restore-swap.js';
-import { contentOf, dumpToFile, makeSource, rejection } from './helpers.js';
+import { contentOf, makeSource, underTest } from './helpers.js';
 
 let server: PostgresServer;
 let dir: string;
@@ -76,7 +75,7 @@ describe('postgres restore --force', () => {
     await server.sql('granting', 'REVOKE SELECT ON t FROM ghost; DROP ROLE ghost;');
     const before = await oldDatabase('keeps_old');
 
-    const error = await rejection(forceRestore(granting, 'keeps_old'));
+    const error = await rejectionOf(forceRestore(granting, 'keeps_old'));
     expect(error.message).toMatch(/pg_restore .*into "keeps_old".*role "ghost" does not exist/s);
     expect(await contentOf(server, 'keeps_old')).toEqual(before);
     expect(await restoreDatabases()).toEqual([]);
@@ -105,37 +104,17 @@ describe('postgres restore --force', () => {
     expect(await restoreDatabases()).toEqual([]);
   });
 
-  it('a later restore drops the databases killed restores left, and says so; never a running restore’s', async () => {
-    const dead = swapNames(new Date(Date.now() - 3_600_000));
-    const running = swapNames();
-    const holder = connectTo('postgres');
-    await holder.connect();
-    try {
-      await lockRun(holder, running.id);
-      await server.sql(
-        'postgres',
-        [dead.fresh(), dead.old(), running.fresh(), 'tricopy_restore_not_ours']
-          .map((name) => `CREATE DATABASE "${name}";`)
-          .join('\n'),
-      );
-      await oldDatabase('later');
-      logged.length = 0;
-      await forceRestore(file, 'later');
-      expect(await contentOf(server, 'later')).toEqual(await contentOf(server, 'shop'));
-      expect((await restoreDatabases()).sort()).toEqual([running.fresh(), 'tricopy_restore_not_ours'].sort());
-      expect(logged.sort()).toEqual(
-        [dead.fresh(), dead.old()]
-          .sort()
-          .map((name) =>
-            expect.stringContaining(`dropped database ${name}, left by a restore that was killed`),
-          ),
-      );
-    } finally {
-      await holder.end();
-      await server.sql(
-        'postgres',
-        `DROP DATABASE "${running.fresh()}"; DROP DATABASE tricopy_restore_not_ours;`,
-      );
-    }
-  });
+  killedRestoresCase(() => ({
+    ...underTest(server, dir),
+    forceRestore: (database) => forceRestore(file, database),
+    logged,
+    reference: 'shop',
+    oldDatabase,
+    holdRun: async (id) => {
+      const holder = connectTo('postgres');
+      await holder.connect();
+      await lockRun(holder, id);
+      return () => holder.end();
+    },
+  }));
 });

@@ -1,10 +1,11 @@
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import { makeTempDir, type PostgresServer, startPostgres, waitForProcess } from '@tricopy/test-servers';
+import { dumpToFile, rejectionOf } from '@tricopy/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOISE_TABLE } from './fixtures.js';
-import { dumpToFile, makeSource, rejection, waitForProcess } from './helpers.js';
+import { makeSource } from './helpers.js';
 
 let server: PostgresServer;
 let other: { path: string; remove: () => Promise<void> };
@@ -30,7 +31,7 @@ describe('postgres source over TLS', () => {
     });
     expect((await source.check()).engine).toBe('postgresql');
     const dump = await source.dump();
-    await waitForProcess('pg_dump', "dbname='noisy'");
+    await waitForProcess('pg_dump', (arg) => arg.includes("dbname='noisy'"));
     // pg_dump's process can exist a moment before its session does: wait for both sessions, then check both.
     const sessionsQuery =
       "SELECT string_agg(s.ssl::text, ',' ORDER BY s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = 'tricopy'";
@@ -47,7 +48,7 @@ describe('postgres source over TLS', () => {
   });
 
   it('verify-full with a CA that did not sign the server certificate is refused, naming sslrootcert', async () => {
-    const error = await rejection(
+    const error = await rejectionOf(
       makeSource(server, other.path, { database: 'noisy', sslmode: 'verify-full' }).check(),
     );
     expect(error.message).toMatch(

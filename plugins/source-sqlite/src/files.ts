@@ -31,16 +31,6 @@ export async function writeNewFile(input: Readable, path: string, signal?: Abort
   return written;
 }
 
-/** Makes a rename or link in `dir` durable. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** The files SQLite keeps beside a database. */
 export const SIDE_FILES = ['-wal', '-shm', '-journal'] as const;
 

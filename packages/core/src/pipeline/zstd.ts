@@ -1,9 +1,8 @@
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { createRequire } from 'node:module';
-import { delimiter, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { childEnv } from '@tricopy/contract';
+import { findOnPath } from '@tricopy/plugin-support';
 
 /**
  * execa, loaded the first time the `zstd` program is run (Node without a built-in zstd, or TRICOPY_ZSTD=binary):
@@ -33,15 +32,7 @@ let binaryFound: boolean | undefined;
 /** zstd can be used here: Node's zlib has it, or a `zstd` program is on PATH. */
 export function zstdAvailable(): boolean {
   if (zstdImplementation() === 'node:zlib') return true;
-  binaryFound ??= (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    if (dir === '') return false;
-    try {
-      accessSync(join(dir, 'zstd'), fsConstants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  binaryFound ??= findOnPath('zstd') !== undefined;
   return binaryFound;
 }
 
