@@ -58,14 +58,14 @@ module.exports = {
       comment: 'core drives plugins through the contract; it never imports one',
       severity: 'error',
       from: { path: '^packages/(core|contract|plugin-support)/' },
-      to: { path: '^plugins/' },
+      to: { path: '^plugins/|@tricopy/(source|destination)-' },
     },
     {
       name: 'plugin-imports-no-plugin',
       comment: 'a plugin never imports another plugin',
       severity: 'error',
       from: { path: '^plugins/([^/]+)/' },
-      to: { path: '^plugins/', pathNot: '^plugins/$1/' },
+      to: { path: '^plugins/|@tricopy/(source|destination)-', pathNot: '^plugins/$1/' },
     },
     {
       name: 'core-top-level-only-from-index',

@@ -11,6 +11,10 @@ source scripts/lib/node.sh
 use_chosen_node
 echo "test: Node $(node -v)" >&2
 pnpm exec biome check .
+# The architecture (docs/architecture.md): core's layers and stages, no import cycle, no plugin imported from core;
+# and core's index exports only what is used outside core.
+pnpm run arch
+pnpm run surface
 pnpm turbo run typecheck --output-logs=errors-only
 rm -f packages/*/.vitest-result.json plugins/*/.vitest-result.json examples/*/.vitest-result.json test/.vitest-result.json
 status=0
