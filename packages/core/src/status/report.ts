@@ -1,6 +1,7 @@
 import type { BackupRow, Catalog, CopyRow, VerificationRow } from '../catalog/catalog.js';
 import type { LoadedConfig } from '../config/load.js';
 import { backupPolicy, jobPolicy, type PolicyStatus } from '../copies/policy.js';
+import { TRICOPY_VERSION } from '../version.js';
 import { shownLevel } from './fleet-status.js';
 import { type DrillAssertion, parseDrillDetail } from './report-drill.js';
 
@@ -96,6 +97,8 @@ export interface ReportJob {
 
 export interface Report {
   readonly version: number;
+  /** The tricopy that made the report. */
+  readonly tricopyVersion: string;
   readonly generatedAt: string;
   readonly since: string;
   readonly policy: { readonly copies: number; readonly media: number; readonly offsite: number };
@@ -139,6 +142,7 @@ export async function buildReport(sources: Sources, request: ReportRequest): Pro
   const { copies: copyCount, media, offsite } = sources.config.policy;
   return {
     version: REPORT_VERSION,
+    tricopyVersion: TRICOPY_VERSION,
     generatedAt: request.now.toISOString(),
     since,
     policy: { copies: copyCount, media, offsite },
