@@ -29,7 +29,7 @@ ${report.jobs.map(jobSection).join('\n')}
 const STYLE = `body{font:13px/1.4 system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;width:100%;margin-bottom:1em}caption{text-align:left;font-weight:600;padding:.3em 0}
 th,td{padding:.25em .6em;border-bottom:1px solid #ccc;text-align:left;vertical-align:top}
-td{overflow-wrap:anywhere}code{font-size:11px}.failed{color:#b00020;font-weight:600}.passed{color:#1b6e20}
+td{overflow-wrap:anywhere}td.time{white-space:nowrap}code{font-size:11px}.failed{color:#b00020;font-weight:600}.passed{color:#1b6e20}
 ul{margin:0;padding-left:1.1em}section{margin-top:2em}.none{color:#555;font-style:italic}
 @media print{body{margin:0;font-size:10px}section{break-before:page}section:first-of-type{break-before:auto}
 tr{break-inside:avoid}thead{display:table-header-group}}`;
@@ -40,6 +40,11 @@ function text(value: string): string {
 }
 
 const orDash = (value: string | null) => (value === null ? '-' : text(value));
+
+/** A stored time in a cell of its own, kept on one line. */
+function timeCell(iso: string | null): string {
+  return `<td class="time">${orDash(iso)}</td>`;
+}
 
 function result(passed: boolean, status: string): string {
   return `<span class="${passed ? 'passed' : 'failed'}">${text(status)}</span>`;
@@ -92,11 +97,11 @@ function backupRow(b: ReportBackup): string {
   const policy = b.policy.met
     ? `<span class="passed">met</span>`
     : `<span class="failed">${text(b.policy.shortfall)}</span>`;
-  return `<tr><td><code>${text(b.backupId)}</code></td><td>${text(b.startedAt)}</td><td>${orDash(b.finishedAt)}</td><td>${duration(b.durationMs)}</td><td>${b.size === null ? '-' : formatBytes(b.size)}</td><td>${status}</td><td><ul>${copies.join('')}</ul></td><td><ul>${checks.join('')}</ul></td><td>${policy}</td></tr>`;
+  return `<tr><td><code>${text(b.backupId)}</code></td>${timeCell(b.startedAt)}${timeCell(b.finishedAt)}<td>${duration(b.durationMs)}</td><td>${b.size === null ? '-' : formatBytes(b.size)}</td><td>${status}</td><td><ul>${copies.join('')}</ul></td><td><ul>${checks.join('')}</ul></td><td>${policy}</td></tr>`;
 }
 
 function checkRow(c: ReportCheck): string {
-  return `<tr><td>${text(c.checkedAt)}</td><td>${text(c.level)}</td><td><code>${text(c.backupId)}</code></td><td>${orDash(c.copy)}</td><td>${result(c.passed, c.status)}</td><td>${orDash(c.detail)}</td></tr>`;
+  return `<tr>${timeCell(c.checkedAt)}<td>${text(c.level)}</td><td><code>${text(c.backupId)}</code></td><td>${orDash(c.copy)}</td><td>${result(c.passed, c.status)}</td><td>${orDash(c.detail)}</td></tr>`;
 }
 
 function drillRow(d: ReportDrill): string {
@@ -105,5 +110,5 @@ function drillRow(d: ReportDrill): string {
       `<li>${a.ok === null ? '?' : result(a.ok, a.ok ? 'passed' : 'failed')} ${orDash(a.name)}: <code>${orDash(a.sql)}</code> = ${orDash(a.value)}</li>`,
   );
   const error = d.error === null ? '' : `<div>${text(d.error)}</div>`;
-  return `<tr><td>${text(d.checkedAt)}</td><td><code>${text(d.backupId)}</code></td><td>${orDash(d.copy)}</td><td>${orDash(d.target)}</td><td>${duration(d.durationMs)}</td><td><ul>${assertions.join('')}</ul></td><td>${result(d.passed, d.status)}${error}</td></tr>`;
+  return `<tr>${timeCell(d.checkedAt)}<td><code>${text(d.backupId)}</code></td><td>${orDash(d.copy)}</td><td>${orDash(d.target)}</td><td>${duration(d.durationMs)}</td><td><ul>${assertions.join('')}</ul></td><td>${result(d.passed, d.status)}${error}</td></tr>`;
 }
