@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatBytes } from '@tricopy/core';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Chromium, chromiumRunnable, launchChromium } from './chromium.js';
 import { makeWorkspace, REPO_ROOT, tricopy, type Workspace } from './cli.js';
 import { growSqliteDatabase, makeSqliteDatabase } from './fleet-env.js';
 import { started, stop } from './serve-env.js';
@@ -12,20 +11,15 @@ import { BILLING_REASON, makeTroubledJobs, ORDERS_REASON, TROUBLED_CONFIG } from
 
 /** The dashboard as a person sees it: Debian's headless Chromium through Playwright, against real backups. */
 
-const CHROMIUM = '/usr/bin/chromium';
-
 /** What the page functions use of the browser's globals (this project's TypeScript has no DOM library). */
 interface BrowserGlobals {
   document: { scrollingElement: { scrollWidth: number; clientWidth: number } };
   getComputedStyle(element: unknown): { backgroundColor: string };
 }
 const ARTIFACTS = join(REPO_ROOT, 'test/artifacts');
-// Locally a machine without Chromium skips; in CI the test must run, so a missing browser fails it there.
-const runnable = existsSync(CHROMIUM) || process.env.CI === 'true';
-
-describe.runIf(runnable)('dashboard in headless Chromium', () => {
+describe.runIf(chromiumRunnable)('dashboard in headless Chromium', () => {
   let ws: Workspace;
-  let profile: string;
+  let chromium: Chromium;
   let browser: BrowserContext;
   let backupIds: string[];
   let sizes: number[];
@@ -47,25 +41,11 @@ describe.runIf(runnable)('dashboard in headless Chromium', () => {
     await makeTroubledJobs(ws);
     backupIds = list.backups.map((b) => b.backupId);
     sizes = list.backups.map((b) => b.size).reverse();
-    profile = await mkdtemp(join(tmpdir(), 'tricopy-chromium-'));
-    // Playwright passes the fresh, empty profile as --user-data-dir itself.
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    chromium = await launchChromium();
+    browser = chromium.browser;
   }, 120_000);
   afterAll(async () => {
-    await browser?.close();
-    if (profile !== undefined) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await ws?.remove();
   });
 

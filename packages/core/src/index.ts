@@ -49,6 +49,14 @@ export {
 } from './status/fleet-status.js';
 export { checkReason, type FailedCheck, type LastRun } from './status/job-attention.js';
 export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './status/metrics.js';
+export {
+  buildReport,
+  type Report,
+  type ReportBackup,
+  type ReportCheck,
+  type ReportDrill,
+  type ReportJob,
+} from './status/report.js';
 export { cronToOnCalendar, validateCron } from './util/cron.js';
 export { formatBytes } from './util/duration.js';
 export { ConfigError, describeError, UsageError } from './util/errors.js';

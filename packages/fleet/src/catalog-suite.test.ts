@@ -295,6 +295,62 @@ describe.each(kinds)('the %s catalog', (_kind, open) => {
     ]);
   });
 
+  it("gives a period's backups, their copies and its verifications (drills too), of the jobs asked", async () => {
+    const check = { status: 'ok', expectedSize: 1, actualSize: 1, expectedSha256: null, actualSha256: null };
+    clock.now = new Date('2026-11-01T00:00:00.000Z');
+    await catalog.insertBackup(backup('old', '2026-11-01T00:00:00.000Z'));
+    await catalog.recordVerification({
+      ...check,
+      backupId: 'old',
+      destination: 'nas',
+      level: 'deep',
+      detail: null,
+    });
+    clock.now = new Date('2026-12-01T10:00:00.000Z');
+    await catalog.insertBackup(backup('new', '2026-12-01T01:00:00.000Z'));
+    await catalog.insertBackup(backup('o1', '2026-12-01T02:00:00.000Z', 'other'));
+    await catalog.upsertCopy(copy('new', 'usb'));
+    await catalog.upsertCopy(copy('new', 'nas', 'failed'));
+    await catalog.upsertCopy(copy('old', 'nas'));
+    await catalog.upsertCopy(copy('o1', 'nas'));
+    await catalog.recordVerification({
+      ...check,
+      backupId: 'old',
+      destination: 'nas',
+      level: 'stat',
+      detail: null,
+    });
+    const drill = '{"target":"staging","durationMs":5,"assertions":[]}';
+    await catalog.recordVerification({
+      ...check,
+      backupId: 'new',
+      destination: 'usb',
+      level: 'drill',
+      detail: drill,
+    });
+    await catalog.recordVerification({
+      ...check,
+      backupId: 'o1',
+      destination: 'nas',
+      level: 'deep',
+      detail: null,
+    });
+
+    const app = await catalog.reportRecords({ since: '2026-11-15T00:00:00.000Z', jobs: ['app'] });
+    expect(app.backups.map((b) => b.id)).toEqual(['new']);
+    expect(app.copies.map((c) => [c.backupId, c.destination, c.status])).toEqual([
+      ['new', 'nas', 'failed'],
+      ['new', 'usb', 'verified'],
+    ]);
+    expect(app.verifications.map((v) => [v.job, v.backupId, v.level, v.detail])).toEqual([
+      ['app', 'old', 'stat', null],
+      ['app', 'new', 'drill', drill],
+    ]);
+    const all = await catalog.reportRecords({ since: '2026-11-15T00:00:00.000Z' });
+    expect(all.backups.map((b) => b.id)).toEqual(['new', 'o1']);
+    expect(all.verifications.map((v) => v.backupId)).toEqual(['old', 'new', 'o1']);
+  });
+
   it('applies a transaction whole or not at all', async () => {
     await expect(
       catalog.transaction(async (tx) => {

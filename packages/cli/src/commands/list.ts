@@ -63,7 +63,7 @@ export async function listCommand(options: ListOptions): Promise<number> {
 }
 
 /** A session that only reads the catalog: a catalog on a read-only file system is listed too. */
-const readingCatalog = (o: ConstructorParameters<typeof Session>[0]) =>
+export const readingCatalog = (o: ConstructorParameters<typeof Session>[0]) =>
   new Session({ ...o, readOnlyCatalog: true });
 
 function listBackupsIn(options: ListOptions): (session: Session) => Promise<number> {

@@ -1,6 +1,7 @@
 import { type Command, Option } from 'commander';
 import { backupCommand } from '../commands/backup.js';
 import { addListOptions, listCommand } from '../commands/list.js';
+import { collectJob, parseSince, REPORT_FORMATS, reportCommand } from '../commands/report.js';
 import { parseSourceOption, restoreCommand } from '../commands/restore.js';
 import { verifyCommand } from '../commands/verify.js';
 import { type Run, withArgument, withOptions } from './actions.js';
@@ -20,6 +21,27 @@ export function addList(program: Command, run: Run): void {
   addListOptions(
     program.command('list').description('backups with their copies, sizes, sha256 and status'),
   ).action(withOptions(run, listCommand));
+}
+
+export function addReport(program: Command, run: Run): void {
+  program
+    .command('report')
+    .description(
+      'evidence for an auditor: every backup, copy, check, verification and drill of a period, and 3-2-1',
+    )
+    .requiredOption(
+      '--since <period>',
+      'from this long ago (90d, 12h, 2w) or this date (2026-01-31, UTC)',
+      (v) => parseSince(v),
+    )
+    .option('--job <job>', 'only this job (repeatable)', collectJob)
+    .addOption(
+      new Option('--format <format>', 'json or one self-contained HTML file')
+        .choices(REPORT_FORMATS)
+        .default('json'),
+    )
+    .option('--output <file>', 'write the report to this file (default: stdout)')
+    .action(withOptions(run, reportCommand));
 }
 
 export function addVerify(program: Command, run: Run): void {

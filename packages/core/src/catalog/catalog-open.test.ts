@@ -125,6 +125,43 @@ describe('upgrading an older catalog', () => {
   });
 });
 
+describe('upgrading a catalog of schema 4', () => {
+  it('keeps its verifications, ids and all, and then records drills', async () => {
+    const path = join(dir, 'v4.db');
+    const db = new Database(path);
+    for (const migration of MIGRATIONS.slice(0, 4)) db.exec(migration);
+    db.pragma('user_version = 4');
+    db.exec(`INSERT INTO backups (id, job, status, started_at, source_type, seq) VALUES ('b1', 'app', 'ok', 't', 'sqlite', 1);
+      INSERT INTO verifications (id, backup_id, destination, level, status, detail, checked_at)
+        VALUES (7, 'b1', 'usb', 'deep', 'ok', 'as stored', '2025-03-01T10:00:00.000Z')`);
+    expect(() =>
+      db.exec(
+        `INSERT INTO verifications (backup_id, level, status, checked_at) VALUES ('b1', 'drill', 'ok', 't')`,
+      ),
+    ).toThrow(/CHECK constraint failed/);
+    db.close();
+    const catalog = openSqliteCatalog(path, () => new Date('2025-03-02T10:00:00.000Z'));
+    try {
+      const drill = { destination: 'usb', status: 'ok', expectedSize: null, expectedSha256: null } as const;
+      await catalog.recordVerification({
+        ...drill,
+        backupId: 'b1',
+        level: 'drill',
+        actualSize: null,
+        actualSha256: null,
+        detail: '{}',
+      });
+      const rows = await catalog.records('verifications', { offset: 0, limit: 10 });
+      expect(rows.map((r) => [r.id, r.level, r.detail, r.checked_at])).toEqual([
+        [7, 'deep', 'as stored', '2025-03-01T10:00:00.000Z'],
+        [8, 'drill', '{}', '2025-03-02T10:00:00.000Z'],
+      ]);
+    } finally {
+      await catalog.close();
+    }
+  });
+});
+
 describe('the catalog file', () => {
   const backup = (id: string) => ({
     id,

@@ -11,6 +11,7 @@ import type {
   VerificationRow,
 } from './model.js';
 import type { RecordTable } from './records.js';
+import type { ReportPeriod, ReportRecords } from './report-records.js';
 import type { StatusRecords } from './status-records.js';
 
 export type {
@@ -89,6 +90,8 @@ export interface Catalog {
    * configured ones, the only ones whose verified copies count.
    */
   statusRecords(destinations: readonly string[]): Promise<StatusRecords>;
+  /** The backups, copies and verifications of a period, for `tricopy report`, in a fixed number of queries. */
+  reportRecords(period: ReportPeriod): Promise<ReportRecords>;
   /** The sizes of each job's `limit` newest ok or degraded backups that have one, pruned too, newest first. */
   sizeTrends(limit: number): Promise<{ job: string; size: number }[]>;
   /** Replaces what the catalog knows of one backup with what a manifest says (catalog rebuild). */

@@ -16,6 +16,7 @@ import {
   SQLITE_DIALECT,
   type SqlDialect,
 } from './records.js';
+import { type ReportPeriod, type ReportRecords, readReportRecords } from './report-records.js';
 import { type Row, toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
 import { readSizeTrends, readStatusRecords, type StatusRecords } from './status-records.js';
@@ -242,6 +243,10 @@ export class SqlCatalog implements Catalog {
 
   statusRecords(destinations: readonly string[]): Promise<StatusRecords> {
     return readStatusRecords(this.#sql, destinations);
+  }
+
+  reportRecords(period: ReportPeriod): Promise<ReportRecords> {
+    return readReportRecords(this.#sql, period);
   }
 
   sizeTrends(limit: number): Promise<{ job: string; size: number }[]> {
