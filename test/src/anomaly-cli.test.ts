@@ -1,6 +1,7 @@
 // Anomaly alerts against a real PostgreSQL: a table that lost most of its rows, or disappeared, between two backups
 // flags the second backup naming the table, in `backup`, its --json, the notification and the metrics; prune waits
 // for `tricopy confirm`.
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
@@ -12,8 +13,13 @@ type FlaggedJson = BackupJson & { runs: { flagged: string | null }[] };
 
 let pg: PostgresServer;
 let ws: Workspace;
-const run = () => ({ cwd: ws.dir, env: { PGPASS_TEST: pg.password } });
-const backup = () => tricopyJson<FlaggedJson>(['backup', '--json'], run());
+let identity: string;
+const run = (env: Record<string, string> = {}) => ({
+  cwd: ws.dir,
+  env: { PGPASS_TEST: pg.password, ...env },
+});
+const backup = (job = 'shop', env: Record<string, string> = {}) =>
+  tricopyJson<FlaggedJson>(['backup', job, '--json'], run(env));
 const notes = async () =>
   (await readFile(join(ws.dir, 'notes.jsonl'), 'utf8').catch(() => ''))
     .split('\n')
@@ -35,6 +41,14 @@ beforeAll(async () => {
      CREATE TABLE customers (id int PRIMARY KEY);
      INSERT INTO customers SELECT generate_series(1, 200);`,
   );
+  await pg.sql('postgres', 'CREATE DATABASE vault;');
+  await pg.sql(
+    'vault',
+    'CREATE TABLE ledger (id int PRIMARY KEY, note text); INSERT INTO ledger SELECT i, md5(i::text) FROM generate_series(1, 1000) i;',
+  );
+  identity = join(ws.dir, 'identity.txt');
+  execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
+  const recipient = execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' }).trim();
   await ws.writeConfig(`
 destinations:
   primary: { type: local, path: ./dest/primary }
@@ -48,6 +62,12 @@ ${postgresSource(pg, 'shop')}
     notify:
       - type: command
         command: [sh, -c, 'cat >> notes.jsonl && echo >> notes.jsonl']
+  vault:
+    source:
+${postgresSource(pg, 'vault')}
+    destinations: [primary]
+    encryption: { recipients: [${recipient}] }
+    anomalies: { sizeShrink: 99% }
 `);
 }, 120_000);
 afterAll(async () => {
@@ -89,11 +109,30 @@ describe('anomaly alerts between two backups of a PostgreSQL database', () => {
     expect(steady.json.runs[0]?.flagged).toBeNull();
 
     await pg.sql('shop', 'DROP TABLE customers;');
-    const dropped = await tricopy(['backup'], run());
+    const dropped = await tricopy(['backup', 'shop'], run());
     expect(dropped.code, dropped.stderr).toBe(3);
     expect(dropped.stdout).toMatch(/shop +OK FLAGGED!/);
     expect(dropped.stdout).toMatch(
       /shop: flagged: table public\.customers disappeared \(200 rows in backup \S+\); pruning of shop is blocked .* tricopy confirm /,
+    );
+  });
+
+  it('compares the sealed table counts of encrypted backups only with an identity file', async () => {
+    const withIdentity = { TRICOPY_IDENTITY_FILE: identity };
+    const first = await backup('vault');
+    expect(first.code, first.stderr).toBe(0);
+    await pg.sql('vault', 'DELETE FROM ledger WHERE id > 100;');
+    const blind = await backup('vault');
+    expect(blind.code, blind.stderr).toBe(0);
+    expect(blind.json.runs[0]?.flagged).toBeNull();
+
+    await pg.sql('vault', 'INSERT INTO ledger SELECT i, md5(i::text) FROM generate_series(101, 1000) i;');
+    expect((await backup('vault', withIdentity)).code).toBe(0);
+    await pg.sql('vault', 'DELETE FROM ledger WHERE id > 100;');
+    const seen = await backup('vault', withIdentity);
+    expect(seen.code, seen.stderr).toBe(3);
+    expect(seen.json.runs[0]?.flagged).toMatch(
+      /^table public\.ledger lost 90\.0% of its rows \(1000 → 100 since /,
     );
   });
 });
