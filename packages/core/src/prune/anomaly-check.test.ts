@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type AnomalyLimits,
+  anomalyLimits,
   type ComparedBackup,
   describeAnomalies,
   findAnomalies,
@@ -90,5 +91,29 @@ describe('findAnomalies', () => {
     expect(describeAnomalies(findAnomalies(current, previous, limits))).toMatch(
       /^.* below shrinkThreshold 0\.5; table orders disappeared \(10000 rows in backup B1\)$/,
     );
+  });
+});
+
+describe('anomalyLimits', () => {
+  const retention = { auto: false, shrinkThreshold: 0.3 };
+
+  it("keeps today's retention.shrinkThreshold (default 0.5) when sizeShrink is not set", () => {
+    expect(anomalyLimits({})).toEqual({
+      tableShrink: 0.5,
+      minRows: 100,
+      sizeShrink: { keep: 0.5, name: 'shrinkThreshold 0.5' },
+      sizeGrowth: undefined,
+    });
+    expect(anomalyLimits({ retention }).sizeShrink).toEqual({ keep: 0.3, name: 'shrinkThreshold 0.3' });
+  });
+
+  it('lets anomalies.sizeShrink replace shrinkThreshold; 0 turns the check off', () => {
+    const anomalies = { tableShrink: 0.9, minRows: 10, sizeShrink: 0.8, sizeGrowth: 3 };
+    const limits = anomalyLimits({ retention, anomalies });
+    expect(limits.sizeShrink?.keep).toBeCloseTo(0.2);
+    expect(limits).toMatchObject({ tableShrink: 0.9, minRows: 10, sizeGrowth: 3 });
+    expect(limits.sizeShrink?.name).toBe('sizeShrink 80%');
+    const off = anomalyLimits({ anomalies: { ...anomalies, sizeShrink: 0 } });
+    expect(findAnomalies(backup('B2', 1), backup('B1', 10_000), off)).toEqual([]);
   });
 });

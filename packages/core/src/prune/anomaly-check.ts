@@ -1,5 +1,9 @@
 import type { TableCount } from '@tricopy/contract';
+import type { JobSpec } from '../config/specs.js';
 import { formatBytes } from '../util/duration.js';
+
+const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
+const setting = (share: number) => `${Number((share * 100).toFixed(2))}%`;
 
 /** What is compared of a backup: its artifact's size and compression, and its table counts when readable. */
 export interface ComparedBackup {
@@ -21,15 +25,29 @@ export interface AnomalyLimits {
   readonly sizeGrowth?: number | undefined;
 }
 
+/** A job's limits: its `anomalies`, with `retention.shrinkThreshold` (default 0.5) unless `sizeShrink` is set. */
+export function anomalyLimits(job: Pick<JobSpec, 'anomalies' | 'retention'>): AnomalyLimits {
+  const { anomalies } = job;
+  const threshold = job.retention?.shrinkThreshold ?? 0.5;
+  const sizeShrink = anomalies?.sizeShrink;
+  return {
+    tableShrink: anomalies?.tableShrink ?? 0.5,
+    minRows: anomalies?.minRows ?? 100,
+    sizeShrink:
+      sizeShrink === undefined
+        ? { keep: threshold, name: `shrinkThreshold ${threshold}` }
+        : // sizeShrink 0 turns the check off, as shrinkThreshold 0 does.
+          { keep: sizeShrink === 0 ? 0 : 1 - sizeShrink, name: `sizeShrink ${setting(sizeShrink)}` },
+    sizeGrowth: anomalies?.sizeGrowth,
+  };
+}
+
 export interface Anomaly {
   readonly kind: 'table-shrunk' | 'table-missing' | 'size-shrunk' | 'size-grown';
   /** The table, for the table kinds. */
   readonly table?: string;
   readonly reason: string;
 }
-
-const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
-const setting = (share: number) => `${Number((share * 100).toFixed(2))}%`;
 
 /** What is anomalous about `current` against `previous`, the job's previous good backup: empty when nothing is. */
 export function findAnomalies(

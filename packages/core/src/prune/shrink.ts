@@ -4,12 +4,7 @@ import { decryptionFor, unsealFacts } from '../readback/restore-decrypt.js';
 import type { JobResult } from '../results/backup-result.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import {
-  type AnomalyLimits,
-  type ComparedBackup,
-  describeAnomalies,
-  findAnomalies,
-} from './anomaly-check.js';
+import { anomalyLimits, type ComparedBackup, describeAnomalies, findAnomalies } from './anomaly-check.js';
 
 /**
  * Flags a backup that is anomalous against the job's previous good backup (one not itself flagged and unconfirmed):
@@ -29,7 +24,7 @@ export async function flagIfAnomalous(session: Session, result: JobResult): Prom
   const anomalies = findAnomalies(
     await compared(session, current),
     await compared(session, previous),
-    limitsOf(session, result.job),
+    anomalyLimits(session.job(result.job)),
   );
   if (anomalies.length === 0) return undefined;
   const reason = describeAnomalies(anomalies);
@@ -39,24 +34,6 @@ export async function flagIfAnomalous(session: Session, result: JobResult): Prom
       `until you check it and run: tricopy confirm ${result.backupId}`,
   );
   return reason;
-}
-
-function limitsOf(session: Session, job: string): AnomalyLimits {
-  const spec = session.job(job);
-  const anomalies = spec.anomalies;
-  const shrinkThreshold = spec.retention?.shrinkThreshold ?? 0.5;
-  return {
-    tableShrink: anomalies?.tableShrink ?? 0.5,
-    minRows: anomalies?.minRows ?? 100,
-    sizeShrink:
-      anomalies?.sizeShrink === undefined
-        ? { keep: shrinkThreshold, name: `shrinkThreshold ${shrinkThreshold}` }
-        : {
-            keep: 1 - anomalies.sizeShrink,
-            name: `sizeShrink ${Number((anomalies.sizeShrink * 100).toFixed(2))}%`,
-          },
-    sizeGrowth: anomalies?.sizeGrowth,
-  };
 }
 
 async function compared(session: Session, backup: BackupRow): Promise<ComparedBackup> {
