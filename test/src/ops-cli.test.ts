@@ -106,8 +106,8 @@ jobs:
     db.close();
     const table = await tricopy(['backup'], { cwd: ws.dir });
     expect(table.code, table.stderr).toBe(3);
-    expect(table.stdout).toMatch(/app +OK SMALL!/);
-    expect(table.stdout).toMatch(/app: suspiciously small: .*tricopy confirm /);
+    expect(table.stdout).toMatch(/app +OK FLAGGED!/);
+    expect(table.stdout).toMatch(/app: flagged: .*tricopy confirm /);
     // Back to the full database, then emptied again: flagged again, now seen through --json.
     const firstSmall = /tricopy confirm (\S+)/.exec(table.stdout)?.[1] as string;
     expect((await tricopy(['confirm', firstSmall], { cwd: ws.dir })).code).toBe(0);
@@ -134,9 +134,9 @@ jobs:
       cwd: ws.dir,
     });
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stderr).toContain(`backup ${smallId} is flagged as suspiciously small`);
+    expect(restored.stderr).toContain(`backup ${smallId} is flagged as anomalous`);
     expect(restored.stderr).toContain(`the newest unflagged backup of job app is ${fullId}`);
-    expect(restored.stdout).toContain('(flagged as suspiciously small:');
+    expect(restored.stdout).toContain('(flagged as anomalous:');
 
     const blocked = await tricopy(['prune'], { cwd: ws.dir });
     expect(blocked.code).toBe(3);

@@ -66,7 +66,7 @@ function printSummary(report: RunReport, policy: Policy): void {
   const rule = `${policy.copies}-${policy.media}-${policy.offsite}`;
   const rows = report.runs.map((run) => [
     run.job,
-    run.flagged === undefined ? run.status.toUpperCase() : `${run.status.toUpperCase()} SMALL!`,
+    run.flagged === undefined ? run.status.toUpperCase() : `${run.status.toUpperCase()} FLAGGED!`,
     run.size === undefined ? '-' : formatBytes(run.size),
     shortHash(run.sha256),
     run.copies.map((c) => `${c.destination}:${c.status === 'verified' ? 'ok' : 'FAILED'}`).join(' ') || '-',
@@ -83,7 +83,7 @@ function printSummary(report: RunReport, policy: Policy): void {
       printLine(`  ${run.job}: ${PLAINTEXT_WARNING}`);
     if (run.flagged !== undefined) {
       printLine(
-        `  ${run.job}: suspiciously small: ${run.flagged}; pruning of ${run.job} is blocked until you check it and run: tricopy confirm ${run.backupId}`,
+        `  ${run.job}: flagged: ${run.flagged}; pruning of ${run.job} is blocked until you check it and run: tricopy confirm ${run.backupId}`,
       );
     }
   }

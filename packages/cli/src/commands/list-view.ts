@@ -20,7 +20,7 @@ export interface BackupView {
   readonly format: string | null;
   readonly error: string | null;
   readonly flagged: string | null;
-  /** Flagged as suspiciously small and not confirmed (pruning of its job is blocked). */
+  /** Flagged as anomalous and not confirmed (pruning of its job is blocked). */
   readonly flaggedNow: boolean;
   readonly confirmedAt: string | null;
   readonly prunedAt: string | null;

@@ -171,7 +171,7 @@ function newestPerJob(items: readonly BackupView[], limit: number): BackupView[]
 }
 
 function stateCell(b: BackupView): string {
-  return b.flaggedNow ? `${b.state} SMALL!` : b.state;
+  return b.flaggedNow ? `${b.state} FLAGGED!` : b.state;
 }
 
 /** Wide: time, level, status. Narrow: level, ok or FAILED, and how long ago (`restore-test ok 3d`). */

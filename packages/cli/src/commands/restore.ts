@@ -120,7 +120,7 @@ async function restoreChosen(
     const where = options.to ?? `database ${options.toDatabase}`;
     printLine(
       `restored backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed) from ${result.destination} into ${where}` +
-        (flagged === null ? '' : ` (flagged as suspiciously small: ${flagged})`),
+        (flagged === null ? '' : ` (flagged as anomalous: ${flagged})`),
     );
   }
   return EXIT.ok;
@@ -190,14 +190,14 @@ async function sessionFor(
   return create({ config, logger: session.logger, catalog: session.catalog, now: session.now });
 }
 
-/** A backup flagged as suspiciously small and not confirmed may be an emptied database: say so before restoring it. */
+/** A backup flagged as anomalous and not confirmed may be an emptied database: say so before restoring it. */
 async function warnIfFlagged(session: Session, backup: BackupRow): Promise<void> {
   if (backup.flagged === null || backup.confirmedAt !== null) return;
   const older = (await session.catalog.listBackups({ job: backup.job, statuses: ['ok', 'degraded'] })).find(
     (b) => b.seq < backup.seq && b.flagged === null && b.prunedAt === null,
   );
   session.logger.warn(
-    `backup ${backup.id} is flagged as suspiciously small (${backup.flagged}): it may hold an emptied database` +
+    `backup ${backup.id} is flagged as anomalous (${backup.flagged}): it may hold an emptied database` +
       (older === undefined ? '' : `; the newest unflagged backup of job ${backup.job} is ${older.id}`),
   );
 }

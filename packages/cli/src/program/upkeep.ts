@@ -47,7 +47,9 @@ export function addForget(program: Command, run: Run): void {
 export function addConfirm(program: Command, run: Run): void {
   program
     .command('confirm')
-    .description('confirm a backup flagged as suspiciously small, so pruning of its job may resume')
+    .description(
+      'confirm a backup flagged as anomalous (rows lost, a table gone, size shrunk or grown), so pruning of its job may resume',
+    )
     .argument('<backupId>', 'the flagged backup')
     .action(withArgument(run, confirmCommand));
 }

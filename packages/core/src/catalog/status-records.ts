@@ -24,6 +24,8 @@ export interface StatusRecords {
   readonly newestLiveGoodCopies: readonly CopyRow[];
   /** Each job's newest unpruned good backup with a verified copy on one of the given destinations. */
   readonly newestVerified: readonly { job: string; finishedAt: string }[];
+  /** Unpruned backups flagged (as anomalous) and not confirmed, newest first per job. */
+  readonly flagged: readonly { job: string; backupId: string; reason: string }[];
   /** The newest passed verification per job and stored level, over unpruned backups. */
   readonly lastPassed: readonly { job: string; level: string; checkedAt: string }[];
 }
@@ -68,6 +70,10 @@ export async function readStatusRecords(
      WHERE backups.pruned_at IS NULL AND verifications.status = 'ok'
      GROUP BY backups.job, verifications.level`,
   );
+  const flagged = await sql.all(
+    `SELECT job, id, flagged FROM backups
+     WHERE flagged IS NOT NULL AND confirmed_at IS NULL AND pruned_at IS NULL ORDER BY job, seq DESC`,
+  );
   return {
     runs: runs.map((r) => ({
       job: r.job as string,
@@ -82,6 +88,11 @@ export async function readStatusRecords(
     newestVerified: newestVerified.map((r) => ({
       job: r.job as string,
       finishedAt: r.finished_at as string,
+    })),
+    flagged: flagged.map((r) => ({
+      job: r.job as string,
+      backupId: r.id as string,
+      reason: r.flagged as string,
     })),
     lastPassed: lastPassed.map((r) => ({
       job: r.job as string,

@@ -67,6 +67,23 @@ describe('config: checked up front', () => {
     expect(await problemsOf(config('    verify: { shallow: 1d }\n'))).toMatch(/jobs\.a\.verify: .*shallow/);
   });
 
+  it('reads anomaly thresholds as 50% or 0.5; a share out of range names its key', async () => {
+    const text = config('    anomalies: { tableShrink: 90%, sizeShrink: 0.75, sizeGrowth: 300% }\n');
+    const loaded = await parseConfig(text, FILE, {}, TEST_PLUGINS);
+    expect(loaded.jobs.get('a')?.anomalies).toEqual({
+      tableShrink: 0.9,
+      minRows: 100,
+      sizeShrink: 0.75,
+      sizeGrowth: 3,
+    });
+    expect(await problemsOf(config('    anomalies: { tableShrink: 150% }\n'))).toContain(
+      `${FILE}: jobs.a.anomalies.tableShrink: expected a share such as 50% or 0.5 (at most 100%)`,
+    );
+    expect(await problemsOf(config('    anomalies: { sizeGrowth: lots }\n'))).toContain(
+      'jobs.a.anomalies.sizeGrowth: expected a share such as 50% or 0.5',
+    );
+  });
+
   it('refuses a stallTimeout a timer cannot hold', async () => {
     expect(await problemsOf(config('', 'stallTimeout: 30d\n'))).toContain(
       'stallTimeout: must be at most 24d',

@@ -64,6 +64,37 @@ export const retentionSchema = z.strictObject({
 });
 export type Retention = z.infer<typeof retentionSchema>;
 
+/** A share: `50%` or 0.5. `max` bounds it (1 for a share lost, none for a share gained). */
+function shareSchema(max?: number) {
+  const bound = max === undefined ? '' : ` (at most ${max * 100}%)`;
+  return z.union([z.number(), z.string()]).transform((value, context) => {
+    const share = typeof value === 'number' ? value : parsePercent(value);
+    if (share === undefined || share < 0 || (max !== undefined && share > max)) {
+      context.addIssue({ code: 'custom', message: `expected a share such as 50% or 0.5${bound}` });
+      return z.NEVER;
+    }
+    return share;
+  });
+}
+
+function parsePercent(text: string): number | undefined {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/.exec(text);
+  return match === null ? undefined : Number(match[1]) / 100;
+}
+
+/** What flags a backup as anomalous against the job's previous good backup (0 turns a check off). */
+export const anomaliesSchema = z.strictObject({
+  /** A table that lost more than this share of its rows. */
+  tableShrink: shareSchema(1).default(0.5),
+  /** Tables with fewer rows than this in the previous backup are not compared (nor missed when they disappear). */
+  minRows: z.int().min(0).default(100),
+  /** A dump that lost more than this share of its size (when set it replaces retention.shrinkThreshold). */
+  sizeShrink: shareSchema(1).optional(),
+  /** A dump that grew by more than this share (`300%`: to more than 4 times the size); off unless set. */
+  sizeGrowth: shareSchema().optional(),
+});
+export type Anomalies = z.infer<typeof anomaliesSchema>;
+
 type Event = 'failure' | 'degraded' | 'success';
 const notifyOn = (...defaults: Event[]) =>
   z.array(z.enum(['failure', 'degraded', 'success'])).default(defaults);
@@ -138,6 +169,7 @@ export const jobSchema = z
     /** Rotating verification in the daemon (default: policy.verify, key by key). */
     verify: rotationSchema.optional(),
     retention: retentionSchema.optional(),
+    anomalies: anomaliesSchema.optional(),
     /** Per-destination retention overrides. */
     retentionByDestination: z.record(z.string(), retentionSchema).optional(),
     notify: notifySchema.optional(),

@@ -1,7 +1,7 @@
 import type { DestinationPlugin, SourcePlugin } from '@tricopy/contract';
 import { parseDuration } from '../util/duration.js';
 import type { Loaded, LoadedPlugins } from './plugin-options.js';
-import type { Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
+import type { Anomalies, Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
 
 /** A job's age encryption: the recipients every artifact is encrypted to. */
 export interface JobEncryption {
@@ -43,6 +43,8 @@ export interface JobSpec {
   /** Rotating verification windows (the job's `verify`, else policy.verify, key by key). */
   readonly verifyEvery?: { readonly deepMs?: number; readonly restoreTestMs?: number };
   readonly retention?: Retention;
+  /** What flags a backup as anomalous against the previous good one (besides retention.shrinkThreshold). */
+  readonly anomalies?: Anomalies;
   readonly retentionByDestination?: Readonly<Record<string, Retention>>;
   readonly notify: readonly NotifyTarget[];
   /** Why some of its notify targets cannot be used (an unset variable in them); the job runs without them. */
@@ -118,6 +120,7 @@ function jobSpec(
     ...maxAge(job.maxAge ?? raw.policy.maxAge),
     verifyEvery: verifyEvery(job.verify, raw.policy.verify),
     ...(job.retention === undefined ? {} : { retention: job.retention }),
+    ...(job.anomalies === undefined ? {} : { anomalies: job.anomalies }),
     ...(job.retentionByDestination === undefined
       ? {}
       : { retentionByDestination: job.retentionByDestination }),

@@ -261,7 +261,7 @@ concurrency: 1
     expect(seen.filter((r) => r.includes('/ping/own'))).toEqual(['GET /ping/own/start', 'POST /ping/own']);
   });
 
-  it('reports a suspiciously small backup as degraded, naming the reason', async () => {
+  it('reports a flagged backup as degraded, naming the reason', async () => {
     const hook = `  - { type: webhook, url: "${http.base}/hook", on: [degraded] }\n  - { type: healthcheck, url: "${http.base}/ping/hc" }`;
     await fleet(job('app'), hook);
     expect(http.requests.map((r) => r.url)).toEqual(['/ping/hc/start', '/ping/hc']);
@@ -274,7 +274,7 @@ concurrency: 1
     const payload = JSON.parse(http.requests[1]?.body ?? '{}');
     expect(payload).toMatchObject({ event: 'degraded', status: 'ok' });
     expect(payload.flagged).toMatch(/below shrinkThreshold 0\.5/);
-    expect(payload.text).toMatch(/OK, SUSPICIOUSLY SMALL/);
+    expect(payload.text).toMatch(/OK, FLAGGED/);
   });
 });
 

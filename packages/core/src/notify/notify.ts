@@ -24,7 +24,7 @@ export interface NotifyOptions {
 
 const DEFAULTS = { retries: 3, minRetryDelayMs: 1000, timeoutMs: 15_000 };
 
-/** A backup flagged as suspiciously small is reported as `degraded`: its copies are good, its content may not be. */
+/** A flagged backup (anomalous: rows lost, a table gone, size shrunk or grown) is reported as `degraded`: its copies are good, its content may not be. */
 export function eventOf(result: Pick<JobResult, 'status' | 'flagged'>): NotifyEvent {
   if (result.status === 'failed') return 'failure';
   return result.status === 'degraded' || result.flagged !== undefined ? 'degraded' : 'success';
@@ -39,7 +39,7 @@ export function worstEvent(events: readonly NotifyEvent[]): NotifyEvent {
 const ICONS: Record<NotifyEvent, string> = { success: '✅', degraded: '⚠️', failure: '❌' };
 
 function statusWords(result: Pick<JobResult, 'status' | 'flagged'>): string {
-  return `${result.status.toUpperCase()}${result.flagged === undefined ? '' : ', SUSPICIOUSLY SMALL'}`;
+  return `${result.status.toUpperCase()}${result.flagged === undefined ? '' : ', FLAGGED'}`;
 }
 
 /** The JSON every webhook and command receives (the others get its `text`). Every string in it redacted; carries no option values of any plugin. */

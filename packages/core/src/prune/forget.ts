@@ -26,7 +26,7 @@ export interface ForgetReport {
  * Removes one backup from every destination, under prune's rules (the copy is marked `deleting` first, its manifest
  * goes before its artifact, a stored object whose size the catalog does not expect is left alone), then marks it
  * pruned in the catalog. Refused for a backup still running, and, unless `force`, for the job's newest verified
- * backup (and its newest verified one that is not flagged as suspiciously small).
+ * backup (and its newest verified one that is not flagged as anomalous).
  */
 export async function forgetBackup(
   session: Session,
@@ -87,7 +87,7 @@ async function refuseIfNewestVerified(session: Session, backup: BackupRow): Prom
     newest?.id === backup.id
       ? `the newest verified backup of job ${backup.job}`
       : newestUnflagged?.id === backup.id
-        ? `the newest verified backup of job ${backup.job} that is not flagged as suspiciously small`
+        ? `the newest verified backup of job ${backup.job} that is not flagged as anomalous`
         : undefined;
   if (why !== undefined) {
     throw new UsageError(

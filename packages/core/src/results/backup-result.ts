@@ -31,7 +31,7 @@ export interface JobResult {
   readonly error?: string;
   /** 3-2-1 status of the verified copies. */
   readonly policy: PolicyStatus;
-  /** Why the backup is suspiciously small (set after the run by `flagIfShrunk`), if it is. */
+  /** Why the backup is flagged as anomalous (set after the run by `flagIfAnomalous`), if it is. */
   readonly flagged?: string;
 }
 

@@ -239,7 +239,7 @@ function logResult(logger: Logger, result: JobResult): void {
     ...(result.flagged === undefined ? {} : { flagged: result.flagged }),
   };
   if (result.status === 'ok' && result.flagged !== undefined)
-    logger.warn(`job ${name}: ok but suspiciously small: ${result.flagged}`, fields);
+    logger.warn(`job ${name}: ok but flagged: ${result.flagged}`, fields);
   else if (result.status === 'ok') logger.info(`job ${name}: ok`, fields);
   else if (result.status === 'degraded') logger.warn(`job ${name}: degraded`, fields);
   else logger.error(`job ${name}: failed`, fields);

@@ -3,7 +3,7 @@ import { evaluatePolicy, jobPolicy } from '../copies/policy.js';
 import { takeJobLockWithin } from '../locks/job-lock.js';
 import { RunNotifier } from '../notify/run-notifier.js';
 import { type JobPrune, pruneBackups } from '../prune/prune.js';
-import { flagIfShrunk } from '../prune/shrink.js';
+import { flagIfAnomalous } from '../prune/shrink.js';
 import type { BackupEvents, JobResult, RunStatus } from '../results/backup-result.js';
 import { prepareJobRun } from '../session/prepare-run.js';
 import type { Session } from '../session/session.js';
@@ -156,7 +156,7 @@ async function runOne(
     }
     if (result.status !== 'failed') {
       try {
-        const flagged = await flagIfShrunk(session, result);
+        const flagged = await flagIfAnomalous(session, result);
         if (flagged !== undefined) result = { ...result, flagged };
         if (wantsAutoPrune(job) && !options.signal?.aborted) {
           const report = await pruneBackups(session, { jobs: [name], onlyAuto: true, lockHeld: true });

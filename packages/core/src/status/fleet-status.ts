@@ -8,6 +8,7 @@ import {
   attentionOf,
   byNewestCheck,
   type FailedCheck,
+  type FlaggedBackup,
   failedCheckOf,
   failedChecksOf,
   type LastRun,
@@ -72,6 +73,8 @@ export interface JobStatus {
   readonly lastRun: LastRun | null;
   /** Checks of its unpruned backups' copies (and restore tests) that did not pass and were not passed since. */
   readonly failedChecks: readonly FailedCheck[];
+  /** Its unpruned backups flagged as anomalous and not confirmed (they block its pruning), newest first. */
+  readonly flagged: readonly FlaggedBackup[];
   /** What needs someone's attention, one short line each; empty when all is well. */
   readonly attention: readonly string[];
 }
@@ -110,6 +113,9 @@ export async function fleetStatus(sources: Sources, now: Date): Promise<JobStatu
           .filter((v) => v.job === job)
           .map(failedCheckOf)
           .sort(byNewestCheck),
+        flagged: records.flagged
+          .filter((f) => f.job === job)
+          .map((f) => ({ backupId: f.backupId, reason: f.reason })),
       });
     }),
   );
@@ -131,6 +137,7 @@ function withAttention(status: Omit<JobStatus, 'attention'>): JobStatus {
     policyShortfall: lastBackup === null || lastBackup.policyMet ? null : lastBackup.policy,
     staleReason: staleness.stale ? staleReason(staleness) : null,
     failedChecks: status.failedChecks,
+    flagged: status.flagged,
   });
   return { ...status, attention };
 }
@@ -187,6 +194,9 @@ export async function jobStatus(sources: Sources, job: string, now: Date): Promi
     staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
     lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
     failedChecks: await failedChecks(sources.catalog, live),
+    flagged: live
+      .filter((b) => b.flagged !== null && b.confirmedAt === null)
+      .map((b) => ({ backupId: b.id, reason: b.flagged as string })),
   });
 }
 

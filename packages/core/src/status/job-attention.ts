@@ -103,14 +103,24 @@ export function byNewestCheck(a: FailedCheck, b: FailedCheck): number {
   return ka === kb ? 0 : ka > kb ? -1 : 1;
 }
 
+/** A backup flagged as anomalous (a table lost rows, the dump shrank or grew) that nobody confirmed yet. */
+export interface FlaggedBackup {
+  readonly backupId: string;
+  readonly reason: string;
+}
+
 export interface AttentionFacts {
   readonly lastRun: LastRun | null;
   readonly policyShortfall: string | null;
   readonly staleReason: string | null;
   readonly failedChecks: readonly FailedCheck[];
+  readonly flagged: readonly FlaggedBackup[];
 }
 
-/** One short line per thing that needs attention: a last run that did not end ok, a stale job, 3-2-1, failed checks. */
+/**
+ * One short line per thing that needs attention: a last run that did not end ok, a stale job, 3-2-1, failed checks,
+ * flagged backups.
+ */
 export function attentionOf(facts: AttentionFacts): string[] {
   const { lastRun } = facts;
   const lines: string[] = [];
@@ -120,5 +130,9 @@ export function attentionOf(facts: AttentionFacts): string[] {
   if (facts.policyShortfall !== null) lines.push(`3-2-1 not met: ${facts.policyShortfall}`);
   const checks = facts.failedChecks.length;
   if (checks > 0) lines.push(`${checks} failed check${checks === 1 ? '' : 's'}`);
+  for (const flag of facts.flagged)
+    lines.push(
+      `backup ${flag.backupId} flagged: ${flag.reason} (check it, then: tricopy confirm ${flag.backupId})`,
+    );
   return lines;
 }

@@ -34,6 +34,10 @@ export function metricsRegistry(jobs: readonly JobStatus[]): Registry {
     'tricopy_backup_stale',
     '1 when the newest backup of the job with a verified copy is older than its maxAge (or there is none)',
   );
+  const flagged = gauge(
+    'tricopy_backup_flagged',
+    'Backups of the job flagged as anomalous (rows lost, a table gone, size shrunk or grown) and not confirmed',
+  );
   const runs = new Counter({
     name: 'tricopy_runs_total',
     help: 'Backups of the job recorded in the catalog, by status',
@@ -55,6 +59,7 @@ export function metricsRegistry(jobs: readonly JobStatus[]): Registry {
     }
     policyMet.set(job, last?.policyMet ? 1 : 0);
     stale.set(job, status.staleness.stale ? 1 : 0);
+    flagged.set(job, status.flagged.length);
     for (const s of RUN_STATUSES) runs.inc({ ...job, status: s }, status.runs[s]);
   }
   return registry;
