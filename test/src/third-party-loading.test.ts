@@ -189,7 +189,7 @@ const BAD_PLUGINS: readonly BadPlugin[] = [
     block: () => 'type: ./plugins/nope.js',
     line: (ws) =>
       new RegExp(
-        `^  destinations\\.bad\\.type: destination plugin "\\./plugins/nope\\.js" not found: expected a built-in \\(local, sftp, s3\\).*; found no file at ${escapeRegExp(join(ws.dir, 'plugins/nope.js'))}$`,
+        `^  destinations\\.bad\\.type: destination plugin "\\./plugins/nope\\.js" not found: expected a built-in \\(local, sftp, s3, rclone\\).*; found no file at ${escapeRegExp(join(ws.dir, 'plugins/nope.js'))}$`,
       ),
   },
   {
