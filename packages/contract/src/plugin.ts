@@ -228,7 +228,21 @@ export interface RestoreOptions {
    * backup). Absent when the manifest holds none.
    */
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * Optional (restoreTest only). Called once the dump is restored into the scratch target, before the row counts and
+   * before the scratch target is removed, with a `query` that runs SQL read-only against that scratch target. A
+   * rejection fails the restore test with its message. A source without it ignores it (then its restore tests
+   * cannot run assertions: tricopy says so).
+   */
+  readonly inspect?: (query: SourceQuery) => Promise<void>;
 }
+
+/**
+ * Runs one SQL statement read-only and resolves with the first column of its first row as text (numbers in their
+ * decimal form, timestamps as the engine or driver writes them), or null when there is no row or the value is NULL.
+ * An SQL error rejects with a SourceError naming the statement's failure.
+ */
+export type SourceQuery = (sql: string) => Promise<string | null>;
 
 export interface SourceStatus {
   readonly engine: string;
@@ -265,6 +279,11 @@ export interface Source {
    * removes the scratch target, also when it fails.
    */
   restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]>;
+  /**
+   * Optional. Runs `sql` read-only against the job's own database (a SourceQuery), at backup time: tricopy records
+   * its value to compare a restore test's result with. Sources that have it must also honour `RestoreOptions.inspect`.
+   */
+  query?(sql: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /**
    * Optional. Removes the scratch targets of restore tests whose process was killed (created before `olderThan`,
    * no longer in use). Called at the start of a job's backup. Resolves with a description of each thing removed.

@@ -15,6 +15,7 @@ export {
   withoutGlobals,
 } from './globals-section.js';
 export { loadToolSettings, readPasswordOption, redactorWith, type ToolSettings } from './password.js';
+export { queryValueText } from './query-value.js';
 export { RESTORE_SWAP_PREFIX, type SwapNames, swapIdOf, swapNames } from './restore-database.js';
 export {
   isAbandonedScratch,

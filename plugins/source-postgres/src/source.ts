@@ -23,6 +23,7 @@ import { createdbNeed, lacksCreatedb } from './createdb.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
+import { readOnlyQuery } from './query.js';
 import { assertCanReadDump } from './read-access.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
@@ -122,6 +123,15 @@ export class PostgresSource implements Source {
     return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
       restoreTest(settings, this.context.workDir, data, dataOptions),
     );
+  }
+
+  async query(sql: string): Promise<string | null> {
+    const client = await connect(await this.settings(), this.options.database);
+    try {
+      return await readOnlyQuery(client, sql, `source "${this.context.name}"`);
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 
   /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */

@@ -16,6 +16,7 @@ import {
 } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { databaseFacts } from './inspect.js';
+import { readOnlyQuery } from './query.js';
 import { checkFileTarget, restoreFile } from './restore.js';
 import { takeSnapshot } from './snapshot.js';
 import { snapshotStream } from './snapshot-stream.js';
@@ -133,15 +134,26 @@ export class SqliteSource implements Source {
     this.assertFormat(options.format);
     const dir = await this.scratchFolder();
     try {
-      return await restoreFile(input, {
+      const target = join(dir, 'restore-test.sqlite');
+      const tables = await restoreFile(input, {
         where: this.where,
-        target: join(dir, 'restore-test.sqlite'),
+        target,
         force: false,
         signal: options.signal,
       });
+      await options.inspect?.(async (sql) =>
+        readOnlyQuery(target, sql, this.where, this.settings.busyTimeoutMs),
+      );
+      return tables;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async query(sql: string): Promise<string | null> {
+    const { path, busyTimeoutMs } = this.settings;
+    await assertDatabaseFile(this.where, path);
+    return readOnlyQuery(path, sql, this.where, busyTimeoutMs);
   }
 
   private assertFormat(format: string): void {
