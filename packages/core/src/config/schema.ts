@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { zstdAvailable } from '../pipeline/zstd.js';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
+import { assertionsSchema } from './assertions.js';
 import { scheduleProblem, timezoneProblem } from './schedule-check.js';
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -143,6 +144,8 @@ export const jobSchema = z
     notify: notifySchema.optional(),
     /** Also spool the artifact in workDir so failed copies can be retried when no other copy succeeded. */
     spool: z.boolean().default(false),
+    /** SQL checks every restore test (and drill) of the job runs on the restored data. */
+    assertions: assertionsSchema.optional(),
   })
   .superRefine((job, context) => {
     const add = (path: string, message: string | undefined) => {

@@ -1,5 +1,6 @@
 import type { DestinationPlugin, SourcePlugin } from '@tricopy/contract';
 import { parseDuration } from '../util/duration.js';
+import { type Assertion, assertionsOf } from './assertions.js';
 import type { Loaded, LoadedPlugins } from './plugin-options.js';
 import type { Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
 
@@ -48,6 +49,8 @@ export interface JobSpec {
   /** Why some of its notify targets cannot be used (an unset variable in them); the job runs without them. */
   readonly notifyUnusable?: readonly string[];
   readonly spool: boolean;
+  /** SQL checks its restore tests run on the restored data (`assertions`). */
+  readonly assertions?: readonly Assertion[];
 }
 
 /** The parts of a config an unset variable makes unusable: path or name → why. */
@@ -111,6 +114,7 @@ function jobSpec(
     notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
     ...notifyUnusable(unusable.notify, name),
     spool: job.spool,
+    ...(job.assertions === undefined ? {} : { assertions: assertionsOf(job.assertions) }),
     ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
     ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
     ...(job.timezone === undefined ? {} : { timezone: job.timezone }),

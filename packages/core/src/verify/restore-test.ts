@@ -1,8 +1,21 @@
-import type { TableCount } from '@tricopy/contract';
+import type { Source, SourceQuery, TableCount } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
+import type { Assertion } from '../config/assertions.js';
+import { type AssertionResult, runAssertions } from '../readback/assertions-run.js';
 import { decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
 import { decryptionFor, unsealFacts } from '../readback/restore-decrypt.js';
 import type { Session } from '../session/session.js';
+
+export interface RestoreTestVerification {
+  readonly backupId: string;
+  readonly job: string;
+  readonly destination?: string;
+  readonly status: 'ok' | 'mismatch' | 'failed' | 'error';
+  readonly tables: readonly { name: string; expected?: number; actual?: number; exact: boolean }[];
+  /** The job's assertions as run on the restored data; one that failed fails the test (status 'failed'). */
+  readonly assertions?: readonly AssertionResult[];
+  readonly error?: string;
+}
 
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */
 export async function restoreTestBackup(
@@ -19,6 +32,8 @@ export async function restoreTestBackup(
   tables: readonly TableCount[];
   /** The table counts recorded at backup time (sealed in the manifest of an encrypted backup). */
   expected: readonly TableCount[] | undefined;
+  /** The job's assertions, as run on the restored data (none when it has none). */
+  assertions: readonly AssertionResult[];
   skipped: readonly { destination: string; reason: string }[];
 }> {
   const source = await session.source(backup.job);
@@ -26,19 +41,37 @@ export async function restoreTestBackup(
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   options.onCopy?.(copy.destination);
   try {
-    const expected =
-      decryption === undefined
-        ? backup.manifest?.tables
-        : (await unsealFacts(decryption, copy.destination)).tables;
+    const facts =
+      decryption === undefined ? backup.manifest : await unsealFacts(decryption, copy.destination);
+    const assertions = session.config.jobs.get(backup.job)?.assertions ?? [];
+    let results: AssertionResult[] = [];
+    const inspect = async (query: SourceQuery) => {
+      results = await runAssertions(assertions, query, facts?.assertions, (text) => session.redact(text));
+    };
     const tables = await source.restoreTest(
       await decompressed(session, backup, { staged, copy, decryption }),
       {
         format: backup.format ?? '',
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(assertions.length === 0 ? {} : { inspect }),
       },
     );
-    return { destination: copy.destination, tables, expected, skipped };
+    if (assertions.length > 0 && results.length === 0) results = cannotInspect(assertions, source);
+    return { destination: copy.destination, tables, expected: facts?.tables, assertions: results, skipped };
   } finally {
     await staged.cleanup();
   }
+}
+
+/** A source that did not call `inspect` (its plugin predates assertions): every assertion fails, saying so. */
+function cannotInspect(assertions: readonly Assertion[], source: Source): AssertionResult[] {
+  const error = `the source did not run it: its plugin ${source.query === undefined ? 'has no query (too old for assertions)' : 'ignored inspect'}`;
+  return assertions.map(({ name, sql, expected }) => ({
+    name,
+    sql,
+    expected,
+    value: null,
+    ok: false,
+    error,
+  }));
 }
