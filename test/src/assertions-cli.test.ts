@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type PostgresServer, startPostgres } from '@tricopy/test-servers';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, makeWorkspace, tricopy, tricopyJson, type Workspace } from './cli.js';
 import { postgresSource } from './server-configs.js';
@@ -22,7 +23,7 @@ const PASSING = `
 const FAILING = `
       - { name: big-orders, sql: "SELECT count(*) FROM orders WHERE amount > 1000", expect: ">= 1" }`;
 
-async function writeConfig(assertions: string): Promise<void> {
+async function writeConfig(assertions: string, drill = ''): Promise<void> {
   const port = (hooks.address() as AddressInfo).port;
   await ws.writeConfig(`
 destinations:
@@ -34,7 +35,7 @@ ${postgresSource(pg, 'shop', { settings: { binDir: pg.binDir } })}
     destinations: [primary]
     notify:
       - { type: webhook, url: "http://127.0.0.1:${port}/hook" }
-    assertions:${assertions}
+    assertions:${assertions}${drill}
 `);
 }
 
@@ -66,7 +67,9 @@ beforeAll(async () => {
     'shop',
     `CREATE TABLE orders (id int PRIMARY KEY, amount numeric(10, 2));
      INSERT INTO orders SELECT i, i * 1.5 FROM generate_series(1, 40) i;
-     CREATE TABLE sentinel (name text); INSERT INTO sentinel VALUES ('canary');`,
+     CREATE TABLE sentinel (name text); INSERT INTO sentinel VALUES ('canary');
+     CREATE TABLE customers (id int PRIMARY KEY, email text);
+     INSERT INTO customers SELECT i, 'person' || i || '@real.example' FROM generate_series(1, 5) i;`,
   );
 }, 60_000);
 afterAll(async () => {
@@ -123,5 +126,86 @@ describe('assertions in restore tests (PostgreSQL, built CLI)', () => {
     const checked = await tricopy(['check'], run());
     expect(checked.code).toBe(2);
     expect(checked.stderr).toContain('jobs.shop.assertions[0].expect: expected an operator');
+  });
+});
+
+const DRILL = (database: string) => `
+    drill:
+      target: { database: ${database} }
+      postRestoreSql:
+        - "UPDATE customers SET email = 'customer' || id || '@example.invalid'"`;
+const ANONYMISED = `
+      - { name: anonymised, sql: "SELECT count(*) FROM customers WHERE email LIKE '%@real.example'", expect: "= 0" }`;
+
+interface DrillJson {
+  status: string;
+  target: string;
+  destination: string | null;
+  error?: string;
+  assertions: { name: string; value: string | null; ok: boolean }[];
+}
+
+function drillRows(): { status: string; destination: string | null; detail: string }[] {
+  const db = new Database(join(ws.dir, '.tricopy/catalog.db'), { readonly: true });
+  try {
+    return db
+      .prepare("SELECT status, destination, detail FROM verifications WHERE level = 'drill' ORDER BY id")
+      .all() as { status: string; destination: string | null; detail: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+describe('restore drills (PostgreSQL, built CLI)', () => {
+  it('a drill into a second database runs its post-restore SQL, then the assertions, and is recorded', async () => {
+    await writeConfig(PASSING + ANONYMISED, DRILL('staging'));
+    for (const round of [1, 2]) {
+      // The second round replaces the staging database the first one left.
+      const drilled = await tricopyJson<DrillJson>(['drill', 'shop', '--json'], run());
+      expect(drilled.code, drilled.stderr).toBe(0);
+      expect(drilled.json).toMatchObject({ status: 'ok', target: 'staging', destination: 'primary' });
+      expect(drilled.json.assertions.map((a) => [a.name, a.value, a.ok])).toEqual([
+        ['orders-exist', '40', true],
+        ['canary', '1', true],
+        ['order-total', '1230.00', true],
+        ['anonymised', '0', true],
+      ]);
+      expect(drillRows()).toHaveLength(round);
+    }
+    expect(await pg.sql('staging', "SELECT string_agg(email, ',' ORDER BY id) FROM customers")).toBe(
+      [1, 2, 3, 4, 5].map((i) => `customer${i}@example.invalid`).join(','),
+    );
+    expect(await pg.sql('shop', "SELECT count(*) FROM customers WHERE email LIKE '%@real.example'")).toBe(
+      '5',
+    );
+    const [row] = drillRows();
+    expect(row?.status).toBe('ok');
+    expect(row?.destination).toBe('primary');
+    expect(JSON.parse(row?.detail ?? '{}')).toMatchObject({
+      target: 'staging',
+      durationMs: expect.any(Number),
+      assertions: expect.arrayContaining([
+        { name: 'anonymised', sql: expect.any(String), value: '0', ok: true },
+      ]),
+      error: null,
+    });
+  });
+
+  it("a failed assertion fails the drill and notifies; the job's own database is refused as a target", async () => {
+    await writeConfig(PASSING + FAILING, DRILL('staging'));
+    const failed = await tricopyJson<DrillJson>(['drill', 'shop', '--json'], run());
+    expect(failed.code).toBe(1);
+    expect(failed.json.error).toContain('assertion "big-orders" failed');
+    const hook = received.find((r) => r.event === 'drill');
+    expect(hook?.text).toContain('SELECT count(*) FROM orders WHERE amount > 1000 returned "0"');
+
+    await writeConfig(PASSING, DRILL('shop'));
+    const own = await tricopy(['drill', 'shop'], run());
+    expect(own.code).toBe(1);
+    expect(own.stdout).toContain(
+      'refusing to restore into database "shop", the very database this job backs up',
+    );
+    expect(await pg.sql('shop', 'SELECT count(*) FROM customers')).toBe('5');
+    expect(drillRows().at(-1)?.status).toBe('failed');
   });
 });

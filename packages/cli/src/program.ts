@@ -1,7 +1,7 @@
 import { TRICOPY_VERSION } from '@tricopy/core';
 import { Command, Option } from 'commander';
 import type { Run } from './program/actions.js';
-import { addBackup, addList, addRestore, addVerify } from './program/backups.js';
+import { addBackup, addDrill, addList, addRestore, addVerify } from './program/backups.js';
 import { addDaemon, addEnqueue, addMetrics, addSchedule, addServe, addWorker } from './program/services.js';
 import { addCatalog, addCheck, addInit } from './program/setup.js';
 import { addConfirm, addForget, addPrune, addRepair } from './program/upkeep.js';
@@ -14,6 +14,7 @@ const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addList,
   addVerify,
   addRestore,
+  addDrill,
   addPrune,
   addRepair,
   addForget,

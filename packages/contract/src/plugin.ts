@@ -212,6 +212,11 @@ export interface RestoreTarget {
   readonly createDatabase?: boolean;
   /** Replace an existing, non-empty target. Without it, restoring over anything that exists is refused. */
   readonly force?: boolean;
+  /**
+   * Optional (a drill's target): refuse the job's own database or file even with `force`. A source that does not
+   * know it is refused such a target by tricopy.
+   */
+  readonly notOwn?: boolean;
 }
 
 export interface RestoreOptions {
@@ -229,12 +234,18 @@ export interface RestoreOptions {
    */
   readonly details?: Readonly<Record<string, unknown>>;
   /**
-   * Optional (restoreTest only). Called once the dump is restored into the scratch target, before the row counts and
-   * before the scratch target is removed, with a `query` that runs SQL read-only against that scratch target. A
-   * rejection fails the restore test with its message. A source without it ignores it (then its restore tests
-   * cannot run assertions: tricopy says so).
+   * Optional. Called once the dump is restored, with a `query` that runs SQL read-only there: by restoreTest on its
+   * scratch target (before the row counts and before it is removed); by restore on the target, after
+   * `postRestoreSql`. A rejection fails the call with its message. A source without it ignores it (then tricopy
+   * says its assertions cannot run).
    */
   readonly inspect?: (query: SourceQuery) => Promise<void>;
+  /**
+   * Optional (restore only, a drill's anonymising step): statements run in order, read-write, on the target once the
+   * restore is done, before `inspect` (which `restore` then also honours). A failing statement rejects with a
+   * SourceError naming it; the restored target is left as it is.
+   */
+  readonly postRestoreSql?: readonly string[];
 }
 
 /**

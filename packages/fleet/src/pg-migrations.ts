@@ -87,4 +87,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX backups_seq ON backups(seq);
   CREATE INDEX backups_job_seq ON backups(job, seq);
   `,
+  // 3: restore drills are recorded as verifications of level 'drill'.
+  `
+  ALTER TABLE verifications DROP CONSTRAINT verifications_level_check;
+  ALTER TABLE verifications ADD CONSTRAINT verifications_level_check
+    CHECK (level IN ('backup', 'stat', 'deep', 'restore-test', 'drill'));
+  `,
 ];

@@ -1,3 +1,4 @@
+export { applyAfterRestore, hasAfterRestore } from './after-restore.js';
 export { findOnPath, isExecutable } from './executable.js';
 export { type FeedToolRun, feedTool } from './feed-tool.js';
 export { fsyncDir } from './fsync-dir.js';

@@ -23,7 +23,7 @@ import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.j
 import { dumpUsers } from './globals.js';
 import { restoreUsers } from './globals-restore.js';
 import type { MysqlOptions } from './options.js';
-import { readOnlyQuery, singleDatabaseOnly } from './query.js';
+import { afterRestore, readOnlyQuery, refuseOwnDatabase, singleDatabaseOnly } from './query.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
 
@@ -80,11 +80,14 @@ export class MysqlSource implements Source {
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
-    await checkTarget(await this.settings(), target);
+    const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
+    await checkTarget(settings, target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
     const restorer = {
       where: `source "${this.context.name}"`,
       logger: this.context.logger,
@@ -97,6 +100,7 @@ export class MysqlSource implements Source {
         beforeData,
       }),
     );
+    if (target.database !== undefined) await afterRestore(settings, target.database, options);
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {

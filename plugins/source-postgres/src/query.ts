@@ -1,6 +1,7 @@
-import { SourceError } from '@tricopy/contract';
-import { queryValueText } from '@tricopy/plugin-support';
+import { type RestoreOptions, type RestoreTarget, SourceError } from '@tricopy/contract';
+import { applyAfterRestore, hasAfterRestore, queryValueText } from '@tricopy/plugin-support';
 import type pg from 'pg';
+import { type ConnectionSettings, connect } from './connection.js';
 
 /** Every value as the text PostgreSQL sends: no parsing into numbers or dates. */
 const AS_TEXT = { getTypeParser: () => (value: string) => value } as unknown as pg.CustomTypesConfig;
@@ -26,4 +27,31 @@ export async function readOnlyQuery(client: pg.Client, sql: string, where: strin
   } finally {
     await client.query('ROLLBACK').catch(() => {});
   }
+}
+
+/** A restore's `postRestoreSql` (read-write, in order), then its `inspect`, on the restored `database`. */
+export async function afterRestore(
+  settings: ConnectionSettings,
+  database: string,
+  options: RestoreOptions,
+): Promise<void> {
+  if (!hasAfterRestore(options)) return;
+  const where = `source "${settings.instance}"`;
+  const client = await connect(settings, database);
+  try {
+    await applyAfterRestore(options, where, {
+      execute: (sql) => client.query(sql),
+      query: (sql) => readOnlyQuery(client, sql, where),
+    });
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** A drill's target (`notOwn`) is never the database the job backs up, even with force. */
+export function refuseOwnDatabase(settings: ConnectionSettings, target: RestoreTarget): void {
+  if (target.notOwn && target.database === settings.options.database)
+    throw new SourceError(
+      `source "${settings.instance}": refusing to restore into database "${target.database}", the very database this job backs up: a drill restores into another database`,
+    );
 }

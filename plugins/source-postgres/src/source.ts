@@ -23,7 +23,7 @@ import { createdbNeed, lacksCreatedb } from './createdb.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
-import { readOnlyQuery } from './query.js';
+import { afterRestore, readOnlyQuery, refuseOwnDatabase } from './query.js';
 import { assertCanReadDump } from './read-access.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
@@ -99,11 +99,14 @@ export class PostgresSource implements Source {
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
-    await checkTarget(await this.settings(), target);
+    const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
+    await checkTarget(settings, target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
     const restorer = {
       where: `source "${this.context.name}"`,
       logger: this.context.logger,
@@ -116,6 +119,7 @@ export class PostgresSource implements Source {
         beforeData,
       }),
     );
+    if (target.database !== undefined) await afterRestore(settings, target.database, options);
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {

@@ -1,5 +1,5 @@
-import { SourceError } from '@tricopy/contract';
-import { queryValueText } from '@tricopy/plugin-support';
+import { type RestoreOptions, SourceError } from '@tricopy/contract';
+import { applyAfterRestore, queryValueText } from '@tricopy/plugin-support';
 import Database from 'better-sqlite3';
 
 /** Runs one statement (better-sqlite3 refuses several) on `file` opened read-only. */
@@ -16,6 +16,25 @@ export function readOnlyQuery(
     return queryValueText(row?.[0]);
   } catch (error) {
     throw new SourceError(`${where}: the query failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    db?.close();
+  }
+}
+
+/** A restore's `postRestoreSql` (read-write, in order), then its `inspect`, on the restored `file`. */
+export async function afterRestore(
+  file: string,
+  options: RestoreOptions,
+  where: string,
+  busyTimeoutMs: number,
+): Promise<void> {
+  const writes = (options.postRestoreSql ?? []).length > 0;
+  const db = writes ? new Database(file, { fileMustExist: true, timeout: busyTimeoutMs }) : undefined;
+  try {
+    await applyAfterRestore(options, where, {
+      execute: async (sql) => db?.exec(sql),
+      query: async (sql) => readOnlyQuery(file, sql, where, busyTimeoutMs),
+    });
   } finally {
     db?.close();
   }

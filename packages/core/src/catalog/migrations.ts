@@ -91,4 +91,25 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX backups_seq ON backups(seq);
   CREATE INDEX backups_job_seq ON backups(job, seq);
   `,
+  // 5: restore drills are recorded as verifications of level 'drill' (SQLite cannot alter a CHECK: the table is rebuilt).
+  `
+  CREATE TABLE verifications_v5 (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    backup_id TEXT NOT NULL REFERENCES backups(id) ON DELETE CASCADE,
+    destination TEXT,
+    level TEXT NOT NULL CHECK (level IN ('backup', 'stat', 'deep', 'restore-test', 'drill')),
+    status TEXT NOT NULL,
+    expected_size INTEGER,
+    expected_sha256 TEXT,
+    actual_size INTEGER,
+    actual_sha256 TEXT,
+    detail TEXT,
+    checked_at TEXT NOT NULL
+  );
+  INSERT INTO verifications_v5 SELECT id, backup_id, destination, level, status, expected_size, expected_sha256,
+    actual_size, actual_sha256, detail, checked_at FROM verifications;
+  DROP TABLE verifications;
+  ALTER TABLE verifications_v5 RENAME TO verifications;
+  CREATE INDEX verifications_backup ON verifications(backup_id, checked_at);
+  `,
 ];

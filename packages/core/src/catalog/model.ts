@@ -4,7 +4,7 @@ import type { Manifest } from '../manifest/manifest.js';
 
 export type BackupStatus = 'running' | 'ok' | 'degraded' | 'failed';
 export type CopyStatus = 'pending' | 'verified' | 'failed' | 'deleting' | 'deleted';
-export type VerificationLevel = 'backup' | 'stat' | 'deep' | 'restore-test';
+export type VerificationLevel = 'backup' | 'stat' | 'deep' | 'restore-test' | 'drill';
 
 export interface BackupRow {
   id: string;

@@ -1,6 +1,8 @@
+import { resolve } from 'node:path';
 import type { DestinationPlugin, SourcePlugin } from '@tricopy/contract';
 import { parseDuration } from '../util/duration.js';
 import { type Assertion, assertionsOf } from './assertions.js';
+import type { DrillSpec } from './drill.js';
 import type { Loaded, LoadedPlugins } from './plugin-options.js';
 import type { Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
 
@@ -51,6 +53,8 @@ export interface JobSpec {
   readonly spool: boolean;
   /** SQL checks its restore tests run on the restored data (`assertions`). */
   readonly assertions?: readonly Assertion[];
+  /** Its restore drill (`drill`). */
+  readonly drill?: DrillSpec;
 }
 
 /** The parts of a config an unset variable makes unusable: path or name → why. */
@@ -88,6 +92,8 @@ export interface JobParts {
   readonly sources: LoadedPlugins['sources'];
   readonly encryption: ReadonlyMap<string, JobEncryption>;
   readonly unusable: UnusableParts;
+  /** The config's folder: relative drill paths are resolved against it. */
+  readonly dir: string;
 }
 
 /** Every job of a valid config, with its source plugin and the policy's defaults filled in, sorted by name. */
@@ -101,7 +107,7 @@ function jobSpec(
   raw: RawConfig,
   name: string,
   job: RawJob,
-  { sources, encryption, unusable }: JobParts,
+  { sources, encryption, unusable, dir }: JobParts,
 ): JobSpec {
   const loaded = sources.get(name) as Loaded<SourcePlugin<unknown>>;
   return {
@@ -115,6 +121,7 @@ function jobSpec(
     ...notifyUnusable(unusable.notify, name),
     spool: job.spool,
     ...(job.assertions === undefined ? {} : { assertions: assertionsOf(job.assertions) }),
+    ...(job.drill === undefined ? {} : { drill: drillSpec(job.drill, dir) }),
     ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
     ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
     ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
@@ -125,6 +132,15 @@ function jobSpec(
     ...(job.retentionByDestination === undefined
       ? {}
       : { retentionByDestination: job.retentionByDestination }),
+  };
+}
+
+function drillSpec(drill: NonNullable<RawJob['drill']>, dir: string): DrillSpec {
+  const { database, path } = drill.target;
+  return {
+    ...(drill.schedule === undefined ? {} : { schedule: drill.schedule }),
+    target: database !== undefined ? { database } : { path: resolve(dir, path as string) },
+    postRestoreSql: drill.postRestoreSql,
   };
 }
 

@@ -1,6 +1,7 @@
-import type { SourceQuery } from '@tricopy/contract';
+import type { Source, SourceQuery } from '@tricopy/contract';
 import type { Assertion, Comparison } from '../config/assertions.js';
 import type { RecordedAssertion } from '../manifest/manifest.js';
+import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 
 /** One assertion as run on restored data: what it returned and whether that is what was expected. */
@@ -94,4 +95,33 @@ export function assertionFailures(results: readonly AssertionResult[]): string |
         (r.error === undefined ? `returned ${shown(r.value)}, expected ${r.expected}` : `: ${r.error}`),
     )
     .join('; ');
+}
+
+/**
+ * The `inspect` to hand a restore or restore test (none when there are no assertions), and the results once it is
+ * over: every assertion failed, saying so, when the source never called it (its plugin predates assertions).
+ */
+export function assertionRun(
+  session: Session,
+  assertions: readonly Assertion[],
+  recorded: readonly RecordedAssertion[] | undefined,
+): { inspect?: (query: SourceQuery) => Promise<void>; results: (source: Source) => AssertionResult[] } {
+  if (assertions.length === 0) return { results: () => [] };
+  let results: AssertionResult[] | undefined;
+  const inspect = async (query: SourceQuery) => {
+    results = await runAssertions(assertions, query, recorded, (text) => session.redact(text));
+  };
+  return { inspect, results: (source) => results ?? cannotInspect(assertions, source) };
+}
+
+function cannotInspect(assertions: readonly Assertion[], source: Source): AssertionResult[] {
+  const error = `the source did not run it: its plugin ${source.query === undefined ? 'has no query (too old for assertions)' : 'ignored inspect'}`;
+  return assertions.map(({ name, sql, expected }) => ({
+    name,
+    sql,
+    expected,
+    value: null,
+    ok: false,
+    error,
+  }));
 }

@@ -1,9 +1,8 @@
-import type { Source, SourceQuery, TableCount } from '@tricopy/contract';
+import type { TableCount } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
-import type { Assertion } from '../config/assertions.js';
-import { type AssertionResult, runAssertions } from '../readback/assertions-run.js';
-import { decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
-import { decryptionFor, unsealFacts } from '../readback/restore-decrypt.js';
+import { type AssertionResult, assertionRun } from '../readback/assertions-run.js';
+import { backupFacts, decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
+import { decryptionFor } from '../readback/restore-decrypt.js';
 import type { Session } from '../session/session.js';
 
 export interface RestoreTestVerification {
@@ -41,37 +40,25 @@ export async function restoreTestBackup(
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   options.onCopy?.(copy.destination);
   try {
-    const facts =
-      decryption === undefined ? backup.manifest : await unsealFacts(decryption, copy.destination);
+    const facts = await backupFacts(backup, decryption, copy.destination);
     const assertions = session.config.jobs.get(backup.job)?.assertions ?? [];
-    let results: AssertionResult[] = [];
-    const inspect = async (query: SourceQuery) => {
-      results = await runAssertions(assertions, query, facts?.assertions, (text) => session.redact(text));
-    };
+    const { inspect, results } = assertionRun(session, assertions, facts?.assertions);
     const tables = await source.restoreTest(
       await decompressed(session, backup, { staged, copy, decryption }),
       {
         format: backup.format ?? '',
         ...(options.signal === undefined ? {} : { signal: options.signal }),
-        ...(assertions.length === 0 ? {} : { inspect }),
+        ...(inspect === undefined ? {} : { inspect }),
       },
     );
-    if (assertions.length > 0 && results.length === 0) results = cannotInspect(assertions, source);
-    return { destination: copy.destination, tables, expected: facts?.tables, assertions: results, skipped };
+    return {
+      destination: copy.destination,
+      tables,
+      expected: facts?.tables,
+      assertions: results(source),
+      skipped,
+    };
   } finally {
     await staged.cleanup();
   }
-}
-
-/** A source that did not call `inspect` (its plugin predates assertions): every assertion fails, saying so. */
-function cannotInspect(assertions: readonly Assertion[], source: Source): AssertionResult[] {
-  const error = `the source did not run it: its plugin ${source.query === undefined ? 'has no query (too old for assertions)' : 'ignored inspect'}`;
-  return assertions.map(({ name, sql, expected }) => ({
-    name,
-    sql,
-    expected,
-    value: null,
-    ok: false,
-    error,
-  }));
 }
