@@ -213,8 +213,8 @@ export interface RestoreTarget {
   /** Replace an existing, non-empty target. Without it, restoring over anything that exists is refused. */
   readonly force?: boolean;
   /**
-   * Optional (a drill's target): refuse the job's own database or file even with `force`. A source that does not
-   * know it is refused such a target by tricopy.
+   * Optional (a drill's target): refuse the job's own database or file even with `force`. tricopy drills only with
+   * sources that have `query` (contract 1 plugins written before drills lack both).
    */
   readonly notOwn?: boolean;
 }

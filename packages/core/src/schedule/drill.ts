@@ -33,6 +33,11 @@ export async function drillJob(
   const job = session.job(jobName);
   if (job.drill === undefined)
     throw new UsageError(`job ${jobName} has no drill: add jobs.${jobName}.drill with a target`);
+  // notOwn came with query: a plugin without query may not know it, and would replace the job's own database.
+  if ((await session.source(jobName)).query === undefined)
+    throw new UsageError(
+      `job ${jobName}: its ${job.source.type} source plugin cannot drill (it predates drills)`,
+    );
   const backup = await newestGoodBackup(session, jobName);
   const { drill } = job;
   const target = 'database' in drill.target ? drill.target.database : drill.target.path;
