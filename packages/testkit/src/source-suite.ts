@@ -32,9 +32,11 @@ export interface SourceUnderTest {
   breakSource?: () => Promise<void>;
   /**
    * For a source with `query` (and so `RestoreOptions.inspect`): a statement over the known content with the text
-   * it answers, and a statement that would change the database (it must be refused).
+   * it answers, and `CREATE TABLE probe (x int)`-like `write` (refused by query; run by `postRestoreSql`).
    */
   query?: { readonly sql: string; readonly value: string; readonly write: string };
+  /** With `query`: the job's own target (its database or file), which a drill's restore (`notOwn`) must refuse. */
+  ownTarget?: RestoreTarget;
   /** Removes the database, restored targets and anything started. Called after `source.close()`. */
   cleanup: () => Promise<void>;
 }
@@ -231,6 +233,38 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
         },
       });
       await expectCode(() => failing, 'SOURCE');
+    });
+
+    it('restore runs postRestoreSql then inspect on the target; notOwn refuses the own target even with force', {
+      timeout,
+    }, async (ctx) => {
+      const { query, ownTarget } = sut();
+      if (query === undefined || ownTarget === undefined) return ctx.skip('no query and ownTarget given');
+      const dump = await dumpToFile();
+      const seen: (string | null)[] = [];
+      await sut().source.restore(
+        createReadStream(dump.file),
+        { ...(await sut().newRestoreTarget()), notOwn: true },
+        {
+          format: dump.format,
+          postRestoreSql: [query.write, 'INSERT INTO probe VALUES (7)'],
+          inspect: async (run) => {
+            seen.push(await run('SELECT max(x) FROM probe'), await run(query.sql));
+          },
+        },
+      );
+      expect(seen).toEqual(['7', query.value]);
+      const before = await sut().content();
+      await expectCode(
+        () =>
+          sut().source.restore(
+            createReadStream(dump.file),
+            { ...ownTarget, force: true, notOwn: true },
+            { format: dump.format },
+          ),
+        'SOURCE',
+      );
+      expect(await sut().content()).toEqual(before);
     });
 
     it('refuses a dump format it does not know', { timeout }, async () => {

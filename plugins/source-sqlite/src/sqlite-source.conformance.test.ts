@@ -34,7 +34,8 @@ for (const [label, { prepare, sql, value }] of Object.entries(fixtures)) {
         source,
         newRestoreTarget: async () => ({ path: join(dir, 'restored', `r${restored++}.sqlite`) }),
         content: async (target) => readContent(target?.path ?? path),
-        query: { sql, value, write: 'CREATE TABLE probe (x)' },
+        query: { sql, value, write: 'CREATE TABLE probe (x int)' },
+        ownTarget: { path },
         breakSource: async () => {
           await rm(path);
         },
