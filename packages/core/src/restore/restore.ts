@@ -16,8 +16,8 @@ export interface RestoreResult {
   readonly sha256: string;
   /** Copies tried before the one used, with why they were skipped. */
   readonly skipped: readonly { destination: string; reason: string }[];
-  /** The assertions run on the target after the restore (a drill's). */
-  readonly assertions: readonly AssertionResult[];
+  /** The assertions run on the target after the restore (a drill's); absent when none were asked for. */
+  readonly assertions?: readonly AssertionResult[];
 }
 
 /**
@@ -73,6 +73,6 @@ export async function restoreBackup(
     size: backup.size ?? 0,
     sha256: backup.sha256 ?? '',
     skipped,
-    assertions,
+    ...(options.assertions === undefined ? {} : { assertions }),
   };
 }

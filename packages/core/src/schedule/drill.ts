@@ -57,7 +57,7 @@ export async function drillJob(
       },
     );
     destination = restored.destination;
-    assertions = restored.assertions;
+    assertions = restored.assertions ?? [];
     error = assertionFailures(assertions);
   } catch (failure) {
     options.signal?.throwIfAborted(); // an interrupted drill says nothing: nothing is recorded
