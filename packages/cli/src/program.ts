@@ -1,7 +1,7 @@
 import { TRICOPY_VERSION } from '@tricopy/core';
 import { Command, Option } from 'commander';
 import type { Run } from './program/actions.js';
-import { addBackup, addList, addReport, addRestore, addVerify } from './program/backups.js';
+import { addBackup, addDrill, addList, addReport, addRestore, addVerify } from './program/backups.js';
 import { addDaemon, addEnqueue, addMetrics, addSchedule, addServe, addWorker } from './program/services.js';
 import { addCatalog, addCheck, addInit } from './program/setup.js';
 import { addConfirm, addForget, addPrune, addRepair } from './program/upkeep.js';
@@ -15,6 +15,7 @@ const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addVerify,
   addRestore,
   addReport,
+  addDrill,
   addPrune,
   addRepair,
   addForget,

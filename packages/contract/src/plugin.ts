@@ -212,6 +212,11 @@ export interface RestoreTarget {
   readonly createDatabase?: boolean;
   /** Replace an existing, non-empty target. Without it, restoring over anything that exists is refused. */
   readonly force?: boolean;
+  /**
+   * Optional (a drill's target): refuse the job's own database or file even with `force`. tricopy drills only with
+   * sources that have `query` (contract 1 plugins written before drills lack both).
+   */
+  readonly notOwn?: boolean;
 }
 
 export interface RestoreOptions {
@@ -228,7 +233,27 @@ export interface RestoreOptions {
    * backup). Absent when the manifest holds none.
    */
   readonly details?: Readonly<Record<string, unknown>>;
+  /**
+   * Optional. Called once the dump is restored, with a `query` that runs SQL read-only there: by restoreTest on its
+   * scratch target (before the row counts and before it is removed); by restore on the target, after
+   * `postRestoreSql`. A rejection fails the call with its message. A source without it ignores it (then tricopy
+   * says its assertions cannot run).
+   */
+  readonly inspect?: (query: SourceQuery) => Promise<void>;
+  /**
+   * Optional (restore only, a drill's anonymising step): statements run in order, read-write, on the target once the
+   * restore is done, before `inspect` (which `restore` then also honours). A failing statement rejects with a
+   * SourceError naming it; the restored target is left as it is.
+   */
+  readonly postRestoreSql?: readonly string[];
 }
+
+/**
+ * Runs one SQL statement read-only and resolves with the first column of its first row as text (numbers in their
+ * decimal form, timestamps as the engine or driver writes them), or null when there is no row or the value is NULL.
+ * An SQL error rejects with a SourceError naming the statement's failure.
+ */
+export type SourceQuery = (sql: string) => Promise<string | null>;
 
 export interface SourceStatus {
   readonly engine: string;
@@ -265,6 +290,11 @@ export interface Source {
    * removes the scratch target, also when it fails.
    */
   restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]>;
+  /**
+   * Optional. Runs `sql` read-only against the job's own database (a SourceQuery), at backup time: tricopy records
+   * its value to compare a restore test's result with. Sources that have it must also honour `RestoreOptions.inspect`.
+   */
+  query?(sql: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /**
    * Optional. Removes the scratch targets of restore tests whose process was killed (created before `olderThan`,
    * no longer in use). Called at the start of a job's backup. Resolves with a description of each thing removed.

@@ -35,6 +35,7 @@ export { rebuildCatalog } from './restore/rebuild.js';
 export { restoreBackup } from './restore/restore.js';
 export type { BackupEvents, JobResult } from './results/backup-result.js';
 export { type DaemonControl, type DaemonOptions, runDaemon } from './schedule/daemon.js';
+export { drillJob } from './schedule/drill.js';
 export { RotationJobs, runRotationTick } from './schedule/rotation-run.js';
 export { type RunReport, runBackups } from './schedule/run-backups.js';
 export { alertStaleJobs } from './schedule/stale-alerts.js';

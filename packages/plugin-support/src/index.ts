@@ -1,3 +1,4 @@
+export { applyAfterRestore, hasAfterRestore } from './after-restore.js';
 export { findOnPath, isExecutable } from './executable.js';
 export { type FeedToolRun, feedTool } from './feed-tool.js';
 export { fsyncDir } from './fsync-dir.js';
@@ -15,6 +16,7 @@ export {
   withoutGlobals,
 } from './globals-section.js';
 export { loadToolSettings, readPasswordOption, redactorWith, type ToolSettings } from './password.js';
+export { queryValueText } from './query-value.js';
 export { RESTORE_SWAP_PREFIX, type SwapNames, swapIdOf, swapNames } from './restore-database.js';
 export {
   isAbandonedScratch,

@@ -30,6 +30,13 @@ export interface SourceUnderTest {
   content: (target?: RestoreTarget) => Promise<unknown>;
   /** Optional: makes the next dump fail (e.g. removes the file, drops the database). */
   breakSource?: () => Promise<void>;
+  /**
+   * For a source with `query` (and so `RestoreOptions.inspect`): a statement over the known content with the text
+   * it answers, and `CREATE TABLE probe (x int)`-like `write` (refused by query; run by `postRestoreSql`).
+   */
+  query?: { readonly sql: string; readonly value: string; readonly write: string };
+  /** With `query`: the job's own target (its database or file), which a drill's restore (`notOwn`) must refuse. */
+  ownTarget?: RestoreTarget;
   /** Removes the database, restored targets and anything started. Called after `source.close()`. */
   cleanup: () => Promise<void>;
 }
@@ -191,6 +198,73 @@ export function sourceSuite(name: string, options: SourceSuiteOptions): void {
       const dump = await dumpToFile();
       const counts = await sut().source.restoreTest(createReadStream(dump.file), { format: dump.format });
       expect(byName(counts)).toEqual(byName(dump.info.tables));
+    });
+
+    it('query answers the first value of the first row as text (NULL as null), read-only', {
+      timeout,
+    }, async (ctx) => {
+      const { source, query } = sut();
+      if (query === undefined || source.query === undefined) return ctx.skip('no query given');
+      expect(await source.query(query.sql)).toBe(query.value);
+      expect(await source.query('SELECT NULL')).toBeNull();
+      const before = await sut().content();
+      await expectCode(() => source.query!(query.write), 'SOURCE');
+      expect(await sut().content()).toEqual(before);
+    });
+
+    it('restoreTest lets inspect query the restored data, and fails with what inspect throws', {
+      timeout,
+    }, async (ctx) => {
+      const { query } = sut();
+      if (query === undefined) return ctx.skip('no query given');
+      const dump = await dumpToFile();
+      const seen: (string | null)[] = [];
+      await sut().source.restoreTest(createReadStream(dump.file), {
+        format: dump.format,
+        inspect: async (run) => {
+          seen.push(await run(query.sql), await run('SELECT NULL'));
+        },
+      });
+      expect(seen).toEqual([query.value, null]);
+      const failing = sut().source.restoreTest(createReadStream(dump.file), {
+        format: dump.format,
+        inspect: async (run) => {
+          await run(query.write);
+        },
+      });
+      await expectCode(() => failing, 'SOURCE');
+    });
+
+    it('restore runs postRestoreSql then inspect on the target; notOwn refuses the own target even with force', {
+      timeout,
+    }, async (ctx) => {
+      const { query, ownTarget } = sut();
+      if (query === undefined || ownTarget === undefined) return ctx.skip('no query and ownTarget given');
+      const dump = await dumpToFile();
+      const seen: (string | null)[] = [];
+      await sut().source.restore(
+        createReadStream(dump.file),
+        { ...(await sut().newRestoreTarget()), notOwn: true },
+        {
+          format: dump.format,
+          postRestoreSql: [query.write, 'INSERT INTO probe VALUES (7)'],
+          inspect: async (run) => {
+            seen.push(await run('SELECT max(x) FROM probe'), await run(query.sql));
+          },
+        },
+      );
+      expect(seen).toEqual(['7', query.value]);
+      const before = await sut().content();
+      await expectCode(
+        () =>
+          sut().source.restore(
+            createReadStream(dump.file),
+            { ...ownTarget, force: true, notOwn: true },
+            { format: dump.format },
+          ),
+        'SOURCE',
+      );
+      expect(await sut().content()).toEqual(before);
     });
 
     it('refuses a dump format it does not know', { timeout }, async () => {

@@ -19,6 +19,7 @@ import {
 } from './database-defaults.js';
 import { databasesOf, FORMAT_DATABASES, FORMAT_SINGLE } from './dump.js';
 import { clientInvocation } from './options-file.js';
+import { readOnlyQuery, singleDatabaseOnly } from './query.js';
 import { RestoreRewriter } from './restore-rewriter.js';
 import {
   abandonSwap,
@@ -36,7 +37,15 @@ async function withServer<T>(
   settings: ConnectionSettings,
   run: (connection: mysql.Connection) => Promise<T>,
 ): Promise<T> {
-  const connection = await connect(settings);
+  return withDatabase(settings, undefined, run);
+}
+
+async function withDatabase<T>(
+  settings: ConnectionSettings,
+  database: string | undefined,
+  run: (connection: mysql.Connection) => Promise<T>,
+): Promise<T> {
+  const connection = await connect(settings, database);
   try {
     return await run(connection);
   } finally {
@@ -367,6 +376,8 @@ export async function restoreTest(
   assertKnownFormat(settings, options.format);
   const run = scratchDatabaseName();
   const scratch = new Map<string, string>();
+  const where = `source "${settings.instance}"`;
+  if (options.inspect !== undefined && options.format === FORMAT_DATABASES) throw singleDatabaseOnly(where);
   await withServer(settings, (connection) => createScratchMarker(connection, run));
   try {
     if (options.format === FORMAT_DATABASES) {
@@ -380,6 +391,9 @@ export async function restoreTest(
       scratch.set('', name);
       await withServer(settings, (connection) => connection.query(`CREATE DATABASE ${quoteIdent(name)}`));
       await runClient({ settings, workDir }, input, { database: name }, options);
+      const inspect = options.inspect;
+      if (inspect !== undefined)
+        await withDatabase(settings, name, (c) => inspect((sql) => readOnlyQuery(c, sql, where)));
     }
     return await withServer(settings, async (connection) => {
       const counts: TableCount[] = [];

@@ -18,11 +18,12 @@ import {
   withoutGlobals,
 } from '@tricopy/plugin-support';
 import { binaryVersion, resolveBinary } from './binaries.js';
-import type { ConnectionSettings } from './connection.js';
+import { type ConnectionSettings, connect } from './connection.js';
 import { databasesOf, probeServer, resolveDumpBinary, startDump } from './dump.js';
 import { dumpUsers } from './globals.js';
 import { restoreUsers } from './globals-restore.js';
 import type { MysqlOptions } from './options.js';
+import { afterRestore, readOnlyQuery, refuseOwnDatabase, singleDatabaseOnly } from './query.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
 
@@ -79,11 +80,14 @@ export class MysqlSource implements Source {
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
-    await checkTarget(await this.settings(), target);
+    const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
+    await checkTarget(settings, target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
     const restorer = {
       where: `source "${this.context.name}"`,
       logger: this.context.logger,
@@ -96,6 +100,7 @@ export class MysqlSource implements Source {
         beforeData,
       }),
     );
+    if (target.database !== undefined) await afterRestore(settings, target.database, options);
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
@@ -103,6 +108,18 @@ export class MysqlSource implements Source {
     return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
       restoreTest(settings, this.context.workDir, data, dataOptions),
     );
+  }
+
+  async query(sql: string): Promise<string | null> {
+    const settings = await this.settings();
+    const where = `source "${this.context.name}"`;
+    if (this.options.database === undefined) throw singleDatabaseOnly(where);
+    const connection = await connect(settings, this.options.database);
+    try {
+      return await readOnlyQuery(connection, sql, where);
+    } finally {
+      await connection.end().catch(() => {});
+    }
   }
 
   /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */

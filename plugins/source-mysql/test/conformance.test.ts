@@ -52,6 +52,8 @@ sourceSuite('mysql (mariadb)', {
         return { database: name, createDatabase: true };
       },
       content: (target) => tablesOf(target?.database ?? database),
+      query: { sql: 'SELECT count(*) FROM child', value: '500', write: 'CREATE TABLE probe (x int)' },
+      ownTarget: { database },
       breakSource: async () => {
         await server.sql(`DROP DATABASE ${database}`);
       },

@@ -14,6 +14,7 @@ import { countRows, listTables } from './catalog.js';
 import { type ConnectionSettings, connect, quoteIdent } from './connection.js';
 import { createFailure } from './createdb.js';
 import { recordedProperties } from './database-properties.js';
+import { readOnlyQuery } from './query.js';
 import { createFresh, dropLeftovers, type FreshOptions, lockRun, swapIn } from './restore-swap.js';
 import { createScratchDatabase } from './scratch.js';
 import { dbnameConninfo, toolEnv } from './tool-env.js';
@@ -283,6 +284,7 @@ export async function restoreTest(
     await runRestoreTool({ settings, workDir }, input, { database: scratch, noOwner: true }, options);
     const client = await connect(settings, scratch);
     try {
+      await options.inspect?.((sql) => readOnlyQuery(client, sql, `source "${settings.instance}"`));
       return await countRows(client, await listTables(client));
     } finally {
       await client.end().catch(() => {});

@@ -23,6 +23,7 @@ import { createdbNeed, lacksCreatedb } from './createdb.js';
 import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
 import type { PostgresOptions } from './options.js';
+import { afterRestore, readOnlyQuery, refuseOwnDatabase } from './query.js';
 import { assertCanReadDump } from './read-access.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
@@ -98,11 +99,14 @@ export class PostgresSource implements Source {
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
-    await checkTarget(await this.settings(), target);
+    const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
+    await checkTarget(settings, target);
   }
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     const settings = await this.settings();
+    refuseOwnDatabase(settings, target);
     const restorer = {
       where: `source "${this.context.name}"`,
       logger: this.context.logger,
@@ -115,6 +119,7 @@ export class PostgresSource implements Source {
         beforeData,
       }),
     );
+    if (target.database !== undefined) await afterRestore(settings, target.database, options);
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
@@ -122,6 +127,15 @@ export class PostgresSource implements Source {
     return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
       restoreTest(settings, this.context.workDir, data, dataOptions),
     );
+  }
+
+  async query(sql: string): Promise<string | null> {
+    const client = await connect(await this.settings(), this.options.database);
+    try {
+      return await readOnlyQuery(client, sql, `source "${this.context.name}"`);
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
 
   /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */

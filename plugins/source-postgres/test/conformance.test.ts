@@ -48,6 +48,8 @@ for (const format of ['custom', 'plain'] as const) {
           return { database: name, createDatabase: true };
         },
         content: (target) => tablesOf(target?.database ?? database),
+        query: { sql: 'SELECT count(*) FROM child', value: '500', write: 'CREATE TABLE probe (x int)' },
+        ownTarget: { database },
         breakSource: async () => {
           await server.sql('postgres', `DROP DATABASE "${database}" WITH (FORCE)`);
         },

@@ -5,16 +5,20 @@ import { sourceSuite, testContext } from '@tricopy/testkit';
 import plugin, { sqliteOptionsSchema } from './index.js';
 import { copyChinook, createOddDatabase, readContent } from './test-support/fixtures.js';
 
-const fixtures: Record<string, (dir: string) => Promise<string>> = {
-  chinook: copyChinook,
-  'odd schema, WAL': async (dir) => {
-    const path = join(dir, 'odd.sqlite');
-    createOddDatabase(path);
-    return path;
+const fixtures: Record<string, { prepare: (dir: string) => Promise<string>; sql: string; value: string }> = {
+  chinook: { prepare: copyChinook, sql: 'SELECT count(*) FROM Artist', value: '275' },
+  'odd schema, WAL': {
+    prepare: async (dir) => {
+      const path = join(dir, 'odd.sqlite');
+      createOddDatabase(path);
+      return path;
+    },
+    sql: 'SELECT count(*) FROM empty',
+    value: '0',
   },
 };
 
-for (const [label, prepare] of Object.entries(fixtures)) {
+for (const [label, { prepare, sql, value }] of Object.entries(fixtures)) {
   sourceSuite(`sqlite (${label})`, {
     create: async () => {
       const dir = await mkdtemp(join(tmpdir(), 'tricopy-sqlite-test-'));
@@ -30,6 +34,8 @@ for (const [label, prepare] of Object.entries(fixtures)) {
         source,
         newRestoreTarget: async () => ({ path: join(dir, 'restored', `r${restored++}.sqlite`) }),
         content: async (target) => readContent(target?.path ?? path),
+        query: { sql, value, write: 'CREATE TABLE probe (x int)' },
+        ownTarget: { path },
         breakSource: async () => {
           await rm(path);
         },

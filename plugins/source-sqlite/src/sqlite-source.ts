@@ -16,6 +16,7 @@ import {
 } from '@tricopy/contract';
 import Database from 'better-sqlite3';
 import { databaseFacts } from './inspect.js';
+import { afterRestore, readOnlyQuery } from './query.js';
 import { checkFileTarget, restoreFile } from './restore.js';
 import { takeSnapshot } from './snapshot.js';
 import { snapshotStream } from './snapshot-stream.js';
@@ -109,13 +110,15 @@ export class SqliteSource implements Source {
 
   async restore(input: Readable, target: RestoreTarget, options: RestoreOptions): Promise<void> {
     this.assertFormat(options.format);
+    const path = this.targetPath(target);
     await restoreFile(input, {
       where: this.where,
-      target: this.targetPath(target),
+      target: path,
       force: target.force === true,
       signal: options.signal,
       report: (message) => this.settings.logger.info(message),
     });
+    await afterRestore(path, options, this.where, this.settings.busyTimeoutMs);
   }
 
   async checkRestoreTarget(target: RestoreTarget): Promise<void> {
@@ -126,22 +129,38 @@ export class SqliteSource implements Source {
     if (!target.path) {
       throw new SourceError(`${this.where}: a SQLite restore needs a target file path (--to <file>)`);
     }
-    return resolve(target.path);
+    const path = resolve(target.path);
+    if (target.notOwn && path === resolve(this.settings.path))
+      throw new SourceError(
+        `${this.where}: refusing to restore into ${path}, the very file this job backs up: a drill restores into another file`,
+      );
+    return path;
   }
 
   async restoreTest(input: Readable, options: RestoreOptions): Promise<readonly TableCount[]> {
     this.assertFormat(options.format);
     const dir = await this.scratchFolder();
     try {
-      return await restoreFile(input, {
+      const target = join(dir, 'restore-test.sqlite');
+      const tables = await restoreFile(input, {
         where: this.where,
-        target: join(dir, 'restore-test.sqlite'),
+        target,
         force: false,
         signal: options.signal,
       });
+      await options.inspect?.(async (sql) =>
+        readOnlyQuery(target, sql, this.where, this.settings.busyTimeoutMs),
+      );
+      return tables;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  async query(sql: string): Promise<string | null> {
+    const { path, busyTimeoutMs } = this.settings;
+    await assertDatabaseFile(this.where, path);
+    return readOnlyQuery(path, sql, this.where, busyTimeoutMs);
   }
 
   private assertFormat(format: string): void {

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { backupCommand } from '../commands/backup.js';
+import { drillCommand } from '../commands/drill.js';
 import { addListOptions, listCommand } from '../commands/list.js';
 import { collectJob, parseSince, REPORT_FORMATS, reportCommand } from '../commands/report.js';
 import { parseSourceOption, restoreCommand } from '../commands/restore.js';
@@ -63,6 +64,17 @@ export function addVerify(program: Command, run: Run): void {
     )
     .option('--identity <file>', IDENTITY_HELP)
     .action(withArgument(run, verifyCommand));
+}
+
+export function addDrill(program: Command, run: Run): void {
+  program
+    .command('drill')
+    .description(
+      "restore the job's newest good backup into its drill target, run its post-restore SQL and assertions",
+    )
+    .argument('<job>', 'the job')
+    .option('--identity <file>', IDENTITY_HELP)
+    .action(withArgument(run, drillCommand));
 }
 
 export function addRestore(program: Command, run: Run): void {

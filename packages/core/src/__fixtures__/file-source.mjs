@@ -4,6 +4,7 @@
 //   failWith  a message: completion rejects with it (after the stream ends)
 //   password  a secret (declared in secretOptions) that describe() and failWith may contain
 import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -52,7 +53,14 @@ export default {
         return { stream, format: 'text', extension: 'txt', completion };
       },
       async restore(input, target) {
+        if (target.notOwn && resolve(target.path) === path)
+          throw new Error(`refusing the job's own file ${path}`);
         await pipeline(input, createWriteStream(target.path));
+      },
+      // A file has no SQL: every query answers its line count, so that assertions can be run on it.
+      async query() {
+        const text = await readFile(path, 'utf8');
+        return String(text.split('\n').length - 1);
       },
       async restoreTest(input) {
         for await (const _chunk of input);

@@ -2,7 +2,7 @@ import type { Dump, DumpInfo, Source } from '@tricopy/contract';
 import type { Expected } from '../copies/copy-check.js';
 import type { CopyWriteContext } from '../copy-write/copy-write-context.js';
 import { writeManifest } from '../copy-write/manifest-write.js';
-import { MANIFEST_VERSION, type Manifest } from '../manifest/manifest.js';
+import { MANIFEST_VERSION, type Manifest, type RecordedAssertion } from '../manifest/manifest.js';
 import { TRICOPY_VERSION } from '../version.js';
 import type { Artifact } from './backup-artifact.js';
 import { type Copy, failedCopy, isVerified } from './backup-copy.js';
@@ -17,6 +17,8 @@ export interface ManifestFacts {
   readonly produced: Expected;
   /** What the artifact decodes to (the source's bytes), proven in the stream. */
   readonly decoded?: Expected | undefined;
+  /** The `sameAsBackup` assertions' values, read just before the dump. */
+  readonly recorded?: readonly RecordedAssertion[];
 }
 
 /**
@@ -51,6 +53,7 @@ export function buildManifest(run: RunContext, facts: ManifestFacts, copies: rea
       ...(decoded === undefined ? {} : { decoded: { size: decoded.size, sha256: decoded.sha256 } }),
     },
     ...(info.tables === undefined ? {} : { tables: info.tables }),
+    ...(facts.recorded === undefined || facts.recorded.length === 0 ? {} : { assertions: facts.recorded }),
     dumps: 1,
     copies: manifestCopies(copies, artifact.key),
   };

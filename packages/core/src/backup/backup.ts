@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Dump, Source } from '@tricopy/contract';
 import { backupStatusOf } from '../copies/backup-status.js';
 import { copyWriteContext } from '../copy-write/copy-write-context.js';
+import type { RecordedAssertion } from '../manifest/manifest.js';
 import { sealManifest } from '../manifest/manifest-seal.js';
 import { compressionOffer } from '../pipeline/compression.js';
 import type { BackupEvents, JobResult } from '../results/backup-result.js';
@@ -9,6 +10,7 @@ import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 import { settle, untilAborted } from '../util/settled.js';
 import { type Artifact, artifactOf } from './backup-artifact.js';
+import { recordAssertionValues } from './backup-assertions.js';
 import { crossCheckCopies } from './backup-checks.js';
 import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
 import { discardCopies } from './backup-discard.js';
@@ -59,6 +61,8 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
   if (opened.every((c) => c.state === 'failed')) {
     return { status: 'failed', copies: opened, error: 'no destination of this job could be opened' };
   }
+  const recorded = await settle(recordAssertionValues(run, source.value));
+  if (!recorded.ok) return { status: 'failed', copies: opened, error: describeError(recorded.error) };
   // Made before the dump starts: nothing may come between taking the dump's stream and reading it.
   const prepared = await settle(prepareStream(run));
   if (!prepared.ok) return { status: 'failed', copies: opened, error: describeError(prepared.error) };
@@ -74,7 +78,7 @@ async function runSteps(run: RunContext): Promise<RunOutcome> {
   try {
     return await storeArtifact(
       run,
-      { source: source.value, dump: dump.value, opened, artifact },
+      { source: source.value, dump: dump.value, opened, artifact, recorded: recorded.value },
       prepared.value,
     );
   } finally {
@@ -87,11 +91,12 @@ interface Dumped {
   readonly dump: Dump;
   readonly opened: readonly Copy[];
   readonly artifact: Artifact;
+  readonly recorded: readonly RecordedAssertion[];
 }
 
 async function storeArtifact(
   run: RunContext,
-  { source, dump, opened, artifact }: Dumped,
+  { source, dump, opened, artifact, recorded }: Dumped,
   prepared: Prepared,
 ): Promise<RunOutcome> {
   const streamed = await streamDump(run, dump, opened, artifact, prepared);
@@ -111,7 +116,15 @@ async function storeArtifact(
     signal: run.signal,
   });
   const retried = await retryFailedCopies(run, writer, checked, streamed.spoolPath);
-  const facts = { source, dump, info: streamed.info, artifact, produced, decoded: streamed.decoded };
+  const facts = {
+    source,
+    dump,
+    info: streamed.info,
+    artifact,
+    produced,
+    decoded: streamed.decoded,
+    recorded,
+  };
   const manifest = await sealManifest(
     buildManifest(run, facts, retried),
     artifact.recipients,

@@ -47,6 +47,31 @@ function storedObjects(t: Harness, destination: string) {
 }
 
 describe('encrypted backups', () => {
+  it('seal the values their sameAsBackup assertions recorded, and a restore test compares with them', async () => {
+    const assertion =
+      '      - { name: dump-size, sql: "SELECT secret_total FROM ledger", sameAsBackup: true }';
+    h = await harness({
+      destinations: { local: {} },
+      jobYaml: `    encryption: { recipients: [${owner.recipient}] }\n    assertions:\n${assertion}`,
+      identityFile: await identityFile(owner.identity),
+    });
+    const backup = await backedUp(h);
+    const [, manifestBytes] =
+      [...storedObjects(h, 'local').entries()].find(([key]) => key.endsWith('manifest.json')) ?? [];
+    const manifestText = manifestBytes?.toString() ?? '';
+    expect(manifestText).not.toContain('secret_total');
+    const manifest = JSON.parse(manifestText);
+    const sealed = JSON.parse(await unsealText([owner.identity], manifest.encryption.sealed));
+    const size = String(h.body('app').length);
+    expect(sealed.assertions).toEqual([
+      { name: 'dump-size', sql: 'SELECT secret_total FROM ledger', value: size },
+    ]);
+    const tested = await restoreTestBackup(h.session, backup);
+    expect(tested.assertions).toEqual([
+      expect.objectContaining({ name: 'dump-size', value: size, ok: true }),
+    ]);
+  });
+
   it('store the same age ciphertext on every copy, and a manifest with nothing of the source readable', async () => {
     h = await encryptedHarness();
     const backup = await backedUp(h);

@@ -113,7 +113,7 @@ export async function parseConfig(
   }
   const { raw, loaded, encryption } = valid;
   const destinations = destinationSpecs(raw, loaded.destinations, unusable);
-  const jobs = jobSpecs(raw, { sources: loaded.sources, encryption, unusable });
+  const jobs = jobSpecs(raw, { sources: loaded.sources, encryption, unusable, dir });
   const policyProblems = encryptionPolicyProblems(raw.policy, jobs.values(), destinations);
   if (policyProblems.length > 0) throw new ConfigError(policyProblems.sort(), path);
   return {

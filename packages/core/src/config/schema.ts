@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { zstdAvailable } from '../pipeline/zstd.js';
 import { MAX_TIMER_MS, parseDuration } from '../util/duration.js';
+import { assertionsSchema } from './assertions.js';
+import { drillSchema } from './drill.js';
 import { scheduleProblem, timezoneProblem } from './schedule-check.js';
 
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -175,6 +177,10 @@ export const jobSchema = z
     notify: notifySchema.optional(),
     /** Also spool the artifact in workDir so failed copies can be retried when no other copy succeeded. */
     spool: z.boolean().default(false),
+    /** SQL checks every restore test (and drill) of the job runs on the restored data. */
+    assertions: assertionsSchema.optional(),
+    /** A restore drill into another database or file, by hand or on a schedule. */
+    drill: drillSchema.optional(),
   })
   .superRefine((job, context) => {
     const add = (path: string, message: string | undefined) => {
@@ -187,6 +193,14 @@ export const jobSchema = z
       (job.timezone === undefined || timezoneProblem(job.timezone) === undefined)
     )
       add('schedule', scheduleProblem(job.schedule, job.timezone));
+    if (
+      job.drill?.schedule !== undefined &&
+      (job.timezone === undefined || timezoneProblem(job.timezone) === undefined)
+    ) {
+      const problem = scheduleProblem(job.drill.schedule, job.timezone);
+      if (problem !== undefined)
+        context.addIssue({ code: 'custom', path: ['drill', 'schedule'], message: problem });
+    }
   });
 export type JobConfig = z.infer<typeof jobSchema>;
 

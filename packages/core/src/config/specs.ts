@@ -1,5 +1,8 @@
+import { resolve } from 'node:path';
 import type { DestinationPlugin, SourcePlugin } from '@tricopy/contract';
 import { parseDuration } from '../util/duration.js';
+import { type Assertion, assertionsOf } from './assertions.js';
+import type { DrillSpec } from './drill.js';
 import type { Loaded, LoadedPlugins } from './plugin-options.js';
 import type { Anomalies, Compression, NotifyTarget, RawConfig, Retention } from './schema.js';
 
@@ -50,6 +53,10 @@ export interface JobSpec {
   /** Why some of its notify targets cannot be used (an unset variable in them); the job runs without them. */
   readonly notifyUnusable?: readonly string[];
   readonly spool: boolean;
+  /** SQL checks its restore tests run on the restored data (`assertions`). */
+  readonly assertions?: readonly Assertion[];
+  /** Its restore drill (`drill`). */
+  readonly drill?: DrillSpec;
 }
 
 /** The parts of a config an unset variable makes unusable: path or name → why. */
@@ -87,6 +94,8 @@ export interface JobParts {
   readonly sources: LoadedPlugins['sources'];
   readonly encryption: ReadonlyMap<string, JobEncryption>;
   readonly unusable: UnusableParts;
+  /** The config's folder: relative drill paths are resolved against it. */
+  readonly dir: string;
 }
 
 /** Every job of a valid config, with its source plugin and the policy's defaults filled in, sorted by name. */
@@ -100,7 +109,7 @@ function jobSpec(
   raw: RawConfig,
   name: string,
   job: RawJob,
-  { sources, encryption, unusable }: JobParts,
+  { sources, encryption, unusable, dir }: JobParts,
 ): JobSpec {
   const loaded = sources.get(name) as Loaded<SourcePlugin<unknown>>;
   return {
@@ -113,6 +122,8 @@ function jobSpec(
     notify: [...(raw.notify ?? []), ...(job.notify ?? [])],
     ...notifyUnusable(unusable.notify, name),
     spool: job.spool,
+    ...(job.assertions === undefined ? {} : { assertions: assertionsOf(job.assertions) }),
+    ...(job.drill === undefined ? {} : { drill: drillSpec(job.drill, dir) }),
     ...(job.compressionLevel === undefined ? {} : { compressionLevel: job.compressionLevel }),
     ...(job.schedule === undefined ? {} : { schedule: job.schedule }),
     ...(job.timezone === undefined ? {} : { timezone: job.timezone }),
@@ -124,6 +135,15 @@ function jobSpec(
     ...(job.retentionByDestination === undefined
       ? {}
       : { retentionByDestination: job.retentionByDestination }),
+  };
+}
+
+function drillSpec(drill: NonNullable<RawJob['drill']>, dir: string): DrillSpec {
+  const { database, path } = drill.target;
+  return {
+    ...(drill.schedule === undefined ? {} : { schedule: drill.schedule }),
+    target: database !== undefined ? { database } : { path: resolve(dir, path as string) },
+    postRestoreSql: drill.postRestoreSql,
   };
 }
 

@@ -65,6 +65,17 @@ const manifestShape = z.object({
     .array(z.object({ name: z.string().max(1024), rows: size, exact: z.boolean() }))
     .max(200_000)
     .optional(),
+  assertions: z
+    .array(
+      z.object({
+        name: z.string().max(1024),
+        sql: z.string().max(100_000),
+        value: z.string().max(1_000_000).nullable(),
+        error: z.string().max(100_000).optional(),
+      }),
+    )
+    .max(10_000)
+    .optional(),
   dumps: z.number().int().min(1).max(1000),
   copies: z.array(z.object({ destination: name, key: z.string().max(512) })).max(64),
   encryption: encryption.optional(),

@@ -3,7 +3,7 @@ import { AGE_FORMAT, type Manifest, type SealedFacts } from './manifest.js';
 
 /**
  * The manifest as stored for an encrypted artifact: only what a catalog rebuild needs stays readable (ids, times,
- * sizes, hashes, recipients); the source's description, details and table counts are sealed to the recipients.
+ * sizes, hashes, recipients); the source's description, details, table counts and recorded assertion values are sealed to the recipients.
  */
 export async function sealManifest(
   manifest: Manifest,
@@ -11,11 +11,12 @@ export async function sealManifest(
   plaintext: Digest | undefined,
 ): Promise<Manifest> {
   if (recipients === undefined || plaintext === undefined) return manifest;
-  const { tables, source, artifact, ...rest } = manifest;
+  const { tables, assertions, source, artifact, ...rest } = manifest;
   const { decoded, ...stored } = artifact;
   const facts: SealedFacts = {
     source,
     ...(tables === undefined ? {} : { tables }),
+    ...(assertions === undefined ? {} : { assertions }),
     ...(decoded === undefined ? {} : { decoded }),
   };
   return {

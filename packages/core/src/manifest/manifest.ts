@@ -38,12 +38,22 @@ export interface Manifest {
     readonly decoded?: { readonly size: number; readonly sha256: string };
   };
   readonly tables?: readonly TableCount[];
+  /** The values of the job's `sameAsBackup` assertions, read from the source just before the dump. */
+  readonly assertions?: readonly RecordedAssertion[];
   /** How many times the database was read for this backup (1 unless no copy survived the first read). */
   readonly dumps: number;
   /** The destinations that held a verified copy when the manifest was written. */
   readonly copies: readonly { readonly destination: string; readonly key: string }[];
   /** Set when the artifact is age-encrypted (its size and sha256 above are the ciphertext's). */
   readonly encryption?: ManifestEncryption;
+}
+
+/** A `sameAsBackup` assertion's query as run on the source at backup time: its value, or why it has none. */
+export interface RecordedAssertion {
+  readonly name: string;
+  readonly sql: string;
+  readonly value: string | null;
+  readonly error?: string;
 }
 
 export const AGE_FORMAT = 'age-encryption.org/v1';
@@ -62,6 +72,7 @@ export interface ManifestEncryption {
 export interface SealedFacts {
   readonly source: Manifest['source'];
   readonly tables?: readonly TableCount[];
+  readonly assertions?: readonly RecordedAssertion[];
   /** What the decrypted artifact decompresses to (see `Manifest['artifact']['decoded']`). */
   readonly decoded?: { readonly size: number; readonly sha256: string };
 }

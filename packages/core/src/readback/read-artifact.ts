@@ -1,6 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BackupRow, CopyRow } from '../catalog/catalog.js';
+import type { SealedFacts } from '../manifest/manifest.js';
 import { type CompressionKind, createDecompressor } from '../pipeline/compression.js';
 import { expectBytes } from '../pipeline/hash-counter.js';
 import type { Session } from '../session/session.js';
@@ -14,14 +15,13 @@ import { type StagedCopy, stageCopy } from './stage.js';
  * then decrypted and decompressed, and checked against what the backup proved its artifact decodes to.
  */
 
-/** The source's details recorded at backup time: sealed in the manifest of an encrypted backup. */
-export async function sourceDetails(
+/** What the manifest says of the source (unsealed for an encrypted backup): details, tables, recorded assertions. */
+export async function backupFacts(
   backup: BackupRow,
   decryption: Decryption | undefined,
   where: string,
-): Promise<Readonly<Record<string, unknown>> | undefined> {
-  if (decryption === undefined) return backup.manifest?.source.details;
-  return (await unsealFacts(decryption, where)).source.details;
+): Promise<SealedFacts | undefined> {
+  return decryption === undefined ? (backup.manifest ?? undefined) : await unsealFacts(decryption, where);
 }
 
 /** A staged copy that has been checked, ready to be read for a restore. */

@@ -1,6 +1,8 @@
 import type { RestoreTarget } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
-import { decompressed, sourceDetails, stageFirstGoodCopy } from '../readback/read-artifact.js';
+import type { Assertion } from '../config/assertions.js';
+import { type AssertionResult, assertionRun } from '../readback/assertions-run.js';
+import { backupFacts, decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
 import { decryptionFor } from '../readback/restore-decrypt.js';
 import type { Session } from '../session/session.js';
 import { UsageError } from '../util/errors.js';
@@ -14,6 +16,8 @@ export interface RestoreResult {
   readonly sha256: string;
   /** Copies tried before the one used, with why they were skipped. */
   readonly skipped: readonly { destination: string; reason: string }[];
+  /** The assertions run on the target after the restore (a drill's); absent when none were asked for. */
+  readonly assertions?: readonly AssertionResult[];
 }
 
 /**
@@ -24,7 +28,14 @@ export async function restoreBackup(
   session: Session,
   backup: BackupRow,
   target: RestoreTarget,
-  options: { from?: string; signal?: AbortSignal; globals?: boolean } = {},
+  options: {
+    from?: string;
+    signal?: AbortSignal;
+    globals?: boolean;
+    /** Run on the target after the restore (a drill's), before the assertions. */
+    postRestoreSql?: readonly string[];
+    assertions?: readonly Assertion[];
+  } = {},
 ): Promise<RestoreResult> {
   const source = await session.source(backup.job);
   if (source.restoreTarget === 'file' && target.path === undefined) {
@@ -36,14 +47,21 @@ export async function restoreBackup(
   await source.checkRestoreTarget?.(target);
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
+  let assertions: readonly AssertionResult[] = [];
   try {
-    const details = await sourceDetails(backup, decryption, copy.destination);
+    const facts = await backupFacts(backup, decryption, copy.destination);
+    const details = facts?.source.details;
+    const { inspect, results } = assertionRun(session, options.assertions ?? [], facts?.assertions);
+    const postRestoreSql = options.postRestoreSql ?? [];
     await source.restore(await decompressed(session, backup, { staged, copy, decryption }), target, {
       format: backup.format ?? '',
       ...(options.signal === undefined ? {} : { signal: options.signal }),
       ...(options.globals === true ? { globals: true } : {}),
       ...(details === undefined ? {} : { details }),
+      ...(postRestoreSql.length === 0 ? {} : { postRestoreSql }),
+      ...(inspect === undefined ? {} : { inspect }),
     });
+    assertions = results(source);
   } finally {
     await staged.cleanup();
   }
@@ -55,5 +73,6 @@ export async function restoreBackup(
     size: backup.size ?? 0,
     sha256: backup.sha256 ?? '',
     skipped,
+    ...(options.assertions === undefined ? {} : { assertions }),
   };
 }

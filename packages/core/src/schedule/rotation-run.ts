@@ -6,6 +6,7 @@ import { takeJobLock } from '../locks/job-lock.js';
 import { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 import { type VerifyReport, verifyBackups } from '../verify/verify.js';
+import { drillIfDue } from './drill-due.js';
 import { dueVerifications, type RotationCopy, type RotationInput } from './rotation.js';
 
 /** One tick of rotating verification in the daemon: reads the catalog, asks rotation.ts what is due, verifies it. */
@@ -65,7 +66,9 @@ export interface RotationTickOptions {
  * take): a job whose lock is held is skipped until the next tick. A failure is logged, never thrown.
  */
 export async function runRotationTick(config: LoadedConfig, options: RotationTickOptions): Promise<void> {
-  const jobs = [...config.jobs.values()].filter((j) => j.verifyEvery !== undefined);
+  const jobs = [...config.jobs.values()].filter(
+    (j) => j.verifyEvery !== undefined || j.drill?.schedule !== undefined,
+  );
   if (jobs.length === 0 || options.signal.aborted) return;
   const session = new Session({
     config,
@@ -137,6 +140,7 @@ async function verifyLocked(
     const lost = attempt.lock.lost;
     const signal = lost === undefined ? options.signal : AbortSignal.any([options.signal, lost]);
     await verifyDue(session, job, { ...options, signal });
+    await drillIfDue(session, job, { logger, signal });
   } finally {
     await attempt.lock.release();
   }

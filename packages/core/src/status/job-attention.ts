@@ -88,7 +88,7 @@ export function failedChecksOf(
   const gone = new Set(copies.filter((c) => !copyCounts(c, 'present')).map((c) => c.destination));
   const newest = new Map<string, VerificationRow>();
   for (const v of checks) {
-    if (v.level === 'backup') continue;
+    if (v.level === 'backup' || v.level === 'drill') continue; // drills are reported on their own
     newest.set(v.level === 'restore-test' ? v.level : `${v.level} ${v.destination}`, v);
   }
   return [...newest.values()].filter(

@@ -207,10 +207,14 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
       for await (const chunk of input as AsyncIterable<Buffer>) chunks.push(chunk);
       restored.set(target.path ?? target.database ?? '', Buffer.concat(chunks));
     },
-    restoreTest: async (input) => {
-      for await (const _ of input as AsyncIterable<Buffer>);
+    restoreTest: async (input, options) => {
+      let size = 0;
+      for await (const chunk of input as AsyncIterable<Buffer>) size += chunk.length;
+      await options.inspect?.(async () => String(size));
       return [];
     },
+    // Every query answers the dump's size: what the restored bytes give back when they are all there.
+    query: async () => String(body().length),
   };
   return {
     kind: 'source',

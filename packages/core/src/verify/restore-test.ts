@@ -1,8 +1,20 @@
 import type { TableCount } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
-import { decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
-import { decryptionFor, unsealFacts } from '../readback/restore-decrypt.js';
+import { type AssertionResult, assertionRun } from '../readback/assertions-run.js';
+import { backupFacts, decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
+import { decryptionFor } from '../readback/restore-decrypt.js';
 import type { Session } from '../session/session.js';
+
+export interface RestoreTestVerification {
+  readonly backupId: string;
+  readonly job: string;
+  readonly destination?: string;
+  readonly status: 'ok' | 'mismatch' | 'failed' | 'error';
+  readonly tables: readonly { name: string; expected?: number; actual?: number; exact: boolean }[];
+  /** The job's assertions as run on the restored data; one that failed fails the test (status 'failed'). */
+  readonly assertions?: readonly AssertionResult[];
+  readonly error?: string;
+}
 
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */
 export async function restoreTestBackup(
@@ -19,6 +31,8 @@ export async function restoreTestBackup(
   tables: readonly TableCount[];
   /** The table counts recorded at backup time (sealed in the manifest of an encrypted backup). */
   expected: readonly TableCount[] | undefined;
+  /** The job's assertions, as run on the restored data (none when it has none). */
+  assertions: readonly AssertionResult[];
   skipped: readonly { destination: string; reason: string }[];
 }> {
   const source = await session.source(backup.job);
@@ -26,18 +40,24 @@ export async function restoreTestBackup(
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   options.onCopy?.(copy.destination);
   try {
-    const expected =
-      decryption === undefined
-        ? backup.manifest?.tables
-        : (await unsealFacts(decryption, copy.destination)).tables;
+    const facts = await backupFacts(backup, decryption, copy.destination);
+    const assertions = session.config.jobs.get(backup.job)?.assertions ?? [];
+    const { inspect, results } = assertionRun(session, assertions, facts?.assertions);
     const tables = await source.restoreTest(
       await decompressed(session, backup, { staged, copy, decryption }),
       {
         format: backup.format ?? '',
         ...(options.signal === undefined ? {} : { signal: options.signal }),
+        ...(inspect === undefined ? {} : { inspect }),
       },
     );
-    return { destination: copy.destination, tables, expected, skipped };
+    return {
+      destination: copy.destination,
+      tables,
+      expected: facts?.tables,
+      assertions: results(source),
+      skipped,
+    };
   } finally {
     await staged.cleanup();
   }

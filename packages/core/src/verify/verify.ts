@@ -3,9 +3,11 @@ import { refreshBackupStatus } from '../copies/backup-status.js';
 import { checkStoredCopy, type MismatchKind } from '../copies/copy-check.js';
 import { copyCounts } from '../copies/copy-state.js';
 import { foreignKeyProblem } from '../manifest/layout.js';
+import { assertionFailures } from '../readback/assertions-run.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import { restoreTestBackup } from './restore-test.js';
+import { type RestoreTestVerification, restoreTestBackup } from './restore-test.js';
+import { notifyRestoreTestFailed } from './restore-test-notify.js';
 
 export type VerifyLevel = 'stat' | 'deep' | 'restore-test';
 export type CopyCheckStatus = 'ok' | MismatchKind | 'error';
@@ -18,15 +20,6 @@ export interface CopyVerification {
   readonly status: CopyCheckStatus;
   readonly expected: { readonly size: number | null; readonly sha256: string | null };
   readonly actual: { readonly size?: number; readonly sha256?: string };
-  readonly error?: string;
-}
-
-export interface RestoreTestVerification {
-  readonly backupId: string;
-  readonly job: string;
-  readonly destination?: string;
-  readonly status: 'ok' | 'mismatch' | 'error';
-  readonly tables: readonly { name: string; expected?: number; actual?: number; exact: boolean }[];
   readonly error?: string;
 }
 
@@ -184,7 +177,15 @@ async function restoreTest(
       };
     });
     const mismatch = tables.some((t) => t.exact && t.expected !== t.actual);
-    result = { ...base, destination, status: mismatch ? 'mismatch' : 'ok', tables };
+    const failedAssertions = assertionFailures(tested.assertions);
+    result = {
+      ...base,
+      destination,
+      status: mismatch ? 'mismatch' : failedAssertions === undefined ? 'ok' : 'failed',
+      tables,
+      ...(tested.assertions.length === 0 ? {} : { assertions: tested.assertions }),
+      ...(failedAssertions === undefined ? {} : { error: failedAssertions }),
+    };
   } catch (error) {
     // An interrupted test says nothing about the backup: nothing is recorded.
     signal?.throwIfAborted();
@@ -213,5 +214,6 @@ async function restoreTest(
     actualSha256: null,
     detail: result.error ?? JSON.stringify(result.tables.filter((t) => t.expected !== t.actual)),
   });
+  if (result.status !== 'ok') await notifyRestoreTestFailed(session, result);
   return result;
 }
