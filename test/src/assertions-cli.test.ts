@@ -189,6 +189,16 @@ describe('restore drills (PostgreSQL, built CLI)', () => {
       ]),
       error: null,
     });
+    // The evidence report shows the drills as recorded.
+    const report = await tricopyJson<{
+      jobs: { job: string; drills: { target: string; passed: boolean; assertions: { name: string }[] }[] }[];
+    }>(['report', '--since', '1d', '--format', 'json'], run());
+    expect(report.code, report.stderr).toBe(0);
+    const drills = report.json.jobs.find((j) => j.job === 'shop')?.drills ?? [];
+    expect(drills.map((d) => [d.target, d.passed, d.assertions.length])).toEqual([
+      ['staging', true, 4],
+      ['staging', true, 4],
+    ]);
   });
 
   it("a failed assertion fails the drill and notifies; the job's own database is refused as a target", async () => {
