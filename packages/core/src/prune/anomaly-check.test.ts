@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   type AnomalyLimits,
   anomalyLimits,
+  type Candidate,
   type ComparedBackup,
   describeAnomalies,
   findAnomalies,
+  previousComparable,
 } from './anomaly-check.js';
 
 const limits: AnomalyLimits = {
@@ -20,6 +22,30 @@ function backup(id: string, size: number, tables?: ComparedBackup['tables']): Co
 }
 
 const previous = backup('B1', 10_000, [table('orders', 10_000), table('users', 500), table('tiny', 10)]);
+
+describe('previousComparable', () => {
+  const row = (seq: number, over: Partial<Candidate> = {}): Candidate => ({
+    id: `b${seq}`,
+    seq,
+    sourceType: 'postgres',
+    size: 1000,
+    flagged: null,
+    confirmedAt: null,
+    ...over,
+  });
+
+  it('is the newest earlier backup of the same source type, skipping unconfirmed flags', () => {
+    const current = row(5);
+    const good = [current, row(4, { flagged: 'x' }), row(3, { sourceType: 'mysql' }), row(2), row(1)];
+    expect(previousComparable(good, current)?.id).toBe('b2');
+    expect(previousComparable([current, row(4, { flagged: 'x', confirmedAt: 't' })], current)?.id).toBe('b4');
+  });
+
+  it('is none when the job only backed up another source type before', () => {
+    const current = row(2, { sourceType: 'mysql' });
+    expect(previousComparable([current, row(1)], current)).toBeUndefined();
+  });
+});
 
 describe('findAnomalies', () => {
   it('finds nothing when rows and size barely moved', () => {

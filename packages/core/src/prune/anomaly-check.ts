@@ -6,6 +6,34 @@ const percent = (share: number) => `${(share * 100).toFixed(1)}%`;
 const setting = (share: number) => `${Number((share * 100).toFixed(2))}%`;
 
 /** What is compared of a backup: its artifact's size and compression, and its table counts when readable. */
+/** What choosing the backup to compare with needs of a catalog row. */
+export interface Candidate {
+  readonly id: string;
+  readonly seq: number;
+  readonly sourceType: string;
+  readonly size: number | null;
+  readonly flagged: string | null;
+  readonly confirmedAt: string | null;
+}
+
+/**
+ * The backup a new one is compared with: the newest earlier good one of the same source type (a job that moved from
+ * PostgreSQL to MariaDB has other tables, not lost ones) that is not itself flagged and unconfirmed. `good` is newest
+ * first.
+ */
+export function previousComparable<T extends Candidate>(
+  good: readonly T[],
+  current: Candidate,
+): T | undefined {
+  return good.find(
+    (b) =>
+      b.seq < current.seq &&
+      b.sourceType === current.sourceType &&
+      b.size !== null &&
+      (b.flagged === null || b.confirmedAt !== null),
+  );
+}
+
 export interface ComparedBackup {
   readonly id: string;
   readonly size: number;

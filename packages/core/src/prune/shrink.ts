@@ -4,7 +4,13 @@ import { decryptionFor, unsealFacts } from '../readback/restore-decrypt.js';
 import type { JobResult } from '../results/backup-result.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import { anomalyLimits, type ComparedBackup, describeAnomalies, findAnomalies } from './anomaly-check.js';
+import {
+  anomalyLimits,
+  type ComparedBackup,
+  describeAnomalies,
+  findAnomalies,
+  previousComparable,
+} from './anomaly-check.js';
 
 /**
  * Flags a backup that is anomalous against the job's previous good backup (one not itself flagged and unconfirmed):
@@ -17,9 +23,7 @@ export async function flagIfAnomalous(session: Session, result: JobResult): Prom
   const good = await session.catalog.listBackups({ job: result.job, statuses: ['ok', 'degraded'] });
   const current = good.find((b) => b.id === result.backupId);
   if (current === undefined) return undefined;
-  const previous = good.find(
-    (b) => b.seq < current.seq && b.size !== null && (b.flagged === null || b.confirmedAt !== null),
-  );
+  const previous = previousComparable(good, current);
   if (previous === undefined) return undefined;
   const anomalies = findAnomalies(
     await compared(session, current),
