@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { openSqliteCatalog, type Report } from '@tricopy/core';
@@ -126,6 +126,27 @@ describe('tricopy report', () => {
       );
       expect(result.stdout).toBe('');
     }
+  });
+
+  it('--output replaces a symlink there instead of writing through it; a missing folder is one line', async () => {
+    const victim = join(ws.dir, 'victim.txt');
+    await writeFile(victim, 'keep me');
+    const link = join(ws.dir, 'linked.json');
+    await symlink(victim, link);
+    const result = await tricopy(['report', '--since', '90d', '--output', link], { cwd: ws.dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('keep me');
+    expect((await lstat(link)).isSymbolicLink()).toBe(false);
+    expect(JSON.parse(await readFile(link, 'utf8'))).toMatchObject({ version: 1 });
+
+    const missing = await tricopy(['report', '--since', '90d', '--output', join(ws.dir, 'no/such/r.json')], {
+      cwd: ws.dir,
+    });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(
+      /cannot write --output .*no\/such\/r\.json \(in folder .*no\/such\): ENOENT/,
+    );
+    expect(missing.stderr).not.toContain('\n    at ');
   });
 
   it.runIf(chromiumRunnable)(

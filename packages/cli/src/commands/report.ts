@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { writeFileBeside } from '@tricopy/contract';
 import { buildReport, type Report, type Session, UsageError } from '@tricopy/core';
 import { InvalidArgumentError } from 'commander';
 import { type GlobalOptions, withSession } from '../context.js';
@@ -50,11 +51,21 @@ export async function reportCommand(options: ReportOptions): Promise<number> {
       const text =
         options.format === 'html' ? renderReportHtml(report) : `${JSON.stringify(report, null, 2)}\n`;
       if (options.output === undefined) process.stdout.write(text);
-      else await writeFile(options.output, text);
+      else await writeOutput(options.output, text);
       return EXIT.ok;
     },
     readingCatalog,
   );
+}
+
+/** `--output`: replaced through a new file beside it (created exclusively, never through a symlink), never half written. */
+async function writeOutput(path: string, text: string): Promise<void> {
+  try {
+    await writeFileBeside(path, text, 0o644);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new Error(`cannot write --output ${path} (in folder ${dirname(resolve(path))}): ${code}`);
+  }
 }
 
 /** A job named that the config does not have and the catalog holds nothing of in the period is a typo. */
