@@ -217,6 +217,24 @@ export interface RestoreTarget {
    * sources that have `query` (contract 1 plugins written before drills lack both).
    */
   readonly notOwn?: boolean;
+  /**
+   * For sources whose `restoreTarget` is 'directory' (a PostgreSQL base backup): the data directory to create. It
+   * must not exist or be empty; it is created private to its owner.
+   */
+  readonly directory?: string;
+}
+
+/**
+ * Optional (directory targets): recovery settings the source writes into the restored data directory, so that
+ * starting the server replays archived WAL to the target.
+ */
+export interface RecoverySettings {
+  /** Shell command the server runs to fetch one archived WAL file (%f, %p placeholders as PostgreSQL gives them). */
+  readonly restoreCommand: string;
+  /** Stop replay before the first commit after this moment (ISO 8601 with offset). Absent: replay all WAL. */
+  readonly targetTime?: string;
+  /** Stop replay at this named restore point. */
+  readonly targetName?: string;
 }
 
 export interface RestoreOptions {
@@ -246,6 +264,8 @@ export interface RestoreOptions {
    * SourceError naming it; the restored target is left as it is.
    */
   readonly postRestoreSql?: readonly string[];
+  /** Optional (directory targets only): recovery settings to write into the restored data directory. */
+  readonly recovery?: RecoverySettings;
 }
 
 /**
@@ -268,9 +288,32 @@ export interface SourceStatus {
   readonly restoreNeeds?: readonly string[];
 }
 
+/**
+ * Continuous WAL archiving (a PostgreSQL source configured with `wal`). The source receives WAL files into a spool
+ * folder; the engine stores each completed file on every destination and acknowledges it once the job's policy holds.
+ */
+export interface WalArchiving {
+  /**
+   * Starts receiving completed WAL files into `spool`, a private folder the engine owns and keeps between runs,
+   * resuming from the last acknowledged file. Resolves once the receiver runs; `ended` settles when it stops
+   * (rejects with a SourceError naming the tool's failure; resolves when `signal` stopped it).
+   */
+  receive(spool: string, options: { readonly signal: AbortSignal }): Promise<{ readonly ended: Promise<void> }>;
+  /** Whether a file name in the spool is a complete WAL file to store (a segment or a timeline history file). */
+  isComplete(name: string): boolean;
+  /** Orders complete WAL file names as the server wrote them (Array.prototype.sort comparator). */
+  compare(a: string, b: string): number;
+  /** Every WAL file up to and including `name` is safely stored: the server may now recycle them. Idempotent. */
+  acknowledge(name: string): Promise<void>;
+  /** Optional: asks the server to close the current WAL segment now (bounds how much WAL waits in a partial file). */
+  switchSegment?(): Promise<void>;
+}
+
 export interface Source {
-  /** Which restore target this source needs: a file path or a database name. */
-  readonly restoreTarget: 'file' | 'database';
+  /** Which restore target this source needs: a file path, a database name or a data directory. */
+  readonly restoreTarget: 'file' | 'database' | 'directory';
+  /** Present when the source archives WAL continuously (PostgreSQL with `wal`). */
+  readonly wal?: WalArchiving;
   /** Where the data comes from, for people: a path or `postgres://user@host:port/db`. No secrets. */
   describe(): string;
   /** Reachable, credentials valid, tools present and compatible. Throws SourceError naming what to fix. */
