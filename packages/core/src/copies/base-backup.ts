@@ -1,18 +1,25 @@
+import type { BackupRow } from '../catalog/catalog.js';
 import { parseWalName } from './wal-names.js';
 
 /**
- * A physical base backup as point-in-time recovery sees it. From the backup's details (`kind: 'base'`) when they
- * can be read; an encrypted backup opened without its identity has only the catalog's times: then `startWal` is
- * unknown and `stopTime` is when the backup finished (never earlier than the real stop).
+ * A physical base backup as point-in-time recovery sees it, from its details (`kind: 'base'`), which stay readable
+ * in the manifest of an encrypted backup too.
  */
 export interface BaseBackup {
   readonly backupId: string;
-  /** When the backup run started (the catalog's clock, the same as the WAL files' storedAt). */
-  readonly startedAt: string;
   readonly stopTime: string;
-  readonly startWal?: string;
-  readonly stopWal?: string;
-  readonly timeline?: number;
+  readonly startWal: string;
+  readonly stopWal: string;
+  readonly timeline: number;
+}
+
+/** The job's base backups PITR can start from: good (ok or degraded), not pruned, with base details. */
+export function baseBackupsOf(backups: readonly BackupRow[]): BaseBackup[] {
+  return backups.flatMap((backup) => {
+    if (backup.prunedAt !== null || (backup.status !== 'ok' && backup.status !== 'degraded')) return [];
+    const details = baseDetailsOf(backup.manifest?.source.details);
+    return details === undefined ? [] : [{ backupId: backup.id, ...details }];
+  });
 }
 
 /** The base-backup facts in a backup's source details; undefined when they are not a base backup's. */

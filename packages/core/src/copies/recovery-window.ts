@@ -7,17 +7,6 @@ export interface RecoveryWindow {
   readonly latest: string;
 }
 
-/**
- * Where replay of a base backup's WAL starts: its start segment, or, when its details could not be read, the first
- * segment stored after the backup began (a segment stored before then ended before the backup's start).
- */
-export function chainStart(base: BaseBackup, files: readonly ChainFile[]): string | undefined {
-  if (base.startWal !== undefined) return base.startWal;
-  return files
-    .filter((f) => f.kind === 'segment' && f.storedAt >= base.startedAt)
-    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0]?.name;
-}
-
 /** How far a base backup's WAL reaches with no gap, over files a restore can fetch. */
 export interface BaseReach {
   readonly base: BaseBackup;
@@ -32,10 +21,7 @@ export function baseReach(
   files: readonly ChainFile[],
   copies: readonly ChainCopy[],
 ): BaseReach {
-  const fetchable = fetchableFiles(files, copies);
-  const start = chainStart(base, fetchable);
-  if (start === undefined) return { base, latest: base.stopTime, firstGap: undefined, missingHistory: [] };
-  const walk = walkWal(fetchable, start);
+  const walk = walkWal(fetchableFiles(files, copies), base.startWal);
   const stored = walk.chain.at(-1)?.storedAt;
   return {
     base,

@@ -189,7 +189,6 @@ describe('base details', () => {
 describe('choosing a base backup and the window', () => {
   const base = (id: string, startN: number, stopTime: string) => ({
     backupId: id,
-    startedAt: stopTime,
     stopTime,
     startWal: segmentName(1, startN),
     stopWal: segmentName(1, startN),
@@ -246,17 +245,6 @@ describe('choosing a base backup and the window', () => {
     const noFive = copies.filter((c) => c.name !== segmentName(1, 5));
     expect(choosePitrBase('j', [older, newer], files, noFive, { latest: true }).warning).toBe(
       'replay stops at 000000010000000000000004: WAL 000000010000000000000005 has no verified copy on any destination (the WAL resumes at 000000010000000000000006)',
-    );
-  });
-
-  it('an encrypted base read without its identity starts at the first segment stored after it began', () => {
-    const opaque = {
-      backupId: 'b3',
-      startedAt: '2026-12-06T10:02:30.000Z',
-      stopTime: '2026-12-06T10:02:40.000Z',
-    };
-    expect(choosePitrBase('j', [opaque], files, copies, { latest: true }).reach.latest).toBe(
-      '2026-12-06T10:06:00.000Z',
     );
   });
 });
