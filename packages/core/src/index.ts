@@ -16,6 +16,7 @@ export {
 } from './config/load.js';
 export type { Policy } from './config/schema.js';
 export { backupPolicy } from './copies/policy.js';
+export { parseRecoveryTime, type RecoveryTarget } from './copies/recovery-target.js';
 export {
   backupIsAlive,
   type LockAttempt,
@@ -31,6 +32,7 @@ export { type PruneOptions, type PruneReport, pruneBackups, removedJobs } from '
 export { configWithRemovedJob } from './prune/removed-job.js';
 export { selectBackups } from './readback/select.js';
 export { type RepairReport, repairBackups } from './repair/repair.js';
+export { type PointInTimeResult, restoreToPoint } from './restore/point-in-time.js';
 export { rebuildCatalog } from './restore/rebuild.js';
 export { restoreBackup } from './restore/restore.js';
 export type { BackupEvents, JobResult } from './results/backup-result.js';

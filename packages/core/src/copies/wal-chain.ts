@@ -1,3 +1,4 @@
+import type { Catalog } from '../catalog/catalog.js';
 import {
   DEFAULT_WAL_SEGMENT_SIZE,
   historyName,
@@ -188,4 +189,21 @@ export function continuityProblems(c: WalContinuity): string[] {
         `${u.count} WAL file(s) without a verified copy on ${u.destination}: ${u.first.join(', ')}${u.count > u.first.length ? ', …' : ''}`,
     ),
   ];
+}
+
+/** The catalog's WAL records, as the chain rules read them (the Catalog has these methods). */
+export interface WalRecords {
+  walSegments(job: string): Promise<readonly ChainFile[]>;
+  walCopies(job: string): Promise<readonly ChainCopy[]>;
+}
+
+/** A job's stored WAL files and their copies. */
+export async function jobWal(
+  catalog: Catalog,
+  job: string,
+): Promise<{ files: readonly ChainFile[]; copies: readonly ChainCopy[] }> {
+  // PRE-MERGE: the WAL catalog API lands from the wal branch; then `const records: WalRecords = catalog`.
+  const records = catalog as unknown as WalRecords;
+  const [files, copies] = await Promise.all([records.walSegments(job), records.walCopies(job)]);
+  return { files, copies };
 }
