@@ -17,6 +17,7 @@ export {
 export type { Policy } from './config/schema.js';
 export { backupPolicy } from './copies/policy.js';
 export { parseRecoveryTime, type RecoveryTarget } from './copies/recovery-target.js';
+export { continuityProblems, type WalContinuity } from './copies/wal-chain.js';
 export {
   backupIsAlive,
   type LockAttempt,
@@ -67,4 +68,5 @@ export { Redactor } from './util/redactor.js';
 export { terminalSafe } from './util/terminal-safe.js';
 export { type CheckReport, checkConfig } from './verify/check.js';
 export { type VerifyLevel, verifyBackups } from './verify/verify.js';
+export { verifyWal, type WalVerification } from './verify/verify-wal.js';
 export { TRICOPY_VERSION } from './version.js';

@@ -35,3 +35,8 @@ export function baseDetailsOf(
   if (!Number.isInteger(tli) || tli < 1) return undefined;
   return { startWal, stopWal, timeline: tli, stopTime: new Date(stopTime).toISOString() };
 }
+
+/** The base backup that stopped first: the WAL it needs is the oldest WAL any base needs. */
+export function oldestBase(bases: readonly BaseBackup[]): BaseBackup | undefined {
+  return [...bases].sort((a, b) => (a.stopTime < b.stopTime ? -1 : a.stopTime > b.stopTime ? 1 : 0))[0];
+}

@@ -121,6 +121,15 @@ describe('walContinuity', () => {
     ]);
   });
 
+  it('is waiting, not broken, while nothing is stored from the base backup on yet', () => {
+    const c = walContinuity([seg(1, 1)], [], ['a'], segmentName(1, 2));
+    expect(c).toMatchObject({ waiting: true, gaps: [], ok: true, newest: null });
+    expect(walContinuity([seg(1, 3)], [], [], segmentName(1, 2))).toMatchObject({
+      waiting: false,
+      ok: false,
+    });
+  });
+
   it('reports gaps and missing history files', () => {
     const files = [seg(1, 1), seg(2, 3)];
     const c = walContinuity(files, verifiedOn(files, 'a'), ['a'], segmentName(1, 1));

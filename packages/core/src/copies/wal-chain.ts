@@ -1,4 +1,3 @@
-import type { Catalog } from '../catalog/catalog.js';
 import {
   DEFAULT_WAL_SEGMENT_SIZE,
   historyName,
@@ -138,6 +137,8 @@ export function unverifiedOn(
 /** A job's WAL as check and verify judge it: continuous from `from` on, with history files, on every destination. */
 export interface WalContinuity {
   readonly from: string;
+  /** Nothing is stored from `from` on yet (the archiver has not closed the base backup's first segment). */
+  readonly waiting: boolean;
   /** The newest segment stored (past gaps too); null when none is. */
   readonly newest: string | null;
   readonly segments: number;
@@ -164,14 +165,17 @@ export function walContinuity(
     [...neededHistory, ...walk.walked.map((f) => f.name)],
     copies,
   );
+  const waiting = walk.walked.length === 0;
+  const gaps = waiting ? [] : walk.gaps;
   return {
     from,
+    waiting,
     newest: walk.walked.at(-1)?.name ?? null,
     segments: walk.walked.length,
-    gaps: walk.gaps,
+    gaps,
     missingHistory: walk.missingHistory,
     unverified,
-    ok: walk.gaps.length === 0 && walk.missingHistory.length === 0 && unverified.length === 0,
+    ok: gaps.length === 0 && walk.missingHistory.length === 0 && unverified.length === 0,
   };
 }
 
@@ -189,21 +193,4 @@ export function continuityProblems(c: WalContinuity): string[] {
         `${u.count} WAL file(s) without a verified copy on ${u.destination}: ${u.first.join(', ')}${u.count > u.first.length ? ', …' : ''}`,
     ),
   ];
-}
-
-/** The catalog's WAL records, as the chain rules read them (the Catalog has these methods). */
-export interface WalRecords {
-  walSegments(job: string): Promise<readonly ChainFile[]>;
-  walCopies(job: string): Promise<readonly ChainCopy[]>;
-}
-
-/** A job's stored WAL files and their copies. */
-export async function jobWal(
-  catalog: Catalog,
-  job: string,
-): Promise<{ files: readonly ChainFile[]; copies: readonly ChainCopy[] }> {
-  // PRE-MERGE: the WAL catalog API lands from the wal branch; then `const records: WalRecords = catalog`.
-  const records = catalog as unknown as WalRecords;
-  const [files, copies] = await Promise.all([records.walSegments(job), records.walCopies(job)]);
-  return { files, copies };
 }

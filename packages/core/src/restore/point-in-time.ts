@@ -1,8 +1,8 @@
 import type { BackupRow } from '../catalog/catalog.js';
 import { type BaseBackup, baseBackupsOf } from '../copies/base-backup.js';
+import { jobWal } from '../copies/job-wal.js';
 import { choosePitrBase, type RecoveryTarget } from '../copies/recovery-target.js';
 import type { RecoveryWindow } from '../copies/recovery-window.js';
-import { jobWal } from '../copies/wal-chain.js';
 import type { Session } from '../session/session.js';
 import { type RestoreResult, restoreBackup } from './restore.js';
 
