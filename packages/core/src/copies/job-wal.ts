@@ -1,44 +1,13 @@
-import type { Catalog } from '../catalog/catalog.js';
+import type { Catalog, WalCopyRow, WalSegmentRow } from '../catalog/catalog.js';
 import { type BaseBackup, baseBackupsOf, oldestBase } from './base-backup.js';
-import { type ChainCopy, type ChainFile, type WalContinuity, walContinuity } from './wal-chain.js';
+import { type WalContinuity, walContinuity } from './wal-chain.js';
 
-/** A stored WAL file as the catalog records it: the chain facts, and its stored artifact. */
-export interface StoredWalFile extends ChainFile {
-  readonly key: string;
-  readonly size: number;
-  readonly sha256: string;
-}
-
-export type WalCopyStatus = 'verified' | 'failed' | 'missing' | 'deleted';
-
-/** The catalog's WAL records, as the stages read and write them (the Catalog has these methods). */
-export interface WalCatalog {
-  walSegments(job: string): Promise<readonly StoredWalFile[]>;
-  walCopies(job: string): Promise<readonly ChainCopy[]>;
-  recordWalCopy(row: {
-    job: string;
-    name: string;
-    destination: string;
-    status: WalCopyStatus;
-    checkedAt: string;
-    error?: string;
-  }): Promise<void>;
-  deleteWalSegment(job: string, name: string): Promise<void>;
-}
-
-/** The catalog's WAL records. */
-export function walCatalog(catalog: Catalog): WalCatalog {
-  // PRE-MERGE: the WAL catalog API lands from the wal branch; then this is `return catalog`.
-  return catalog as unknown as WalCatalog;
-}
-
-/** A job's stored WAL files and their copies. */
+/** A job's stored WAL files (archive order) and their copies. */
 export async function jobWal(
   catalog: Catalog,
   job: string,
-): Promise<{ files: readonly StoredWalFile[]; copies: readonly ChainCopy[] }> {
-  const records = walCatalog(catalog);
-  const [files, copies] = await Promise.all([records.walSegments(job), records.walCopies(job)]);
+): Promise<{ files: readonly WalSegmentRow[]; copies: readonly WalCopyRow[] }> {
+  const [files, copies] = await Promise.all([catalog.walSegments(job), catalog.walCopies(job)]);
   return { files, copies };
 }
 

@@ -1,6 +1,7 @@
+import type { WalCopyRow, WalSegmentRow } from '../catalog/catalog.js';
 import { checkStoredCopy, type MismatchKind } from '../copies/copy-check.js';
-import { jobContinuity, jobWal, type StoredWalFile, walCatalog } from '../copies/job-wal.js';
-import type { ChainCopy, WalContinuity } from '../copies/wal-chain.js';
+import { jobContinuity, jobWal } from '../copies/job-wal.js';
+import type { WalContinuity } from '../copies/wal-chain.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
 
@@ -42,7 +43,7 @@ export async function verifyWal(
   const byName = new Map(files.map((f) => [f.name, f]));
   const toCheck = copies.filter((c) => c.status === 'verified' && byName.has(c.name));
   const results = await mapBounded(toCheck, CONCURRENCY, (copy) =>
-    checkWalCopy(session, job, byName.get(copy.name) as StoredWalFile, copy, options),
+    checkWalCopy(session, job, byName.get(copy.name) as WalSegmentRow, copy, options),
   );
   const continuity = (await jobContinuity(session.catalog, job, destinations)) as WalContinuity;
   const failed = results.filter((r) => r.status !== 'ok');
@@ -59,8 +60,8 @@ export async function verifyWal(
 async function checkWalCopy(
   session: Session,
   job: string,
-  file: StoredWalFile,
-  copy: ChainCopy,
+  file: WalSegmentRow,
+  copy: WalCopyRow,
   options: { deep: boolean; signal?: AbortSignal },
 ): Promise<WalCopyVerification> {
   const base = { name: file.name, destination: copy.destination };
@@ -79,11 +80,10 @@ async function checkWalCopy(
     return { ...base, status: 'error', error: session.redact(describeError(error)) };
   }
   if (result.status === 'no-checksum') return result;
-  await walCatalog(session.catalog).recordWalCopy({
+  await session.catalog.recordWalCopy({
     job,
     ...base,
     status: result.status === 'ok' ? 'verified' : 'failed',
-    checkedAt: session.now().toISOString(),
     ...(result.error === undefined ? {} : { error: result.error }),
   });
   if (result.status !== 'ok')
