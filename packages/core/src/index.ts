@@ -57,6 +57,7 @@ export {
   jobStatus,
   shownLevel,
   staleReason,
+  walStaleReason,
 } from './status/fleet-status.js';
 export { checkReason, type FailedCheck, type LastRun } from './status/job-attention.js';
 export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './status/metrics.js';
