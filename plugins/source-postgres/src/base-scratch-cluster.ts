@@ -82,11 +82,15 @@ function assertShellSafe(settings: ConnectionSettings, path: string): void {
   }
 }
 
-/** The FATAL / PANIC lines the server logged, for a one-line error. */
+/** What the server says to a client it turns away while it starts: not why it stopped. */
+const TURNED_AWAY =
+  /the database system is (starting up|in recovery mode|not accepting connections|shutting down)/;
+
+/** The first FATAL / PANIC the server logged (not a client turned away), for a one-line error. */
 async function serverComplaint(logFile: string): Promise<string> {
   const log = await readFile(logFile, 'utf8').catch(() => '');
-  const lines = log.split('\n').filter((line) => /\b(FATAL|PANIC|ERROR):/.test(line));
-  return lines.at(-1)?.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '') ?? 'see its log';
+  const line = log.split('\n').find((text) => /\b(FATAL|PANIC):/.test(text) && !TURNED_AWAY.test(text));
+  return line?.replace(/^.*?\b(FATAL|PANIC):\s*/, '') ?? 'see its log';
 }
 
 /** Starts PostgreSQL on the prepared scratch data directory (pg_ctl -w). */

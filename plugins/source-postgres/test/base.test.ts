@@ -242,6 +242,79 @@ describe('base backup (mode: base)', () => {
     );
     expect(await readdir(workDir)).toEqual([]);
   });
+
+  it('check: names pg_basebackup and the server, and says rows are counted by restore tests', async () => {
+    const status = await baseSource().check();
+    expect(status.engine).toBe('postgresql');
+    expect(status.notes?.[0]).toMatch(/^pg_basebackup 15\.\d+ can back up server 15\.\d+/);
+    expect(status.restoreNeeds?.[0]).toMatch(/same major version/);
+  });
+
+  it('check and backup: a role without REPLICATION is refused in one line naming the fix', async () => {
+    await server.sql('postgres', "CREATE ROLE reader LOGIN PASSWORD 'pw-reader'");
+    try {
+      const source = makeSource(server, dir, {
+        mode: 'base',
+        user: 'reader',
+        password: 'pw-reader',
+      }) as unknown as PostgresBaseSource;
+      for (const attempt of [() => source.check(), () => source.dump()]) {
+        const error = await rejectionOf(attempt());
+        expect(error).toBeInstanceOf(SourceError);
+        expect(error.message).toMatch(
+          /role "reader" lacks the REPLICATION attribute .*: ALTER ROLE reader REPLICATION/,
+        );
+      }
+    } finally {
+      await server.sql('postgres', 'DROP ROLE reader');
+    }
+  });
+
+  it('check and backup: a second tablespace is refused in one line naming the fix', async () => {
+    const location = join(dir, 'tablespace');
+    await mkdir(location);
+    await chownToPostgres(location);
+    await server.sql('postgres', `CREATE TABLESPACE elsewhere LOCATION '${location}'`);
+    try {
+      for (const attempt of [() => baseSource().check(), () => baseSource().dump()]) {
+        const error = await rejectionOf(attempt());
+        expect(error).toBeInstanceOf(SourceError);
+        expect(error.message).toMatch(
+          /tablespaces besides pg_default \(elsewhere\).*move their objects to pg_default/,
+        );
+      }
+    } finally {
+      await server.sql('postgres', 'DROP TABLESPACE elsewhere');
+    }
+  });
+
+  // Last: it writes to the source database.
+  it('restore test with recovery settings: replays archived WAL to a named restore point', async () => {
+    await server.sql(
+      'shop',
+      `INSERT INTO items SELECT g, 'later ' || g FROM generate_series(2001, 2100) g;
+       SELECT pg_create_restore_point('after the hundred');
+       INSERT INTO items SELECT g, 'too late ' || g FROM generate_series(3001, 3050) g;
+       SELECT pg_switch_wal();`,
+    );
+    const workDir = join(dir, 'restore-test-pitr');
+    await mkdir(workDir);
+    await chownToPostgres(workDir);
+    // The source's own pg_wal stands in for an archive (nothing is recycled in so short a test).
+    const restoreCommand = `cp '${server.dataDir}/pg_wal/%f' "%p"`;
+    const answer = await runRestoreTest(workDir, {
+      inspectSql: "SELECT count(*) FROM items WHERE name LIKE 'later%'",
+      recovery: { restoreCommand, targetName: 'after the hundred' },
+    });
+    expect(answer).toEqual({
+      tables: [
+        { name: 'public.items', rows: 1334, exact: true },
+        { name: 'public.notes', rows: 1, exact: true },
+      ],
+      inspected: '100',
+    });
+    expect(await readdir(workDir)).toEqual([]);
+  });
 });
 
 interface RunnerAnswer {
