@@ -48,6 +48,10 @@ export interface HarnessOptions {
    * details for each dump (called at each dump), and records the recovery settings each restore was given.
    */
   readonly base?: { readonly details: () => Record<string, unknown> };
+  /** The source's WAL archiving (every job's), e.g. a FakeWal. */
+  readonly wal?: WalArchiving;
+  /** The config's policy, as YAML flow (default `{ enforce: warn }`). */
+  readonly policy?: string;
 }
 
 export interface LogLine {
@@ -104,7 +108,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     'workDir: ./work',
     `retries: { attempts: ${options.retries ?? 2}, minDelay: 1ms, maxDelay: 5ms }`,
     ...(options.stallTimeout === undefined ? [] : [`stallTimeout: ${options.stallTimeout}`]),
-    'policy: { enforce: warn }',
+    `policy: ${options.policy ?? '{ enforce: warn }'}`,
   ].join('\n');
   const parsed = await parseConfig(yaml, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
   for (const secret of options.secrets ?? []) parsed.redactor.add(secret);
@@ -124,6 +128,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
       offers,
       compresses: options.sourceCompresses === true,
       ...(options.base === undefined ? {} : { base: options.base }),
+      ...(options.wal === undefined ? {} : { wal: options.wal }),
     },
   );
   const logs: LogLine[] = [];
@@ -189,6 +194,7 @@ interface MemorySourceSettings {
   readonly base?: HarnessOptions['base'];
   readonly offers: unknown[];
   readonly compresses: boolean;
+  readonly wal?: WalArchiving;
 }
 
 /** A source whose dump is `body()`, and whose restore keeps what it was given in `restored`. */
@@ -196,7 +202,7 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
   const { restored, recoveries, base } = settings;
   const source: Source = {
     restoreTarget: base === undefined ? 'file' : 'directory',
-    ...(base === undefined ? {} : { wal: idleWal }),
+    ...(settings.wal === undefined && base === undefined ? {} : { wal: settings.wal ?? idleWal }),
     describe: () => 'memory source',
     check: async () => ({ engine: 'memory', engineVersion: '1' }),
     dump: async (options) => {
