@@ -19,9 +19,10 @@ export interface WalPrune {
 
 /**
  * Removes the WAL no retained base backup needs: segments before the oldest retained base backup's start segment.
- * Run after the job's backups were pruned, so a base backup still kept anywhere keeps its WAL. Each copy is marked
- * missing (it no longer counts) before its object is deleted, and deleted once it is gone; a segment is forgotten
- * only when every copy is gone. A copy that fails is reported and left for the next prune. History files are kept.
+ * Run after the job's backups were pruned, so a base backup still kept anywhere keeps its WAL. A segment's copies
+ * are marked missing (they no longer count) before any object is deleted, and each deleted once it is gone; the
+ * segment is forgotten only when every copy is gone. A copy that fails is reported and left for the next prune.
+ * History files are kept (tiny; replay across timelines needs them).
  */
 export async function pruneWal(session: Session, job: string, dryRun: boolean): Promise<WalPrune> {
   const oldest = oldestBase(await jobBases(session.catalog, job));
@@ -50,7 +51,10 @@ export async function pruneWal(session: Session, job: string, dryRun: boolean): 
   return { keptFrom: oldest.startWal, removed, errors };
 }
 
-/** Removes each copy of `file` still recorded; returns why some could not be. */
+/**
+ * Removes each copy of `file` still recorded; returns why some could not be. Every copy is marked missing before
+ * the first is deleted: the archiver's catch-up then has no verified copy left to write the file again from.
+ */
 async function removeWalCopies(
   session: Session,
   job: string,
@@ -58,21 +62,24 @@ async function removeWalCopies(
   copies: readonly WalCopyRow[],
 ): Promise<string[]> {
   const errors: string[] = [];
-  for (const copy of copies) {
-    if (copy.status === 'deleted') continue;
-    const { destination: name } = copy;
-    if (!session.config.destinations.has(name)) {
-      errors.push(`${file.name} on ${name}: the destination is no longer in the config; left alone`);
-      continue;
-    }
+  const left = copies.filter((copy) => copy.status !== 'deleted');
+  const known = left.filter((copy) => session.config.destinations.has(copy.destination));
+  for (const copy of left.filter((c) => !known.includes(c))) {
+    errors.push(
+      `${file.name} on ${copy.destination}: the destination is no longer in the config; left alone`,
+    );
+  }
+  for (const { destination } of known) {
+    await session.catalog.recordWalCopy({
+      job,
+      name: file.name,
+      destination,
+      status: 'missing',
+      error: 'being pruned',
+    });
+  }
+  for (const { destination: name } of known) {
     try {
-      await session.catalog.recordWalCopy({
-        job,
-        name: file.name,
-        destination: name,
-        status: 'missing',
-        error: 'being pruned',
-      });
       const destination = await session.destination(name);
       await destination.delete(file.key);
       if ((await destination.stat(file.key)) !== undefined)
