@@ -21,7 +21,7 @@ import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { printJson, printLine } from '../output.js';
 import { createReadProgress, progressMode } from '../progress.js';
-import { shellWord, walFetchCommand } from '../wal-fetch-command.js';
+import { restoreCommandLine, shellWord } from '../restore-command-line.js';
 
 export interface RestoreOptions extends GlobalOptions {
   latest?: boolean;
@@ -180,7 +180,7 @@ async function restorePointInTime(
     throw new UsageError(`job ${job} restores a PostgreSQL data directory: pass --to DIR`);
   const target: RecoveryTarget =
     options.time === undefined ? { latest: true } : { time: parseRecoveryTime(options.time) };
-  const restoreCommand = walFetchCommand(job, options);
+  const restoreCommand = restoreCommandLine(job, options);
   let result: PointInTimeResult;
   try {
     result = await interruptible('the restore', (signal) =>

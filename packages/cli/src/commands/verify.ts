@@ -13,7 +13,7 @@ import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 import { createReadProgress, progressMode } from '../progress.js';
-import { walFetchCommand } from '../wal-fetch-command.js';
+import { restoreCommandLine } from '../restore-command-line.js';
 import { walContinuityLines } from './wal-lines.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -61,7 +61,7 @@ async function verifySelected(
   const jobs = [
     ...new Set([...backups.map((b) => b.job), ...(options.job === undefined ? [] : [options.job])]),
   ];
-  const walFetch = (job: string) => walFetchCommand(job, options);
+  const walFetch = (job: string) => restoreCommandLine(job, options);
   const { report, wal } = await interruptible('verify', async (signal) => {
     const checked = await verifyBackups(session, backups, level, { signal, walFetchCommand: walFetch });
     return { report: checked, wal: await verifyJobsWal(session, jobs, level !== 'stat', signal) };

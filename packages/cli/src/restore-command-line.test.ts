@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { walFetchCommand } from './wal-fetch-command.js';
+import { restoreCommandLine } from './restore-command-line.js';
 
 /** What PostgreSQL does with restore_command: %f, %p and %% replaced, then run through sh. */
 function runAsPostgres(command: string, file: string, path: string): string[] {
@@ -11,13 +11,13 @@ function runAsPostgres(command: string, file: string, path: string): string[] {
   return JSON.parse(execFileSync('/bin/sh', ['-c', line], { encoding: 'utf8' })) as string[];
 }
 
-describe('walFetchCommand', () => {
+describe('restoreCommandLine', () => {
   it('gives wal-fetch exactly its words through PostgreSQL and sh, quotes, spaces and % included', async () => {
     const dir = await mkdtemp(join(tmpdir(), "tri 'q' %f "));
     const script = join(dir, 'argv.mjs');
     await writeFile(script, 'console.log(JSON.stringify(process.argv.slice(2)))\n');
     const config = join(dir, 'my config.yaml');
-    const command = walFetchCommand(
+    const command = restoreCommandLine(
       'job $x',
       { config, identity: join(dir, 'id%p.txt') },
       [process.execPath, script],
@@ -37,7 +37,7 @@ describe('walFetchCommand', () => {
   });
 
   it('makes relative paths absolute and takes the identity from the environment', () => {
-    const command = walFetchCommand('pg', { config: 'tricopy.yaml', envFile: 'env' }, ['tricopy'], {
+    const command = restoreCommandLine('pg', { config: 'tricopy.yaml', envFile: 'env' }, ['tricopy'], {
       TRICOPY_IDENTITY_FILE: 'keys/id.txt',
     });
     expect(command).toBe(
@@ -46,6 +46,6 @@ describe('walFetchCommand', () => {
   });
 
   it('refuses a control character, naming the fix', () => {
-    expect(() => walFetchCommand('a\nb', { config: '/c.yaml' }, ['tricopy'], {})).toThrow(/rename it/);
+    expect(() => restoreCommandLine('a\nb', { config: '/c.yaml' }, ['tricopy'], {})).toThrow(/rename it/);
   });
 });

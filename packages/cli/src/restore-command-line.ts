@@ -23,7 +23,7 @@ export function shellWord(word: string): string {
  * the config (and env file, identity file) as absolute paths, so that it works from the data directory's server
  * whatever its working directory. `%` in a path is written `%%` (PostgreSQL would read `%f`-like sequences).
  */
-export function walFetchCommand(
+export function restoreCommandLine(
   job: string,
   options: GlobalOptions,
   self: readonly string[] = selfCommand(),
