@@ -53,7 +53,8 @@ beforeAll(async () => {
   const ids = (await execa('id', ['-u', 'postgres'])).stdout;
   postgresIds = { uid: Number(ids), gid: Number((await execa('id', ['-g', 'postgres'])).stdout) };
   await mkdir(join(ws.dir, 'dest'));
-  if (AS_ROOT) for (const path of [ws.dir, join(ws.dir, 'dest')]) await chown(path, postgresIds.uid, postgresIds.gid);
+  if (AS_ROOT)
+    for (const path of [ws.dir, join(ws.dir, 'dest')]) await chown(path, postgresIds.uid, postgresIds.gid);
   await pg.createDatabase('shop');
   await pg.sql('shop', 'CREATE TABLE events (name text, at timestamptz DEFAULT clock_timestamp())');
   await ws.writeConfig(`
