@@ -35,6 +35,8 @@ beforeAll(async () => {
      INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1234) g;
      CREATE TABLE notes (body text); INSERT INTO notes VALUES ('it''s here');`,
   );
+  // The source's own pg_wal stands in for a WAL archive (last test): a slot keeps checkpoints from recycling it.
+  await server.sql('postgres', "SELECT pg_create_physical_replication_slot('keep_wal', true)");
   const source = baseSource();
   const dump = await source.dump();
   expect(dump.format).toBe('pg-base-tar');
@@ -243,6 +245,16 @@ describe('base backup (mode: base)', () => {
     expect(await readdir(workDir)).toEqual([]);
   });
 
+  it('a cancelled backup fails its completion in one line, and pg_basebackup is stopped', async () => {
+    const controller = new AbortController();
+    const dump = await baseSource().dump({ signal: controller.signal });
+    dump.stream.once('data', () => controller.abort());
+    dump.stream.resume();
+    const error = await rejectionOf(dump.completion);
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.message).toMatch(/pg_basebackup was cancelled; the backup is incomplete$/);
+  });
+
   it('check: names pg_basebackup and the server, and says rows are counted by restore tests', async () => {
     const status = await baseSource().check();
     expect(status.engine).toBe('postgresql');
@@ -300,7 +312,6 @@ describe('base backup (mode: base)', () => {
     const workDir = join(dir, 'restore-test-pitr');
     await mkdir(workDir);
     await chownToPostgres(workDir);
-    // The source's own pg_wal stands in for an archive (nothing is recycled in so short a test).
     const restoreCommand = `cp '${server.dataDir}/pg_wal/%f' "%p"`;
     const answer = await runRestoreTest(workDir, {
       inspectSql: "SELECT count(*) FROM items WHERE name LIKE 'later%'",
