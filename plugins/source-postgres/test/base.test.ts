@@ -132,22 +132,28 @@ describe('base backup (mode: base)', () => {
     expect((await readdir(dir)).filter((name) => name.includes('tricopy-restore'))).toEqual([]);
   });
 
-  it('refuses an archive with a ../ entry, leaving no directory and writing nothing outside', async () => {
-    const archive = create({ preservePaths: true }, [
-      new WriteEntry({ path: 'backup_label', mode: 0o600 }, 'x'),
-      new WriteEntry({ path: '../escaped.txt', mode: 0o600 }, 'outside'),
-    ]);
-    const bytes = new Uint8Array(await new Response(archive).arrayBuffer());
-    const target = join(dir, 'evil');
-    const error = await rejectionOf(
-      baseSource().restore(Readable.from([bytes]), { directory: target }, { format: 'pg-base-tar' }),
-    );
-    expect(error).toBeInstanceOf(SourceError);
-    expect(error.message).toMatch(/refusing the base backup archive/);
-    expect(await readdir(dir)).not.toContain('evil');
-    expect(await readdir(dir)).not.toContain('escaped.txt');
-    expect((await readdir(dir)).filter((name) => name.includes('tricopy-restore'))).toEqual([]);
-  });
+  const escapes: [string, (root: string) => string][] = [
+    ['a ../ entry', () => '../escaped.txt'],
+    ['an absolute path', (root) => join(root, 'escaped.txt')],
+  ];
+  for (const [what, escapingPath] of escapes) {
+    it(`refuses an archive with ${what}, leaving no directory and writing nothing outside`, async () => {
+      const archive = create({ preservePaths: true }, [
+        new WriteEntry({ path: 'backup_label', mode: 0o600 }, 'x'),
+        new WriteEntry({ path: escapingPath(dir), mode: 0o600 }, 'outside'),
+      ]);
+      const bytes = new Uint8Array(await new Response(archive).arrayBuffer());
+      const target = join(dir, 'evil');
+      const error = await rejectionOf(
+        baseSource().restore(Readable.from([bytes]), { directory: target }, { format: 'pg-base-tar' }),
+      );
+      expect(error).toBeInstanceOf(SourceError);
+      expect(error.message).toMatch(/refusing the base backup archive/);
+      expect(await readdir(dir)).not.toContain('evil');
+      expect(await readdir(dir)).not.toContain('escaped.txt');
+      expect((await readdir(dir)).filter((name) => name.includes('tricopy-restore'))).toEqual([]);
+    });
+  }
 
   it('refuses an archive holding a symbolic link', async () => {
     const archive = create({}, [
