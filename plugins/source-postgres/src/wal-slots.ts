@@ -77,11 +77,7 @@ export async function prepareSlots(
       await client.query('SELECT pg_catalog.pg_create_physical_replication_slot($1, true)', [slots.ack]);
     }
     const recv = byName.get(slots.recv);
-    if (recv?.active) {
-      throw new SourceError(
-        `source "${settings.instance}": replication slot ${slots.recv} is in use by another receiver (another tricopy wal for this job?): stop it first`,
-      );
-    }
+    if (recv?.active) await endOrphanReceiver(settings, client, slots.recv);
     if (recv !== undefined)
       await client.query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slots.recv]);
     await client.query('SELECT pg_catalog.pg_copy_physical_replication_slot($1, $2)', [
@@ -94,6 +90,32 @@ export async function prepareSlots(
       `source "${settings.instance}": preparing replication slots ${slots.ack} and ${slots.recv} failed: ${settings.redact(error instanceof Error ? error.message : String(error))}`,
     );
   }
+}
+
+/**
+ * The receive slot is still in use: by a pg_receivewal whose archiver was killed (the archiver's lock keeps a live one
+ * from starting a second). Its session is ended (it was started with --no-loop: it exits) and the slot awaited.
+ */
+async function endOrphanReceiver(
+  settings: ConnectionSettings,
+  client: pg.Client,
+  slot: string,
+): Promise<void> {
+  await client.query(
+    'SELECT pg_catalog.pg_terminate_backend(active_pid) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND active',
+    [slot],
+  );
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const active = await client.query<{ active: boolean }>(
+      'SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+      [slot],
+    );
+    if (active.rows[0]?.active !== true) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new SourceError(
+    `source "${settings.instance}": replication slot ${slot} stays in use by another receiver: stop the other pg_receivewal for this job`,
+  );
 }
 
 /** Moves the acknowledgement slot to `lsn` unless it is there or past it already (idempotent). */
