@@ -73,3 +73,6 @@ export { terminalSafe } from './util/terminal-safe.js';
 export { type CheckReport, checkConfig } from './verify/check.js';
 export { type VerifyLevel, verifyBackups } from './verify/verify.js';
 export { TRICOPY_VERSION } from './version.js';
+export { fetchWalFile } from './wal/wal-fetch.js';
+export { keepArchivingWal } from './wal/wal-keep.js';
+export { caughtUpLine, storedLine } from './wal/wal-lines.js';
