@@ -78,3 +78,6 @@ export { type CheckReport, checkConfig } from './verify/check.js';
 export { type VerifyLevel, verifyBackups } from './verify/verify.js';
 export { verifyWal, type WalVerification } from './verify/verify-wal.js';
 export { TRICOPY_VERSION } from './version.js';
+export { fetchWalFile } from './wal/wal-fetch.js';
+export { keepArchivingWal } from './wal/wal-keep.js';
+export { caughtUpLine, storedLine } from './wal/wal-lines.js';

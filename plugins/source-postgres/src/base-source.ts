@@ -1,24 +1,37 @@
 import type { Readable } from 'node:stream';
 import type {
   Dump,
+  PluginContext,
   RestoreOptions,
   RestoreTarget,
   Source,
   SourceStatus,
   SweepOptions,
   TableCount,
+  WalArchiving,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
 import { startBaseBackup } from './base-backup.js';
 import { checkDirectoryTarget, restoreBase, targetDirectory } from './base-restore.js';
 import { restoreTestBase, sweepBaseScratch } from './base-restore-test.js';
-import { assertBaseBackupCanReadServer, clusterFacts } from './base-server.js';
+import { assertBaseBackupCanReadServer, baseRestoreNeeds, clusterFacts } from './base-server.js';
 import { resolveTool, toolVersion } from './binaries.js';
+import type { PostgresOptions } from './options.js';
 import { PostgresSourceCore } from './source-core.js';
+import { PostgresWalArchiving } from './wal-archiving.js';
 
 /** A PostgreSQL cluster backed up physically (mode: base): pg_basebackup tars restored into data directories. */
 export class PostgresBaseSource extends PostgresSourceCore implements Source {
   readonly restoreTarget = 'directory' as const;
+  /** Present with the `wal` option: continuous archiving through pg_receivewal. */
+  readonly wal?: WalArchiving;
+
+  constructor(options: PostgresOptions, context: PluginContext) {
+    super(options, context);
+    if (options.wal !== undefined && options.wal !== false) {
+      this.wal = new PostgresWalArchiving(options, context, () => this.settings());
+    }
+  }
 
   async check(): Promise<SourceStatus> {
     const settings = await this.settings();
@@ -27,9 +40,7 @@ export class PostgresBaseSource extends PostgresSourceCore implements Source {
     const file = await resolveTool('pg_basebackup', this.options, configDir, name);
     const tool = await toolVersion(file, childEnv(), name);
     assertBaseBackupCanReadServer(name, file, tool, facts.server);
-    const restoreNeeds = [
-      `a restore runs PostgreSQL ${facts.server.version.split('.')[0]} (same major version) as the data directory's owner`,
-    ];
+    const restoreNeeds = await baseRestoreNeeds(settings, facts.server);
     const notes = [
       `pg_basebackup ${tool.text} can back up server ${facts.server.version} (role may replicate)`,
       `system identifier ${facts.systemIdentifier}; rows are counted by restore tests, not by backups`,
@@ -39,7 +50,7 @@ export class PostgresBaseSource extends PostgresSourceCore implements Source {
       engineVersion: facts.server.version,
       toolVersion: tool.text,
       notes,
-      restoreNeeds,
+      ...(restoreNeeds.length === 0 ? {} : { restoreNeeds }),
     };
   }
 
