@@ -11,6 +11,7 @@ import {
 } from '@tricopy/core';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import { configEnvironment } from './env-file.js';
+import { restoreCommandLine } from './restore-command-line.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -63,7 +64,12 @@ export async function openSession(
       ? createJsonLogger(level, config.redactor)
       : createHumanLogger(level, config.redactor);
   const identityFile = identityFileOf(options);
-  return create({ config, logger, ...(identityFile === undefined ? {} : { identityFile }) });
+  return create({
+    config,
+    logger,
+    ...(identityFile === undefined ? {} : { identityFile }),
+    walFetchCommand: (job) => restoreCommandLine(job, options),
+  });
 }
 
 export function fallbackRedactor(): Redactor {
