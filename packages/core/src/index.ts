@@ -75,7 +75,7 @@ export { ConfigError, describeError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';
 export { terminalSafe } from './util/terminal-safe.js';
 export { type CheckReport, checkConfig } from './verify/check.js';
-export { type VerifyLevel, verifyBackups } from './verify/verify.js';
+export { type VerifyLevel, type VerifyReport, verifyBackups } from './verify/verify.js';
 export { verifyWal, type WalVerification } from './verify/verify-wal.js';
 export { TRICOPY_VERSION } from './version.js';
 export { fetchWalFile } from './wal/wal-fetch.js';

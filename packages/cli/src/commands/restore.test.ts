@@ -22,6 +22,7 @@ describe('pointInTimeLines', () => {
       "restored base backup b1 (pg, 1.0 KiB, sha256 confirmed, stopped 2026-12-06T10:02:30.000Z) from local into /srv/pg data's",
       'recovery: to 2026-12-06 10:15:00+00:00; window 2026-12-06T10:02:30.000Z .. 2026-12-06T11:00:00.000Z',
       `next: start it as the data directory's owner: pg_ctl -D '/srv/pg data'\\''s' start   (WAL is fetched by tricopy wal-fetch; each file's sha256 is checked)`,
+      'if the server stops with "recovery ended before configured recovery target was reached", no commit after the target is stored yet: restore again with --latest or an earlier --time',
     ]);
   });
 

@@ -211,6 +211,11 @@ export function pointInTimeLines(result: PointInTimeResult, root = process.getui
       : `recovery: to ${result.targetTime}; window ${result.window.earliest} .. ${result.window.latest}`,
     ...(root ? [`next: chown -R postgres: ${quoted}   (the server refuses to run as root)`] : []),
     `next: start it as the data directory's owner: pg_ctl -D ${quoted} start   (WAL is fetched by tricopy wal-fetch; each file's sha256 is checked)`,
+    ...(result.targetTime === undefined
+      ? []
+      : [
+          'if the server stops with "recovery ended before configured recovery target was reached", no commit after the target is stored yet: restore again with --latest or an earlier --time',
+        ]),
   ];
 }
 

@@ -3,6 +3,7 @@ import {
   selectBackups,
   shownLevel,
   type VerifyLevel,
+  type VerifyReport,
   verifyBackups,
   verifyWal,
   type WalVerification,
@@ -99,21 +100,7 @@ async function verifySelected(
         ]),
       ),
     );
-    for (const test of report.restoreTests) {
-      const differing = test.tables.filter((t) => t.exact && t.expected !== t.actual);
-      printLine(
-        `restore test of ${test.backupId} (${test.job}) from ${test.destination ?? '-'}: ${test.status}` +
-          (test.error
-            ? `: ${test.error}`
-            : `, ${test.tables.length} tables ${test.replayedTo === undefined ? 'compared' : 'counted'}`) +
-          (differing.length > 0
-            ? `; differing: ${differing.map((t) => `${t.name} ${t.actual ?? 'missing'}≠${t.expected ?? 'none'}`).join(', ')}`
-            : '') +
-          (test.replayedTo === undefined
-            ? ''
-            : `; WAL replayed to the end of the archive (stored up to ${test.replayedTo}): row counts reported, not compared`),
-      );
-    }
+    for (const test of report.restoreTests) printLine(restoreTestLine(test));
     for (const w of wal) for (const line of walVerificationLines(w)) printLine(line);
   }
   if (ok) return EXIT.ok;
@@ -146,4 +133,24 @@ function walVerificationLines(w: WalVerification): string[] {
     ),
     ...walContinuityLines(w.job, w.continuity),
   ];
+}
+
+function restoreTestLine(test: VerifyReport['restoreTests'][number]): string {
+  const differing = test.tables.filter((t) => t.exact && t.expected !== t.actual);
+  const counted =
+    test.replayedTo !== undefined
+      ? `; WAL replayed to the end of the archive (stored up to ${test.replayedTo}): row counts reported, not compared`
+      : test.countsOnly
+        ? '; a base backup records no row counts: reported, not compared'
+        : '';
+  return (
+    `restore test of ${test.backupId} (${test.job}) from ${test.destination ?? '-'}: ${test.status}` +
+    (test.error
+      ? `: ${test.error}`
+      : `, ${test.tables.length} tables ${test.countsOnly ? 'counted' : 'compared'}`) +
+    (differing.length > 0
+      ? `; differing: ${differing.map((t) => `${t.name} ${t.actual ?? 'missing'}≠${t.expected ?? 'none'}`).join(', ')}`
+      : '') +
+    counted
+  );
 }

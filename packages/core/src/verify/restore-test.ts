@@ -22,6 +22,8 @@ export interface RestoreTestVerification {
    * stored. Its row counts are then reported, not compared (see the comparison in verify).
    */
   readonly replayedTo?: string;
+  /** The row counts are reported, not compared: WAL was replayed, or the backup (a base backup) recorded none. */
+  readonly countsOnly?: true;
 }
 
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */

@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { BackupRow } from '../catalog/catalog.js';
 import { segmentName } from '../copies/wal-names.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { type Harness, harness } from '../testing/harness.js';
 import { baseDetails, storeSegment } from '../testing/wal-fixture.js';
 import { checkConfig } from './check.js';
+import { verifyBackups } from './verify.js';
 import { verifyWal } from './verify-wal.js';
 
 let h: Harness | undefined;
@@ -67,5 +69,34 @@ describe('check', () => {
     expect(report.jobs[0]?.wal?.gaps).toEqual([
       { after: segmentName(1, 3), missing: segmentName(1, 4), resumesAt: segmentName(1, 5) },
     ]);
+  });
+});
+
+describe('restore test of a base backup', () => {
+  it('reports the counts of a base backup, which records none, instead of failing every table', async () => {
+    h = await walJob();
+    const [backup] = await h.session.catalog.listBackups({ job: 'app' });
+    const report = await verifyBackups(h.session, [backup as BackupRow], 'restore-test');
+    expect(report.restoreTests[0]).toMatchObject({
+      status: 'ok',
+      countsOnly: true,
+      tables: [{ name: 'public.events', actual: 2, exact: false }],
+    });
+    expect(h.recoveries.get('restore-test')).toBeUndefined();
+  });
+
+  it('replays the WAL when given the restore command, after checking it has no gap', async () => {
+    h = await walJob();
+    const [backup] = await h.session.catalog.listBackups({ job: 'app' });
+    const walFetchCommand = (job: string) => `tricopy wal-fetch --job ${job} %f "%p"`;
+    const report = await verifyBackups(h.session, [backup as BackupRow], 'restore-test', { walFetchCommand });
+    expect(report.restoreTests[0]).toMatchObject({ status: 'ok', replayedTo: '2026-12-06T10:05:00.000Z' });
+    expect(h.recoveries.get('restore-test')).toEqual({
+      restoreCommand: 'tricopy wal-fetch --job app %f "%p"',
+    });
+    await h.session.catalog.deleteWalSegment('app', segmentName(1, 3));
+    const gap = await verifyBackups(h.session, [backup as BackupRow], 'restore-test', { walFetchCommand });
+    expect(gap.restoreTests[0]?.status).toBe('error');
+    expect(gap.restoreTests[0]?.error).toContain(`${segmentName(1, 3)} has no verified copy`);
   });
 });
