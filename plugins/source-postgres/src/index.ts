@@ -1,6 +1,5 @@
 import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
 import { type PostgresOptions, postgresOptionsSchema } from './options.js';
-import { PostgresSource } from './source.js';
 
 const plugin: SourcePlugin<PostgresOptions> = {
   kind: 'source',
@@ -8,10 +7,13 @@ const plugin: SourcePlugin<PostgresOptions> = {
   type: 'postgres',
   optionsSchema: postgresOptionsSchema,
   secretOptions: ['password'],
-  create: (options, context) => new PostgresSource(options, context),
+  // pg and execa are loaded when the source is opened, not with the config: a command or job that never dumps or
+  // restores PostgreSQL need not carry them.
+  create: async (options, context) => new (await import('./source.js')).PostgresSource(options, context),
 };
 
 export default plugin;
+export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
 export { parseToolVersion } from './binaries.js';
-export { RESTORE_TEST_PREFIX } from './restore.js';
-export { type PostgresOptions, PostgresSource, postgresOptionsSchema };
+export type { PostgresSource } from './source.js';
+export { type PostgresOptions, postgresOptionsSchema };
