@@ -10,7 +10,10 @@ describe('versionOutput', () => {
   });
 
   it('passes exactly the environment it is given', async () => {
-    const result = await versionOutput('/bin/sh', ['-c', 'echo "${SECRET-unset} $ONLY"'], { ...env, ONLY: 'x' });
+    const result = await versionOutput('/bin/sh', ['-c', 'echo "${SECRET-unset} $ONLY"'], {
+      ...env,
+      ONLY: 'x',
+    });
     expect(result).toEqual({ exitCode: 0, stdout: 'unset x', stderr: '' });
   });
 
