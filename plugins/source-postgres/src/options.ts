@@ -23,6 +23,40 @@ export const postgresOptionsSchema = z
       .default('prefer')
       .describe('TLS mode, as libpq understands it'),
     sslrootcert: z.string().min(1).optional().describe('CA certificate file for verify-ca / verify-full'),
+    mode: z
+      .enum(['dump', 'base'], {
+        error: 'mode must be "dump" (pg_dump of one database) or "base" (pg_basebackup of the whole cluster)',
+      })
+      .default('dump')
+      .describe(
+        'dump: pg_dump of the database (logical); base: pg_basebackup of the whole cluster (physical, restored into a data directory; for point-in-time recovery)',
+      ),
+    wal: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          slot: z
+            .string()
+            .regex(/^[a-z0-9_]{1,58}$/, {
+              error: 'wal.slot: lowercase letters, digits and _ only, at most 58 characters',
+            })
+            .optional()
+            .describe(
+              'The replication slot acknowledged WAL is kept by (default tricopy_<job>; <slot>_recv is also used)',
+            ),
+          switchAfter: z
+            .string()
+            .regex(/^\d+(s|m|h)$/, { error: 'wal.switchAfter: a duration such as 30s, 5m or 1h' })
+            .optional()
+            .describe(
+              'Ask the server for a segment switch (pg_switch_wal) when WAL has waited this long in a partial segment; bounds the RPO; needs EXECUTE on pg_switch_wal',
+            ),
+        }),
+      ])
+      .optional()
+      .describe(
+        'Archive WAL continuously (mode: base): tricopy wal JOB or the daemon stores every segment on every destination',
+      ),
     format: z
       .enum(['custom', 'plain'])
       .default('custom')
@@ -83,6 +117,36 @@ export const postgresOptionsSchema = z
   .refine((options) => options.compressLevel === undefined || options.format === 'custom', {
     message: 'compressLevel applies to format: custom only',
     path: ['compressLevel'],
+  })
+  .refine((options) => options.wal === undefined || options.wal === false || options.mode === 'base', {
+    message:
+      "wal archives the whole cluster's WAL for point-in-time recovery: set mode: base (or remove wal)",
+    path: ['wal'],
+  })
+  .refine((options) => options.mode === 'dump' || dumpOnlyOptionsSet(options).length === 0, {
+    message:
+      'mode: base backs up the whole cluster: remove schemas, excludeTables, globals and compressLevel (they apply to mode: dump only)',
+    path: ['mode'],
   });
 
+/** Options that only pg_dump understands, set to something other than their default. */
+function dumpOnlyOptionsSet(options: {
+  schemas?: readonly string[] | undefined;
+  excludeTables: readonly string[];
+  globals: boolean;
+  compressLevel?: number | undefined;
+}): string[] {
+  return [
+    ...(options.schemas === undefined ? [] : ['schemas']),
+    ...(options.excludeTables.length === 0 ? [] : ['excludeTables']),
+    ...(options.globals ? ['globals'] : []),
+    ...(options.compressLevel === undefined ? [] : ['compressLevel']),
+  ];
+}
+
 export type PostgresOptions = z.output<typeof postgresOptionsSchema>;
+
+/** Where the data comes from, for people: `postgres://user@host:port/db`, no secrets. */
+export function describePostgres({ user, host, port, database }: PostgresOptions): string {
+  return `postgres://${encodeURIComponent(user)}@${host}:${port}/${encodeURIComponent(database)}`;
+}

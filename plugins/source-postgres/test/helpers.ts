@@ -3,6 +3,7 @@ import { type PostgresServer, quotePgIdent } from '@tricopy/test-servers';
 import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
 import plugin, { type PostgresOptions } from '../src/index.js';
+import { PostgresBaseSource } from '../src/base-source.js';
 import { PostgresSource } from '../src/source.js';
 
 export function makeSource(
@@ -22,7 +23,10 @@ export function makeSource(
   });
   // redact() does nothing here: the plugin itself must keep the password out of what it says.
   // The class plugin.create() loads and builds, made directly: the tests need it synchronously.
-  return new PostgresSource(options, testContext({ name: 'app', configDir: dir, workDir: dir, logger }));
+  const context = testContext({ name: 'app', configDir: dir, workDir: dir, logger });
+  return options.mode === 'base'
+    ? (new PostgresBaseSource(options, context) as unknown as PostgresSource)
+    : new PostgresSource(options, context);
 }
 
 /** Schema of a database as pg_dump --schema-only prints it, minus comments and per-run lines. */
