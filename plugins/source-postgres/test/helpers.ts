@@ -2,8 +2,8 @@ import { silentLogger } from '@tricopy/contract';
 import { type PostgresServer, quotePgIdent } from '@tricopy/test-servers';
 import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
-import plugin, { type PostgresOptions } from '../src/index.js';
 import { PostgresBaseSource } from '../src/base-source.js';
+import plugin, { type PostgresOptions } from '../src/index.js';
 import { PostgresSource } from '../src/source.js';
 
 export function makeSource(
