@@ -53,6 +53,8 @@ afterAll(async () => {
 /** Polls until `ready` holds; the test's timeout ends a wait that never does. */
 async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await ready())) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (process.env.WAL_TEST_DEBUG)
+    process.stderr.write(`[test ${new Date().toISOString()}] ${String(ready)}\n`);
 }
 
 async function startArchiver(): Promise<void> {
@@ -66,6 +68,12 @@ async function startArchiver(): Promise<void> {
     for (const part of parts) if (part.trim() !== '') lines.push(JSON.parse(part) as Record<string, unknown>);
   });
   archiver = { child, lines };
+  if (process.env.WAL_TEST_DEBUG) {
+    child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[wal stderr] ${chunk}`));
+    child.stdout?.on('data', (chunk: Buffer) =>
+      process.stderr.write(`[wal stdout ${new Date().toISOString()}] ${chunk}`),
+    );
+  }
   await until(
     async () =>
       (

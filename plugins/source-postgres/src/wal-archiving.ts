@@ -2,7 +2,7 @@ import type { PluginContext, WalArchiving } from '@tricopy/contract';
 import type { ConnectionSettings } from './connection.js';
 import type { PostgresOptions } from './options.js';
 import { defaultSlotName, durationMs, isCompleteWalFile, isHistoryFile, segmentEndLsn } from './wal-names.js';
-import { startReceiver } from './wal-receiver.js';
+import { removeTornPartials, startReceiver } from './wal-receiver.js';
 import {
   advanceAckSlot,
   assertCanArchiveWal,
@@ -36,6 +36,7 @@ export class PostgresWalArchiving implements WalArchiving {
       this.#segmentBytes = await segmentBytes(client);
       await prepareSlots(settings, client, this.#slots);
     });
+    await removeTornPartials(spool, this.#segmentBytes as number, this.#context.logger);
     return startReceiver(settings, this.#context.workDir, {
       spool,
       slot: this.#slots.recv,

@@ -1,4 +1,6 @@
-import { SourceError } from '@tricopy/contract';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Logger, SourceError } from '@tricopy/contract';
 import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import { resolveTool } from './binaries.js';
@@ -29,7 +31,8 @@ export async function startReceiver(
       stderr: 'pipe',
       reject: false,
       cancelSignal: request.signal,
-      killSignal: 'SIGTERM',
+      // pg_receivewal stops cleanly on SIGINT (SIGTERM only from PostgreSQL 15 on).
+      killSignal: 'SIGINT',
       forceKillAfterDelay: 10_000,
     },
   );
@@ -52,4 +55,21 @@ export async function startReceiver(
   // No pid: it could not be started at all (ended says why).
   if (child.pid === undefined) await ended;
   return { ended };
+}
+
+/**
+ * Removes partial segments a killed pg_receivewal left half padded (neither empty nor a whole segment long), which
+ * it refuses to start with. Safe: the receive slot, copied from the acknowledgement slot, still holds their WAL on
+ * the server, so the receiver streams it again.
+ */
+export async function removeTornPartials(spool: string, segmentBytes: number, logger: Logger): Promise<void> {
+  for (const name of await readdir(spool)) {
+    if (!/^[0-9A-F]{24}\.partial$/.test(name)) continue;
+    const { size } = await stat(join(spool, name));
+    if (size === 0 || size === segmentBytes) continue;
+    await rm(join(spool, name), { force: true });
+    logger.info(
+      `removed ${name} from the WAL spool: ${size} bytes, left by a receiver that was killed; it is received again`,
+    );
+  }
 }

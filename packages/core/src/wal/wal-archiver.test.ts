@@ -153,10 +153,10 @@ describe('the WAL archiver', () => {
     expect(stored.map((result) => result.name)).toEqual([SEG1, SEG2]);
     expect(h.destinations.a?.log.filter((op) => op === `put pg/wal/${SEG1}`)).toHaveLength(1);
     const warnings = h.logs.filter((line) => line.level === 'warn').map((line) => line.message);
-    expect(warnings.some((line) => /WAL receiver stopped: server closed the connection/.test(line))).toBe(
+    expect(warnings.some((line) => /WAL archiving stopped: server closed the connection/.test(line))).toBe(
       true,
     );
-    expect(warnings.some((line) => /WAL receiver stopped: replication connection lost/.test(line))).toBe(
+    expect(warnings.some((line) => /WAL archiving stopped: replication connection lost/.test(line))).toBe(
       true,
     );
   });
