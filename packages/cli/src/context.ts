@@ -33,6 +33,20 @@ export function identityFileOf(
   return file === undefined || file === '' ? undefined : resolve(file);
 }
 
+/** The paths a restore_command (wal-fetch) needs to find this config, its env file and the identity file. */
+export function restorePaths(options: GlobalOptions): {
+  config?: string;
+  envFile?: string;
+  identityFile?: string;
+} {
+  const identityFile = identityFileOf(options);
+  return {
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.envFile === undefined ? {} : { envFile: options.envFile }),
+    ...(identityFile === undefined ? {} : { identityFile }),
+  };
+}
+
 export function logLevel(options: GlobalOptions): LogLevel {
   if (options.verbose) return 'debug';
   if (options.quiet) return 'error';
@@ -68,7 +82,7 @@ export async function openSession(
     config,
     logger,
     ...(identityFile === undefined ? {} : { identityFile }),
-    walFetchCommand: (job) => restoreCommandLine(job, options),
+    walFetchCommand: (job) => restoreCommandLine(job, restorePaths(options)),
   });
 }
 
