@@ -196,10 +196,12 @@ function migrate(db: Database.Database): void {
     );
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
+    // IMMEDIATE, and the version read again inside: another tricopy opening the same catalog may have migrated it.
     db.transaction(() => {
+      if (userVersion(db) !== version) return;
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }
 
