@@ -17,23 +17,13 @@ const ACCESS_CODES = new Set([
 ]);
 
 /** A 0-byte catalog is a truncated one, not a new one: starting afresh would silently forget every backup. */
-export function refuseEmptyCatalog(path: string, now = Date.now()): void {
+export function refuseEmptyCatalog(path: string): void {
   const size = (file: string) => (existsSync(file) ? statSync(file).size : undefined);
-  if (size(path) === 0 && !size(`${path}-wal`) && !beingCreated(path, now)) {
+  if (size(path) === 0 && !size(`${path}-wal`)) {
     throw new IntegrityError(
       `the catalog ${path} is empty (0 bytes), so it lost its records: ${REBUILD_HINT}`,
     );
   }
-}
-
-/**
- * A 0-byte catalog written in the last seconds is one another tricopy is creating right now (it creates the file,
- * then SQLite writes it): two commands started together on a new catalog (the archiver and a backup) both go on.
- */
-const CREATING_MS = 10_000;
-
-function beingCreated(path: string, now: number): boolean {
-  return now - statSync(path).mtimeMs < CREATING_MS;
 }
 
 /** SQLite's "not a database" and "malformed" errors, as a line that names the file and what to do. */
