@@ -2,12 +2,13 @@ import type { PluginContext, WalArchiving } from '@tricopy/contract';
 import type { ConnectionSettings } from './connection.js';
 import type { PostgresOptions } from './options.js';
 import { defaultSlotName, durationMs, isCompleteWalFile, isHistoryFile, segmentEndLsn } from './wal-names.js';
-import { removeTornPartials, startReceiver } from './wal-receiver.js';
+import { claimSpool, removeTornPartials, startReceiver } from './wal-receiver.js';
 import {
   advanceAckSlot,
   assertCanArchiveWal,
   prepareSlots,
   segmentBytes,
+  systemIdentifier,
   type WalSlots,
   withClient,
 } from './wal-slots.js';
@@ -36,6 +37,7 @@ export class PostgresWalArchiving implements WalArchiving {
       this.#segmentBytes = await segmentBytes(client);
       await prepareSlots(settings, client, this.#slots);
     });
+    await claimSpool(spool, await systemIdentifier(settings), this.#context.logger);
     await removeTornPartials(spool, this.#segmentBytes as number, this.#context.logger);
     return startReceiver(settings, this.#context.workDir, {
       spool,

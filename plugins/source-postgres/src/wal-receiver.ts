@@ -1,4 +1,4 @@
-import { readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Logger, SourceError } from '@tricopy/contract';
 import { collectTail, firstErrorLine } from '@tricopy/plugin-support';
@@ -73,4 +73,36 @@ export async function removeTornPartials(spool: string, segmentBytes: number, lo
       `removed ${name} from the WAL spool: ${size} bytes, left by a receiver that was killed; it is received again`,
     );
   }
+}
+
+const MARKER = '.tricopy-system-identifier';
+
+/**
+ * Keeps the spool to one cluster: files left there for another server (a new cluster on the same port, a job pointed
+ * elsewhere, a spool from an older tricopy without the marker) are moved into `.other-<id>-<time>/` inside it, never
+ * received onto or stored for this one. Nothing of this cluster is lost: the acknowledgement slot holds all it has
+ * not acknowledged.
+ */
+export async function claimSpool(spool: string, systemIdentifier: string, logger: Logger): Promise<void> {
+  const marker = join(spool, MARKER);
+  // A spool that is not there is pg_receivewal's to report.
+  if (
+    !(await stat(spool).then(
+      (info) => info.isDirectory(),
+      () => false,
+    ))
+  )
+    return;
+  const owner = (await readFile(marker, 'utf8').catch(() => '')).trim();
+  if (owner === systemIdentifier) return;
+  const names = (await readdir(spool)).filter((name) => !name.startsWith('.'));
+  if (names.length > 0) {
+    const aside = join(spool, `.other-${owner || 'unknown'}-${Date.now()}`);
+    await mkdir(aside, { mode: 0o700 });
+    for (const name of names) await rename(join(spool, name), join(aside, name));
+    logger.warn(
+      `the WAL spool ${spool} held ${names.length} file(s) of another cluster (system identifier ${owner || 'unknown'}, the server's is ${systemIdentifier}): moved to ${aside}`,
+    );
+  }
+  await writeFile(marker, `${systemIdentifier}\n`, { mode: 0o600 });
 }

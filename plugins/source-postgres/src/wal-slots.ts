@@ -126,3 +126,14 @@ export async function advanceAckSlot(client: pg.Client, slot: string, lsn: strin
     [slot, lsn],
   );
 }
+
+/** The cluster's system identifier (IDENTIFY_SYSTEM on a replication session, which the role may open). */
+export async function systemIdentifier(settings: ConnectionSettings): Promise<string> {
+  const client = await connect(settings, settings.options.database, { replication: true });
+  try {
+    const result = await client.query<{ systemid: string }>('IDENTIFY_SYSTEM');
+    return String(result.rows[0]?.systemid);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
