@@ -3,7 +3,7 @@
 // PostgreSQL refuses root. When the suite runs as root, every CLI run is a child with that uid/gid (no runuser in
 // between: a signal sent to the child reaches the CLI itself, which the SIGKILL test needs).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chown, mkdtemp, writeFile } from 'node:fs/promises';
+import { chown, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { osUserIds, PG_OS_USER, runningAsRoot } from '@tricopy/test-servers';
@@ -47,6 +47,8 @@ export interface PitrWorkspace {
   readonly dir: string;
   /** Writes `text` at `relative` (0600, owned by the CLI's user) and returns the absolute path. */
   write(relative: string, text: string): Promise<string>;
+  /** Creates the folder `relative` (owned by the CLI's user) and returns its absolute path. */
+  mkdir(relative: string): Promise<string>;
   remove(): Promise<void>;
 }
 
@@ -63,6 +65,12 @@ export async function makePitrWorkspace(user: RunAs, name: string): Promise<Pitr
       await execa('mkdir', ['-p', dirname(path)]);
       if (dirname(path) !== dir) await own(dirname(path));
       await writeFile(path, text, { mode: 0o600 });
+      await own(path);
+      return path;
+    },
+    async mkdir(relative) {
+      const path = join(dir, relative);
+      await mkdir(path, { mode: 0o700 });
       await own(path);
       return path;
     },
