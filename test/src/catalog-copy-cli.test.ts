@@ -110,7 +110,7 @@ describe('tricopy catalog copy --from OLD.db into a PostgreSQL catalog', () => {
     const copied = await tricopy(['catalog', 'copy', '--from', OLD_CATALOG], opts());
     expect(copied.code, copied.stderr).toBe(0);
     expect(copied.stdout).toMatch(
-      /^copied 3 runs, 5 backups, 9 copies, \d+ verification results, 0 stale-job episodes from \/.*\/\.tricopy\/catalog\.db to postgres:\/\/postgres:\*\*\*@/,
+      /^copied 3 runs, 5 backups, 9 copies, \d+ verification results, 0 stale-job episodes, 0 archived WAL files, 0 WAL copies from \/.*\/\.tricopy\/catalog\.db to postgres:\/\/postgres:\*\*\*@/,
     );
     expect(copied.stdout + copied.stderr).not.toContain(server().password);
     expect(await answers()).toEqual(before);

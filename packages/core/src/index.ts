@@ -1,4 +1,11 @@
-export type { BackupRow, Catalog, CatalogJobLocks, VerificationRow } from './catalog/catalog.js';
+export type {
+  BackupRow,
+  Catalog,
+  CatalogJobLocks,
+  VerificationRow,
+  WalCopyRow,
+  WalSegmentRow,
+} from './catalog/catalog.js';
 export { type CatalogCopyReport, copyCatalog } from './catalog/copy.js';
 export { type CatalogOpener, openCatalog, registerPostgresCatalog } from './catalog/open.js';
 export { RECORD_TABLE_ORDER, type SqlDialect } from './catalog/records.js';

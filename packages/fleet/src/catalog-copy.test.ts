@@ -98,6 +98,26 @@ async function history(catalog: Catalog): Promise<void> {
     detail: 'reread',
   });
   await catalog.startStaleEpisode('other');
+  await catalog.recordWalSegment({
+    job: 'pg',
+    name: '000000010000000000000003',
+    timeline: 1,
+    kind: 'segment',
+    rawSize: 16_777_216,
+    rawSha256: 'r',
+    size: 5_000_000_000,
+    sha256: 's',
+    compression: 'zstd',
+    encrypted: true,
+    key: 'pg/wal/000000010000000000000003.zst.age',
+    storedAt: '2026-12-01T09:00:00.000Z',
+  });
+  for (const [destination, status] of [
+    ['usb', 'failed'],
+    ['nas', 'verified'],
+  ] as const) {
+    await catalog.recordWalCopy({ job: 'pg', name: '000000010000000000000003', destination, status });
+  }
 }
 
 async function everything(catalog: Catalog): Promise<Record<string, Row[]>> {
@@ -116,7 +136,15 @@ describe.each(targets)('copying a SQLite catalog into an empty %s catalog', (_ki
       const report = await copyCatalog(source, target);
       expect(report).toEqual({
         outcome: 'copied',
-        records: { runs: 3, backups: 2, copies: 3, verifications: 2, stale_episodes: 1 },
+        records: {
+          runs: 3,
+          backups: 2,
+          copies: 3,
+          verifications: 2,
+          stale_episodes: 1,
+          wal_segments: 1,
+          wal_copies: 2,
+        },
       });
       const copied = await everything(target);
       expect(copied).toEqual(await everything(source));

@@ -93,4 +93,32 @@ export const PG_MIGRATIONS: readonly string[] = [
   ALTER TABLE verifications ADD CONSTRAINT verifications_level_check
     CHECK (level IN ('backup', 'stat', 'deep', 'restore-test', 'drill'));
   `,
+  // 4: archived WAL (PostgreSQL point-in-time recovery): each file stored once per job, and its copies.
+  `
+  CREATE TABLE wal_segments (
+    job TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    timeline INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('segment', 'history')),
+    raw_size BIGINT NOT NULL,
+    raw_sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    compression TEXT NOT NULL,
+    encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+    key TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (job, name)
+  );
+  CREATE TABLE wal_copies (
+    job TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    destination TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('verified', 'failed', 'missing', 'deleted')),
+    checked_at TEXT NOT NULL,
+    error TEXT,
+    PRIMARY KEY (job, name, destination),
+    FOREIGN KEY (job, name) REFERENCES wal_segments(job, name) ON DELETE CASCADE
+  );
+  `,
 ];

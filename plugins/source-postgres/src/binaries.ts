@@ -5,14 +5,26 @@ import { findOnPath, isExecutable } from '@tricopy/plugin-support';
 import { execa } from 'execa';
 import type { PostgresOptions } from './options.js';
 
-export type PgTool = 'pg_dump' | 'pg_restore' | 'psql' | 'pg_dumpall';
+export type PgTool =
+  | 'pg_dump'
+  | 'pg_restore'
+  | 'psql'
+  | 'pg_dumpall'
+  | 'pg_basebackup'
+  | 'pg_receivewal'
+  | 'pg_verifybackup'
+  | 'pg_ctl';
 
-const OPTION_OF: Record<PgTool, 'pgDumpPath' | 'pgRestorePath' | 'psqlPath' | 'pgDumpallPath'> = {
+/** The tools with an option of their own; the others are found through binDir only. */
+const OPTION_OF: Partial<Record<PgTool, 'pgDumpPath' | 'pgRestorePath' | 'psqlPath' | 'pgDumpallPath'>> = {
   pg_dump: 'pgDumpPath',
   pg_restore: 'pgRestorePath',
   psql: 'psqlPath',
   pg_dumpall: 'pgDumpallPath',
 };
+
+/** pg_ctl runs the server: it comes with the server package, not the client tools. */
+const SERVER_TOOLS: readonly PgTool[] = ['pg_ctl'];
 
 async function newestDebianBinDir(): Promise<string | undefined> {
   const root = '/usr/lib/postgresql';
@@ -31,13 +43,14 @@ export async function resolveTool(
   configDir: string,
   instance: string,
 ): Promise<string> {
-  const explicit = options[OPTION_OF[tool]];
+  const option = OPTION_OF[tool];
+  const explicit = option === undefined ? undefined : options[option];
   const fromConfig = (path: string) => (isAbsolute(path) ? path : join(configDir, path));
   let candidates: string[];
   let where: string;
   if (explicit !== undefined) {
     candidates = [fromConfig(explicit)];
-    where = `at ${candidates[0]} (${OPTION_OF[tool]})`;
+    where = `at ${candidates[0]} (${option})`;
   } else if (options.binDir !== undefined) {
     candidates = [join(fromConfig(options.binDir), tool)];
     where = `at ${candidates[0]} (binDir)`;
@@ -53,8 +66,11 @@ export async function resolveTool(
   for (const candidate of candidates) {
     if (isExecutable(candidate)) return candidate;
   }
+  const install = SERVER_TOOLS.includes(tool)
+    ? 'install the PostgreSQL server of the same major version (e.g. apt-get install postgresql)'
+    : 'install the PostgreSQL client tools (e.g. apt-get install postgresql-client)';
   throw new SourceError(
-    `source "${instance}": ${tool} not found ${where}: install the PostgreSQL client tools (e.g. apt-get install postgresql-client) or set ${OPTION_OF[tool]} / binDir`,
+    `source "${instance}": ${tool} not found ${where}: ${install} or set ${option === undefined ? '' : `${option} / `}binDir`,
   );
 }
 

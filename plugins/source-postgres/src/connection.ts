@@ -26,10 +26,17 @@ export function resolvePath(configDir: string, path: string): string {
   return resolveConfigPath(configDir, path);
 }
 
-/** Opens a `pg` session, turning connection failures into one-line SourceErrors that say what to fix. */
-export async function connect(settings: ConnectionSettings, database: string): Promise<pg.Client> {
+/**
+ * Opens a `pg` session, turning connection failures into one-line SourceErrors that say what to fix. With
+ * `replication`, a physical replication session (walsender: IDENTIFY_SYSTEM and SHOW only).
+ */
+export async function connect(
+  settings: ConnectionSettings,
+  database: string,
+  { replication = false }: { replication?: boolean } = {},
+): Promise<pg.Client> {
   const { options } = settings;
-  const client = new pg.Client({
+  const config: pg.ClientConfig & { replication?: string } = {
     host: options.host,
     port: options.port,
     user: options.user,
@@ -42,7 +49,9 @@ export async function connect(settings: ConnectionSettings, database: string): P
     // Explicit, so PGOPTIONS of the parent cannot apply; the counting session idles in its transaction while
     // pg_dump runs, as pg_dump's own session does.
     options: '-c statement_timeout=0 -c lock_timeout=0 -c idle_in_transaction_session_timeout=0',
-  });
+    ...(replication ? { replication: 'true' } : {}),
+  };
+  const client = new pg.Client(config);
   // An idle session that loses its server emits 'error'; the next query reports it.
   client.on('error', () => {});
   try {

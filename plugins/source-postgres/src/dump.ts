@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import {
@@ -45,16 +46,18 @@ export async function serverInfo(client: pg.Client): Promise<ServerInfo> {
   return { versionNum: Number(row.num), version: row.version.split(' ')[0]! };
 }
 
-export function assertDumpCanReadServer(
+/** pg_dump and pg_basebackup read servers of their own major version and older, not newer ones. */
+export function assertToolCanReadServer(
   instance: string,
-  pgDump: string,
+  file: string,
   tool: ToolVersion,
   server: ServerInfo,
 ): void {
   const family = serverFamily(server.versionNum);
+  const name = basename(file);
   if (tool.family < family) {
     throw new SourceError(
-      `source "${instance}": pg_dump ${tool.text} (${pgDump}) is older than the server (PostgreSQL ${server.version}) and cannot dump it: install the PostgreSQL ${familyName(family)} client tools or newer and point binDir or pgDumpPath at them`,
+      `source "${instance}": ${name} ${tool.text} (${file}) is older than the server (PostgreSQL ${server.version}) and cannot dump it: install the PostgreSQL ${familyName(family)} client tools or newer and point binDir${name === 'pg_dump' ? ' or pgDumpPath' : ''} at them`,
     );
   }
 }
@@ -117,7 +120,7 @@ export async function startDump(
     const server = await serverInfo(client);
     const properties = await readDatabaseProperties(client);
     const tool = await toolVersion(pgDump, tools.env, instance);
-    assertDumpCanReadServer(instance, pgDump, tool, server);
+    assertToolCanReadServer(instance, pgDump, tool, server);
 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;

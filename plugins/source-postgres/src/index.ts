@@ -1,4 +1,5 @@
 import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
+import { PostgresBaseSource } from './base-source.js';
 import { type PostgresOptions, postgresOptionsSchema } from './options.js';
 import { PostgresSource } from './source.js';
 
@@ -8,10 +9,12 @@ const plugin: SourcePlugin<PostgresOptions> = {
   type: 'postgres',
   optionsSchema: postgresOptionsSchema,
   secretOptions: ['password'],
-  create: (options, context) => new PostgresSource(options, context),
+  create: (options, context) =>
+    options.mode === 'base' ? new PostgresBaseSource(options, context) : new PostgresSource(options, context),
 };
 
 export default plugin;
+export type { BaseBackupDetails } from './base-backup.js';
 export { parseToolVersion } from './binaries.js';
 export { RESTORE_TEST_PREFIX } from './restore.js';
-export { type PostgresOptions, PostgresSource, postgresOptionsSchema };
+export { PostgresBaseSource, type PostgresOptions, PostgresSource, postgresOptionsSchema };

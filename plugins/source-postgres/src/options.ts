@@ -23,6 +23,14 @@ export const postgresOptionsSchema = z
       .default('prefer')
       .describe('TLS mode, as libpq understands it'),
     sslrootcert: z.string().min(1).optional().describe('CA certificate file for verify-ca / verify-full'),
+    mode: z
+      .enum(['dump', 'base'], {
+        error: 'mode must be "dump" (pg_dump of one database) or "base" (pg_basebackup of the whole cluster)',
+      })
+      .default('dump')
+      .describe(
+        'dump: pg_dump of the database (logical); base: pg_basebackup of the whole cluster (physical, restored into a data directory; for point-in-time recovery)',
+      ),
     format: z
       .enum(['custom', 'plain'])
       .default('custom')
@@ -83,6 +91,31 @@ export const postgresOptionsSchema = z
   .refine((options) => options.compressLevel === undefined || options.format === 'custom', {
     message: 'compressLevel applies to format: custom only',
     path: ['compressLevel'],
+  })
+  .refine((options) => options.mode === 'dump' || dumpOnlyOptionsSet(options).length === 0, {
+    message:
+      'mode: base backs up the whole cluster: remove schemas, excludeTables, globals and compressLevel (they apply to mode: dump only)',
+    path: ['mode'],
   });
 
+/** Options that only pg_dump understands, set to something other than their default. */
+function dumpOnlyOptionsSet(options: {
+  schemas?: readonly string[] | undefined;
+  excludeTables: readonly string[];
+  globals: boolean;
+  compressLevel?: number | undefined;
+}): string[] {
+  return [
+    ...(options.schemas === undefined ? [] : ['schemas']),
+    ...(options.excludeTables.length === 0 ? [] : ['excludeTables']),
+    ...(options.globals ? ['globals'] : []),
+    ...(options.compressLevel === undefined ? [] : ['compressLevel']),
+  ];
+}
+
 export type PostgresOptions = z.output<typeof postgresOptionsSchema>;
+
+/** Where the data comes from, for people: `postgres://user@host:port/db`, no secrets. */
+export function describePostgres({ user, host, port, database }: PostgresOptions): string {
+  return `postgres://${encodeURIComponent(user)}@${host}:${port}/${encodeURIComponent(database)}`;
+}

@@ -29,6 +29,20 @@ export async function readOnlyQuery(client: pg.Client, sql: string, where: strin
   }
 }
 
+/** `readOnlyQuery` in a session of its own on `database`. */
+export async function queryDatabase(
+  settings: ConnectionSettings,
+  database: string,
+  sql: string,
+): Promise<string | null> {
+  const client = await connect(settings, database);
+  try {
+    return await readOnlyQuery(client, sql, `source "${settings.instance}"`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** A restore's `postRestoreSql` (read-write, in order), then its `inspect`, on the restored `database`. */
 export async function afterRestore(
   settings: ConnectionSettings,

@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import type {
   Dump,
   DumpOptions,
-  PluginContext,
   RestoreOptions,
   RestoreTarget,
   Source,
@@ -11,41 +10,20 @@ import type {
   TableCount,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
-import {
-  loadToolSettings,
-  restoreWithGlobals,
-  withGlobalsSection,
-  withoutGlobals,
-} from '@tricopy/plugin-support';
+import { restoreWithGlobals, withGlobalsSection, withoutGlobals } from '@tricopy/plugin-support';
 import { resolveTool, toolVersion } from './binaries.js';
-import { type ConnectionSettings, connect } from './connection.js';
+import { connect } from './connection.js';
 import { createdbNeed, lacksCreatedb } from './createdb.js';
-import { assertDumpCanReadServer, serverInfo, startDump } from './dump.js';
+import { assertToolCanReadServer, serverInfo, startDump } from './dump.js';
 import { dumpGlobals, restoreGlobals } from './globals.js';
-import type { PostgresOptions } from './options.js';
-import { afterRestore, readOnlyQuery, refuseOwnDatabase } from './query.js';
+import { afterRestore, refuseOwnDatabase } from './query.js';
 import { assertCanReadDump } from './read-access.js';
 import { checkTarget, restore, restoreTest } from './restore.js';
 import { dropAbandonedScratch } from './scratch.js';
+import { PostgresSourceCore } from './source-core.js';
 
-export class PostgresSource implements Source {
+export class PostgresSource extends PostgresSourceCore implements Source {
   readonly restoreTarget = 'database' as const;
-  private settingsPromise: Promise<ConnectionSettings> | undefined;
-
-  constructor(
-    private readonly options: PostgresOptions,
-    private readonly context: PluginContext,
-  ) {}
-
-  private settings(): Promise<ConnectionSettings> {
-    this.settingsPromise ??= loadToolSettings(this.options, this.context);
-    return this.settingsPromise;
-  }
-
-  describe(): string {
-    const { user, host, port, database } = this.options;
-    return `postgres://${encodeURIComponent(user)}@${host}:${port}/${encodeURIComponent(database)}`;
-  }
 
   async check(): Promise<SourceStatus> {
     const settings = await this.settings();
@@ -66,7 +44,7 @@ export class PostgresSource implements Source {
     }
     const pgDump = await resolveTool('pg_dump', this.options, this.context.configDir, this.context.name);
     const tool = await toolVersion(pgDump, childEnv(), this.context.name);
-    assertDumpCanReadServer(this.context.name, pgDump, tool, server);
+    assertToolCanReadServer(this.context.name, pgDump, tool, server);
     const restoreTool = this.options.format === 'custom' ? 'pg_restore' : 'psql';
     const restorer = await resolveTool(restoreTool, this.options, this.context.configDir, this.context.name);
     const notes = [`pg_dump ${tool.text} can dump server ${server.version}`, `${restoreTool}: ${restorer}`];
@@ -127,15 +105,6 @@ export class PostgresSource implements Source {
     return withoutGlobals(input, options, `source "${this.context.name}"`, (data, dataOptions) =>
       restoreTest(settings, this.context.workDir, data, dataOptions),
     );
-  }
-
-  async query(sql: string): Promise<string | null> {
-    const client = await connect(await this.settings(), this.options.database);
-    try {
-      return await readOnlyQuery(client, sql, `source "${this.context.name}"`);
-    } finally {
-      await client.end().catch(() => {});
-    }
   }
 
   /** Drops the `tricopy_restoretest_*` databases that restore tests created and left when they were killed. */

@@ -19,6 +19,8 @@ const TABLE_NAMES = {
   copies: 'copies',
   verifications: 'verification results',
   stale_episodes: 'stale-job episodes',
+  wal_segments: 'archived WAL files',
+  wal_copies: 'WAL copies',
 } as const;
 
 /** `tricopy catalog copy --from OLD.db`: every record of a SQLite catalog into the config's (empty) catalog. */

@@ -13,6 +13,7 @@ import type {
 import type { RecordTable } from './records.js';
 import type { ReportPeriod, ReportRecords } from './report-records.js';
 import type { StatusRecords } from './status-records.js';
+import type { NewWalCopy, WalCopyRow, WalRange, WalSegmentRow } from './wal-model.js';
 
 export type {
   BackupRow,
@@ -23,6 +24,14 @@ export type {
   VerificationLevel,
   VerificationRow,
 } from './model.js';
+export type {
+  NewWalCopy,
+  WalCopyRow,
+  WalCopyStatus,
+  WalFileKind,
+  WalRange,
+  WalSegmentRow,
+} from './wal-model.js';
 
 /** Per-job locks held in the catalog's database (see locks/job-lock.ts for the lock-file ones). */
 export interface CatalogJobLocks {
@@ -105,6 +114,19 @@ export interface Catalog {
    * then continue after the largest. Rows that already exist are an error, never overwritten.
    */
   addRecords(table: RecordTable, rows: readonly Row[]): Promise<void>;
+  /**
+   * Records an archived WAL file, or replaces what was recorded of it (the same file stored again). When the stored
+   * artifact's hash changed, the copies recorded of the old artifact are forgotten.
+   */
+  recordWalSegment(row: WalSegmentRow): Promise<void>;
+  /** Records what is known of one copy of an archived WAL file (recorded first), replacing what was; stamped now. */
+  recordWalCopy(copy: NewWalCopy): Promise<void>;
+  /** The job's archived WAL files in archive order (by name: a timeline's history file before its segments). */
+  walSegments(job: string, range?: WalRange): Promise<WalSegmentRow[]>;
+  /** The copies of the job's archived WAL files, of `names` only when given; by name, then destination. */
+  walCopies(job: string, names?: readonly string[]): Promise<WalCopyRow[]>;
+  /** Forgets an archived WAL file and its copies (retention, after the copies are removed). */
+  deleteWalSegment(job: string, name: string): Promise<void>;
   /** Records that `job` became stale; true only for the caller that started the episode (false: it already was). */
   startStaleEpisode(job: string): Promise<boolean>;
   /** Ends `job`'s stale episode; true when there was one. */

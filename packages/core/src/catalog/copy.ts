@@ -92,5 +92,5 @@ function valuesOf(table: RecordTable, row: Row): string {
 }
 
 function zeroCounts(): RecordCounts {
-  return { runs: 0, backups: 0, copies: 0, verifications: 0, stale_episodes: 0 };
+  return Object.fromEntries(RECORD_TABLE_ORDER.map((table) => [table, 0])) as RecordCounts;
 }

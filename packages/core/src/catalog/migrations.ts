@@ -112,4 +112,32 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE verifications_v2 RENAME TO verifications;
   CREATE INDEX verifications_backup ON verifications(backup_id, checked_at);
   `,
+  // 6: archived WAL (PostgreSQL point-in-time recovery): each file stored once per job, and its copies.
+  `
+  CREATE TABLE wal_segments (
+    job TEXT NOT NULL,
+    name TEXT NOT NULL,
+    timeline INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('segment', 'history')),
+    raw_size INTEGER NOT NULL,
+    raw_sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    compression TEXT NOT NULL,
+    encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+    key TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (job, name)
+  );
+  CREATE TABLE wal_copies (
+    job TEXT NOT NULL,
+    name TEXT NOT NULL,
+    destination TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('verified', 'failed', 'missing', 'deleted')),
+    checked_at TEXT NOT NULL,
+    error TEXT,
+    PRIMARY KEY (job, name, destination),
+    FOREIGN KEY (job, name) REFERENCES wal_segments(job, name) ON DELETE CASCADE
+  );
+  `,
 ];

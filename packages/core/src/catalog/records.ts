@@ -60,6 +60,27 @@ export const RECORD_TABLES = {
     ],
   },
   stale_episodes: { key: ['job'], columns: ['job', 'since'] },
+  wal_segments: {
+    key: ['job', 'name'],
+    columns: [
+      'job',
+      'name',
+      'timeline',
+      'kind',
+      'raw_size',
+      'raw_sha256',
+      'size',
+      'sha256',
+      'compression',
+      'encrypted',
+      'key',
+      'stored_at',
+    ],
+  },
+  wal_copies: {
+    key: ['job', 'name', 'destination'],
+    columns: ['job', 'name', 'destination', 'status', 'checked_at', 'error'],
+  },
 } as const satisfies Record<string, { key: readonly string[]; columns: readonly string[] }>;
 
 export type RecordTable = keyof typeof RECORD_TABLES;
@@ -71,6 +92,8 @@ export const RECORD_TABLE_ORDER: readonly RecordTable[] = [
   'copies',
   'verifications',
   'stale_episodes',
+  'wal_segments',
+  'wal_copies',
 ];
 
 /**

@@ -20,6 +20,8 @@ import { type ReportPeriod, type ReportRecords, readReportRecords } from './repo
 import { type Row, toBackup, toCopy, toVerification } from './rows.js';
 import type { SqlConnection, SqlDatabase } from './sql-connection.js';
 import { readSizeTrends, readStatusRecords, type StatusRecords } from './status-records.js';
+import type { NewWalCopy, WalCopyRow, WalRange, WalSegmentRow } from './wal-model.js';
+import { deleteWalSegment, recordWalCopy, recordWalSegment, walCopies, walSegments } from './wal-records.js';
 
 type NewCopy = Omit<CopyRow, 'updatedAt'>;
 
@@ -305,6 +307,26 @@ export class SqlCatalog implements Catalog {
     }
     const resume = numbered === undefined ? undefined : this.#dialect.resumeIds?.(table, numbered);
     if (resume !== undefined) await this.#sql.all(resume);
+  }
+
+  recordWalSegment(row: WalSegmentRow): Promise<void> {
+    return recordWalSegment(this.#sql, row);
+  }
+
+  recordWalCopy(copy: NewWalCopy): Promise<void> {
+    return recordWalCopy(this.#sql, copy, this.#stamp());
+  }
+
+  walSegments(job: string, range?: WalRange): Promise<WalSegmentRow[]> {
+    return walSegments(this.#sql, job, range);
+  }
+
+  walCopies(job: string, names?: readonly string[]): Promise<WalCopyRow[]> {
+    return walCopies(this.#sql, job, names);
+  }
+
+  deleteWalSegment(job: string, name: string): Promise<void> {
+    return deleteWalSegment(this.#sql, job, name);
   }
 
   async startStaleEpisode(job: string): Promise<boolean> {

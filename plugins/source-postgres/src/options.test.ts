@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { postgresOptionsSchema } from './options.js';
+
+const BASE = { user: 'backup', database: 'app' };
+
+function issues(options: object): string[] {
+  const result = postgresOptionsSchema.safeParse({ ...BASE, ...options });
+  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+}
+
+describe('mode option', () => {
+  it('defaults to dump and accepts base', () => {
+    expect(postgresOptionsSchema.parse(BASE).mode).toBe('dump');
+    expect(postgresOptionsSchema.parse({ ...BASE, mode: 'base' }).mode).toBe('base');
+  });
+
+  it('names the two modes when given another', () => {
+    expect(issues({ mode: 'physical' })).toEqual([
+      'mode: mode must be "dump" (pg_dump of one database) or "base" (pg_basebackup of the whole cluster)',
+    ]);
+  });
+
+  it('refuses options only pg_dump understands with mode: base', () => {
+    for (const option of [{ schemas: ['public'] }, { excludeTables: ['logs'] }, { globals: true }]) {
+      expect(issues({ mode: 'base', ...option })).toEqual([
+        'mode: mode: base backs up the whole cluster: remove schemas, excludeTables, globals and compressLevel (they apply to mode: dump only)',
+      ]);
+    }
+    expect(issues({ mode: 'dump', globals: true })).toEqual([]);
+  });
+});
