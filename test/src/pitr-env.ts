@@ -92,6 +92,8 @@ export async function startPitrEnv(name: string): Promise<PitrEnv> {
   try {
     await assertReachable(user, ws.dir);
     await createPitrRole(pg, rolePassword);
+    await ws.mkdir('dest');
+    await ws.mkdir('dest/local');
     await ws.write('secrets/pg-password', `${rolePassword}\n`);
     await ws.write('secrets/s3-secret', `${s3.secretAccessKey}\n`);
     await ws.write('secrets/ssh-key', await readFile(sshd.privateKeyPath, 'utf8'));

@@ -82,6 +82,17 @@ function cliEnv(ws: PitrWorkspace, env: Readonly<Record<string, string>> = {}): 
   return { PATH: process.env.PATH ?? '', HOME: ws.dir, ...env };
 }
 
+/** Runs `bash -c script` as the CLI's user in the workspace (what a user would type as that user). */
+export async function runShellAs(user: RunAs, ws: PitrWorkspace, script: string): Promise<string> {
+  const result = await execa('bash', ['-c', `set -euo pipefail\n${script}`], {
+    ...user.ids,
+    cwd: ws.dir,
+    env: cliEnv(ws),
+    extendEnv: false,
+  });
+  return result.stdout;
+}
+
 /** Runs the real CLI to its end as the CLI's user, in the workspace. */
 export async function runCliAs(
   user: RunAs,

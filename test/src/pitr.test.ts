@@ -28,6 +28,7 @@ import {
   pitrConfig,
   startPitrEnv,
 } from './pitr-env.js';
+import { runShellAs } from './pitr-user.js';
 import { flipByte } from './remote-env.js';
 
 const ACK_SLOT = 'tricopy_app';
@@ -163,6 +164,37 @@ describe('PostgreSQL point-in-time recovery through the CLI', () => {
     const server = await restoreAndStart('restored-after-a', ['--time', targets.afterA as string]);
     expect(await batchCounts(server.sql)).toEqual({ A: ROWS.A });
     expect(await server.readLog()).toMatch(/recovery stopping before commit of transaction/);
+    await server.stop();
+  });
+
+  it('restores without tricopy as docs/pitr.md shows: zstd and tar, the WAL files copied, a zstd restore_command', async () => {
+    const nas = join(env.sshd.rootDir, 'tricopy/app');
+    const base = (await readdir(nas, { recursive: true })).filter((f) => f.endsWith('app.tar.zst'));
+    expect(base).toHaveLength(1);
+    // What the user copies off the destination (here as root, who can read the SFTP root), then hands to postgres.
+    const wal = await env.ws.mkdir('wal-copy');
+    await execa('sh', ['-c', `cp ${join(nas, 'wal')}/* '${wal}/' && chown -R --reference='${wal}' '${wal}'`]);
+    await execa('sh', [
+      '-c',
+      `cp '${join(nas, base[0] as string)}' '${env.ws.dir}/app.tar.zst' && chown --reference='${wal}' '${env.ws.dir}/app.tar.zst'`,
+    ]);
+    const dir = join(env.ws.dir, 'by-hand');
+    await runShellAs(
+      env.user,
+      env.ws,
+      `mkdir -m 700 by-hand
+zstd -d < app.tar.zst | tar -x -C by-hand
+cat >> by-hand/postgresql.auto.conf <<'EOF'
+restore_command = 'zstd -d -q -c ${wal}/%f.zst > "%p"'
+recovery_target_time = '${targets.afterA}'
+recovery_target_action = 'promote'
+EOF
+touch by-hand/recovery.signal`,
+    );
+    const server = await startPostgresOnDataDir(dir);
+    restored.push(server);
+    await server.waitForPromotion(180_000);
+    expect(await batchCounts(server.sql)).toEqual({ A: ROWS.A });
     await server.stop();
   });
 
