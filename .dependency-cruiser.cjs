@@ -1,17 +1,17 @@
 /**
  * The architecture check (docs/architecture.md): part of `pnpm test` through `pnpm run arch`.
- * Core's folders are layers; the stages (backup, verify, restore, repair, prune) sit side by side and never import
+ * Core's folders are layers; the stages (backup, verify, restore, repair, prune, wal) sit side by side and never import
  * each other; schedule and status compose them. Type-only imports count: a cycle through types is still a cycle.
  */
 const CORE = '^packages/core/src/';
-const STAGES = ['backup', 'verify', 'restore', 'repair', 'prune'];
+const STAGES = ['backup', 'verify', 'restore', 'repair', 'prune', 'wal'];
 /** From the bottom up: a folder may import its own and lower layers only. */
 const LAYERS = [
   ['util', 'pipeline', 'plugins'],
   ['manifest', 'config'],
   ['catalog'],
   ['copies', 'locks'],
-  ['session', 'notify', 'readback', 'copy-write', 'results'],
+  ['session', 'notify', 'readback', 'copy-write', 'results', 'store'],
   STAGES,
   ['schedule', 'status'],
 ];

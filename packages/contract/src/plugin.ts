@@ -298,7 +298,10 @@ export interface WalArchiving {
    * resuming from the last acknowledged file. Resolves once the receiver runs; `ended` settles when it stops
    * (rejects with a SourceError naming the tool's failure; resolves when `signal` stopped it).
    */
-  receive(spool: string, options: { readonly signal: AbortSignal }): Promise<{ readonly ended: Promise<void> }>;
+  receive(
+    spool: string,
+    options: { readonly signal: AbortSignal },
+  ): Promise<{ readonly ended: Promise<void> }>;
   /** Whether a file name in the spool is a complete WAL file to store (a segment or a timeline history file). */
   isComplete(name: string): boolean;
   /** Orders complete WAL file names as the server wrote them (Array.prototype.sort comparator). */
@@ -307,6 +310,11 @@ export interface WalArchiving {
   acknowledge(name: string): Promise<void>;
   /** Optional: asks the server to close the current WAL segment now (bounds how much WAL waits in a partial file). */
   switchSegment?(): Promise<void>;
+  /**
+   * Optional (with switchSegment): the engine calls switchSegment when WAL has waited this long in a partial file
+   * (the source's `switchAfter`).
+   */
+  readonly switchAfterMs?: number;
 }
 
 export interface Source {

@@ -66,8 +66,8 @@ export class PostgresBaseSource extends PostgresSourceCore implements Source {
     );
   }
 
-  /** Removes the scratch data directories of restore tests that were killed. */
+  /** Removes what killed restore tests left outside the run's work folder. */
   async sweep(options: SweepOptions): Promise<readonly string[]> {
-    return sweepBaseScratch(this.context.workDir, options.olderThan);
+    return sweepBaseScratch(options.olderThan);
   }
 }

@@ -5,7 +5,9 @@ const BASE = { user: 'backup', database: 'app' };
 
 function issues(options: object): string[] {
   const result = postgresOptionsSchema.safeParse({ ...BASE, ...options });
-  return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  return result.success
+    ? []
+    : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
 }
 
 describe('mode option', () => {

@@ -8,10 +8,10 @@ const asRoot = process.getuid?.() === 0;
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 
 /** Runs `file` as the PostgreSQL OS user (postgres refuses root), else as this user. */
-export function asPostgresUser(file: string, args: readonly string[]) {
+export function asPostgresUser(file: string, args: readonly string[], options: { input?: string } = {}) {
   return asRoot
-    ? execa('runuser', ['-u', OS_USER, '--', file, ...args], { env, extendEnv: false })
-    : execa(file, args, { env, extendEnv: false });
+    ? execa('runuser', ['-u', OS_USER, '--', file, ...args], { env, extendEnv: false, ...options })
+    : execa(file, args, { env, extendEnv: false, ...options });
 }
 
 /** Gives `paths` (recursively) to the PostgreSQL OS user when running as root. */

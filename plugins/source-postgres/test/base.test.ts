@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { SourceError } from '@tricopy/contract';
 import { makeTempDir, type PostgresServer, startPostgres } from '@tricopy/test-servers';
 import { dumpToFile, rejectionOf } from '@tricopy/testkit';
@@ -200,4 +201,145 @@ describe('base backup (mode: base)', () => {
     expect(await setting('restore_command')).toBe(command);
     expect(await setting('recovery_target_name')).toBe('before it');
   });
+
+  it('restore test as root: refused in one line naming the fix, before anything is extracted', async () => {
+    if (process.getuid?.() !== 0) return;
+    const error = await rejectionOf(
+      baseSource().restoreTest(createReadStream(tarFile), { format: 'pg-base-tar' }),
+    );
+    expect(error).toBeInstanceOf(SourceError);
+    expect(error.message).toMatch(
+      /refuses to run as root: run tricopy as the PostgreSQL OS user, e\.g\. runuser -u postgres/,
+    );
+  });
+
+  it('restore test: starts the restored cluster, counts the rows of the database, inspects, removes everything', async () => {
+    const workDir = join(dir, 'restore-test-work');
+    await mkdir(workDir);
+    await chownToPostgres(workDir);
+    const answer = await runRestoreTest(workDir, { inspectSql: 'SELECT body FROM notes' });
+    expect(answer).toEqual({
+      tables: [
+        { name: 'public.items', rows: 1234, exact: true },
+        { name: 'public.notes', rows: 1, exact: true },
+      ],
+      inspected: "it's here",
+    });
+    expect(await readdir(workDir)).toEqual([]);
+  });
+
+  it('restore test: a server that cannot reach its recovery target fails in one line, and is removed', async () => {
+    const workDir = join(dir, 'restore-test-fail');
+    await mkdir(workDir);
+    await chownToPostgres(workDir);
+    const answer = await runRestoreTest(workDir, {
+      inspectSql: 'SELECT 1',
+      recovery: { restoreCommand: 'false', targetName: 'never-created' },
+    });
+    expect(answer.kind).toBe('SourceError');
+    expect(answer.error).toMatch(
+      /PostgreSQL (did not start on|stopped during recovery of) the restored base backup: recovery ended before configured recovery target was reached$/,
+    );
+    expect(await readdir(workDir)).toEqual([]);
+  });
+
+  it('check: names pg_basebackup and the server, and says rows are counted by restore tests', async () => {
+    const status = await baseSource().check();
+    expect(status.engine).toBe('postgresql');
+    expect(status.notes?.[0]).toMatch(/^pg_basebackup 15\.\d+ can back up server 15\.\d+/);
+    expect(status.restoreNeeds?.[0]).toMatch(/same major version/);
+  });
+
+  it('check and backup: a role without REPLICATION is refused in one line naming the fix', async () => {
+    await server.sql('postgres', "CREATE ROLE reader LOGIN PASSWORD 'pw-reader'");
+    try {
+      const source = makeSource(server, dir, {
+        mode: 'base',
+        user: 'reader',
+        password: 'pw-reader',
+      }) as unknown as PostgresBaseSource;
+      for (const attempt of [() => source.check(), () => source.dump()]) {
+        const error = await rejectionOf(attempt());
+        expect(error).toBeInstanceOf(SourceError);
+        expect(error.message).toMatch(
+          /role "reader" lacks the REPLICATION attribute .*: ALTER ROLE reader REPLICATION/,
+        );
+      }
+    } finally {
+      await server.sql('postgres', 'DROP ROLE reader');
+    }
+  });
+
+  it('check and backup: a second tablespace is refused in one line naming the fix', async () => {
+    const location = join(dir, 'tablespace');
+    await mkdir(location);
+    await chownToPostgres(location);
+    await server.sql('postgres', `CREATE TABLESPACE elsewhere LOCATION '${location}'`);
+    try {
+      for (const attempt of [() => baseSource().check(), () => baseSource().dump()]) {
+        const error = await rejectionOf(attempt());
+        expect(error).toBeInstanceOf(SourceError);
+        expect(error.message).toMatch(
+          /tablespaces besides pg_default \(elsewhere\).*move their objects to pg_default/,
+        );
+      }
+    } finally {
+      await server.sql('postgres', 'DROP TABLESPACE elsewhere');
+    }
+  });
+
+  // Last: it writes to the source database.
+  it('restore test with recovery settings: replays archived WAL to a named restore point', async () => {
+    await server.sql(
+      'shop',
+      `INSERT INTO items SELECT g, 'later ' || g FROM generate_series(2001, 2100) g;
+       SELECT pg_create_restore_point('after the hundred');
+       INSERT INTO items SELECT g, 'too late ' || g FROM generate_series(3001, 3050) g;
+       SELECT pg_switch_wal();`,
+    );
+    const workDir = join(dir, 'restore-test-pitr');
+    await mkdir(workDir);
+    await chownToPostgres(workDir);
+    // The source's own pg_wal stands in for an archive (nothing is recycled in so short a test).
+    const restoreCommand = `cp '${server.dataDir}/pg_wal/%f' "%p"`;
+    const answer = await runRestoreTest(workDir, {
+      inspectSql: "SELECT count(*) FROM items WHERE name LIKE 'later%'",
+      recovery: { restoreCommand, targetName: 'after the hundred' },
+    });
+    expect(answer).toEqual({
+      tables: [
+        { name: 'public.items', rows: 1334, exact: true },
+        { name: 'public.notes', rows: 1, exact: true },
+      ],
+      inspected: '100',
+    });
+    expect(await readdir(workDir)).toEqual([]);
+  });
 });
+
+interface RunnerAnswer {
+  readonly tables?: unknown;
+  readonly inspected?: unknown;
+  readonly error?: string;
+  readonly kind?: string;
+}
+
+/** The plugin's restoreTest, run by test/restore-test-runner.mjs as the PostgreSQL OS user. */
+async function runRestoreTest(
+  workDir: string,
+  request: { inspectSql: string; recovery?: { restoreCommand: string; targetName?: string } },
+): Promise<RunnerAnswer> {
+  const runner = fileURLToPath(new URL('./restore-test-runner.mjs', import.meta.url));
+  const options = {
+    mode: 'base',
+    host: server.host,
+    port: server.port,
+    user: server.user,
+    password: server.password,
+    database: 'shop',
+    binDir: server.binDir,
+  };
+  const input = JSON.stringify({ ...request, options, workDir, tar: tarFile });
+  const { stdout } = await asPostgresUser(process.execPath, [runner], { input });
+  return JSON.parse(stdout) as RunnerAnswer;
+}

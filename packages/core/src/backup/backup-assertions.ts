@@ -1,7 +1,7 @@
 import type { Source } from '@tricopy/contract';
 import type { RecordedAssertion } from '../manifest/manifest.js';
+import type { RunContext } from '../store/backup-run.js';
 import { describeError } from '../util/errors.js';
-import type { RunContext } from './backup-run.js';
 
 /**
  * Runs the job's `sameAsBackup` assertions on its database, just before the dump, for the manifest. A query that

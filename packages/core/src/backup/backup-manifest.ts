@@ -3,10 +3,10 @@ import type { Expected } from '../copies/copy-check.js';
 import type { CopyWriteContext } from '../copy-write/copy-write-context.js';
 import { writeManifest } from '../copy-write/manifest-write.js';
 import { MANIFEST_VERSION, type Manifest, type RecordedAssertion } from '../manifest/manifest.js';
+import type { Artifact } from '../store/backup-artifact.js';
+import { type Copy, failedCopy, isVerified } from '../store/backup-copy.js';
+import type { RunContext } from '../store/backup-run.js';
 import { TRICOPY_VERSION } from '../version.js';
-import type { Artifact } from './backup-artifact.js';
-import { type Copy, failedCopy, isVerified } from './backup-copy.js';
-import type { RunContext } from './backup-run.js';
 
 /** What the manifest says about the backup, besides the run itself. */
 export interface ManifestFacts {

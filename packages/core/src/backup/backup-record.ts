@@ -1,7 +1,7 @@
 import { backupPolicy } from '../copies/policy.js';
 import type { CopyResult, JobResult } from '../results/backup-result.js';
-import type { Copy } from './backup-copy.js';
-import type { RunContext, RunOutcome } from './backup-run.js';
+import type { Copy } from '../store/backup-copy.js';
+import type { RunContext, RunOutcome } from '../store/backup-run.js';
 
 function encryptionOf(run: RunContext): Pick<JobResult, 'encrypted' | 'recipients'> {
   const recipients = run.job.encryption?.recipients;

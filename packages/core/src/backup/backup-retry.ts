@@ -1,8 +1,8 @@
 import type { CopyWriteContext } from '../copy-write/copy-write-context.js';
 import { rewriteCopy } from '../copy-write/rewrite-copy.js';
 import { rankByCost } from '../session/rank-by-cost.js';
-import { type Copy, isVerified } from './backup-copy.js';
-import type { RunContext } from './backup-run.js';
+import { type Copy, isVerified } from '../store/backup-copy.js';
+import type { RunContext } from '../store/backup-run.js';
 
 /**
  * The retry step: each failed copy whose error may be transient is written again from the spool file or a verified

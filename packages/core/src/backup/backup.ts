@@ -7,19 +7,20 @@ import { sealManifest } from '../manifest/manifest-seal.js';
 import { compressionOffer } from '../pipeline/compression.js';
 import type { BackupEvents, JobResult } from '../results/backup-result.js';
 import type { Session } from '../session/session.js';
+import { type Artifact, artifactOf } from '../store/backup-artifact.js';
+import { crossCheckCopies } from '../store/backup-checks.js';
+import { type Copy, failedCopy, isVerified, summarizeFailures } from '../store/backup-copy.js';
+import { discardCopies } from '../store/backup-discard.js';
+import { type Prepared, prepareStream } from '../store/backup-prepare.js';
+import { openRun, type RunContext, type RunOutcome } from '../store/backup-run.js';
+import { type StreamResult, streamDump } from '../store/backup-stream.js';
+import { openDestinations } from '../store/open-destinations.js';
 import { describeError } from '../util/errors.js';
 import { settle, untilAborted } from '../util/settled.js';
-import { type Artifact, artifactOf } from './backup-artifact.js';
 import { recordAssertionValues } from './backup-assertions.js';
-import { crossCheckCopies } from './backup-checks.js';
-import { type Copy, failedCopy, isVerified, summarizeFailures } from './backup-copy.js';
-import { discardCopies } from './backup-discard.js';
 import { buildManifest, manifestCopies, writeManifests } from './backup-manifest.js';
-import { type Prepared, prepareStream } from './backup-prepare.js';
 import { recordRun } from './backup-record.js';
 import { retryFailedCopies } from './backup-retry.js';
-import { openRun, type RunContext, type RunOutcome } from './backup-run.js';
-import { type StreamResult, streamDump } from './backup-stream.js';
 
 /**
  * Runs one backup of one job: one read of the source, every copy written concurrently and cross-checked, failed
@@ -153,22 +154,6 @@ function whyNotKept(run: RunContext, streamed: StreamResult): { copies: string; 
     return { copies: 'the dump failed', backup: streamed.reason };
   }
   return { copies: 'the dump produced no bytes', backup: 'the dump produced no bytes' };
-}
-
-/** The open-destinations step: every destination of the job opened at once; one that cannot be is a failed copy. */
-function openDestinations(run: RunContext, open: boolean): Promise<Copy[]> {
-  return Promise.all(
-    run.job.destinations.map(async (destination): Promise<Copy> => {
-      if (!open)
-        return failedCopy({ destination, attempts: 0 }, 'not written: the source could not be opened');
-      try {
-        const instance = await run.session.destination(destination);
-        return { state: 'open', destination, instance, attempts: 0 };
-      } catch (error) {
-        return failedCopy({ destination, attempts: 0 }, error);
-      }
-    }),
-  );
 }
 
 async function removeSpool({ spoolPath }: Prepared): Promise<void> {

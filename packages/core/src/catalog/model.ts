@@ -69,7 +69,7 @@ export interface VerificationRow {
 }
 
 /** What a job's lock is held for; a refusal names it. */
-export type LockPurpose = 'backup' | 'prune' | 'verify' | 'repair' | 'forget';
+export type LockPurpose = 'backup' | 'prune' | 'verify' | 'repair' | 'forget' | 'archive';
 
 export interface LockOwner {
   readonly pid: number;

@@ -15,6 +15,7 @@ const BEING: Record<LockPurpose, string> = {
   verify: 'being verified',
   repair: 'being repaired',
   forget: 'having a backup forgotten',
+  archive: 'having its WAL archived',
 };
 
 /**

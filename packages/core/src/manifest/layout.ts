@@ -19,3 +19,8 @@ export function foreignKeyProblem(backup: { job: string; id: string }, key: stri
   const shown = JSON.stringify(key.length > 120 ? `${key.slice(0, 120)}…` : key);
   return `the catalog records key ${shown}, which is not in the backup's own folder ${backupPrefix(backup.job, backup.id)}: left alone`;
 }
+
+/** Where an archived WAL file is stored on every destination: `JOB/wal/NAME[.gz|.zst][.age]`. */
+export function walKey(job: string, name: string, suffix: string): string {
+  return `${job}/wal/${name}${suffix}`;
+}

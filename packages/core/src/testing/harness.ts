@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zstdCompressSync } from 'node:zlib';
-import { type Logger, type Source, SourceError, type SourcePlugin } from '@tricopy/contract';
+import {
+  type Logger,
+  type Source,
+  SourceError,
+  type SourcePlugin,
+  type WalArchiving,
+} from '@tricopy/contract';
 import { MemoryDestination, type MemoryDestinationOptions, memoryDestinationPlugin } from '@tricopy/testkit';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { type LoadedConfig, parseConfig } from '../config/load.js';
@@ -35,6 +41,10 @@ export interface HarnessOptions {
   readonly identityFile?: string;
   /** The session's test seam: a stream to insert after a stage of the backup pipeline. */
   readonly tapStage?: (stage: StageSeam, job: string) => Transform | undefined;
+  /** The source's WAL archiving (every job's), e.g. a FakeWal. */
+  readonly wal?: WalArchiving;
+  /** The config's policy, as YAML flow (default `{ enforce: warn }`). */
+  readonly policy?: string;
 }
 
 export interface LogLine {
@@ -89,7 +99,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     'workDir: ./work',
     `retries: { attempts: ${options.retries ?? 2}, minDelay: 1ms, maxDelay: 5ms }`,
     ...(options.stallTimeout === undefined ? [] : [`stallTimeout: ${options.stallTimeout}`]),
-    'policy: { enforce: warn }',
+    `policy: ${options.policy ?? '{ enforce: warn }'}`,
   ].join('\n');
   const parsed = await parseConfig(yaml, join(dir, 'tricopy.yaml'), {}, TEST_PLUGINS);
   for (const secret of options.secrets ?? []) parsed.redactor.add(secret);
@@ -106,6 +116,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
       restored,
       offers,
       compresses: options.sourceCompresses === true,
+      ...(options.wal === undefined ? {} : { wal: options.wal }),
     },
   );
   const logs: LogLine[] = [];
@@ -168,6 +179,7 @@ interface MemorySourceSettings {
   readonly restored: Map<string, Buffer>;
   readonly offers: unknown[];
   readonly compresses: boolean;
+  readonly wal?: WalArchiving;
 }
 
 /** A source whose dump is `body()`, and whose restore keeps what it was given in `restored`. */
@@ -175,6 +187,7 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
   const { restored } = settings;
   const source: Source = {
     restoreTarget: 'file',
+    ...(settings.wal === undefined ? {} : { wal: settings.wal }),
     describe: () => 'memory source',
     check: async () => ({ engine: 'memory', engineVersion: '1' }),
     dump: async (options) => {

@@ -18,6 +18,8 @@ export interface RunContext {
   readonly events: BackupEvents | undefined;
   /** Counts and hashes the artifact's bytes as they are produced. */
   readonly hasher: HashCounter;
+  /** The artifact's likely size when known better than by the job's last backup (a WAL file: its own size). */
+  readonly sizeHint?: number;
   readonly dispose: () => void;
 }
 

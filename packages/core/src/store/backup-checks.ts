@@ -4,15 +4,20 @@ import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy, type WrittenCopy } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
 
+/** Keeps the result of one copy's cross-check (the backup's: a line of the catalog's verification log). */
+export type RecordCheck = (destination: string, check: CopyCheck) => Promise<void>;
+
 /** The cross-check step: each written copy is compared with what was produced; a mismatching one is deleted. */
 export function crossCheckCopies(
   run: RunContext,
   copies: readonly Copy[],
   key: string,
   produced: Expected,
+  record: RecordCheck = (destination, check) =>
+    recordCopyCheck(run.session, run.backupId, { destination, expected: produced, check, how: '' }),
 ): Promise<Copy[]> {
   return Promise.all(
-    copies.map((copy) => (copy.state === 'written' ? crossCheck(run, copy, key, produced) : copy)),
+    copies.map((copy) => (copy.state === 'written' ? crossCheck(run, copy, key, produced, record) : copy)),
   );
 }
 
@@ -21,6 +26,7 @@ async function crossCheck(
   copy: WrittenCopy,
   key: string,
   produced: Expected,
+  record: RecordCheck,
 ): Promise<Copy> {
   let check: CopyCheck;
   try {
@@ -29,12 +35,7 @@ async function crossCheck(
     await copy.instance.delete(key).catch(() => undefined);
     return failedCopy(copy, `cross-check failed: ${describeError(error)}`);
   }
-  await recordCopyCheck(run.session, run.backupId, {
-    destination: copy.destination,
-    expected: produced,
-    check,
-    how: '',
-  });
+  await record(copy.destination, check);
   if (check.ok) {
     return {
       state: 'verified',

@@ -137,12 +137,7 @@ async function writeBranch(
 ): Promise<Copy> {
   const branch = fanOut.branches.find((b) => b.name === copy.destination);
   if (branch === undefined) return failedCopy(copy, 'not written');
-  // Only a hint: a catalog that cannot answer now (its database restarting) gives none, rather than a rejection
-  // nobody awaits yet, which would end the process.
-  const [previous] = await run.session.catalog
-    .listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })
-    .catch(() => []);
-  const sizeHint = previous?.size == null ? {} : { sizeHint: previous.size };
+  const sizeHint = await sizeHintOf(run);
   const attempts = copy.attempts + 1;
   try {
     const bounds = { signal: run.signal, stallMs: run.session.config.stallTimeoutMs };
@@ -160,6 +155,16 @@ async function writeBranch(
     stopIfNoneLeft();
     return failed;
   }
+}
+
+async function sizeHintOf(run: RunContext): Promise<{ sizeHint?: number }> {
+  if (run.sizeHint !== undefined) return { sizeHint: run.sizeHint };
+  // Only a hint: a catalog that cannot answer now (its database restarting) gives none, rather than a rejection
+  // nobody awaits yet, which would end the process.
+  const [previous] = await run.session.catalog
+    .listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })
+    .catch(() => []);
+  return previous?.size == null ? {} : { sizeHint: previous.size };
 }
 
 async function writeSpool(

@@ -1,0 +1,143 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { WalArchiving } from '@tricopy/contract';
+import { hashStream } from '../pipeline/hash-counter.js';
+import type { Session } from '../session/session.js';
+import { UsageError } from '../util/errors.js';
+import { settle } from '../util/settled.js';
+import { acknowledgeStored } from './wal-ack.js';
+import { type CaughtUp, catchUpWal } from './wal-catch-up.js';
+import type { WalContext, WalFolders } from './wal-context.js';
+import { storeWalFile, type WalStoreResult } from './wal-store.js';
+import { SpoolWatch } from './wal-watch.js';
+
+/** What the archiver tells its caller (the CLI prints it, the daemon logs it). */
+export interface WalEvents {
+  /** A WAL file was stored (on some destinations at least) or could not be. */
+  onStored?(result: WalStoreResult): void;
+  /** A copy a destination lacked was written again, or could not be. */
+  onCaughtUp?(result: CaughtUp): void;
+}
+
+export interface WalArchiverOptions extends WalEvents {
+  /** Stops the archiver: the file in hand is finished, what is safe acknowledged, then it returns. */
+  readonly signal: AbortSignal;
+  /** How often the spool is scanned when no change was seen (default 2 s). */
+  readonly scanIntervalMs?: number;
+  /** How often destinations that lack copies are caught up (default 60 s; and at start). */
+  readonly catchUpIntervalMs?: number;
+}
+
+interface RoundState {
+  nextCatchUp: number;
+  /** When WAL last moved on (a file stored, or a switch asked for): switchAfter counts from there. */
+  lastProgress: number;
+}
+
+/**
+ * Archives one job's WAL for one lifetime of its receiver: every complete file the receiver writes into the spool is
+ * stored on every destination, recorded, and acknowledged once the job's policy holds for it and for every earlier
+ * one. Resolves when `signal` stopped it; rejects when the receiver failed, after storing what it had received.
+ */
+export async function archiveWal(
+  session: Session,
+  jobName: string,
+  folders: WalFolders,
+  options: WalArchiverOptions,
+): Promise<void> {
+  const job = session.job(jobName);
+  const wal = await walOf(session, jobName);
+  const receiving = new AbortController();
+  // Not aborted by a stop: the file in hand is finished first.
+  const writing = new AbortController();
+  const ctx: WalContext = { session, job, wal, folders, signal: writing.signal };
+  const watch = new SpoolWatch(folders.spool, options.scanIntervalMs ?? 2000);
+  const stopAll = () => receiving.abort(options.signal.reason);
+  options.signal.addEventListener('abort', stopAll, { once: true });
+  try {
+    if (options.signal.aborted) return;
+    const receiver = await wal.receive(folders.spool, { signal: receiving.signal });
+    const ended = settle(receiver.ended);
+    let receiverEnded = false;
+    void ended.then(() => {
+      receiverEnded = true;
+    });
+    const state: RoundState = { nextCatchUp: 0, lastProgress: Date.now() };
+    for (;;) {
+      await round(ctx, state, options);
+      if (options.signal.aborted || receiverEnded) break;
+      await watch.wait(options.signal, ended);
+    }
+    const end = await ended;
+    if (!receiving.signal.aborted) {
+      // The receiver stopped by itself: what it wrote is stored before the caller starts it again.
+      await round(ctx, state, { ...options, catchUpIntervalMs: Number.POSITIVE_INFINITY });
+      throw end.ok ? new Error('the WAL receiver exited') : end.error;
+    }
+  } finally {
+    options.signal.removeEventListener('abort', stopAll);
+    watch.close();
+    receiving.abort();
+    writing.abort();
+  }
+}
+
+async function walOf(session: Session, jobName: string): Promise<WalArchiving> {
+  const source = await session.source(jobName);
+  if (source.wal === undefined) {
+    throw new UsageError(
+      `job "${jobName}" does not archive WAL: set wal: true on its source (a PostgreSQL source with mode: base)`,
+    );
+  }
+  return source.wal;
+}
+
+/** Stores what is complete, acknowledges what is safe, catches destinations up when due, switches when due. */
+async function round(ctx: WalContext, state: RoundState, options: WalArchiverOptions): Promise<void> {
+  const pending = await completeFiles(ctx);
+  for (const name of pending) {
+    if (options.signal.aborted) break;
+    if (await alreadyStored(ctx, name)) continue;
+    const result = await storeWalFile(ctx, name);
+    options.onStored?.(result);
+    if (result.stored === undefined) break;
+    state.lastProgress = Date.now();
+  }
+  await acknowledgeStored(ctx, pending);
+  if (Date.now() >= state.nextCatchUp && !options.signal.aborted) {
+    for (const result of await catchUpWal(ctx)) options.onCaughtUp?.(result);
+    state.nextCatchUp = Date.now() + (options.catchUpIntervalMs ?? 60_000);
+  }
+  if (await switchDue(ctx, state)) {
+    await ctx.wal.switchSegment?.();
+    state.lastProgress = Date.now();
+  }
+}
+
+/** The spool's complete WAL files, in archive order. */
+async function completeFiles(ctx: WalContext): Promise<string[]> {
+  const names = await readdir(ctx.folders.spool);
+  return names.filter((name) => ctx.wal.isComplete(name)).sort((a, b) => ctx.wal.compare(a, b));
+}
+
+/** Recorded already with these very bytes (stored before the archiver stopped, not yet acknowledged). */
+async function alreadyStored(ctx: WalContext, name: string): Promise<boolean> {
+  const [row] = await ctx.session.catalog.walSegments(ctx.job.name, { from: name, to: name });
+  if (row === undefined) return false;
+  const raw = await hashStream(createReadStream(join(ctx.folders.spool, name)));
+  return raw.sha256 === row.rawSha256 && raw.size === row.rawSize;
+}
+
+/** switchAfter has passed since WAL last moved on, and the partial file has been written since. */
+async function switchDue(ctx: WalContext, state: RoundState): Promise<boolean> {
+  const after = ctx.wal.switchAfterMs;
+  if (ctx.wal.switchSegment === undefined || after === undefined) return false;
+  if (Date.now() - state.lastProgress < after) return false;
+  const partials = (await readdir(ctx.folders.spool)).filter((name) => name.endsWith('.partial'));
+  for (const name of partials) {
+    const written = await stat(join(ctx.folders.spool, name)).catch(() => undefined);
+    if (written !== undefined && written.mtimeMs > state.lastProgress) return true;
+  }
+  return false;
+}
