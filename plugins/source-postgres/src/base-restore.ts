@@ -119,11 +119,20 @@ export async function restoreBase(
     logger.info(`${where(settings)}: ${verified}`);
     if (options.recovery !== undefined) await writeRecovery(sibling, options.recovery);
     await checkDirectoryTarget(settings, dir);
-    await rename(sibling, dir);
+    await rename(sibling, dir).catch((error: NodeJS.ErrnoException) => {
+      throw new SourceError(
+        `${where(settings)}: could not move the restored data directory into place at ${dir}: ${error.message} (nothing was restored there)`,
+      );
+    });
   } catch (error) {
     await rm(sibling, { recursive: true, force: true });
     throw error;
   }
   await fsyncDir(dirname(dir)).catch(() => {});
+  if (process.getuid?.() === 0) {
+    logger.info(
+      `${where(settings)}: ${dir} belongs to root, and PostgreSQL refuses to run as root: give it to the server's OS user (chown -R postgres: ${dir}) before starting it`,
+    );
+  }
   return dir;
 }

@@ -1,6 +1,6 @@
-import { SourceError } from '@tricopy/contract';
+import { childEnv, SourceError } from '@tricopy/contract';
 import type pg from 'pg';
-import { serverFamily, type ToolVersion } from './binaries.js';
+import { familyName, resolveTool, serverFamily, type ToolVersion, toolVersion } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
 import { assertToolCanReadServer, type ServerInfo, serverInfo } from './dump.js';
 
@@ -84,4 +84,28 @@ export function assertBaseBackupCanReadServer(
       `source "${instance}": mode: base needs PostgreSQL 13 or newer (backup manifests); the server is ${server.version}: use mode: dump`,
     );
   }
+}
+
+/**
+ * What restores and restore tests of a base backup need on this machine that it lacks: not root (PostgreSQL refuses
+ * it), and pg_ctl of the server's major version.
+ */
+export async function baseRestoreNeeds(settings: ConnectionSettings, server: ServerInfo): Promise<string[]> {
+  const { options, configDir, instance } = settings;
+  const needs: string[] = [];
+  if (process.getuid?.() === 0) {
+    needs.push(
+      'PostgreSQL refuses to run as root: run tricopy as the PostgreSQL OS user (e.g. runuser -u postgres -- tricopy …)',
+    );
+  }
+  const family = serverFamily(server.versionNum);
+  const pgCtl = await resolveTool('pg_ctl', options, configDir, instance).catch(() => undefined);
+  const tool =
+    pgCtl === undefined ? undefined : await toolVersion(pgCtl, childEnv(), instance).catch(() => undefined);
+  if (tool?.family !== family) {
+    needs.push(
+      `a base backup starts only with PostgreSQL ${familyName(family)}: install its server package (pg_ctl${tool === undefined ? ' not found' : ` found is ${tool.text}`}) and point binDir at its bin folder`,
+    );
+  }
+  return needs;
 }

@@ -12,7 +12,7 @@ import { childEnv } from '@tricopy/contract';
 import { startBaseBackup } from './base-backup.js';
 import { checkDirectoryTarget, restoreBase, targetDirectory } from './base-restore.js';
 import { restoreTestBase, sweepBaseScratch } from './base-restore-test.js';
-import { assertBaseBackupCanReadServer, clusterFacts } from './base-server.js';
+import { assertBaseBackupCanReadServer, baseRestoreNeeds, clusterFacts } from './base-server.js';
 import { resolveTool, toolVersion } from './binaries.js';
 import { PostgresSourceCore } from './source-core.js';
 
@@ -27,9 +27,7 @@ export class PostgresBaseSource extends PostgresSourceCore implements Source {
     const file = await resolveTool('pg_basebackup', this.options, configDir, name);
     const tool = await toolVersion(file, childEnv(), name);
     assertBaseBackupCanReadServer(name, file, tool, facts.server);
-    const restoreNeeds = [
-      `a restore runs PostgreSQL ${facts.server.version.split('.')[0]} (same major version) as the data directory's owner`,
-    ];
+    const restoreNeeds = await baseRestoreNeeds(settings, facts.server);
     const notes = [
       `pg_basebackup ${tool.text} can back up server ${facts.server.version} (role may replicate)`,
       `system identifier ${facts.systemIdentifier}; rows are counted by restore tests, not by backups`,
@@ -39,7 +37,7 @@ export class PostgresBaseSource extends PostgresSourceCore implements Source {
       engineVersion: facts.server.version,
       toolVersion: tool.text,
       notes,
-      restoreNeeds,
+      ...(restoreNeeds.length === 0 ? {} : { restoreNeeds }),
     };
   }
 
