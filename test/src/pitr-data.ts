@@ -11,9 +11,12 @@ export const EVENTS_TABLE_SQL = `CREATE TABLE events (
 );
 CREATE TABLE ticks (at timestamptz NOT NULL DEFAULT clock_timestamp())`;
 
-/** Polls `probe` until it returns something other than undefined/false; rejects naming `what` after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns something other than undefined/false; rejects naming `what` after `timeoutMs`
+ * (`what` may be a function, read then: a status the probe kept up to date).
+ */
 export async function until<T>(
-  what: string,
+  what: string | (() => string),
   probe: () => Promise<T | undefined | false>,
   timeoutMs = 120_000,
   everyMs = 250,
@@ -29,7 +32,8 @@ export async function until<T>(
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+      const said = typeof what === 'string' ? what : what();
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${said} (last: ${String(last)})`);
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -91,11 +95,14 @@ export async function switchWal(pg: PostgresServer): Promise<string> {
   return sql(pg, 'SELECT pg_walfile_name(pg_switch_wal())');
 }
 
-/** The segment holding the slot's restart_lsn (what the server still retains for it), or undefined without it. */
+/**
+ * The first segment the slot still retains (the one its restart_lsn is in; a restart_lsn on a segment boundary is
+ * the start of the next one, hence the + 1: pg_walfile_name names the segment an LSN ends), or undefined.
+ */
 export async function slotRestartSegment(pg: PostgresServer, slot: string): Promise<string | undefined> {
   const out = await sql(
     pg,
-    `SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots WHERE slot_name = '${slot}' AND restart_lsn IS NOT NULL`,
+    `SELECT pg_walfile_name(restart_lsn + 1) FROM pg_replication_slots WHERE slot_name = '${slot}' AND restart_lsn IS NOT NULL`,
   );
   return out === '' ? undefined : out;
 }

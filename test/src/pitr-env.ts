@@ -192,6 +192,8 @@ ${parts.source ?? '      wal: true'}
     destinations: [${PITR_DESTINATIONS.join(', ')}]
 ${parts.job ?? ''}
 retries: { attempts: 2, minDelay: 200ms, maxDelay: 1s }
+# The WAL spool lives under workDir: this run's own, not the shared $TMPDIR/tricopy-<uid> of every run as this user.
+workDir: ./work
 ${parts.extra ?? ''}
 `;
 }

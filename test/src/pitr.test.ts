@@ -87,12 +87,36 @@ async function storedFile(destination: PitrDestination, name: string): Promise<s
 
 /** Waits until `name` is on every destination and the ack slot has moved past it (the catalog has it). */
 async function waitStoredEverywhere(name: string): Promise<void> {
-  await until(`${name} on ${PITR_DESTINATIONS.join(', ')} and acknowledged`, async () => {
-    assertArchiverRuns();
-    for (const destination of PITR_DESTINATIONS) if (!(await storedOn(destination, name))) return false;
-    const retained = await slotRestartSegment(env.pg, ACK_SLOT);
-    return retained !== undefined && retained > name;
-  });
+  let status = '';
+  await until(
+    () => `${name} on ${PITR_DESTINATIONS.join(', ')} and acknowledged; now ${status}`,
+    async () => {
+      assertArchiverRuns();
+      const on = [];
+      for (const destination of PITR_DESTINATIONS)
+        if (await storedOn(destination, name)) on.push(destination);
+      const retained = await slotRestartSegment(env.pg, ACK_SLOT);
+      status = `on [${on.join(', ')}], the ack slot retains from ${retained}`;
+      return on.length === PITR_DESTINATIONS.length && retained !== undefined && retained > name;
+    },
+  );
+}
+
+interface WalVerifyJson {
+  wal: {
+    job: string;
+    ok: boolean;
+    checked: number;
+    failed: { name: string; destination: string; status: string }[];
+  }[];
+}
+
+/** `verify --deep` of the job's latest base backup and its WAL archive: the WAL part of the answer. */
+async function verifyWal() {
+  const result = await env.cliJson<WalVerifyJson>(['verify', '--latest', '--job', 'app', '--deep']);
+  const wal = result.json.wal.find((w) => w.job === 'app');
+  if (wal === undefined) throw new Error(`verify --json has no WAL part for app:\n${result.stdout}`);
+  return { ...result, wal };
 }
 
 /** Restores with `args` into a fresh folder, starts it with pg_ctl and waits for the promotion. */
@@ -107,7 +131,8 @@ async function restoreAndStart(folder: string, args: readonly string[]): Promise
   return server;
 }
 
-describe('PostgreSQL point-in-time recovery through the CLI', () => {
+// Each step polls for up to 2 minutes (until()); the tests' own limit is above that so the poll's message shows.
+describe('PostgreSQL point-in-time recovery through the CLI', { timeout: 400_000 }, () => {
   it('starts the archiver, which creates its two slots and streams from the server', async () => {
     archiver = env.archiver('app');
     await until('the ack slot and an active receive slot', async () => {
@@ -116,7 +141,7 @@ describe('PostgreSQL point-in-time recovery through the CLI', () => {
         'postgres',
         `SELECT slot_name || ':' || active FROM pg_replication_slots WHERE slot_name IN ('${ACK_SLOT}', '${RECV_SLOT}') ORDER BY 1`,
       );
-      return slots === `${ACK_SLOT}:f\n${RECV_SLOT}:t`;
+      return slots === `${ACK_SLOT}:false\n${RECV_SLOT}:true`;
     });
   });
 
@@ -158,6 +183,17 @@ describe('PostgreSQL point-in-time recovery through the CLI', () => {
     await env.sshd.restart();
     await waitStoredEverywhere(second);
     expect(await storedOn('nas', first)).toBe(true);
+    // Every WAL file has a verified copy on each destination, re-read and hashed, and the chain has no gap.
+    const verified = await verifyWal();
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(verified.wal).toMatchObject({ job: 'app', ok: true, failed: [] });
+    expect(verified.wal.checked).toBeGreaterThanOrEqual(3 * PITR_DESTINATIONS.length);
+    const listed = await env.cliJson<{ recovery: { job: string; earliest: string; latest: string }[] }>([
+      'list',
+    ]);
+    const window = listed.json.recovery.find((r) => r.job === 'app');
+    expect(Date.parse(window?.earliest ?? '')).toBeLessThan(Date.parse(targets.afterA as string));
+    expect(Date.parse(window?.latest ?? '')).toBeGreaterThan(Date.parse(targets.afterA as string));
   });
 
   it('restores to a time between two writes: pg_ctl start gives exactly the rows written before it', async () => {
@@ -215,12 +251,14 @@ touch by-hand/recovery.signal`,
   it('loses nothing when the archiver is killed in the middle of a segment and started again', async () => {
     await writeBatch(env.pg, 'F', ROWS.F);
     const lsn = await env.pg.sql(PITR_DATABASE, 'SELECT pg_current_wal_lsn()');
-    // pg_receivewal has received batch F: the receive slot's position (its flush) is past it, the segment still open.
-    await until('the receiver to have batch F', async () => {
+    // pg_receivewal has received batch F (the write position it reports; it flushes only whole segments), and the
+    // segment is still open.
+    await until('the receiver to have written batch F', async () => {
       assertArchiverRuns();
       const out = await env.pg.sql(
         'postgres',
-        `SELECT restart_lsn >= '${lsn}' FROM pg_replication_slots WHERE slot_name = '${RECV_SLOT}'`,
+        `SELECT r.write_lsn >= '${lsn}' FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid
+         WHERE s.slot_name = '${RECV_SLOT}'`,
       );
       return out === 't';
     });
@@ -238,6 +276,12 @@ touch by-hand/recovery.signal`,
     // The restore_command met the corrupted local copy and took another: the server log has its line.
     expect(await server.readLog()).toMatch(new RegExp(`${corrupted}.*local|local.*${corrupted}`));
     await server.stop();
+  });
+
+  it('verify --deep finds the corrupted copy, and only it', async () => {
+    const verified = await verifyWal();
+    expect(verified.code).not.toBe(0);
+    expect(verified.wal.failed.map((f) => [f.name, f.destination])).toEqual([[corrupted, 'local']]);
   });
 
   it('stops cleanly on SIGTERM (exit 0), and no secret appeared in any output', async () => {
