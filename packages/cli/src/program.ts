@@ -5,6 +5,7 @@ import { addBackup, addDrill, addList, addReport, addRestore, addVerify } from '
 import { addDaemon, addEnqueue, addMetrics, addSchedule, addServe, addWorker } from './program/services.js';
 import { addCatalog, addCheck, addInit } from './program/setup.js';
 import { addConfirm, addForget, addPrune, addRepair } from './program/upkeep.js';
+import { addWal, addWalFetch } from './program/wal.js';
 
 /** The commands in the order `--help` lists them. */
 const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
@@ -22,6 +23,8 @@ const COMMANDS: readonly ((program: Command, run: Run) => void)[] = [
   addConfirm,
   addServe,
   addDaemon,
+  addWal,
+  addWalFetch,
   addWorker,
   addEnqueue,
   addMetrics,

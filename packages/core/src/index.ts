@@ -23,6 +23,8 @@ export {
 } from './config/load.js';
 export type { Policy } from './config/schema.js';
 export { backupPolicy } from './copies/policy.js';
+export { parseRecoveryTime, type RecoveryTarget } from './copies/recovery-target.js';
+export { continuityProblems, type WalContinuity } from './copies/wal-chain.js';
 export {
   backupIsAlive,
   type LockAttempt,
@@ -38,6 +40,7 @@ export { type PruneOptions, type PruneReport, pruneBackups, removedJobs } from '
 export { configWithRemovedJob } from './prune/removed-job.js';
 export { selectBackups } from './readback/select.js';
 export { type RepairReport, repairBackups } from './repair/repair.js';
+export { type PointInTimeResult, restoreToPoint } from './restore/point-in-time.js';
 export { rebuildCatalog } from './restore/rebuild.js';
 export { restoreBackup } from './restore/restore.js';
 export type { BackupEvents, JobResult } from './results/backup-result.js';
@@ -54,6 +57,7 @@ export {
   jobStatus,
   shownLevel,
   staleReason,
+  walStaleReason,
 } from './status/fleet-status.js';
 export { checkReason, type FailedCheck, type LastRun } from './status/job-attention.js';
 export { METRICS_CONTENT_TYPE, renderMetrics, writeTextfile } from './status/metrics.js';
@@ -71,5 +75,9 @@ export { ConfigError, describeError, UsageError } from './util/errors.js';
 export { Redactor } from './util/redactor.js';
 export { terminalSafe } from './util/terminal-safe.js';
 export { type CheckReport, checkConfig } from './verify/check.js';
-export { type VerifyLevel, verifyBackups } from './verify/verify.js';
+export { type VerifyLevel, type VerifyReport, verifyBackups } from './verify/verify.js';
+export { verifyWal, type WalVerification } from './verify/verify-wal.js';
 export { TRICOPY_VERSION } from './version.js';
+export { fetchWalFile } from './wal/wal-fetch.js';
+export { keepArchivingWal } from './wal/wal-keep.js';
+export { caughtUpLine, storedLine } from './wal/wal-lines.js';

@@ -1,12 +1,14 @@
 import type { Readable } from 'node:stream';
 import type {
   Dump,
+  PluginContext,
   RestoreOptions,
   RestoreTarget,
   Source,
   SourceStatus,
   SweepOptions,
   TableCount,
+  WalArchiving,
 } from '@tricopy/contract';
 import { childEnv } from '@tricopy/contract';
 import { startBaseBackup } from './base-backup.js';
@@ -14,11 +16,22 @@ import { checkDirectoryTarget, restoreBase, targetDirectory } from './base-resto
 import { restoreTestBase, sweepBaseScratch } from './base-restore-test.js';
 import { assertBaseBackupCanReadServer, baseRestoreNeeds, clusterFacts } from './base-server.js';
 import { resolveTool, toolVersion } from './binaries.js';
+import type { PostgresOptions } from './options.js';
 import { PostgresSourceCore } from './source-core.js';
+import { PostgresWalArchiving } from './wal-archiving.js';
 
 /** A PostgreSQL cluster backed up physically (mode: base): pg_basebackup tars restored into data directories. */
 export class PostgresBaseSource extends PostgresSourceCore implements Source {
   readonly restoreTarget = 'directory' as const;
+  /** Present with the `wal` option: continuous archiving through pg_receivewal. */
+  readonly wal?: WalArchiving;
+
+  constructor(options: PostgresOptions, context: PluginContext) {
+    super(options, context);
+    if (options.wal !== undefined && options.wal !== false) {
+      this.wal = new PostgresWalArchiving(options, context, () => this.settings());
+    }
+  }
 
   async check(): Promise<SourceStatus> {
     const settings = await this.settings();

@@ -31,3 +31,22 @@ describe('mode option', () => {
     expect(issues({ mode: 'dump', globals: true })).toEqual([]);
   });
 });
+
+describe('wal option', () => {
+  it('is allowed with mode: base only, naming the fix', () => {
+    expect(issues({ mode: 'base', wal: true })).toEqual([]);
+    expect(issues({ mode: 'base', wal: { slot: 'shop_wal', switchAfter: '5m' } })).toEqual([]);
+    expect(issues({ wal: true })).toEqual([
+      "wal: wal archives the whole cluster's WAL for point-in-time recovery: set mode: base (or remove wal)",
+    ]);
+  });
+
+  it('names what a slot and switchAfter may be', () => {
+    expect(issues({ mode: 'base', wal: { slot: 'Shop-WAL' } })).toEqual([
+      'wal.slot: wal.slot: lowercase letters, digits and _ only, at most 58 characters',
+    ]);
+    expect(issues({ mode: 'base', wal: { switchAfter: 'soon' } })).toEqual([
+      'wal.switchAfter: wal.switchAfter: a duration such as 30s, 5m or 1h',
+    ]);
+  });
+});

@@ -31,6 +31,32 @@ export const postgresOptionsSchema = z
       .describe(
         'dump: pg_dump of the database (logical); base: pg_basebackup of the whole cluster (physical, restored into a data directory; for point-in-time recovery)',
       ),
+    wal: z
+      .union([
+        z.boolean(),
+        z.strictObject({
+          slot: z
+            .string()
+            .regex(/^[a-z0-9_]{1,58}$/, {
+              error: 'wal.slot: lowercase letters, digits and _ only, at most 58 characters',
+            })
+            .optional()
+            .describe(
+              'The replication slot acknowledged WAL is kept by (default tricopy_<job>; <slot>_recv is also used)',
+            ),
+          switchAfter: z
+            .string()
+            .regex(/^\d+(s|m|h)$/, { error: 'wal.switchAfter: a duration such as 30s, 5m or 1h' })
+            .optional()
+            .describe(
+              'Ask the server for a segment switch (pg_switch_wal) when WAL has waited this long in a partial segment; bounds the RPO; needs EXECUTE on pg_switch_wal',
+            ),
+        }),
+      ])
+      .optional()
+      .describe(
+        'Archive WAL continuously (mode: base): tricopy wal JOB or the daemon stores every segment on every destination',
+      ),
     format: z
       .enum(['custom', 'plain'])
       .default('custom')
@@ -91,6 +117,11 @@ export const postgresOptionsSchema = z
   .refine((options) => options.compressLevel === undefined || options.format === 'custom', {
     message: 'compressLevel applies to format: custom only',
     path: ['compressLevel'],
+  })
+  .refine((options) => options.wal === undefined || options.wal === false || options.mode === 'base', {
+    message:
+      "wal archives the whole cluster's WAL for point-in-time recovery: set mode: base (or remove wal)",
+    path: ['wal'],
   })
   .refine((options) => options.mode === 'dump' || dumpOnlyOptionsSet(options).length === 0, {
     message:

@@ -10,6 +10,7 @@ import {
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 import { formatTable, printJson, printLine } from '../output.js';
+import { walContinuityLines } from './wal-lines.js';
 
 export async function checkCommand(jobs: string[], options: GlobalOptions): Promise<number> {
   return withSession(options, async (session) => {
@@ -27,6 +28,7 @@ export async function checkCommand(jobs: string[], options: GlobalOptions): Prom
       printReport(report, enforce, session.config.file);
       printEncryption(report, session.config.policy.encryption);
       printNotifyUnusable(report);
+      printWal(report);
       printStale(stale);
     }
     return report.ok && stale.length === 0 ? EXIT.ok : EXIT.failed;
@@ -128,6 +130,13 @@ function printNotifyUnusable(report: CheckReport): void {
   const lines = report.jobs.flatMap((j) =>
     j.notifyUnusable.map((reason) => `FAILED job ${j.job}: notification target left out: ${reason}`),
   );
+  if (lines.length === 0) return;
+  printLine();
+  for (const line of lines) printLine(line);
+}
+
+function printWal(report: CheckReport): void {
+  const lines = report.jobs.flatMap((j) => (j.wal === undefined ? [] : walContinuityLines(j.job, j.wal)));
   if (lines.length === 0) return;
   printLine();
   for (const line of lines) printLine(line);

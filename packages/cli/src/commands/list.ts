@@ -1,4 +1,12 @@
-import { type BackupRow, backupIsAlive, formatBytes, jobStatus, Session, staleReason } from '@tricopy/core';
+import {
+  type BackupRow,
+  backupIsAlive,
+  formatBytes,
+  jobStatus,
+  Session,
+  staleReason,
+  walStaleReason,
+} from '@tricopy/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import { type GlobalOptions, withSession } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -75,9 +83,9 @@ function listBackupsIn(options: ListOptions): (session: Session) => Promise<numb
     const all: BackupView[] = [];
     for (const backup of rows) all.push(await describeBackup(session, backup, alive.get(backup.id)));
     const items = choose(all, options);
-    const stale = await staleJobs(session, options.job);
+    const { stale, recovery } = await jobSummaries(session, options.job);
     if (options.json) {
-      printJson({ backups: items, stale });
+      printJson({ backups: items, stale, recovery });
       return EXIT.ok;
     }
     if (all.length === 0) {
@@ -94,25 +102,61 @@ function listBackupsIn(options: ListOptions): (session: Session) => Promise<numb
         `(${hidden} older or pruned backup(s) not shown: --all, --limit N per job, --status S, --wide)`,
       );
     }
+    for (const r of recovery) printLine(recoveryLine(r, jobName));
     printStale(stale, jobName);
     return EXIT.ok;
   };
 }
 
-/** Configured jobs (or `job`) past their maxAge, with why. */
-async function staleJobs(
+/** A job's point-in-time recovery window, as `list --json` gives it. */
+interface RecoverySummary {
+  readonly job: string;
+  readonly earliest: string | null;
+  readonly latest: string | null;
+  readonly windowSeconds: number | null;
+  readonly lastWalStoredAt: string | null;
+  readonly walStale: boolean;
+}
+
+/** Configured jobs (or `job`) past their maxAge or whose WAL stopped arriving, with why; and each PITR window. */
+async function jobSummaries(
   session: Session,
   job: string | undefined,
-): Promise<{ job: string; reason: string }[]> {
+): Promise<{ stale: { job: string; reason: string }[]; recovery: RecoverySummary[] }> {
   const names =
     job === undefined ? [...session.config.jobs.keys()] : session.config.jobs.has(job) ? [job] : [];
   const now = session.now();
   const stale: { job: string; reason: string }[] = [];
+  const recovery: RecoverySummary[] = [];
   for (const name of names) {
     const s = await jobStatus(session, name, now);
     if (s.staleness.stale) stale.push({ job: s.job, reason: staleReason(s.staleness) });
+    if (s.wal === null) continue;
+    if (s.wal.stale) stale.push({ job: s.job, reason: `WAL: ${walStaleReason(s.wal, now)}` });
+    recovery.push({
+      job: s.job,
+      earliest: s.wal.window?.earliest ?? null,
+      latest: s.wal.window?.latest ?? null,
+      windowSeconds: s.wal.windowSeconds,
+      lastWalStoredAt: s.wal.lastStoredAt,
+      walStale: s.wal.stale,
+    });
   }
-  return stale;
+  return { stale, recovery };
+}
+
+/** `PITR app: recoverable 2026-12-06 10:02:30Z .. 2026-12-06 10:05:00Z (restore --job app --time T)`. */
+function recoveryLine(r: RecoverySummary, jobName: (job: string) => string): string {
+  if (r.earliest === null || r.latest === null) return `PITR ${jobName(r.job)}: no base backup yet`;
+  // Whole seconds inside the window: the earliest rounded up, the latest down.
+  const earliest = seconds(Math.ceil(Date.parse(r.earliest) / 1000));
+  const latest = seconds(Math.floor(Date.parse(r.latest) / 1000));
+  return `PITR ${jobName(r.job)}: recoverable ${earliest} .. ${latest} (restore --time T --to DIR)`;
+}
+
+/** `2026-12-06 10:02:30+00`, as --time takes it. */
+function seconds(unix: number): string {
+  return `${new Date(unix * 1000).toISOString().slice(0, 19).replace('T', ' ')}+00`;
 }
 
 /** One line per stale job under the table, within 100 columns (a long job name is cut as in the table). */

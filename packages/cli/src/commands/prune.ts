@@ -74,6 +74,12 @@ function printReport(report: PruneReport): void {
       }
       for (const key of d.foreign) printLine(`  ? ${key}  (not in the catalog: left alone)`);
     }
+    if (job.wal !== undefined) {
+      printLine(
+        `job ${job.job} WAL: keep from ${job.wal.keptFrom ?? '-'} (the oldest retained base backup's start), ${verb} ${job.wal.removed.length} segment(s)`,
+      );
+      for (const error of job.wal.errors) printLine(`  ! ${error}  (left for the next prune)`);
+    }
   }
   if (report.dryRun) printLine('dry run: nothing was removed');
 }

@@ -1,8 +1,13 @@
+import { resolve } from 'node:path';
 import {
   type BackupRow,
   configWithRemovedJob,
   formatBytes,
+  type PointInTimeResult,
+  parseRecoveryTime,
+  type RecoveryTarget,
   restoreBackup,
+  restoreToPoint,
   type Session,
   selectBackups,
   UsageError,
@@ -16,6 +21,7 @@ import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { printJson, printLine } from '../output.js';
 import { createReadProgress, progressMode } from '../progress.js';
+import { restoreCommandLine, shellWord } from '../restore-command-line.js';
 
 export interface RestoreOptions extends GlobalOptions {
   latest?: boolean;
@@ -25,6 +31,8 @@ export interface RestoreOptions extends GlobalOptions {
   createDatabase?: boolean;
   force?: boolean;
   from?: string;
+  /** Point-in-time restore of a PostgreSQL job with WAL: the moment to recover to. */
+  time?: string;
   globals?: boolean;
   sourceOption?: Record<string, unknown>;
 }
@@ -48,11 +56,10 @@ export function parseSourceOption(
 export async function restoreCommand(backupId: string | undefined, options: RestoreOptions): Promise<number> {
   if (options.to === undefined && options.toDatabase === undefined) {
     throw new UsageError(
-      'say where to restore: --to PATH (SQLite) or --to-database NAME (PostgreSQL, MySQL)',
+      'say where to restore: --to PATH (SQLite; a new data directory for PostgreSQL base backups) or --to-database NAME (PostgreSQL, MySQL)',
     );
   }
-  if (backupId === undefined && !options.latest)
-    throw new UsageError('say which backup: a backup id or --latest');
+  checkWhich(backupId, options);
   const progress = createReadProgress(progressMode(options));
   // A restore only reads the catalog: a catalog on a read-only file system does not stop it.
   const metered = (o: SessionOptions) =>
@@ -82,7 +89,11 @@ async function restoreChosen(
   options: RestoreOptions,
   reading: Reading,
 ): Promise<number> {
-  const backup = await chooseBackup(session, backupId, options.job ?? onlyJob(session, backupId));
+  const job = options.job ?? onlyJob(session, backupId);
+  if (backupId === undefined && job !== undefined && (await pointInTime(session, job, options))) {
+    return restorePointInTime(session, job, options, reading);
+  }
+  const backup = await chooseBackup(session, backupId, job);
   if (options.globals && !(backup.format ?? '').endsWith('+globals')) {
     throw new UsageError(
       `--globals: backup ${backup.id} holds no roles or users (set globals: true on the job's source; later backups then do)`,
@@ -90,6 +101,7 @@ async function restoreChosen(
   }
   await warnIfFlagged(session, backup);
   const restoring = await sessionFor(session, backup, options, reading.metered);
+  const toKind = options.to === undefined ? 'path' : await pathKind(restoring, backup.job);
   // Ctrl-C / SIGTERM stop the restore tool, so the plugin can drop what it created and remove its password file.
   let result: Awaited<ReturnType<typeof restoreBackup>>;
   try {
@@ -98,7 +110,7 @@ async function restoreChosen(
         restoring,
         backup,
         {
-          ...(options.to === undefined ? {} : { path: options.to }),
+          ...(options.to === undefined ? {} : { [toKind]: options.to }),
           ...(options.toDatabase === undefined ? {} : { database: options.toDatabase }),
           ...(options.createDatabase ? { createDatabase: true } : {}),
           ...(options.force ? { force: true } : {}),
@@ -124,6 +136,87 @@ async function restoreChosen(
     );
   }
   return EXIT.ok;
+}
+
+/** Which backup: an id, --latest or --time, one of them. */
+function checkWhich(backupId: string | undefined, options: RestoreOptions): void {
+  if (options.time !== undefined && backupId !== undefined)
+    throw new UsageError('--time chooses the base backup itself: drop the backup id');
+  if (options.time !== undefined && options.latest) throw new UsageError('--time or --latest, not both');
+  if (backupId === undefined && !options.latest && options.time === undefined)
+    throw new UsageError('say which backup: a backup id, --latest, or --time TIME (PostgreSQL with WAL)');
+  if (options.time !== undefined) parseRecoveryTime(options.time);
+}
+
+/** What `--to` names for the job's source: a file, or a PostgreSQL data directory. */
+async function pathKind(session: Session, job: string): Promise<'path' | 'directory'> {
+  return (await session.source(job)).restoreTarget === 'directory' ? 'directory' : 'path';
+}
+
+/**
+ * Whether the restore recovers to a point in time: --time, or --latest for a job that archives WAL. --time for a
+ * job that does not is refused, naming what it needs.
+ */
+async function pointInTime(session: Session, job: string, options: RestoreOptions): Promise<boolean> {
+  if (!session.config.jobs.has(job)) {
+    if (options.time === undefined) return false;
+    throw new UsageError(`--time needs job ${job} in the config (its WAL archive's settings)`);
+  }
+  const source = await session.source(job);
+  if (source.wal !== undefined && source.restoreTarget === 'directory') return true;
+  if (options.time === undefined) return false;
+  throw new UsageError(
+    `--time needs WAL: job ${job} archives none (PostgreSQL source with mode: base and wal: true); restore a backup with --latest or its id`,
+  );
+}
+
+async function restorePointInTime(
+  session: Session,
+  job: string,
+  options: RestoreOptions,
+  reading: Reading,
+): Promise<number> {
+  if (options.to === undefined)
+    throw new UsageError(`job ${job} restores a PostgreSQL data directory: pass --to DIR`);
+  const target: RecoveryTarget =
+    options.time === undefined ? { latest: true } : { time: parseRecoveryTime(options.time) };
+  const restoreCommand = restoreCommandLine(job, options);
+  let result: PointInTimeResult;
+  try {
+    result = await interruptible('the restore', (signal) =>
+      restoreToPoint(session, job, target, {
+        directory: resolve(options.to as string),
+        restoreCommand,
+        ...(options.from === undefined ? {} : { from: options.from }),
+        signal,
+      }),
+    );
+  } finally {
+    reading.done();
+  }
+  if (result.warning !== undefined) session.logger.warn(result.warning);
+  if (options.json) printJson(result);
+  else if (!options.quiet) for (const line of pointInTimeLines(result)) printLine(line);
+  return EXIT.ok;
+}
+
+/** What a point-in-time restore did, and what to run next. */
+export function pointInTimeLines(result: PointInTimeResult, root = process.getuid?.() === 0): string[] {
+  const directory = result.target.directory ?? '';
+  const quoted = shellWord(directory);
+  return [
+    `restored base backup ${result.backupId} (${result.job}, ${formatBytes(result.size)}, sha256 confirmed, stopped ${result.base.stopTime}) from ${result.destination} into ${directory}`,
+    result.targetTime === undefined
+      ? `recovery: replays all stored WAL (stored up to ${result.walReaches}); window ${result.window.earliest} .. ${result.window.latest}`
+      : `recovery: to ${result.targetTime}; window ${result.window.earliest} .. ${result.window.latest}`,
+    ...(root ? [`next: chown -R postgres: ${quoted}   (the server refuses to run as root)`] : []),
+    `next: start it as the data directory's owner: pg_ctl -D ${quoted} start   (WAL is fetched by tricopy wal-fetch; each file's sha256 is checked)`,
+    ...(result.targetTime === undefined
+      ? []
+      : [
+          'if the server stops with "recovery ended before configured recovery target was reached", no commit after the target is stored yet: restore again with --latest or an earlier --time',
+        ]),
+  ];
 }
 
 /** A restore reads the copy twice: to confirm its sha256 (or download it), then to feed the restore tool. */

@@ -82,9 +82,13 @@ export function addRestore(program: Command, run: Run): void {
     .command('restore')
     .description('restore a backup from the cheapest good copy (sha256 confirmed before anything is applied)')
     .argument('[backupId]', 'the backup to restore')
-    .option('--latest', 'the newest backup of --job')
+    .option('--latest', 'the newest backup of --job (with WAL: recover as far as the stored WAL reaches)')
+    .option(
+      '--time <time>',
+      'PostgreSQL with WAL: recover to this moment, e.g. "2026-12-06 10:15:00+00" (an offset is required)',
+    )
     .option('--job <job>', 'the job')
-    .option('--to <path>', 'file to restore into (SQLite)')
+    .option('--to <path>', 'file to restore into (SQLite), or a new data directory (PostgreSQL base backups)')
     .addOption(
       new Option(
         '--to-database <name>',

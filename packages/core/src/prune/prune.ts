@@ -15,6 +15,7 @@ import { foreignKeyProblem } from '../manifest/layout.js';
 import { manifestKey } from '../manifest/manifest.js';
 import type { Session } from '../session/session.js';
 import { describeError, UsageError } from '../util/errors.js';
+import { pruneWal, type WalPrune } from './prune-wal.js';
 import { unconfirmedFlags } from './shrink.js';
 
 export interface PruneOptions {
@@ -62,6 +63,8 @@ export interface JobPrune {
   /** Set when the whole job was not pruned (flagged backup, lock held, no retention). */
   readonly skipped?: string;
   readonly destinations: readonly DestinationPrune[];
+  /** The job's archived WAL no retained base backup needs (jobs with base backups). */
+  readonly wal?: WalPrune;
 }
 
 export interface PruneReport {
@@ -90,10 +93,11 @@ export async function pruneBackups(session: Session, options: PruneOptions = {})
   for (const name of options.removedJobs ?? []) specs.push(await removedJobSpec(session, name));
   const jobs: JobPrune[] = [];
   for (const job of specs) jobs.push(await pruneJob(session, job, options));
-  const ok = jobs.every((j) =>
-    j.destinations.every((d) =>
-      d.removed.every((r) => r.status === 'deleted' || r.status === 'would-delete'),
-    ),
+  const ok = jobs.every(
+    (j) =>
+      j.destinations.every((d) =>
+        d.removed.every((r) => r.status === 'deleted' || r.status === 'would-delete'),
+      ) && (j.wal?.errors.length ?? 0) === 0,
   );
   return { dryRun: options.dryRun === true, jobs, ok };
 }
@@ -159,7 +163,12 @@ async function pruneJob(session: Session, job: PruneJob, options: PruneOptions):
         destinations.push(await pruneDestination(session, job, destination, rules, options.dryRun === true));
       }
     }
-    return { job: name, destinations };
+    const wal = await pruneWal(session, name, options.dryRun === true);
+    return {
+      job: name,
+      destinations,
+      ...(wal.skipped === undefined || wal.removed.length > 0 ? { wal } : {}),
+    };
   } finally {
     await release?.();
   }
@@ -287,6 +296,8 @@ async function foreignObjects(
   const foreign: string[] = [];
   for await (const object of destination.list(`${jobName}/`)) {
     if (known.has(object.key)) continue;
+    // Archived WAL is pruned by its own rule (pruneWal), from the WAL catalog.
+    if (object.key.startsWith(`${jobName}/wal/`)) continue;
     const backupId = object.key.split('/')[1];
     // A backup still running (seen by a dry run, which takes no lock) owns its keys.
     if (backupId !== undefined && running.has(backupId)) continue;

@@ -43,7 +43,7 @@ export async function decryptionFor(session: Session, backup: BackupRow): Promis
 }
 
 /** The age identities in `file`; an unreadable or malformed file is a UsageError naming it. */
-async function readIdentities(file: string): Promise<string[]> {
+export async function readIdentities(file: string): Promise<string[]> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

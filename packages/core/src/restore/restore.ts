@@ -1,4 +1,4 @@
-import type { RestoreTarget } from '@tricopy/contract';
+import type { RecoverySettings, RestoreTarget, Source } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
 import type { Assertion } from '../config/assertions.js';
 import { type AssertionResult, assertionRun } from '../readback/assertions-run.js';
@@ -35,14 +35,16 @@ export async function restoreBackup(
     /** Run on the target after the restore (a drill's), before the assertions. */
     postRestoreSql?: readonly string[];
     assertions?: readonly Assertion[];
+    /** Recovery settings for a data directory (point-in-time restore). */
+    recovery?: RecoverySettings;
   } = {},
 ): Promise<RestoreResult> {
   const source = await session.source(backup.job);
-  if (source.restoreTarget === 'file' && target.path === undefined) {
-    throw new UsageError(`job ${backup.job} restores to a file: pass --to PATH`);
-  }
-  if (source.restoreTarget === 'database' && target.database === undefined) {
-    throw new UsageError(`job ${backup.job} restores to a database: pass --to-database NAME`);
+  checkTargetKind(source, backup.job, target);
+  if (options.recovery !== undefined && source.restoreTarget !== 'directory') {
+    throw new UsageError(
+      `job ${backup.job} restores no data directory: recovery settings do not apply to it`,
+    );
   }
   await source.checkRestoreTarget?.(target);
   const decryption = await decryptionFor(session, backup);
@@ -60,6 +62,7 @@ export async function restoreBackup(
       ...(details === undefined ? {} : { details }),
       ...(postRestoreSql.length === 0 ? {} : { postRestoreSql }),
       ...(inspect === undefined ? {} : { inspect }),
+      ...(options.recovery === undefined ? {} : { recovery: options.recovery }),
     });
     assertions = results(source);
   } finally {
@@ -75,4 +78,19 @@ export async function restoreBackup(
     skipped,
     ...(options.assertions === undefined ? {} : { assertions }),
   };
+}
+
+/** The target must be of the kind the source restores to: a file, a database or a data directory. */
+function checkTargetKind(source: Source, job: string, target: RestoreTarget): void {
+  if (source.restoreTarget === 'file' && target.path === undefined) {
+    throw new UsageError(`job ${job} restores to a file: pass --to PATH`);
+  }
+  if (source.restoreTarget === 'database' && target.database === undefined) {
+    throw new UsageError(`job ${job} restores to a database: pass --to-database NAME`);
+  }
+  if (source.restoreTarget === 'directory' && target.directory === undefined) {
+    throw new UsageError(
+      `job ${job} restores a PostgreSQL data directory: pass --to DIR (a new or empty folder)`,
+    );
+  }
 }

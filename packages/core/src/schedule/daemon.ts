@@ -7,6 +7,7 @@ import { validateCron } from '../util/cron.js';
 import { describeError, UsageError } from '../util/errors.js';
 import { RotationJobs, runRotationTick } from './rotation-run.js';
 import { runBackups } from './run-backups.js';
+import { startWalArchivers } from './wal-archivers.js';
 
 export interface DaemonOptions {
   readonly config: LoadedConfig;
@@ -105,6 +106,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
 
   const rotation = startRotation(() => config, options);
   let crons = start(config);
+  let archivers = startWalArchivers(config, logger, signal);
   logUnscheduled(config, logger);
   options.onReady?.({
     reload(next) {
@@ -112,6 +114,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       for (const cron of crons) cron.stop();
       config = next;
       crons = start(next);
+      archivers = startWalArchivers(next, logger, signal, archivers);
       logUnscheduled(next, logger);
     },
   });
@@ -122,6 +125,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   });
   for (const cron of crons) cron.stop();
   await rotation.stop();
+  await archivers.stop();
   if (running.size > 0) {
     logger.info(`stopping: waiting for ${running.size} running backup(s) to end`, { event: 'shutdown' });
   }

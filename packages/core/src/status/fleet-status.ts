@@ -1,6 +1,7 @@
 import type { BackupRow, BackupStatus, Catalog, CopyRow } from '../catalog/catalog.js';
 import type { StatusRecords } from '../catalog/status-records.js';
 import type { LoadedConfig } from '../config/load.js';
+import { baseBackupsOf } from '../copies/base-backup.js';
 import { countedCopies } from '../copies/copy-state.js';
 import { backupPolicy } from '../copies/policy.js';
 import { backupIsAlive } from '../locks/job-lock.js';
@@ -14,6 +15,7 @@ import {
   type LastRun,
   lastRunOf,
 } from './job-attention.js';
+import { type WalStatus, walStatus } from './wal-status.js';
 
 /**
  * Verification levels as every output names them. The catalog stores `stat` for `verify`'s "exists with the right
@@ -75,6 +77,8 @@ export interface JobStatus {
   readonly failedChecks: readonly FailedCheck[];
   /** Its unpruned backups flagged as anomalous and not confirmed (they block its pruning), newest first. */
   readonly flagged: readonly FlaggedBackup[];
+  /** Point-in-time recovery: the window and WAL's arrival (PostgreSQL base backups with WAL); null for others. */
+  readonly wal: WalStatus | null;
   /** What needs someone's attention, one short line each; empty when all is well. */
   readonly attention: readonly string[];
 }
@@ -97,26 +101,30 @@ export async function fleetStatus(sources: Sources, now: Date): Promise<JobStatu
       const newestGood = byJob.newestLiveGood.get(job);
       const copies = newestGood === undefined ? [] : (byJob.copies.get(newestGood.id) ?? []);
       const newestRun = byJob.newestRun.get(job);
-      return withAttention({
-        job,
-        lastSuccessAt: byJob.newestGood.get(job)?.finishedAt ?? null,
-        lastBackup: newestGood === undefined ? null : lastBackupOf(sources, newestGood, copies),
-        lastVerified: lastVerifiedOf(records.lastPassed.filter((v) => v.job === job)),
-        runs: runsOf(records.runs.filter((r) => r.job === job)),
-        staleness: staleness(
-          sources.config.jobs.get(job)?.maxAgeMs,
-          byJob.newestVerified.get(job) ?? null,
-          now,
-        ),
-        lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
-        failedChecks: records.failedChecks
-          .filter((v) => v.job === job)
-          .map(failedCheckOf)
-          .sort(byNewestCheck),
-        flagged: records.flagged
-          .filter((f) => f.job === job)
-          .map((f) => ({ backupId: f.backupId, reason: f.reason })),
-      });
+      return withAttention(
+        {
+          job,
+          wal: archivesWal(sources, job, newestGood) ? await walStatus(sources, job, now) : null,
+          lastSuccessAt: byJob.newestGood.get(job)?.finishedAt ?? null,
+          lastBackup: newestGood === undefined ? null : lastBackupOf(sources, newestGood, copies),
+          lastVerified: lastVerifiedOf(records.lastPassed.filter((v) => v.job === job)),
+          runs: runsOf(records.runs.filter((r) => r.job === job)),
+          staleness: staleness(
+            sources.config.jobs.get(job)?.maxAgeMs,
+            byJob.newestVerified.get(job) ?? null,
+            now,
+          ),
+          lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
+          failedChecks: records.failedChecks
+            .filter((v) => v.job === job)
+            .map(failedCheckOf)
+            .sort(byNewestCheck),
+          flagged: records.flagged
+            .filter((f) => f.job === job)
+            .map((f) => ({ backupId: f.backupId, reason: f.reason })),
+        },
+        now,
+      );
     }),
   );
 }
@@ -130,7 +138,7 @@ async function lastRunWithLock(sources: Sources, backup: BackupRow, now: Date): 
   return lastRunOf(backup, alive);
 }
 
-function withAttention(status: Omit<JobStatus, 'attention'>): JobStatus {
+function withAttention(status: Omit<JobStatus, 'attention'>, now: Date): JobStatus {
   const { lastBackup, staleness } = status;
   const attention = attentionOf({
     lastRun: status.lastRun,
@@ -138,8 +146,19 @@ function withAttention(status: Omit<JobStatus, 'attention'>): JobStatus {
     staleReason: staleness.stale ? staleReason(staleness) : null,
     failedChecks: status.failedChecks,
     flagged: status.flagged,
+    walStale: status.wal?.stale === true ? walStaleReason(status.wal, now) : null,
   });
   return { ...status, attention };
+}
+
+/** Whether the job may have point-in-time status: its source archives WAL, or its newest backup is a base backup. */
+function archivesWal(sources: Sources, job: string, newestGood: BackupRow | undefined): boolean {
+  const options = sources.config.jobs.get(job)?.source.options as { wal?: unknown } | undefined;
+  const wal = options?.wal;
+  return (
+    (wal !== undefined && wal !== false) ||
+    baseBackupsOf(newestGood === undefined ? [] : [newestGood]).length > 0
+  );
 }
 
 function indexStatusRecords(records: StatusRecords) {
@@ -185,19 +204,23 @@ export async function jobStatus(sources: Sources, job: string, now: Date): Promi
     async (b) => good(b) && (await countedCopyCount(sources, b)) > 0,
   );
   const newestRun = backups[0];
-  return withAttention({
-    job,
-    lastSuccessAt: backups.find(good)?.finishedAt ?? null,
-    lastBackup: newestGood === undefined ? null : await describeLast(sources, newestGood),
-    lastVerified: await lastVerified(sources.catalog, live),
-    runs: countRuns(backups),
-    staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
-    lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
-    failedChecks: await failedChecks(sources.catalog, live),
-    flagged: live
-      .filter((b) => b.flagged !== null && b.confirmedAt === null)
-      .map((b) => ({ backupId: b.id, reason: b.flagged as string })),
-  });
+  return withAttention(
+    {
+      job,
+      wal: await walStatus(sources, job, now),
+      lastSuccessAt: backups.find(good)?.finishedAt ?? null,
+      lastBackup: newestGood === undefined ? null : await describeLast(sources, newestGood),
+      lastVerified: await lastVerified(sources.catalog, live),
+      runs: countRuns(backups),
+      staleness: staleness(sources.config.jobs.get(job)?.maxAgeMs, verifiedBackup?.finishedAt ?? null, now),
+      lastRun: newestRun === undefined ? null : await lastRunWithLock(sources, newestRun, now),
+      failedChecks: await failedChecks(sources.catalog, live),
+      flagged: live
+        .filter((b) => b.flagged !== null && b.confirmedAt === null)
+        .map((b) => ({ backupId: b.id, reason: b.flagged as string })),
+    },
+    now,
+  );
 }
 
 async function failedChecks(catalog: Catalog, backups: readonly BackupRow[]): Promise<FailedCheck[]> {
@@ -271,6 +294,13 @@ function staleness(maxAgeMs: number | undefined, newestVerifiedAt: string | null
   if (newestVerifiedAt === null) return { maxAgeMs, newestVerifiedAt, stale: true, overdueMs: null };
   const overdue = now.getTime() - Date.parse(newestVerifiedAt) - maxAgeMs;
   return { maxAgeMs, newestVerifiedAt, stale: overdue > 0, overdueMs: overdue > 0 ? overdue : null };
+}
+
+/** Why a job's WAL is stale, for people: `newest WAL stored 2h 10m ago (expected within 1h)`. */
+export function walStaleReason(wal: WalStatus, now: Date): string {
+  const within = `expected within ${formatAge(wal.staleAfterMs ?? 0)}`;
+  if (wal.lastStoredAt === null) return `no WAL stored yet (${within} of the first base backup)`;
+  return `newest WAL stored ${formatAge(now.getTime() - Date.parse(wal.lastStoredAt))} ago (${within})`;
 }
 
 /** Why a job is stale, for people: `no backup with a verified copy`, `newest verified backup 2h 10m past maxAge 26h`. */

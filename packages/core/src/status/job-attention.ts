@@ -115,6 +115,8 @@ export interface AttentionFacts {
   readonly staleReason: string | null;
   readonly failedChecks: readonly FailedCheck[];
   readonly flagged: readonly FlaggedBackup[];
+  /** Why WAL stopped arriving (a job that archives WAL); null when it arrives. */
+  readonly walStale?: string | null;
 }
 
 /**
@@ -127,6 +129,7 @@ export function attentionOf(facts: AttentionFacts): string[] {
   if (lastRun === null) lines.push('never backed up');
   else if (lastRun.status !== 'ok' && lastRun.status !== 'running') lines.push(`last run ${lastRun.status}`);
   if (facts.staleReason !== null) lines.push(`stale: ${facts.staleReason}`);
+  if (facts.walStale != null) lines.push(`WAL stale: ${facts.walStale}`);
   if (facts.policyShortfall !== null) lines.push(`3-2-1 not met: ${facts.policyShortfall}`);
   const checks = facts.failedChecks.length;
   if (checks > 0) lines.push(`${checks} failed check${checks === 1 ? '' : 's'}`);

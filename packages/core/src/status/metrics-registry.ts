@@ -38,6 +38,18 @@ export function metricsRegistry(jobs: readonly JobStatus[]): Registry {
     'tricopy_backup_flagged',
     'Backups of the job flagged as anomalous (rows lost, a table gone, size shrunk or grown) and not confirmed',
   );
+  const recoveryWindow = gauge(
+    'tricopy_recovery_window_seconds',
+    'Point-in-time recovery: seconds from the oldest base backup to the newest moment continuous WAL reaches',
+  );
+  const walLastStored = gauge(
+    'tricopy_wal_last_stored_timestamp_seconds',
+    'When the newest WAL file of the job was stored on its destinations (Unix time)',
+  );
+  const walStale = gauge(
+    'tricopy_wal_stale',
+    '1 when the job archives WAL and none arrived for longer than 2 × wal.switchAfter (default 1 hour)',
+  );
   const runs = new Counter({
     name: 'tricopy_runs_total',
     help: 'Backups of the job recorded in the catalog, by status',
@@ -60,6 +72,11 @@ export function metricsRegistry(jobs: readonly JobStatus[]): Registry {
     policyMet.set(job, last?.policyMet ? 1 : 0);
     stale.set(job, status.staleness.stale ? 1 : 0);
     flagged.set(job, status.flagged.length);
+    if (status.wal !== null) {
+      if (status.wal.windowSeconds !== null) recoveryWindow.set(job, status.wal.windowSeconds);
+      if (status.wal.lastStoredAt !== null) walLastStored.set(job, seconds(status.wal.lastStoredAt));
+      if (status.wal.staleAfterMs !== null) walStale.set(job, status.wal.stale ? 1 : 0);
+    }
     for (const s of RUN_STATUSES) runs.inc({ ...job, status: s }, status.runs[s]);
   }
   return registry;

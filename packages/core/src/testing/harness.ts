@@ -7,7 +7,9 @@ import { Readable, type Transform } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { zstdCompressSync } from 'node:zlib';
 import {
+  type DumpInfo,
   type Logger,
+  type RecoverySettings,
   type Source,
   SourceError,
   type SourcePlugin,
@@ -41,6 +43,11 @@ export interface HarnessOptions {
   readonly identityFile?: string;
   /** The session's test seam: a stream to insert after a stage of the backup pipeline. */
   readonly tapStage?: (stage: StageSeam, job: string) => Transform | undefined;
+  /**
+   * The source acts as a PostgreSQL base-backup source with WAL: it restores to a data directory, reports these
+   * details for each dump (called at each dump), and records the recovery settings each restore was given.
+   */
+  readonly base?: { readonly details: () => Record<string, unknown> };
   /** The source's WAL archiving (every job's), e.g. a FakeWal. */
   readonly wal?: WalArchiving;
   /** The config's policy, as YAML flow (default `{ enforce: warn }`). */
@@ -57,8 +64,10 @@ export interface Harness {
   readonly session: Session;
   readonly destinations: Record<string, MemoryDestination>;
   readonly logs: LogLine[];
-  /** What a restore applied, per target path or database. */
+  /** What a restore applied, per target path, database or directory. */
   readonly restored: Map<string, Buffer>;
+  /** The recovery settings each restore (or restore test, under `restore-test`) was given, per target. */
+  readonly recoveries: Map<string, RecoverySettings | undefined>;
   /** The DumpOptions.compression each dump was offered, in order. */
   readonly offers: unknown[];
   body(job: string): Buffer;
@@ -107,6 +116,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     names.map((name) => [name, new MemoryDestination({ name, ...options.destinations[name] })]),
   );
   const restored = new Map<string, Buffer>();
+  const recoveries = new Map<string, RecoverySettings | undefined>();
   const offers: unknown[] = [];
   const config = withPlugins(
     parsed,
@@ -114,8 +124,10 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     {
       bodyOf: (job) => bodies.get(job) as Buffer,
       restored,
+      recoveries,
       offers,
       compresses: options.sourceCompresses === true,
+      ...(options.base === undefined ? {} : { base: options.base }),
       ...(options.wal === undefined ? {} : { wal: options.wal }),
     },
   );
@@ -131,6 +143,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
     destinations,
     logs,
     restored,
+    recoveries,
     offers,
     body: (job) => bodies.get(job) as Buffer,
     close: async () => {
@@ -177,6 +190,8 @@ function withPlugins(
 
 interface MemorySourceSettings {
   readonly restored: Map<string, Buffer>;
+  readonly recoveries: Map<string, RecoverySettings | undefined>;
+  readonly base?: HarnessOptions['base'];
   readonly offers: unknown[];
   readonly compresses: boolean;
   readonly wal?: WalArchiving;
@@ -184,10 +199,10 @@ interface MemorySourceSettings {
 
 /** A source whose dump is `body()`, and whose restore keeps what it was given in `restored`. */
 function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings): SourcePlugin<unknown> {
-  const { restored } = settings;
+  const { restored, recoveries, base } = settings;
   const source: Source = {
-    restoreTarget: 'file',
-    ...(settings.wal === undefined ? {} : { wal: settings.wal }),
+    restoreTarget: base === undefined ? 'file' : 'directory',
+    ...(settings.wal === undefined && base === undefined ? {} : { wal: settings.wal ?? idleWal }),
     describe: () => 'memory source',
     check: async () => ({ engine: 'memory', engineVersion: '1' }),
     dump: async (options) => {
@@ -198,8 +213,11 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
         bytes.subarray(i * 16384, (i + 1) * 16384),
       );
       const stream = Readable.from(chunks);
-      const completion = new Promise<{ engine: string; engineVersion: string }>((resolve, reject) => {
-        stream.once('end', () => resolve({ engine: 'memory', engineVersion: '1' }));
+      const details = base?.details();
+      const completion = new Promise<DumpInfo>((resolve, reject) => {
+        stream.once('end', () =>
+          resolve({ engine: 'memory', engineVersion: '1', ...(details === undefined ? {} : { details }) }),
+        );
         stream.once('error', reject);
       });
       return {
@@ -215,16 +233,20 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
         throw new SourceError(`source "memory": the folder /missing does not exist`);
       }
     },
-    restore: async (input, target) => {
+    restore: async (input, target, options) => {
       const chunks: Buffer[] = [];
       for await (const chunk of input as AsyncIterable<Buffer>) chunks.push(chunk);
-      restored.set(target.path ?? target.database ?? '', Buffer.concat(chunks));
+      const where = target.path ?? target.database ?? target.directory ?? '';
+      restored.set(where, Buffer.concat(chunks));
+      recoveries.set(where, options.recovery);
     },
     restoreTest: async (input, options) => {
+      recoveries.set('restore-test', options.recovery);
       let size = 0;
       for await (const chunk of input as AsyncIterable<Buffer>) size += chunk.length;
       await options.inspect?.(async () => String(size));
-      return [];
+      // A base backup's restored cluster has tables, though its manifest records no counts.
+      return base === undefined ? [] : [{ name: 'public.events', rows: 2, exact: true }];
     },
     // Every query answers the dump's size: what the restored bytes give back when they are all there.
     query: async () => String(body().length),
@@ -237,6 +259,14 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
     create: () => source,
   };
 }
+
+/** A WAL archiver that receives nothing: enough for a source to say it archives WAL. */
+const idleWal: WalArchiving = {
+  receive: async () => ({ ended: Promise.resolve() }),
+  isComplete: () => false,
+  compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0),
+  acknowledge: async () => undefined,
+};
 
 function recordingLogger(lines: LogLine[]): Logger {
   const at =

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { SourceStatus } from '@tricopy/contract';
 import { checkStoredCopy } from '../copies/copy-check.js';
+import { jobContinuity } from '../copies/job-wal.js';
 import { evaluatePolicy, type PolicyStatus } from '../copies/policy.js';
+import type { WalContinuity } from '../copies/wal-chain.js';
 import { hashStream } from '../pipeline/hash-counter.js';
 import type { Session } from '../session/session.js';
 import { describeError } from '../util/errors.js';
@@ -37,6 +39,8 @@ export interface JobCheck {
   readonly recipients: readonly string[];
   /** Why some of its notify targets cannot be used (an unset variable). */
   readonly notifyUnusable: readonly string[];
+  /** WAL continuity from its oldest base backup on (PostgreSQL base backups); absent for other jobs. */
+  readonly wal?: WalContinuity;
 }
 
 export interface CheckReport {
@@ -57,22 +61,32 @@ export async function checkConfig(session: Session, jobNames?: readonly string[]
   ]);
   const failedDestinations = new Set(destinations.filter((d) => !d.ok).map((d) => d.destination));
   // Only destinations that passed their probe count: an unreachable one holds no copy tonight.
-  const jobChecks = jobs.map((name) => {
-    const reachable = session.job(name).destinations.filter((d) => !failedDestinations.has(d));
-    return {
-      job: name,
-      policy: evaluatePolicy(
-        reachable.map((d) => session.destinationSpec(d)),
-        session.config.policy,
-      ),
-      unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
-      recipients: session.job(name).encryption?.recipients ?? [],
-      notifyUnusable: session.job(name).notifyUnusable ?? [],
-    };
-  });
+  const jobChecks = await Promise.all(
+    jobs.map(async (name): Promise<JobCheck> => {
+      const reachable = session.job(name).destinations.filter((d) => !failedDestinations.has(d));
+      const wal = await jobContinuity(session.catalog, name, session.job(name).destinations);
+      return {
+        job: name,
+        policy: evaluatePolicy(
+          reachable.map((d) => session.destinationSpec(d)),
+          session.config.policy,
+        ),
+        unreachable: session.job(name).destinations.filter((d) => failedDestinations.has(d)),
+        recipients: session.job(name).encryption?.recipients ?? [],
+        notifyUnusable: session.job(name).notifyUnusable ?? [],
+        ...(wal === undefined ? {} : { wal }),
+      };
+    }),
+  );
   const policyFails = session.config.policy.enforce === 'error' && jobChecks.some((j) => !j.policy.met);
   const notifyFails = jobChecks.some((j) => j.notifyUnusable.length > 0);
-  const ok = destinations.every((d) => d.ok) && sources.every((s) => s.ok) && !policyFails && !notifyFails;
+  const walFails = jobChecks.some((j) => j.wal !== undefined && !j.wal.ok);
+  const ok =
+    destinations.every((d) => d.ok) &&
+    sources.every((s) => s.ok) &&
+    !policyFails &&
+    !notifyFails &&
+    !walFails;
   return { destinations, sources, jobs: jobChecks, ok };
 }
 

@@ -1,5 +1,8 @@
 import type { TableCount } from '@tricopy/contract';
 import type { BackupRow } from '../catalog/catalog.js';
+import { baseBackupsOf } from '../copies/base-backup.js';
+import { jobWal } from '../copies/job-wal.js';
+import { baseReach } from '../copies/recovery-window.js';
 import { type AssertionResult, assertionRun } from '../readback/assertions-run.js';
 import { backupFacts, decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
 import { decryptionFor } from '../readback/restore-decrypt.js';
@@ -14,6 +17,13 @@ export interface RestoreTestVerification {
   /** The job's assertions as run on the restored data; one that failed fails the test (status 'failed'). */
   readonly assertions?: readonly AssertionResult[];
   readonly error?: string;
+  /**
+   * Set when the test replayed the job's WAL to the end of the archive: when the newest WAL file replayed was
+   * stored. Its row counts are then reported, not compared (see the comparison in verify).
+   */
+  readonly replayedTo?: string;
+  /** The row counts are reported, not compared: WAL was replayed, or the backup (a base backup) recorded none. */
+  readonly countsOnly?: true;
 }
 
 /** Restores into a scratch target through the source plugin and returns its per-table counts. */
@@ -25,6 +35,8 @@ export async function restoreTestBackup(
     signal?: AbortSignal;
     /** Told which copy is used once it is chosen, so that a test that fails after can say which copy it read. */
     onCopy?: (destination: string) => void;
+    /** The restore_command (tricopy wal-fetch) of a job that archives WAL: the test then replays all of it. */
+    walFetchCommand?: (job: string) => string;
   } = {},
 ): Promise<{
   destination: string;
@@ -34,8 +46,14 @@ export async function restoreTestBackup(
   /** The job's assertions, as run on the restored data (none when it has none). */
   assertions: readonly AssertionResult[];
   skipped: readonly { destination: string; reason: string }[];
+  /** Set when the test replayed the job's WAL: when the newest WAL file replayed was stored. */
+  replayedTo?: string;
 }> {
   const source = await session.source(backup.job);
+  const replay =
+    source.wal !== undefined && options.walFetchCommand !== undefined
+      ? await replayPlan(session, backup, options.walFetchCommand(backup.job))
+      : undefined;
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   options.onCopy?.(copy.destination);
@@ -49,6 +67,7 @@ export async function restoreTestBackup(
         format: backup.format ?? '',
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         ...(inspect === undefined ? {} : { inspect }),
+        ...(replay === undefined ? {} : { recovery: { restoreCommand: replay.restoreCommand } }),
       },
     );
     return {
@@ -57,8 +76,34 @@ export async function restoreTestBackup(
       expected: facts?.tables,
       assertions: results(source),
       skipped,
+      ...(replay === undefined ? {} : { replayedTo: replay.reaches }),
     };
   } finally {
     await staged.cleanup();
   }
+}
+
+/**
+ * A restore test that replays WAL replays all of it, to the end of the archive. A gap would end the replay there
+ * without an error from PostgreSQL, so the WAL must be continuous from the base backup's start first.
+ */
+async function replayPlan(
+  session: Session,
+  backup: BackupRow,
+  restoreCommand: string,
+): Promise<{ restoreCommand: string; reaches: string }> {
+  const [base] = baseBackupsOf([backup]);
+  if (base === undefined)
+    throw new Error(`backup ${backup.id} records no base backup details: its WAL cannot be replayed`);
+  const { files, copies } = await jobWal(session.catalog, backup.job);
+  const reach = baseReach(base, files, copies);
+  if (reach.firstGap !== undefined && reach.firstGap.after !== null) {
+    throw new Error(
+      `the WAL after backup ${backup.id} has a gap: ${reach.firstGap.missing} has no verified copy (the WAL resumes at ${reach.firstGap.resumesAt})`,
+    );
+  }
+  if (reach.missingHistory.length > 0) {
+    throw new Error(`timeline history ${reach.missingHistory.join(', ')} has no verified copy`);
+  }
+  return { restoreCommand, reaches: reach.latest };
 }

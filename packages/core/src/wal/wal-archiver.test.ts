@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { zstdDecompressSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeWal } from '../testing/fake-wal.js';
-import { type Harness, type HarnessOptions, harness, pseudoRandom } from '../testing/harness.js';
-import type { CaughtUp } from './wal-catch-up.js';
+import { type Harness, harness, pseudoRandom } from '../testing/harness.js';
+import { type Archiving, startArchiving, until } from '../testing/wal-archiving.js';
 import { keepArchivingWal } from './wal-keep.js';
-import type { WalStoreResult } from './wal-store.js';
 
 const SEG1 = '000000010000000000000001';
 const SEG2 = '000000010000000000000002';
@@ -17,54 +15,25 @@ const HISTORY2 = '00000002.history';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const segment = (seed: number) => pseudoRandom(64 * 1024, seed);
 
+let archiving: Archiving | undefined;
 let h: Harness | undefined;
-let stop: AbortController | undefined;
-let archiving: Promise<void> | undefined;
 afterEach(async () => {
-  stop?.abort();
-  await archiving?.catch(() => undefined);
+  await archiving?.close();
   await h?.close();
-  h = undefined;
   archiving = undefined;
+  h = undefined;
 });
 
-/** Polls until `ready` holds; the test's own timeout ends a wait that never does. */
-async function until(ready: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await ready())) await sleep(10);
-}
-
-interface Started {
-  readonly wal: FakeWal;
-  readonly h: Harness;
-  readonly stored: WalStoreResult[];
-  readonly caughtUp: CaughtUp[];
-  readonly spool: string;
-}
-
 async function start(
-  options: Omit<HarnessOptions, 'wal' | 'jobs'>,
+  options: Parameters<typeof startArchiving>[0],
   catchUpIntervalMs = 60_000,
   wal = new FakeWal(),
-): Promise<Started> {
-  h = await harness({ ...options, jobs: ['pg'], wal });
-  stop = new AbortController();
-  const stored: WalStoreResult[] = [];
-  const caughtUp: CaughtUp[] = [];
-  archiving = keepArchivingWal(h.session, 'pg', {
-    signal: stop.signal,
-    scanIntervalMs: 20,
-    catchUpIntervalMs,
-    onStored: (result) => stored.push(result),
-    onCaughtUp: (result) => caughtUp.push(result),
-  });
-  await wal.running();
-  return { wal, h, stored, caughtUp, spool: join(h.session.config.workDir, 'wal', 'pg', 'spool') };
+): Promise<Archiving> {
+  archiving = await startArchiving(options, { catchUpIntervalMs, wal });
+  return archiving;
 }
 
-async function stopArchiver(): Promise<void> {
-  stop?.abort();
-  await archiving;
-}
+const stopArchiver = () => archiving?.stop();
 
 describe('the WAL archiver', () => {
   it('stores each complete file on every destination, records it, acknowledges the newest segment and empties the spool', async () => {
@@ -184,10 +153,10 @@ describe('the WAL archiver', () => {
     expect(stored.map((result) => result.name)).toEqual([SEG1, SEG2]);
     expect(h.destinations.a?.log.filter((op) => op === `put pg/wal/${SEG1}`)).toHaveLength(1);
     const warnings = h.logs.filter((line) => line.level === 'warn').map((line) => line.message);
-    expect(warnings.some((line) => /WAL receiver stopped: server closed the connection/.test(line))).toBe(
+    expect(warnings.some((line) => /WAL archiving stopped: server closed the connection/.test(line))).toBe(
       true,
     );
-    expect(warnings.some((line) => /WAL receiver stopped: replication connection lost/.test(line))).toBe(
+    expect(warnings.some((line) => /WAL archiving stopped: replication connection lost/.test(line))).toBe(
       true,
     );
   });

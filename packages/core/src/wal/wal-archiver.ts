@@ -25,7 +25,7 @@ export interface WalArchiverOptions extends WalEvents {
   readonly signal: AbortSignal;
   /** How often the spool is scanned when no change was seen (default 2 s). */
   readonly scanIntervalMs?: number;
-  /** How often destinations that lack copies are caught up (default 60 s; and at start). */
+  /** How often destinations that lack copies are caught up (default 10 s; and at start). */
   readonly catchUpIntervalMs?: number;
 }
 
@@ -107,7 +107,7 @@ async function round(ctx: WalContext, state: RoundState, options: WalArchiverOpt
   await acknowledgeStored(ctx, pending);
   if (Date.now() >= state.nextCatchUp && !options.signal.aborted) {
     for (const result of await catchUpWal(ctx)) options.onCaughtUp?.(result);
-    state.nextCatchUp = Date.now() + (options.catchUpIntervalMs ?? 60_000);
+    state.nextCatchUp = Date.now() + (options.catchUpIntervalMs ?? 10_000);
   }
   if (await switchDue(ctx, state)) {
     await ctx.wal.switchSegment?.();

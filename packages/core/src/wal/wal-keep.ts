@@ -33,7 +33,7 @@ export async function keepArchivingWal(
           throw error;
         if (Date.now() - started > RESTART_DELAYS_MS.max) delay = RESTART_DELAYS_MS.first;
         session.logger.warn(
-          `job ${jobName}: the WAL receiver stopped: ${session.redact(describeError(error))}; starting it again in ${Math.round(delay / 1000)} s`,
+          `job ${jobName}: WAL archiving stopped: ${session.redact(describeError(error))}; starting again in ${Math.round(delay / 1000)} s`,
         );
         await sleep(delay, undefined, { signal: options.signal }).catch(() => undefined);
         delay = Math.min(delay * 2, RESTART_DELAYS_MS.max);
