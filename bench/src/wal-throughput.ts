@@ -63,10 +63,11 @@ async function generateSegments(pg: PostgresServer, count: number): Promise<stri
   return pg.sql('postgres', 'SELECT pg_walfile_name(pg_switch_wal())');
 }
 
+/** The first segment `slot` retains (+ 1: a restart_lsn on a boundary starts the next segment). */
 async function retainedFrom(pg: PostgresServer, slot: string): Promise<string> {
   return pg.sql(
     'postgres',
-    `SELECT pg_walfile_name(restart_lsn) FROM pg_replication_slots WHERE slot_name = '${slot}'`,
+    `SELECT pg_walfile_name(restart_lsn + 1) FROM pg_replication_slots WHERE slot_name = '${slot}'`,
   );
 }
 
@@ -131,6 +132,7 @@ try {
   bench:
     source: { type: postgres, host: ${pg.host}, port: ${pg.port}, user: ${pg.user}, password: "\${PGPASS}", database: postgres, binDir: ${pg.binDir}, mode: base, wal: true }
     destinations: [local, nas, cloud]
+workDir: ./work
 `,
   );
   const env = { PATH: process.env.PATH ?? '', HOME: scratch.path, PGPASS: pg.password, ...destinations.env };
