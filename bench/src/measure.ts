@@ -2,11 +2,16 @@ import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sampleTree, type TreeMemory } from './proc-tree.js';
+import { type ServerRoots, serversCpuMs } from './server-cpu.js';
 
 export interface Measured extends TreeMemory {
   readonly wallMs: number;
   /** GNU time %M: the peak RSS of the largest single process of the command (kernel rusage, exact). */
   readonly maxProcessRss: number;
+  /** GNU time %U + %S: user + system CPU of the command and every descendant it waited for, ms. */
+  readonly treeCpuMs: number;
+  /** CPU ms each server (database, sshd, s3rver) used while the command ran: /proc readings before and after. */
+  readonly serverCpuMs: Record<string, number>;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -17,6 +22,8 @@ export interface RunOptions {
   readonly env: Record<string, string>;
   /** Folder for GNU time's output file. */
   readonly scratch: string;
+  /** Servers whose CPU during the command is counted with it. */
+  readonly servers?: ServerRoots;
 }
 
 let counter = 0;
@@ -27,10 +34,11 @@ let counter = 0;
  */
 export async function measure(label: string, script: string, options: RunOptions): Promise<Measured> {
   const timeFile = join(options.scratch, `time-${process.pid}-${counter++}.txt`);
+  const serversBefore = await serversCpuMs(options.servers ?? {});
   const started = process.hrtime.bigint();
   const child = spawn(
     '/usr/bin/time',
-    ['-f', '%M', '-o', timeFile, 'bash', '-c', `set -euo pipefail\n${script}`],
+    ['-f', '%M %U %S', '-o', timeFile, 'bash', '-c', `set -euo pipefail\n${script}`],
     { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const sampler = sampleTree(child.pid as number);
@@ -48,13 +56,25 @@ export async function measure(label: string, script: string, options: RunOptions
   });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const memory = await sampler.stop();
+  const serversAfter = await serversCpuMs(options.servers ?? {});
   const timeText = await readFile(timeFile, 'utf8').catch(() => '');
   await rm(timeFile, { force: true });
   if (code !== 0) {
     throw new Error(`${label} failed (exit ${code}):\n${stderr.trim().split('\n').slice(-15).join('\n')}`);
   }
-  const kib = Number.parseInt(timeText.trim().split('\n').at(-1) ?? '0', 10);
-  return { ...memory, wallMs, maxProcessRss: kib * 1024, stdout, stderr };
+  const [kib, user, system] = (timeText.trim().split('\n').at(-1) ?? '').split(' ').map(Number);
+  const serverCpuMs = Object.fromEntries(
+    Object.entries(serversAfter).map(([name, ms]) => [name, ms - (serversBefore[name] ?? ms)]),
+  );
+  return {
+    ...memory,
+    wallMs,
+    maxProcessRss: (kib ?? 0) * 1024,
+    treeCpuMs: ((user ?? 0) + (system ?? 0)) * 1000,
+    serverCpuMs,
+    stdout,
+    stderr,
+  };
 }
 
 /** Quotes a value for bash. */

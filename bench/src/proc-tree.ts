@@ -28,7 +28,7 @@ async function readProc(pid: number): Promise<ProcInfo | undefined> {
   }
 }
 
-async function childrenOf(pid: number): Promise<number[]> {
+export async function childrenOf(pid: number): Promise<number[]> {
   try {
     const found: number[] = [];
     // A child is listed under the thread that forked it.

@@ -86,14 +86,22 @@ const HEADER = [
   'peak RSS tree MiB',
   'largest process MiB',
   'stored MiB',
+  'CPU s, all processes',
+  'CPU s: command tree + servers',
 ];
+
+/** e.g. `3.10 + postgres 0.92 + sshd 0.51 + s3rver 1.20`. */
+function cpuSplit(r: Row): string {
+  const servers = Object.entries(r.cpuMs.servers).map(([name, ms]) => ` + ${name} ${secs(ms)}`);
+  return `${secs(r.cpuMs.tree)}${servers.join('')}`;
+}
 
 export function tableRows(results: readonly ScenarioResult[]): string[][] {
   const lines: string[][] = [];
   for (const result of results) {
     const [bound, boundMs] = boundOf(result);
     const scenario = `${scenarioName(result)} (dump ${mib(result.rawDumpBytes)} MiB → ${mib(result.compressedBytes)} MiB)`;
-    lines.push([scenario, `physical bound: ${bound}`, secs(boundMs), '', '1.00×', '', '', '']);
+    lines.push([scenario, `physical bound: ${bound}`, secs(boundMs), '', '1.00×', '', '', '', '', '']);
     for (const r of result.rows) {
       const stages =
         r.stagesMs === undefined
@@ -102,7 +110,7 @@ export function tableRows(results: readonly ScenarioResult[]): string[][] {
               .map(([name, ms]) => `${name} ${secs(ms)}`)
               .join(', ')}]`;
       if (r.error !== undefined) {
-        lines.push([scenario, `${r.label}: FAILED (${r.error})`, '—', '—', '—', '—', '—', '']);
+        lines.push([scenario, `${r.label}: FAILED (${r.error})`, '—', '—', '—', '—', '—', '', '—', '—']);
         continue;
       }
       const backupRow = !r.kind.includes('restore') && !r.kind.includes('read') && !r.kind.includes('verify');
@@ -115,6 +123,8 @@ export function tableRows(results: readonly ScenarioResult[]): string[][] {
         mib(r.peakTreeRss),
         mib(r.maxProcessRss),
         r.bytesStored === undefined ? '' : mib(r.bytesStored),
+        secs(r.cpuMs.total),
+        cpuSplit(r),
       ]);
     }
   }
@@ -182,7 +192,7 @@ export function targets(summaries: readonly Summary[]): string[] {
     if (s.network === 'shaped') {
       parts.push(
         `3 destinations ≥ 2× faster than the usual script with zstd: ${met((s.vsUsualZstd ?? 0) >= 2)} (${fmt(s.vsUsualZstd)})`,
-        `within 1.2× of the bound (${s.bound}): ${met((s.boundRatio ?? Infinity) <= 1.2)} (${fmt(s.boundRatio)})`,
+        `within 1.15× of the bound (${s.bound}): ${met((s.boundRatio ?? Infinity) <= 1.15)} (${fmt(s.boundRatio)})`,
       );
     } else {
       parts.push(

@@ -4,6 +4,7 @@ import type { Destinations } from './destinations.js';
 import type { Engine } from './engines/engine.js';
 import { type Measured, measure, sh } from './measure.js';
 import type { BenchOptions, SizeName } from './options.js';
+import { rootsOf } from './server-cpu.js';
 import { median } from './stats.js';
 
 export type RowKind =
@@ -46,6 +47,8 @@ export interface Row {
   readonly maxProcessRss: number;
   /** Largest VmHWM per process name over all runs. */
   readonly peakByName: Record<string, number>;
+  /** Median over runs of user + system CPU ms of every process involved: the command's tree and each server. */
+  readonly cpuMs: { readonly total: number; readonly tree: number; readonly servers: Record<string, number> };
   /** Total bytes written to destinations (all copies), when the row stores anything. */
   readonly bytesStored?: number;
   /** Median per-stage seconds of the usual script (dump+gzip, cp, sftp, s3). */
@@ -84,6 +87,15 @@ function aggregate(kind: RowKind, runs: Measured[], extra: Partial<Row> = {}): R
       peakByName[name] = Math.max(peakByName[name] ?? 0, bytes);
   }
   const wallMs = runs.map((r) => r.wallMs);
+  const medianOf = (values: number[]) => (values.length === 0 ? Number.NaN : median(values));
+  const serverNames = [...new Set(runs.flatMap((r) => Object.keys(r.serverCpuMs)))];
+  const cpuMs = {
+    total: medianOf(runs.map((r) => r.treeCpuMs + Object.values(r.serverCpuMs).reduce((a, b) => a + b, 0))),
+    tree: medianOf(runs.map((r) => r.treeCpuMs)),
+    servers: Object.fromEntries(
+      serverNames.map((name) => [name, medianOf(runs.map((r) => r.serverCpuMs[name] ?? 0))]),
+    ),
+  };
   return {
     kind,
     label: ROW_LABELS[kind],
@@ -92,6 +104,7 @@ function aggregate(kind: RowKind, runs: Measured[], extra: Partial<Row> = {}): R
     peakTreeRss: Math.max(0, ...runs.map((r) => r.peakTreeRss)),
     maxProcessRss: Math.max(0, ...runs.map((r) => r.maxProcessRss)),
     peakByName,
+    cpuMs,
     ...extra,
   };
 }
@@ -151,7 +164,13 @@ export async function runScenario(ctx: ScenarioContext): Promise<ScenarioResult>
       ...dest.env,
       ...db.env,
     };
-    const run = (label: string, script: string) => measure(label, script, { env, scratch: dir, cwd: dir });
+    const servers = await rootsOf({
+      ...(db.serverPort === undefined ? {} : { [engine.name]: db.serverPort }),
+      sshd: dest.sshd.port,
+      s3rver: Number(new URL(dest.s3.endpoint).port),
+    });
+    const run = (label: string, script: string) =>
+      measure(label, script, { env, scratch: dir, cwd: dir, servers });
 
     const raw = join(dir, 'raw.dump');
     await run('raw dump', db.dumpToFile(raw));

@@ -57,7 +57,9 @@ beforeAll(async () => {
     for (const path of [ws.dir, join(ws.dir, 'dest')]) await chown(path, postgresIds.uid, postgresIds.gid);
   await pg.createDatabase('shop');
   await pg.sql('shop', 'CREATE TABLE events (name text, at timestamptz DEFAULT clock_timestamp())');
+  // A workDir of its own: the archiver's spool (kept between runs, by job name) must not be another run's.
   await ws.writeConfig(`
+workDir: ./work
 destinations:
   primary: { type: local, path: ./dest/primary }
   second: { type: local, path: ./dest/second }

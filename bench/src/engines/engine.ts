@@ -7,6 +7,8 @@ export interface PreparedDatabase {
   readonly description: string;
   /** Environment the snippets need (passwords go here, never into argv). */
   readonly env: Record<string, string>;
+  /** The database server's TCP port (its CPU is counted with each measurement); none for SQLite. */
+  readonly serverPort?: number;
   /** The dump tool alone, its output discarded: the read floor. */
   readonly dumpToNull: string;
   /** Writes the raw (uncompressed) dump to `path`. */

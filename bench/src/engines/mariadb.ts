@@ -40,6 +40,7 @@ export const mariadbEngine: Engine = {
       const prepared: PreparedDatabase = {
         description: `orders: ${rows.toLocaleString('en-US')} rows, InnoDB`,
         env: { MYSQL_PWD: server.password },
+        serverPort: server.port,
         dumpToNull: `mariadb-dump ${dumpArgs} > /dev/null`,
         // Without --databases: the floor restore loads it into a database of another name.
         dumpToFile: (path) => `mariadb-dump ${conn} --single-transaction --quick ${DATABASE} > ${sh(path)}`,

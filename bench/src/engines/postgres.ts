@@ -41,6 +41,7 @@ export const postgresEngine: Engine = {
       const prepared: PreparedDatabase = {
         description: `orders: ${rows.toLocaleString('en-US')} rows, primary key`,
         env: { PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '15' },
+        serverPort: server.port,
         dumpToNull: `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > /dev/null`,
         dumpToFile: (path) =>
           `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > ${sh(path)}`,

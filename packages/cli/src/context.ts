@@ -11,6 +11,7 @@ import {
 } from '@tricopy/core';
 import { BUILTIN_PLUGINS } from './builtin-plugins.js';
 import { configEnvironment } from './env-file.js';
+import { restoreCommandLine } from './restore-command-line.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -30,6 +31,20 @@ export function identityFileOf(
 ): string | undefined {
   const file = options.identity ?? env.TRICOPY_IDENTITY_FILE;
   return file === undefined || file === '' ? undefined : resolve(file);
+}
+
+/** The paths a restore_command (wal-fetch) needs to find this config, its env file and the identity file. */
+export function restorePaths(options: GlobalOptions): {
+  config?: string;
+  envFile?: string;
+  identityFile?: string;
+} {
+  const identityFile = identityFileOf(options);
+  return {
+    ...(options.config === undefined ? {} : { config: options.config }),
+    ...(options.envFile === undefined ? {} : { envFile: options.envFile }),
+    ...(identityFile === undefined ? {} : { identityFile }),
+  };
 }
 
 export function logLevel(options: GlobalOptions): LogLevel {
@@ -63,7 +78,12 @@ export async function openSession(
       ? createJsonLogger(level, config.redactor)
       : createHumanLogger(level, config.redactor);
   const identityFile = identityFileOf(options);
-  return create({ config, logger, ...(identityFile === undefined ? {} : { identityFile }) });
+  return create({
+    config,
+    logger,
+    ...(identityFile === undefined ? {} : { identityFile }),
+    walFetchCommand: (job) => restoreCommandLine(job, restorePaths(options)),
+  });
 }
 
 export function fallbackRedactor(): Redactor {

@@ -1,9 +1,13 @@
+import { createRequire } from 'node:module';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { Logger } from '@tricopy/contract';
 import type { BackupEvents, JobResult } from '@tricopy/core';
 import { createJsonLogger, formatBytes, Redactor, terminalSafe } from '@tricopy/core';
-import cliProgress from 'cli-progress';
+import type cliProgress from 'cli-progress';
 import type { GlobalOptions } from './context.js';
+
+/** cli-progress, loaded only when bars are drawn (a terminal): --quiet, --json and piped runs never need it. */
+const loadCliProgress = (): typeof cliProgress => createRequire(import.meta.url)('cli-progress');
 
 type ProgressMode = { json: boolean; quiet: boolean; jsonLog?: Logger };
 
@@ -87,6 +91,7 @@ function plainProgress(
 }
 
 function barProgress(): { events: BackupEvents; stop(): void } {
+  const cliProgress = loadCliProgress();
   const bars = new cliProgress.MultiBar(
     {
       format: ' {job} | {bytes} | {rate} | {state}',
@@ -209,6 +214,7 @@ function readLines(write: (line: string) => void, intervalMs: number): ReadProgr
 }
 
 function readBars(out: NodeJS.WritableStream): ReadProgress {
+  const cliProgress = loadCliProgress();
   const bars = new cliProgress.MultiBar(
     {
       format: ' {label} |{bar}| {percentage}% | {done} of {size} | {rate}',

@@ -17,12 +17,10 @@ describe('restoreCommandLine', () => {
     const script = join(dir, 'argv.mjs');
     await writeFile(script, 'console.log(JSON.stringify(process.argv.slice(2)))\n');
     const config = join(dir, 'my config.yaml');
-    const command = restoreCommandLine(
-      'job $x',
-      { config, identity: join(dir, 'id%p.txt') },
-      [process.execPath, script],
-      {},
-    );
+    const command = restoreCommandLine('job $x', { config, identityFile: join(dir, 'id%p.txt') }, [
+      process.execPath,
+      script,
+    ]);
     expect(runAsPostgres(command, '000000010000000000000003', 'pg_wal/RECOVERYXLOG')).toEqual([
       '--config',
       config,
@@ -36,16 +34,18 @@ describe('restoreCommandLine', () => {
     ]);
   });
 
-  it('makes relative paths absolute and takes the identity from the environment', () => {
-    const command = restoreCommandLine('pg', { config: 'tricopy.yaml', envFile: 'env' }, ['tricopy'], {
-      TRICOPY_IDENTITY_FILE: 'keys/id.txt',
-    });
+  it('makes relative paths absolute', () => {
+    const command = restoreCommandLine(
+      'pg',
+      { config: 'tricopy.yaml', envFile: 'env', identityFile: 'keys/id.txt' },
+      ['tricopy'],
+    );
     expect(command).toBe(
       `tricopy --config ${join(process.cwd(), 'tricopy.yaml')} --env-file ${join(process.cwd(), 'env')} wal-fetch --identity ${join(process.cwd(), 'keys/id.txt')} --job pg %f "%p"`,
     );
   });
 
   it('refuses a control character, naming the fix', () => {
-    expect(() => restoreCommandLine('a\nb', { config: '/c.yaml' }, ['tricopy'], {})).toThrow(/rename it/);
+    expect(() => restoreCommandLine('a\nb', { config: '/c.yaml' }, ['tricopy'])).toThrow(/rename it/);
   });
 });

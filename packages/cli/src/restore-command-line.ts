@@ -1,7 +1,5 @@
 import { resolve } from 'node:path';
 import { defaultConfigPath, UsageError } from '@tricopy/core';
-import type { GlobalOptions } from './context.js';
-import { identityFileOf } from './context.js';
 import { selfCommand } from './self-command.js';
 
 /** Words sh reads as they are. */
@@ -25,18 +23,17 @@ export function shellWord(word: string): string {
  */
 export function restoreCommandLine(
   job: string,
-  options: GlobalOptions,
+  paths: { readonly config?: string; readonly envFile?: string; readonly identityFile?: string },
   self: readonly string[] = selfCommand(),
-  env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const identity = identityFileOf(options, env);
+  const { config, envFile, identityFile } = paths;
   const words = [
     ...self,
     '--config',
-    resolve(options.config ?? defaultConfigPath()),
-    ...(options.envFile === undefined ? [] : ['--env-file', resolve(options.envFile)]),
+    resolve(config ?? defaultConfigPath()),
+    ...(envFile === undefined ? [] : ['--env-file', resolve(envFile)]),
     'wal-fetch',
-    ...(identity === undefined ? [] : ['--identity', identity]),
+    ...(identityFile === undefined ? [] : ['--identity', resolve(identityFile)]),
     '--job',
     job,
   ];

@@ -32,3 +32,4 @@ export {
   type ToolPipeRequest,
   zstdArgs,
 } from './tool-pipe.js';
+export { type VersionOutput, versionOutput } from './version-output.js';

@@ -12,17 +12,17 @@ describe('choosePartSize', () => {
     expect(choosePartSize(undefined)).toBe(16 * MiB);
   });
 
-  it('uses 8 MiB when the previous or the exact size is small', () => {
-    expect(DEFAULT_PART_SIZE).toBe(8 * MiB);
-    expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(8 * MiB);
-    expect(choosePartSize(undefined, 1024 ** 3)).toBe(8 * MiB);
+  it("uses S3's minimum of 5 MiB when the previous or the exact size is small", () => {
+    expect(DEFAULT_PART_SIZE).toBe(5 * MiB);
+    expect(choosePartSize(undefined, undefined, 1024 ** 3)).toBe(5 * MiB);
+    expect(choosePartSize(undefined, 1024 ** 3)).toBe(5 * MiB);
   });
 
-  it('stays at 8 MiB while four times the previous backup fits in 10,000 parts, and grows past that', () => {
-    const largestAt8MiB = (10_000 * 8 * MiB) / 4; // 20,000 MiB
-    expect(choosePartSize(undefined, undefined, largestAt8MiB)).toBe(8 * MiB);
-    expect(choosePartSize(undefined, undefined, largestAt8MiB + 1)).toBe(9 * MiB);
-    expect(choosePartSize(undefined, 80 * 1024 ** 3 + 1)).toBe(9 * MiB);
+  it('stays at 5 MiB while four times the previous backup fits in 10,000 parts, and grows past that', () => {
+    const largestAt5MiB = (10_000 * 5 * MiB) / 4; // 12,500 MiB
+    expect(choosePartSize(undefined, undefined, largestAt5MiB)).toBe(5 * MiB);
+    expect(choosePartSize(undefined, undefined, largestAt5MiB + 1)).toBe(6 * MiB);
+    expect(choosePartSize(undefined, 50_000 * MiB + 1)).toBe(6 * MiB);
   });
 
   it('grows so four times the previous backup fits in 10,000 parts', () => {

@@ -6,14 +6,17 @@ const MiB = 1024 * 1024;
 export const MIN_PART_SIZE = 5 * MiB;
 export const MAX_PARTS = 10_000;
 export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
-/** The smallest automatic part size (the AWS CLI's too): up to 32 MiB of memory per upload with the default queueSize. */
-export const DEFAULT_PART_SIZE = 8 * MiB;
+/**
+ * The smallest automatic part size, S3's minimum: up to 20 MiB of memory per upload with the default queueSize
+ * (8 MiB parts held up to 32 MiB, and measured 13 MiB more peak RSS at the same speed over a 200 Mbit/s link).
+ */
+export const DEFAULT_PART_SIZE = MIN_PART_SIZE;
 /** The part size when nothing is known of the size (a job's first backup): objects up to 160 GiB. */
 export const FIRST_BACKUP_PART_SIZE = 16 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 
 /**
- * The part size for one upload: the configured one, else 8 MiB grown (in whole MiB) until 10,000 parts hold the
+ * The part size for one upload: the configured one, else 5 MiB grown (in whole MiB) until 10,000 parts hold the
  * exact size or four times the hinted size, so a database may quadruple between backups; 16 MiB with neither.
  */
 export function choosePartSize(configured: number | undefined, size?: number, sizeHint?: number): number {
@@ -92,7 +95,7 @@ export const s3OptionsSchema = z
       .max(5 * 1024 * MiB)
       .optional()
       .describe(
-        'Multipart part size in bytes. Default: automatic — 8 MiB, grown so that 4× the previous backup fits in ' +
+        'Multipart part size in bytes. Default: automatic — 5 MiB, grown so that 4× the previous backup fits in ' +
           '10,000 parts (16 MiB for a first backup). The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),

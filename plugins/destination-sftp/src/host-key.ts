@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import SftpClient from 'ssh2-sftp-client';
 
 /** The fingerprint `ssh-keygen -l` prints for a raw public key blob as sent in the SSH handshake. */
 export function fingerprintOf(rawKey: Buffer): string {
@@ -20,6 +19,7 @@ export async function fetchHostKeyFingerprint(options: {
   connectTimeoutMs?: number;
 }): Promise<string> {
   let offered: string | undefined;
+  const { default: SftpClient } = await import('ssh2-sftp-client');
   const client = new SftpClient('tricopy-host-key', { error() {}, end() {}, close() {} });
   try {
     await client.connect({

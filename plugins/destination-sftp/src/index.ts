@@ -5,10 +5,8 @@ import {
   type DestinationPlugin,
   resolveConfigPath,
 } from '@tricopy/contract';
-import { SftpConnection } from './connection.js';
 import type { ErrorScope } from './errors.js';
 import { type SftpOptions, secretOptions, sftpOptionsSchema } from './options.js';
-import { SftpDestination } from './sftp-destination.js';
 
 export { fetchHostKeyFingerprint, fingerprintOf } from './host-key.js';
 export { type SftpOptions, sftpOptionsSchema } from './options.js';
@@ -23,6 +21,12 @@ const plugin: DestinationPlugin<SftpOptions> = {
   defaults: { media: 'nas', offsite: false },
 
   async create(options, context) {
+    // ssh2 is loaded when an SFTP destination is opened, not with the config: a job to other destinations need not
+    // carry it.
+    const [{ SftpConnection }, { SftpDestination }] = await Promise.all([
+      import('./connection.js'),
+      import('./sftp-destination.js'),
+    ]);
     const who = `destination "${context.name}"`;
     const server = `${options.username}@${options.host}:${options.port}`;
     const scope: ErrorScope = {

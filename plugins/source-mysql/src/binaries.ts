@@ -1,7 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
-import { findOnPath, isExecutable } from '@tricopy/plugin-support';
-import { execa } from 'execa';
+import { findOnPath, isExecutable, versionOutput } from '@tricopy/plugin-support';
 
 /** An explicit binary (path relative to the config, or a name on PATH), or the first of `defaults` found. */
 export async function resolveBinary(
@@ -39,8 +38,8 @@ export async function binaryVersion(
   env: Record<string, string>,
   instance: string,
 ): Promise<ClientVersion> {
-  const result = await execa(file, ['--version'], { env, extendEnv: false, reject: false, timeout: 30_000 });
-  const output = `${result.stdout}`;
+  const result = await versionOutput(file, ['--version'], env);
+  const output = result.stdout;
   const match = /Distrib\s+([^\s,]+)/.exec(output) ?? /(?:from|Ver)\s+(\d+\.\d+\.\d+[^\s,]*)/.exec(output);
   if (result.exitCode !== 0 || match === null) {
     throw new SourceError(

@@ -2,7 +2,8 @@ import { type Logger, silentLogger } from '@tricopy/contract';
 import type { MariadbServer } from '@tricopy/test-servers';
 import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
-import plugin, { type MysqlOptions, type MysqlSource } from '../src/index.js';
+import plugin, { type MysqlOptions } from '../src/index.js';
+import { MysqlSource } from '../src/source.js';
 
 /** A logger that hands every line, whatever its level, to `line`. */
 export function lineLogger(line: (message: string) => void): Logger {
@@ -22,10 +23,8 @@ export function makeSource(
     password: server.password,
     ...overrides,
   });
-  return plugin.create(
-    options,
-    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
-  ) as MysqlSource;
+  // The class plugin.create() loads and builds, made directly: the tests need it synchronously.
+  return new MysqlSource(options, testContext({ name: 'app', configDir: dir, workDir: dir, logger }));
 }
 
 export function quote(name: string): string {

@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { SourceError } from '@tricopy/contract';
-import { findOnPath, isExecutable } from '@tricopy/plugin-support';
-import { execa } from 'execa';
+import { findOnPath, isExecutable, versionOutput } from '@tricopy/plugin-support';
 import type { PostgresOptions } from './options.js';
 
 export type PgTool =
@@ -106,7 +105,7 @@ export async function toolVersion(
   env: Record<string, string>,
   instance: string,
 ): Promise<ToolVersion> {
-  const result = await execa(file, ['--version'], { env, extendEnv: false, reject: false, timeout: 30_000 });
+  const result = await versionOutput(file, ['--version'], env);
   const version = parseToolVersion(result.stdout);
   if (result.exitCode !== 0 || version === undefined) {
     throw new SourceError(

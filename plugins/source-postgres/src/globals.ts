@@ -1,7 +1,6 @@
 import type { Logger } from '@tricopy/contract';
 import { SourceError } from '@tricopy/contract';
 import { firstErrorLine, MAX_GLOBALS_BYTES } from '@tricopy/plugin-support';
-import { execa } from 'execa';
 import type pg from 'pg';
 import { resolveTool } from './binaries.js';
 import { type ConnectionSettings, connect } from './connection.js';
@@ -91,6 +90,8 @@ async function pgDumpall(
   const file = await resolveTool('pg_dumpall', options, settings.configDir, instance);
   const tools = await toolEnv(settings, workDir);
   try {
+    // Loaded here, not with the module: a dump without cluster globals never needs execa.
+    const { execa } = await import('execa');
     const child = await execa(
       file,
       [...args, '--no-password', `--dbname=${dbnameConninfo(options.maintenanceDatabase)}`],

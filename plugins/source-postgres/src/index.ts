@@ -1,7 +1,5 @@
 import { CONTRACT_VERSION, type SourcePlugin } from '@tricopy/contract';
-import { PostgresBaseSource } from './base-source.js';
 import { type PostgresOptions, postgresOptionsSchema } from './options.js';
-import { PostgresSource } from './source.js';
 
 const plugin: SourcePlugin<PostgresOptions> = {
   kind: 'source',
@@ -9,12 +7,18 @@ const plugin: SourcePlugin<PostgresOptions> = {
   type: 'postgres',
   optionsSchema: postgresOptionsSchema,
   secretOptions: ['password'],
-  create: (options, context) =>
-    options.mode === 'base' ? new PostgresBaseSource(options, context) : new PostgresSource(options, context),
+  // pg and execa are loaded when the source is opened, not with the config: a command or job that never dumps or
+  // restores PostgreSQL need not carry them.
+  create: async (options, context) =>
+    options.mode === 'base'
+      ? new (await import('./base-source.js')).PostgresBaseSource(options, context)
+      : new (await import('./source.js')).PostgresSource(options, context),
 };
 
 export default plugin;
+export { RESTORE_TEST_PREFIX } from '@tricopy/plugin-support';
 export type { BaseBackupDetails } from './base-backup.js';
+export type { PostgresBaseSource } from './base-source.js';
 export { parseToolVersion } from './binaries.js';
-export { RESTORE_TEST_PREFIX } from './restore.js';
-export { PostgresBaseSource, type PostgresOptions, PostgresSource, postgresOptionsSchema };
+export type { PostgresSource } from './source.js';
+export { type PostgresOptions, postgresOptionsSchema };

@@ -63,7 +63,8 @@ export async function startReceiver(
  * the server, so the receiver streams it again.
  */
 export async function removeTornPartials(spool: string, segmentBytes: number, logger: Logger): Promise<void> {
-  for (const name of await readdir(spool)) {
+  // A spool that is not there is pg_receivewal's to report.
+  for (const name of await readdir(spool).catch(() => [] as string[])) {
     if (!/^[0-9A-F]{24}\.partial$/.test(name)) continue;
     const { size } = await stat(join(spool, name));
     if (size === 0 || size === segmentBytes) continue;

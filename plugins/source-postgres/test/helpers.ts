@@ -2,7 +2,9 @@ import { silentLogger } from '@tricopy/contract';
 import { type PostgresServer, quotePgIdent } from '@tricopy/test-servers';
 import { type DatabaseSourceUnderTest, testContext, validOptions } from '@tricopy/testkit';
 import { execa } from 'execa';
-import plugin, { type PostgresOptions, type PostgresSource } from '../src/index.js';
+import { PostgresBaseSource } from '../src/base-source.js';
+import plugin, { type PostgresOptions } from '../src/index.js';
+import { PostgresSource } from '../src/source.js';
 
 export function makeSource(
   server: PostgresServer,
@@ -20,10 +22,11 @@ export function makeSource(
     ...overrides,
   });
   // redact() does nothing here: the plugin itself must keep the password out of what it says.
-  return plugin.create(
-    options,
-    testContext({ name: 'app', configDir: dir, workDir: dir, logger }),
-  ) as PostgresSource;
+  // The class plugin.create() loads and builds, made directly: the tests need it synchronously.
+  const context = testContext({ name: 'app', configDir: dir, workDir: dir, logger });
+  return options.mode === 'base'
+    ? (new PostgresBaseSource(options, context) as unknown as PostgresSource)
+    : new PostgresSource(options, context);
 }
 
 /** Schema of a database as pg_dump --schema-only prints it, minus comments and per-run lines. */

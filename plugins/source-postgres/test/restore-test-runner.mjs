@@ -13,7 +13,7 @@ const context = {
   logger: silentLogger,
   redact: (value) => value,
 };
-const source = plugin.create(plugin.optionsSchema.parse(request.options), context);
+const source = await plugin.create(plugin.optionsSchema.parse(request.options), context);
 let inspected;
 try {
   const tables = await source.restoreTest(createReadStream(request.tar), {

@@ -8,8 +8,9 @@ import {
   runDaemon,
   Session,
 } from '@tricopy/core';
-import { type GlobalOptions, logLevel, openConfig } from '../context.js';
+import { type GlobalOptions, logLevel, openConfig, restorePaths } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { restoreCommandLine } from '../restore-command-line.js';
 import { type ServeOptions, type StatusService, startStatusService } from '../serve/status-service.js';
 
 /**
@@ -72,6 +73,7 @@ export async function daemonCommand(options: GlobalOptions & ServeOptions): Prom
       config,
       logger,
       signal: stop.signal,
+      walFetchCommand: (job) => restoreCommandLine(job, restorePaths(options)),
       onReady: (c) => {
         control = c;
       },

@@ -14,7 +14,7 @@ import {
 } from '@tricopy/core';
 import { InvalidArgumentError } from 'commander';
 import { parse } from 'yaml';
-import { type GlobalOptions, withSession } from '../context.js';
+import { type GlobalOptions, restorePaths, withSession } from '../context.js';
 import { configEnvironment } from '../env-file.js';
 import { EXIT } from '../exit-codes.js';
 import { interruptible } from '../interruptible.js';
@@ -180,7 +180,7 @@ async function restorePointInTime(
     throw new UsageError(`job ${job} restores a PostgreSQL data directory: pass --to DIR`);
   const target: RecoveryTarget =
     options.time === undefined ? { latest: true } : { time: parseRecoveryTime(options.time) };
-  const restoreCommand = restoreCommandLine(job, options);
+  const restoreCommand = restoreCommandLine(job, restorePaths(options));
   let result: PointInTimeResult;
   try {
     result = await interruptible('the restore', (signal) =>

@@ -14,7 +14,6 @@ import { interruptible } from '../interruptible.js';
 import { MeteredSession } from '../metered-session.js';
 import { formatTable, printJson, printLine, shortHash } from '../output.js';
 import { createReadProgress, progressMode } from '../progress.js';
-import { restoreCommandLine } from '../restore-command-line.js';
 import { walContinuityLines } from './wal-lines.js';
 
 export interface VerifyOptions extends GlobalOptions {
@@ -62,9 +61,8 @@ async function verifySelected(
   const jobs = [
     ...new Set([...backups.map((b) => b.job), ...(options.job === undefined ? [] : [options.job])]),
   ];
-  const walFetch = (job: string) => restoreCommandLine(job, options);
   const { report, wal } = await interruptible('verify', async (signal) => {
-    const checked = await verifyBackups(session, backups, level, { signal, walFetchCommand: walFetch });
+    const checked = await verifyBackups(session, backups, level, { signal });
     return { report: checked, wal: await verifyJobsWal(session, jobs, level !== 'stat', signal) };
   }).finally(readsDone);
   const ok = report.ok && wal.every((w) => w.ok);

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { IntegrityError, UsageError } from '../util/errors.js';
@@ -42,7 +43,7 @@ function openForWriting(path: string): Database.Database {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     refuseEmptyCatalog(path);
-    createPrivately(path);
+    createWhole(path);
     db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
@@ -52,6 +53,30 @@ function openForWriting(path: string): Database.Database {
   } catch (error) {
     db?.close();
     throw damagedCatalogError(path, error) ?? catalogAccessError(path, error) ?? error;
+  }
+}
+
+/**
+ * A new catalog appears whole: made and migrated beside its path, then linked into place. A process opening it
+ * meanwhile (`tricopy wal` and `tricopy backup` started together) never sees the empty file a truncated catalog is.
+ */
+function createWhole(path: string): void {
+  if (existsSync(path)) return;
+  const made = `${path}.new-${randomUUID()}`;
+  try {
+    createPrivately(made);
+    const db = new Database(made);
+    try {
+      db.pragma('journal_mode = WAL');
+      migrate(db);
+    } finally {
+      db.close();
+    }
+    linkSync(made, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    for (const file of [made, `${made}-wal`, `${made}-shm`]) rmSync(file, { force: true });
   }
 }
 
@@ -171,10 +196,12 @@ function migrate(db: Database.Database): void {
     );
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
+    // IMMEDIATE, and the version read again inside: another tricopy opening the same catalog may have migrated it.
     db.transaction(() => {
+      if (userVersion(db) !== version) return;
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }
 

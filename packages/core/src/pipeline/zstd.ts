@@ -47,10 +47,10 @@ export function createZstdCompressor(level: number, chunkSize?: number): Duplex 
 }
 
 /** `inProcess`: Node's zlib wherever it has zstd, even under TRICOPY_ZSTD=binary (the proof decodes apart from the program). */
-export function createZstdDecompressor(inProcess = false): Duplex {
+export function createZstdDecompressor(inProcess = false, chunkSize?: number): Duplex {
   const useZlib = inProcess || zstdImplementation() === 'node:zlib';
   if (useZlib && native.createZstdDecompress !== undefined) {
-    return native.createZstdDecompress();
+    return native.createZstdDecompress(chunkSize === undefined ? {} : { chunkSize });
   }
   return zstdProcess(['-d', '-c', '-q', '--no-progress'], 'decompress');
 }

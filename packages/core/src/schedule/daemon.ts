@@ -20,6 +20,8 @@ export interface DaemonOptions {
   readonly onReady?: (control: DaemonControl) => void;
   /** How often rotating verification looks for what is due (default 1 hour; it also looks at start). */
   readonly rotationTickMs?: number;
+  /** See SessionOptions.walFetchCommand: rotating restore tests of WAL jobs replay their WAL. */
+  readonly walFetchCommand?: (job: string) => string;
 }
 
 export interface DaemonControl {
@@ -149,6 +151,7 @@ function startRotation(config: () => LoadedConfig, options: DaemonOptions) {
       tickMs,
       active,
       ...(options.now === undefined ? {} : { now: options.now }),
+      ...(options.walFetchCommand === undefined ? {} : { walFetchCommand: options.walFetchCommand }),
     })
       .catch((error: unknown) => logger.error(`rotating verification: ${describeError(error)}`))
       .finally(() => {

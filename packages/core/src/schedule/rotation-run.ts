@@ -59,6 +59,8 @@ export interface RotationTickOptions {
   readonly catalog?: Catalog;
   /** The verifications in progress, so that a backup about to start can make its job's yield (see RotationJobs). */
   readonly active?: RotationJobs;
+  /** See SessionOptions.walFetchCommand: restore tests of WAL jobs replay their WAL. */
+  readonly walFetchCommand?: (job: string) => string;
 }
 
 /**
@@ -75,6 +77,7 @@ export async function runRotationTick(config: LoadedConfig, options: RotationTic
     logger: options.logger,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+    ...(options.walFetchCommand === undefined ? {} : { walFetchCommand: options.walFetchCommand }),
   });
   const active = options.active ?? new RotationJobs();
   try {

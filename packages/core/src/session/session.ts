@@ -18,6 +18,11 @@ export interface SessionOptions {
   readonly readOnlyCatalog?: boolean;
   /** The age identity file that restores of encrypted backups decrypt with (read only when one needs it). */
   readonly identityFile?: string;
+  /**
+   * PostgreSQL's restore_command for a job's archived WAL (this tricopy's `wal-fetch`, built by the CLI): restore
+   * tests of jobs that archive WAL replay it. Absent: they test the base backup alone.
+   */
+  readonly walFetchCommand?: (job: string) => string;
 }
 
 /**
@@ -42,6 +47,7 @@ export class Session {
   readonly catalog: Catalog;
   readonly now: () => Date;
   readonly identityFile: string | undefined;
+  readonly walFetchCommand: ((job: string) => string) | undefined;
   readonly #destinations = new Map<string, Promise<Destination>>();
   readonly #sources = new Map<string, Promise<Source>>();
   #workDir: Promise<string> | undefined;
@@ -51,6 +57,7 @@ export class Session {
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     this.identityFile = options.identityFile;
+    this.walFetchCommand = options.walFetchCommand;
     this.catalog =
       options.catalog ??
       openCatalog(options.config, this.now, options.readOnlyCatalog ? { readOnly: true } : {});

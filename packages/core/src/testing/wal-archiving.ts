@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CaughtUp } from '../wal/wal-catch-up.js';
+import { catalogFolderName } from '../wal/wal-context.js';
 import { keepArchivingWal } from '../wal/wal-keep.js';
 import type { WalStoreResult } from '../wal/wal-store.js';
 import { FakeWal } from './fake-wal.js';
@@ -47,7 +48,7 @@ export async function startArchiving(
     h,
     stored,
     caughtUp,
-    spool: join(h.session.config.workDir, 'wal', 'pg', 'spool'),
+    spool: join(h.session.config.workDir, 'wal', catalogFolderName(h.session.config), 'pg', 'spool'),
     stop,
     close: async () => {
       await stop().catch(() => undefined);

@@ -50,9 +50,10 @@ export async function restoreTestBackup(
   replayedTo?: string;
 }> {
   const source = await session.source(backup.job);
+  const walFetchCommand = options.walFetchCommand ?? session.walFetchCommand;
   const replay =
-    source.wal !== undefined && options.walFetchCommand !== undefined
-      ? await replayPlan(session, backup, options.walFetchCommand(backup.job))
+    source.wal !== undefined && walFetchCommand !== undefined
+      ? await replayPlan(session, backup, walFetchCommand(backup.job))
       : undefined;
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);

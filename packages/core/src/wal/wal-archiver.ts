@@ -29,8 +29,14 @@ export interface WalArchiverOptions extends WalEvents {
   readonly catchUpIntervalMs?: number;
 }
 
+/** How often every WAL file's copies are looked at again, even when no store failed. */
+const FULL_SCAN_MS = 10 * 60_000;
+
 interface RoundState {
+  /** Some destination may lack a copy (at start, and after a store that failed somewhere): catch-up is due. */
+  lacking: boolean;
   nextCatchUp: number;
+  nextFullScan: number;
   /** When WAL last moved on (a file stored, or a switch asked for): switchAfter counts from there. */
   lastProgress: number;
 }
@@ -63,7 +69,12 @@ export async function archiveWal(
     void ended.then(() => {
       receiverEnded = true;
     });
-    const state: RoundState = { nextCatchUp: 0, lastProgress: Date.now() };
+    const state: RoundState = {
+      lacking: true,
+      nextCatchUp: 0,
+      nextFullScan: Date.now() + FULL_SCAN_MS,
+      lastProgress: Date.now(),
+    };
     for (;;) {
       await round(ctx, state, options);
       if (options.signal.aborted || receiverEnded) break;
@@ -101,12 +112,20 @@ async function round(ctx: WalContext, state: RoundState, options: WalArchiverOpt
     if (await alreadyStored(ctx, name)) continue;
     const result = await storeWalFile(ctx, name);
     options.onStored?.(result);
+    if (result.copies.some((copy) => copy.state === 'failed')) state.lacking = true;
     if (result.stored === undefined) break;
     state.lastProgress = Date.now();
   }
   await acknowledgeStored(ctx, pending);
-  if (Date.now() >= state.nextCatchUp && !options.signal.aborted) {
-    for (const result of await catchUpWal(ctx)) options.onCaughtUp?.(result);
+  // Copies found bad or missing by others (verify) are noticed at least this often.
+  if (Date.now() >= state.nextFullScan) {
+    state.lacking = true;
+    state.nextFullScan = Date.now() + FULL_SCAN_MS;
+  }
+  if (state.lacking && Date.now() >= state.nextCatchUp && !options.signal.aborted) {
+    const { done, complete } = await catchUpWal(ctx);
+    for (const result of done) options.onCaughtUp?.(result);
+    state.lacking = !complete;
     state.nextCatchUp = Date.now() + (options.catchUpIntervalMs ?? 10_000);
   }
   if (await switchDue(ctx, state)) {

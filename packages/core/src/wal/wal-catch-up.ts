@@ -17,19 +17,23 @@ export interface CaughtUp {
 /**
  * Writes every WAL file a destination of the job lacks (failed, missing, never written) again from a good copy:
  * the stored artifact kept beside the spool while it is there, else another destination's verified copy, hashed on
- * the way, never from the server. A destination that fails one file is left for the next round.
+ * the way, never from the server. A destination that fails one file is left for the next round. `complete`: no
+ * destination of the job lacked a copy of any file when the round began, so the next round may wait for news.
  */
-export async function catchUpWal(ctx: WalContext): Promise<CaughtUp[]> {
+export async function catchUpWal(ctx: WalContext): Promise<{ done: CaughtUp[]; complete: boolean }> {
   const { catalog } = ctx.session;
   const segments = await catalog.walSegments(ctx.job.name);
   const copies = groupByName(await catalog.walCopies(ctx.job.name));
   const down = new Set<string>();
   const done: CaughtUp[] = [];
+  let complete = true;
   for (const segment of segments) {
-    if (ctx.signal.aborted) break;
+    if (ctx.signal.aborted) return { done, complete: false };
     const have = copies.get(segment.name) ?? [];
     const verified = have.filter((copy) => copy.status === 'verified').map((copy) => copy.destination);
-    const lacking = ctx.job.destinations.filter((name) => !verified.includes(name) && !down.has(name));
+    const missing = ctx.job.destinations.filter((name) => !verified.includes(name));
+    if (missing.length > 0) complete = false;
+    const lacking = missing.filter((name) => !down.has(name));
     if (lacking.length === 0 || (verified.length === 0 && !hasStored(ctx, segment))) continue;
     for (const destination of lacking) {
       const result = await writeAgain(ctx, segment, destination, verified);
@@ -37,7 +41,7 @@ export async function catchUpWal(ctx: WalContext): Promise<CaughtUp[]> {
       if (!result.ok) down.add(destination);
     }
   }
-  return done;
+  return { done, complete };
 }
 
 async function writeAgain(

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WalArchiving } from '@tricopy/contract';
@@ -5,7 +6,7 @@ import type { JobSpec } from '../config/load.js';
 import type { Session } from '../session/session.js';
 import { ensurePrivateFolder } from '../util/private-folder.js';
 
-/** The folders of one job's archiver, kept between runs: `<workDir>/wal/<job>/`. */
+/** The folders of one job's archiver, kept between runs: `<workDir>/wal/<catalog>/<job>/`. */
 export interface WalFolders {
   /** Where the receiver writes WAL files (pg_receivewal -D). */
   readonly spool: string;
@@ -28,7 +29,7 @@ export interface WalContext {
 /** The job's archiver folders, created private (0700) when missing. */
 export async function walFolders(session: Session, job: string): Promise<WalFolders> {
   await ensurePrivateFolder(session.config.workDir, session.config.file);
-  const root = join(session.config.workDir, 'wal', job);
+  const root = join(session.config.workDir, 'wal', catalogFolderName(session.config), job);
   const folders = {
     spool: join(root, 'spool'),
     stored: join(root, 'stored'),
@@ -39,4 +40,21 @@ export async function walFolders(session: Session, job: string): Promise<WalFold
     if (error.code !== 'EEXIST') throw error;
   });
   return folders;
+}
+
+/**
+ * Two configs may name a job alike and share the work folder: their spools must not mix. The folder is named after
+ * the catalog the job records into (a PostgreSQL catalog without its credentials).
+ */
+export function catalogFolderName(config: {
+  readonly catalogPath: string;
+  readonly catalogUrl?: string;
+}): string {
+  const where = config.catalogUrl === undefined ? config.catalogPath : withoutCredentials(config.catalogUrl);
+  return createHash('sha256').update(where).digest('hex').slice(0, 16);
+}
+
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.host}${parsed.pathname}`;
 }
