@@ -4,10 +4,12 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { findPostgresBinDir } from './pg-binaries.js';
+import { asPgServerUser, osUserIds, PG_OS_USER, runningAsRoot } from './pg-os-user.js';
+import { runPsql } from './pg-psql.js';
+import { onlyOnce, stopPostmaster } from './pg-stop.js';
 import { makeTestCertificates } from './pg-tls.js';
 import { startWatchdog } from './pg-watchdog.js';
 import { freePort } from './ports.js';
-import { waitForExit } from './process-exit.js';
 import { makeTempDir } from './temp-dir.js';
 
 export interface PostgresServer {
@@ -38,26 +40,8 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-const OS_USER = 'postgres';
-
 export function quotePgIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/** Only what the tools need: no PG* variables of the caller may change what they do. */
-function toolEnv(): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    LANG: 'C.UTF-8',
-    LC_ALL: 'C.UTF-8',
-  };
-  return env;
-}
-
-async function osUserIds(name: string): Promise<{ uid: number; gid: number }> {
-  const { stdout } = await execa('id', ['-u', name]);
-  const { stdout: gid } = await execa('id', ['-g', name]);
-  return { uid: Number(stdout.trim()), gid: Number(gid.trim()) };
 }
 
 export interface StartPostgresOptions {
@@ -68,17 +52,14 @@ export interface StartPostgresOptions {
 /** Starts a throwaway PostgreSQL cluster on a free 127.0.0.1 port in a temp dir. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const binDir = await findPostgresBinDir();
-  const asRoot = process.getuid?.() === 0;
+  const asRoot = runningAsRoot();
   const dir = await makeTempDir('pg', 0o755);
   const dataDir = join(dir.path, 'data');
   const socketDir = join(dir.path, 'sock');
   const logFile = join(dir.path, 'server.log');
   const password = randomBytes(18).toString('base64url');
   const port = await freePort();
-  const asServerUser = (file: string, args: string[]) =>
-    asRoot
-      ? execa('runuser', ['-u', OS_USER, '--', file, ...args], { env: toolEnv(), extendEnv: false })
-      : execa(file, args, { env: toolEnv(), extendEnv: false });
+  const asServerUser = asPgServerUser;
 
   let postmasterPid: number | undefined;
   let caFile: string | undefined;
@@ -87,7 +68,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     await writeFile(pwFile, `${password}\n`, { mode: 0o600 });
     await execa('mkdir', ['-m', '0700', socketDir]);
     if (asRoot) {
-      const { uid, gid } = await osUserIds(OS_USER);
+      const { uid, gid } = await osUserIds(PG_OS_USER);
       await chown(dir.path, uid, gid);
       await chown(pwFile, uid, gid);
       await chown(socketDir, uid, gid);
@@ -113,7 +94,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
       caFile = certs.caFile;
       await chmod(certs.keyFile, 0o600);
       if (asRoot) {
-        const { uid, gid } = await osUserIds(OS_USER);
+        const { uid, gid } = await osUserIds(PG_OS_USER);
         await chown(certs.keyFile, uid, gid);
         await chown(certs.certFile, uid, gid);
       }
@@ -137,7 +118,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     const log = await readFile(logFile, 'utf8').catch(() => '');
     await dir.remove();
     throw new Error(
-      `could not start a PostgreSQL test server (as ${asRoot ? OS_USER : userInfo().username}): ${String(error)}\n${log}`,
+      `could not start a PostgreSQL test server (as ${asRoot ? PG_OS_USER : userInfo().username}): ${String(error)}\n${log}`,
     );
   }
 
@@ -146,31 +127,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   const readPid = async () =>
     Number((await readFile(join(dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
 
-  const sql = async (database: string, text: string): Promise<string> => {
-    const result = await execa(
-      join(binDir, 'psql'),
-      [
-        '-X',
-        '-q',
-        '-A',
-        '-t',
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-h',
-        socketDir,
-        '-p',
-        String(port),
-        '-U',
-        'postgres',
-        '-d',
-        database,
-        '-f',
-        '-',
-      ],
-      { input: text, env: toolEnv(), extendEnv: false },
-    );
-    return result.stdout;
-  };
+  const sql = (database: string, text: string) => runPsql({ binDir, socketDir, port }, database, text);
 
   // pg_ctl restart starts it again with the options of the first start (kept in postmaster.opts).
   const restart = async (): Promise<void> => {
@@ -191,36 +148,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     watchdog = startWatchdog(serverPid, dir.path, 'QUIT');
   };
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      watchdog.dispose();
-      try {
-        await asServerUser(join(binDir, 'pg_ctl'), [
-          '-D',
-          dataDir,
-          '-m',
-          'immediate',
-          '-w',
-          '-t',
-          '30',
-          'stop',
-        ]);
-      } catch {
-        // pg_ctl failed or timed out: the postmaster is killed below.
-      }
-      // pg_ctl returns once postmaster.pid is gone, which the postmaster removes just before it exits.
-      if (!(await waitForExit(serverPid, 10_000))) {
-        try {
-          process.kill(serverPid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      await dir.remove();
-    })();
-    return stopping;
-  };
+  const stop = onlyOnce(async () => {
+    watchdog.dispose();
+    await stopPostmaster(binDir, dataDir, serverPid, 'immediate');
+    await dir.remove();
+  });
 
   return {
     host: '127.0.0.1',
