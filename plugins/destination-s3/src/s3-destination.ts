@@ -83,6 +83,10 @@ export class S3Destination implements Destination {
         done(null, chunk);
       },
     });
+    let readToEnd = false;
+    counted.once('end', () => {
+      readToEnd = true;
+    });
     body.once('error', (error) => counted.destroy(error));
     body.pipe(counted);
 
@@ -103,7 +107,10 @@ export class S3Destination implements Destination {
       leavePartsOnError: false,
     });
     try {
-      await upload.done();
+      await upload.done().catch(async (error: unknown) => {
+        const whole = readToEnd && !signal?.aborted;
+        if (!whole || !(await this.#storedDespite(error, key, bytes, hash.copy().digest('hex')))) throw error;
+      });
     } catch (error) {
       body.unpipe(counted);
       counted.destroy();
@@ -302,6 +309,29 @@ export class S3Destination implements Destination {
       if (isNotFound(error)) return undefined;
       throw translateError(this.scope, action, error);
     }
+  }
+
+  /**
+   * Whether a failed completion completed after all: a store can store the object and still answer an error (s3rver
+   * answers the SDK's retried CompleteMultipartUpload with 500 once the first one stored it). The object under the
+   * key must have every byte read, and the sha256 sent as metadata where there was one; put's own checks follow.
+   */
+  async #storedDespite(error: unknown, key: string, bytes: number, sha256: string): Promise<boolean> {
+    const action = `put "${key}"`;
+    try {
+      const head = await this.#head(key, `${action}: check a failed completion`);
+      const recorded = head?.Metadata?.[SHA256_METADATA];
+      if (head?.ContentLength !== bytes || (recorded !== undefined && recorded !== sha256)) return false;
+    } catch {
+      return false;
+    }
+    this.logger.debug(
+      `${this.scope.who}: ${action}: the store answered an error but holds the whole object`,
+      {
+        error: this.scope.redact(String(error)),
+      },
+    );
+    return true;
   }
 
   /**

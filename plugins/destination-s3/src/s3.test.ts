@@ -131,6 +131,25 @@ function beforeEach(
   );
 }
 
+/** Answers every `commandName` request with S3's HTTP 500 InternalError, before or after the server handled it. */
+function failAround(destination: Destination, commandName: string, when: 'before' | 'after') {
+  const client = (destination as unknown as { client: S3Client }).client;
+  const internalError = (): Error =>
+    Object.assign(new Error('We encountered an internal error. Please try again.'), {
+      name: 'InternalError',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500 },
+    });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== commandName) return next(args);
+      if (when === 'after') await next(args);
+      throw internalError();
+    },
+    { step: 'initialize' },
+  );
+}
+
 function plainClient(endpoint = server.endpoint): S3Client {
   return new S3Client({
     endpoint,
@@ -279,6 +298,51 @@ describe('s3 destination against s3rver', () => {
     expect(error.message).toMatch(/aborted by someone else while it was being written/);
     expect(await pendingUploads()).toEqual([]);
     await expect(readFile(objectFile(`${prefix}raced`))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a completion the store answers with 500 after storing the object succeeds, the object checked by HEAD', async () => {
+    const { destination, prefix } = await openDestination();
+    failAround(destination, 'CompleteMultipartUploadCommand', 'after');
+    const input = body(12 * MiB);
+    const result = await destination.put('stored', input, { sha256: sha256(input.bytes) });
+    expect(result.size).toBe(12 * MiB);
+    expect(await readFile(objectFile(`${prefix}stored`))).toEqual(input.bytes);
+    expect(await destination.stat('stored')).toMatchObject({ size: 12 * MiB, sha256: sha256(input.bytes) });
+  });
+
+  it('a live upload whose completion answers 500 after storing the object gets its sha256 recorded', async () => {
+    const { destination } = await openDestination();
+    failAround(destination, 'CompleteMultipartUploadCommand', 'after');
+    const input = body(12 * MiB);
+    await destination.put('live', input);
+    expect(await destination.stat('live')).toMatchObject({ size: 12 * MiB, sha256: sha256(input.bytes) });
+  });
+
+  it('a completion that fails before the store completes the upload still fails the put', async () => {
+    const { destination, prefix } = await openDestination();
+    failAround(destination, 'CompleteMultipartUploadCommand', 'before');
+    const error = await failure(destination.put('lost', body(12 * MiB)));
+    expect(error.message).toMatch(/failing \(InternalError\)/);
+    await expect(readFile(objectFile(`${prefix}lost`))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('a failed completion over an older object of another size under the key fails the put', async () => {
+    const { destination, prefix } = await openDestination();
+    await destination.put('older', body(6 * MiB));
+    failAround(destination, 'CompleteMultipartUploadCommand', 'before');
+    const error = await failure(destination.put('older', body(12 * MiB)));
+    expect(error.message).toMatch(/failing \(InternalError\)/);
+    expect((await readFile(objectFile(`${prefix}older`))).length).toBe(6 * MiB);
+  });
+
+  it('a failed completion over an older object of the same size but another sha256 fails the put', async () => {
+    const { destination } = await openDestination();
+    const older = body(12 * MiB);
+    await destination.put('same-size', older, { sha256: sha256(older.bytes) });
+    failAround(destination, 'CompleteMultipartUploadCommand', 'before');
+    const input = body(12 * MiB);
+    const error = await failure(destination.put('same-size', input, { sha256: sha256(input.bytes) }));
+    expect(error.message).toMatch(/failing \(InternalError\)/);
   });
 
   it('a body failing mid-stream leaves no parts and nothing under the key', async () => {
