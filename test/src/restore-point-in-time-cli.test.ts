@@ -1,6 +1,6 @@
 // Point-in-time restore from the command line, end to end on a real server: a base backup, WAL archived by
 // `tricopy wal`, rows written before and after a moment T; `restore --time T --to DIR` started with pg_ctl has
-// exactly the rows before T; check and verify judge the WAL; verify --restore-test replays the whole archive.
+// exactly the rows before T; check and verify judge the WAL; verify --restore-test replays to a restore point.
 // PostgreSQL refuses root: every tricopy and PostgreSQL command runs as the postgres OS user.
 import { chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -190,11 +190,17 @@ describe('restore --time of a PostgreSQL job with WAL', () => {
     expect(verified.stdout).toMatch(/^WAL job pg: \d+ copies checked \(re-hashed\), all ok$/m);
   }, 120_000);
 
-  it('verify --restore-test replays the whole archive', async () => {
+  it('verify --restore-test replays the WAL to a restore point made on the source and compares its row counts', async () => {
+    await pg.sql('shop', "INSERT INTO events (name) VALUES ('counted')");
     const tested = await tricopy('verify', '--job', 'pg', '--latest', '--restore-test');
     expect(tested.code, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(
-      /restore test of \S+ \(pg\) from \S+: ok, \d+ tables counted; WAL replayed to the end of the archive/,
+      /restore test of \S+ \(pg\) from \S+: ok, \d+ tables compared; WAL replayed to restore point tricopy-restore-test-\S+, made on the source with its row counts/,
     );
-  }, 180_000);
+    const listed = JSON.parse(
+      (await tricopy('verify', '--job', 'pg', '--latest', '--restore-test', '--json')).stdout,
+    );
+    const events = listed.restoreTests[0].tables.find((t: { name: string }) => t.name === 'public.events');
+    expect(events).toEqual({ name: 'public.events', expected: 3, actual: 3, exact: true });
+  }, 300_000);
 });

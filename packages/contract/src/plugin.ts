@@ -315,6 +315,18 @@ export interface WalArchiving {
    * (the source's `switchAfter`).
    */
   readonly switchAfterMs?: number;
+  /**
+   * Optional: creates the named restore point `name` and returns the exact row count of every table at it (writes to
+   * those tables wait while they are counted) and the WAL file that holds it, which it then closes so that it is
+   * archived. A restore test replays to it and compares the counts exactly.
+   */
+  markRestorePoint?(name: string): Promise<RestorePointMark>;
+}
+
+/** A named restore point: the WAL file holding it, and the rows of every table at it. */
+export interface RestorePointMark {
+  readonly wal: string;
+  readonly tables: readonly TableCount[];
 }
 
 export interface Source {

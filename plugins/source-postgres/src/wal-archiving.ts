@@ -1,8 +1,9 @@
-import type { PluginContext, WalArchiving } from '@tricopy/contract';
+import type { PluginContext, RestorePointMark, WalArchiving } from '@tricopy/contract';
 import type { ConnectionSettings } from './connection.js';
 import type { PostgresOptions } from './options.js';
 import { defaultSlotName, durationMs, isCompleteWalFile, isHistoryFile, segmentEndLsn } from './wal-names.js';
 import { claimSpool, removeTornPartials, startReceiver } from './wal-receiver.js';
+import { markRestorePoint } from './wal-restore-point.js';
 import {
   advanceAckSlot,
   assertCanArchiveWal,
@@ -65,5 +66,9 @@ export class PostgresWalArchiving implements WalArchiving {
 
   async switchSegment(): Promise<void> {
     await withClient(await this.#settings(), (client) => client.query('SELECT pg_catalog.pg_switch_wal()'));
+  }
+
+  async markRestorePoint(name: string): Promise<RestorePointMark> {
+    return withClient(await this.#settings(), (client) => markRestorePoint(client, name));
   }
 }

@@ -136,11 +136,13 @@ function walVerificationLines(w: WalVerification): string[] {
 function restoreTestLine(test: VerifyReport['restoreTests'][number]): string {
   const differing = test.tables.filter((t) => t.exact && t.expected !== t.actual);
   const counted =
-    test.replayedTo !== undefined
-      ? `; WAL replayed to the end of the archive (stored up to ${test.replayedTo}): row counts reported, not compared`
-      : test.countsOnly
-        ? '; a base backup records no row counts: reported, not compared'
-        : '';
+    test.restorePoint !== undefined
+      ? `; WAL replayed to restore point ${test.restorePoint}, made on the source with its row counts`
+      : test.replayedTo !== undefined
+        ? `; WAL replayed to the end of the archive (stored up to ${test.replayedTo}): row counts reported, not compared`
+        : test.countsOnly
+          ? '; a base backup records no row counts: reported, not compared'
+          : '';
   return (
     `restore test of ${test.backupId} (${test.job}) from ${test.destination ?? '-'}: ${test.status}` +
     (test.error

@@ -7,6 +7,7 @@ import { type AssertionResult, assertionRun } from '../readback/assertions-run.j
 import { backupFacts, decompressed, stageFirstGoodCopy } from '../readback/read-artifact.js';
 import { decryptionFor } from '../readback/restore-decrypt.js';
 import type { Session } from '../session/session.js';
+import { type MarkedPoint, markedPoint } from './restore-point.js';
 
 export interface RestoreTestVerification {
   readonly backupId: string;
@@ -22,7 +23,12 @@ export interface RestoreTestVerification {
    * stored. Its row counts are then reported, not compared (see the comparison in verify).
    */
   readonly replayedTo?: string;
-  /** The row counts are reported, not compared: WAL was replayed, or the backup (a base backup) recorded none. */
+  /** Set when the test replayed the job's WAL to a restore point made on the source with exact row counts. */
+  readonly restorePoint?: string;
+  /**
+   * The row counts are reported, not compared: WAL was replayed to the end of the archive, or the backup (a base
+   * backup) recorded none.
+   */
   readonly countsOnly?: true;
 }
 
@@ -46,15 +52,16 @@ export async function restoreTestBackup(
   /** The job's assertions, as run on the restored data (none when it has none). */
   assertions: readonly AssertionResult[];
   skipped: readonly { destination: string; reason: string }[];
-  /** Set when the test replayed the job's WAL: when the newest WAL file replayed was stored. */
+  /** Set when the test replayed the job's WAL to the end of the archive: when the newest WAL file replayed was stored. */
   replayedTo?: string;
+  /** Set when the test replayed the job's WAL to a restore point marked on the source: its name. */
+  restorePoint?: string;
 }> {
   const source = await session.source(backup.job);
   const walFetchCommand = options.walFetchCommand ?? session.walFetchCommand;
-  const replay =
-    source.wal !== undefined && walFetchCommand !== undefined
-      ? await replayPlan(session, backup, walFetchCommand(backup.job))
-      : undefined;
+  const replays = source.wal !== undefined && walFetchCommand !== undefined;
+  const point = replays ? await markedPoint(session, backup, source.wal, options) : undefined;
+  const replay = replays ? await replayPlan(session, backup, walFetchCommand(backup.job)) : undefined;
   const decryption = await decryptionFor(session, backup);
   const { staged, copy, skipped } = await stageFirstGoodCopy(session, backup, options.from, decryption);
   options.onCopy?.(copy.destination);
@@ -68,20 +75,25 @@ export async function restoreTestBackup(
         format: backup.format ?? '',
         ...(options.signal === undefined ? {} : { signal: options.signal }),
         ...(inspect === undefined ? {} : { inspect }),
-        ...(replay === undefined ? {} : { recovery: { restoreCommand: replay.restoreCommand } }),
+        ...(replay === undefined ? {} : { recovery: recoveryTo(replay.restoreCommand, point) }),
       },
     );
     return {
       destination: copy.destination,
       tables,
-      expected: facts?.tables,
+      expected: point?.tables ?? facts?.tables,
       assertions: results(source),
       skipped,
-      ...(replay === undefined ? {} : { replayedTo: replay.reaches }),
+      ...(point !== undefined ? { restorePoint: point.name } : {}),
+      ...(replay !== undefined && point === undefined ? { replayedTo: replay.reaches } : {}),
     };
   } finally {
     await staged.cleanup();
   }
+}
+
+function recoveryTo(restoreCommand: string, point: MarkedPoint | undefined) {
+  return point === undefined ? { restoreCommand } : { restoreCommand, targetName: point.name };
 }
 
 /**

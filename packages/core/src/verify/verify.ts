@@ -175,7 +175,8 @@ async function restoreTest(
     const actual = new Map(tested.tables.map((t) => [t.name, t.rows]));
     const names = [...new Set([...expected.keys(), ...actual.keys()])].sort();
     // Replayed to the end of the archive, the data is as of the newest WAL: no count recorded describes it. A base
-    // backup records no counts at all (its end point is not a moment anyone counted at).
+    // backup records no counts at all (its end point is not a moment anyone counted at). Replayed to a restore point
+    // marked on the source, the counts taken there are compared exactly.
     const replayed = tested.replayedTo !== undefined;
     const countsOnly =
       replayed ||
@@ -197,6 +198,7 @@ async function restoreTest(
       status: mismatch ? 'mismatch' : failedAssertions === undefined ? 'ok' : 'failed',
       tables,
       ...(replayed ? { replayedTo: tested.replayedTo } : {}),
+      ...(tested.restorePoint === undefined ? {} : { restorePoint: tested.restorePoint }),
       ...(countsOnly ? { countsOnly: true } : {}),
       ...(tested.assertions.length === 0 ? {} : { assertions: tested.assertions }),
       ...(failedAssertions === undefined ? {} : { error: failedAssertions }),
