@@ -88,3 +88,37 @@ describe('WAL archiving (wal: true)', () => {
     );
   });
 });
+
+describe('restore points (markRestorePoint)', () => {
+  it('counts every table at a named restore point and names the WAL file that holds it', async () => {
+    await server.sql('postgres', 'CREATE TABLE marked AS SELECT generate_series(1, 42) n');
+    const before = (await server.sql('postgres', 'SELECT pg_walfile_name(pg_current_wal_lsn())')).trim();
+    const mark = await walOf().markRestorePoint?.('tricopy-test-point');
+    expect(mark?.tables).toContainEqual({ name: 'public.marked', rows: 42, exact: true });
+    const after = (
+      await server.sql('postgres', 'SELECT pg_walfile_name(pg_current_wal_insert_lsn())')
+    ).trim();
+    // The point is in a file written since, and that file was closed: writing goes on in a later one.
+    expect(mark?.wal && mark.wal >= before && mark.wal < after).toBe(true);
+  });
+
+  it('does not keep writers waiting: a table held by an open write makes it give up after its lock timeout', async () => {
+    const { default: pg } = await import('pg');
+    const writer = new pg.Client({
+      host: server.host,
+      port: server.port,
+      user: server.user,
+      password: server.password,
+      database: 'postgres',
+    });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('INSERT INTO marked VALUES (43)');
+      await expect(walOf().markRestorePoint?.('tricopy-test-held')).rejects.toThrow(/lock timeout/);
+    } finally {
+      await writer.query('ROLLBACK');
+      await writer.end();
+    }
+  }, 30_000);
+});
