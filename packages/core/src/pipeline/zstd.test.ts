@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createZstdCompressor, createZstdDecompressor } from './zstd.js';
+import { createZstdCompressor, createZstdDecompressor, zstdCompressor, zstdThreads } from './zstd.js';
 
 const SECRET = 'zstd-must-not-see-this';
 
@@ -17,10 +17,13 @@ describe('the zstd program', () => {
     dir = await mkdtemp(join(tmpdir(), 'tricopy-zstd-'));
     // A `zstd` first on PATH that writes down its environment, then runs the real one.
     const fake = join(dir, 'zstd');
-    await writeFile(fake, `#!/bin/sh\nenv > "${join(dir, 'env.txt')}"\nexec /usr/bin/zstd "$@"\n`);
+    await writeFile(
+      fake,
+      `#!/bin/sh\nenv > "${join(dir, 'env.txt')}"\necho "$@" > "${join(dir, 'args.txt')}"\nexec /usr/bin/zstd "$@"\n`,
+    );
     await chmod(fake, 0o755);
     process.env.PATH = `${dir}:${saved.path}`;
-    process.env.TRICOPY_ZSTD = 'binary';
+    delete process.env.TRICOPY_ZSTD;
     process.env.TRICOPY_TEST_S3_SECRET = SECRET;
   });
   afterEach(async () => {
@@ -29,6 +32,27 @@ describe('the zstd program', () => {
     else process.env.TRICOPY_ZSTD = saved.force;
     delete process.env.TRICOPY_TEST_S3_SECRET;
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it('compresses with the program on PATH by default, one thread fewer than the cores (at least one)', async () => {
+    expect(zstdCompressor()).toBe('zstd program');
+    await pipeline(
+      Readable.from([Buffer.from('x')]),
+      createZstdCompressor(5),
+      createWriteStream(join(dir, 'o')),
+    );
+    expect((await readFile(join(dir, 'args.txt'), 'utf8')).trim()).toBe(
+      `-5 -T${zstdThreads()} -c -q --no-progress`,
+    );
+    expect(zstdThreads()).toBeGreaterThanOrEqual(1);
+  });
+
+  it("uses Node's zlib where no program is on PATH, or where TRICOPY_ZSTD=node", () => {
+    process.env.TRICOPY_ZSTD = 'node';
+    expect(zstdCompressor()).toBe('node:zlib');
+    delete process.env.TRICOPY_ZSTD;
+    process.env.PATH = '/nonexistent';
+    expect(zstdCompressor()).toBe('node:zlib');
   });
 
   it("round-trips with a minimal environment that holds none of tricopy's secrets", async () => {
