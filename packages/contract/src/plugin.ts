@@ -57,8 +57,8 @@ export interface PutOptions {
   /** Exact byte count when known in advance (retries from a completed copy); unknown for a live dump. */
   readonly size?: number;
   /**
-   * Approximate size for sizing upload parts when `size` is unknown: the job's previous backup size. May be
-   * missing or wrong; never rely on it for correctness.
+   * Approximate size for sizing upload parts when `size` is unknown: the job's previous backup size, else (a first
+   * backup) the source's `Dump.sizeHint` of its raw bytes. May be missing or wrong; never rely on it for correctness.
    */
   readonly sizeHint?: number;
 }
@@ -179,6 +179,12 @@ export interface Dump {
    * after the source (the built-in sources never set it: hand the engine the raw dump). Set it only when offered.
    */
   readonly compression?: 'zstd';
+  /**
+   * About how many bytes `stream` will hold, when the source can tell cheaply before it starts (the database's size
+   * on disk, a snapshot file's size). The engine passes it on as `PutOptions.sizeHint` for a job's first backup, so
+   * uploads size their parts for it; it may be wrong and is never relied on.
+   */
+  readonly sizeHint?: number;
   /**
    * Settles after `stream` has ended: resolves when the dump is complete and consistent, rejects with a
    * SourceError (tool stderr in `details`, redacted) when it is not. The engine records nothing as a good

@@ -70,6 +70,8 @@ export class MemoryDestination implements Destination {
   readonly objects = new Map<string, Buffer>();
   /** Every operation as `op key`, in order. */
   readonly log: string[] = [];
+  /** The `sizeHint` every put was given, by key, in order. */
+  readonly sizeHints: { key: string; sizeHint: number | undefined }[] = [];
   readonly #rules: { rule: FaultRule; left: number }[] = [];
   /** Keys stored by an `omit-sha256` put. */
   readonly #withoutSha = new Set<string>();
@@ -98,6 +100,7 @@ export class MemoryDestination implements Destination {
   async put(key: string, body: Readable, options: PutOptions = {}): Promise<PutResult> {
     assertSafeKey(key);
     this.log.push(`put ${key}`);
+    this.sizeHints.push({ key, sizeHint: options.sizeHint });
     const fault = this.#take('put', key);
     const sink = new CollectingSink(fault);
     try {

@@ -11,7 +11,7 @@ export const MAX_OBJECT_SIZE = 5 * 1024 * 1024 * MiB;
  * (8 MiB parts held up to 32 MiB, and measured 13 MiB more peak RSS at the same speed over a 200 Mbit/s link).
  */
 export const DEFAULT_PART_SIZE = MIN_PART_SIZE;
-/** The part size when nothing is known of the size (a job's first backup): objects up to 160 GiB. */
+/** The part size when nothing is known of the size (a first backup whose source gives no estimate): objects up to 160 GiB. */
 export const FIRST_BACKUP_PART_SIZE = 16 * MiB;
 const MAX_PART_SIZE = 5 * 1024 * MiB;
 
@@ -96,7 +96,7 @@ export const s3OptionsSchema = z
       .optional()
       .describe(
         'Multipart part size in bytes. Default: automatic — 5 MiB, grown so that 4× the previous backup fits in ' +
-          '10,000 parts (16 MiB for a first backup). The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
+          '10,000 parts (16 MiB when neither a previous backup nor the source gives a size). The largest object is 10,000 × partSize; memory per upload is up to (queueSize + 2) × partSize',
       ),
     queueSize: z.number().int().min(1).max(16).default(2).describe('Parts uploaded in parallel'),
     checksumMode: z

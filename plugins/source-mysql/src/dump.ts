@@ -1,6 +1,7 @@
 import { finished, pipeline } from 'node:stream/promises';
 import { childEnv, type Dump, type DumpInfo, SourceError } from '@tricopy/contract';
 import { firstErrorLine, type ProgramExit, startToolPipe } from '@tricopy/plugin-support';
+import type { Connection } from 'mysql2/promise';
 import { binaryVersion, resolveBinary } from './binaries.js';
 import { type ConnectionSettings, connect, where } from './connection.js';
 import { type DatabaseDefaults, readDatabaseDefaults } from './database-defaults.js';
@@ -18,6 +19,8 @@ export interface ServerInfo {
   readonly version: string;
   /** Of a single database: its default character set and collation. */
   readonly defaults?: DatabaseDefaults;
+  /** The dumped databases' data and index bytes by the server's table statistics: `Dump.sizeHint`. */
+  readonly sizeHint?: number;
 }
 
 export function engineOf(version: string): ServerInfo['engine'] {
@@ -50,9 +53,29 @@ export async function probeServer(settings: ConnectionSettings): Promise<ServerI
       settings.options.databases === undefined
         ? await readDatabaseDefaults(connection, names[0]!)
         : undefined;
-    return { engine: engineOf(version), version, ...(defaults === undefined ? {} : { defaults }) };
+    const sizeHint = await storedBytes(connection, names);
+    return {
+      engine: engineOf(version),
+      version,
+      ...(defaults === undefined ? {} : { defaults }),
+      ...(sizeHint === undefined ? {} : { sizeHint }),
+    };
   } finally {
     await connection.end().catch(() => {});
+  }
+}
+
+/** What the server's table statistics say the databases hold; undefined when it will not say. */
+async function storedBytes(connection: Connection, names: readonly string[]): Promise<number | undefined> {
+  try {
+    const [rows] = await connection.query(
+      'SELECT COALESCE(SUM(DATA_LENGTH + INDEX_LENGTH), 0) AS bytes FROM information_schema.TABLES WHERE TABLE_SCHEMA IN (?)',
+      [names],
+    );
+    const bytes = Number((rows as Array<{ bytes: unknown }>)[0]?.bytes);
+    return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -170,6 +193,7 @@ export async function startDump(
       format: multi ? FORMAT_DATABASES : FORMAT_SINGLE,
       extension: 'sql',
       compressed: false,
+      ...(server.sizeHint === undefined ? {} : { sizeHint: server.sizeHint }),
       completion,
     };
   } catch (error) {

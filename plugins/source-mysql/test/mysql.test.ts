@@ -66,6 +66,11 @@ const scratchLeft = async () =>
 describe('mysql source: round trips', () => {
   it('dumps Chinook with exact counts and restores it identically', async () => {
     const { info, source, file, dump } = await roundTrip('Chinook', 'chinook_copy');
+    const stored = await server.sql(
+      "SELECT SUM(DATA_LENGTH + INDEX_LENGTH) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'Chinook'",
+    );
+    expect(dump.sizeHint).toBe(Number(stored));
+    expect(dump.sizeHint).toBeGreaterThan(0);
     expect(info.engine).toBe('mariadb');
     expect(info.engineVersion).toMatch(/^10\.11\./);
     expect(info.toolVersion).toMatch(/^mariadb-dump 10\.11\./);

@@ -104,6 +104,19 @@ async function countKeepingSnapshot(client: pg.Client, tables: readonly TableNam
   }
 }
 
+/** The database's size on disk (tables and indexes): `Dump.sizeHint`; undefined when the server will not say. */
+async function databaseBytes(client: pg.Client): Promise<number | undefined> {
+  try {
+    const { rows } = await client.query<{ bytes: string }>(
+      'SELECT pg_database_size(current_database()) AS bytes',
+    );
+    const bytes = Number(rows[0]?.bytes);
+    return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startDump(
   settings: ConnectionSettings,
   workDir: string,
@@ -119,6 +132,7 @@ export async function startDump(
     client = await connect(settings, options.database);
     const server = await serverInfo(client);
     const properties = await readDatabaseProperties(client);
+    const sizeHint = await databaseBytes(client);
     const tool = await toolVersion(pgDump, tools.env, instance);
     assertToolCanReadServer(instance, pgDump, tool, server);
 
@@ -219,6 +233,7 @@ export async function startDump(
       format: options.format === 'custom' ? 'pg-custom' : 'pg-plain',
       extension: options.format === 'custom' ? 'pgdump' : 'sql',
       compressed: options.format === 'custom' && customLevel(settings, compression !== undefined) !== 0,
+      ...(sizeHint === undefined ? {} : { sizeHint }),
       completion,
     };
   } catch (error) {

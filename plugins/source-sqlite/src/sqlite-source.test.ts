@@ -99,6 +99,15 @@ describe('dump', () => {
     expect(await readdir(workDir)).toEqual([]);
   });
 
+  it('says how big the snapshot is before streaming it (Dump.sizeHint)', async () => {
+    const path = await copyChinook(dir);
+    const dump = await (await makeSource(path)).dump();
+    let bytes = 0;
+    for await (const chunk of dump.stream as AsyncIterable<Buffer>) bytes += chunk.length;
+    await dump.completion;
+    expect(dump.sizeHint).toBe(bytes);
+  });
+
   it('makes the snapshot file private (0600) while it exists', async () => {
     const path = await copyChinook(dir);
     const dump = await (await makeSource(path)).dump();

@@ -104,6 +104,7 @@ export class SqliteSource implements Source {
       stream: snapshot.stream,
       format: SQLITE_FORMAT,
       extension: 'sqlite',
+      sizeHint: facts.pageSize * facts.pageCount,
       completion,
     };
   }

@@ -61,7 +61,9 @@ export async function streamDump(
   };
   const written = Promise.all(
     copies.map((copy) =>
-      copy.state === 'open' ? writeBranch(run, fanOut, copy, artifact.key, stopIfNoneLeft) : copy,
+      copy.state === 'open'
+        ? writeBranch(run, fanOut, copy, { key: artifact.key, dump }, stopIfNoneLeft)
+        : copy,
     ),
   );
   const spooled =
@@ -132,12 +134,12 @@ async function writeBranch(
   run: RunContext,
   fanOut: FanOut,
   copy: Extract<Copy, { state: 'open' }>,
-  key: string,
+  { key, dump }: { key: string; dump: Dump },
   stopIfNoneLeft: () => void,
 ): Promise<Copy> {
   const branch = fanOut.branches.find((b) => b.name === copy.destination);
   if (branch === undefined) return failedCopy(copy, 'not written');
-  const sizeHint = await sizeHintOf(run);
+  const sizeHint = await sizeHintOf(run, dump);
   const attempts = copy.attempts + 1;
   try {
     const bounds = { signal: run.signal, stallMs: run.session.config.stallTimeoutMs };
@@ -157,14 +159,24 @@ async function writeBranch(
   }
 }
 
-async function sizeHintOf(run: RunContext): Promise<{ sizeHint?: number }> {
+/** The artifact's likely size: the run's own, else the job's last backup's, else what the source expects to dump. */
+export async function sizeHintOf(
+  run: RunContext,
+  dump: Pick<Dump, 'sizeHint'>,
+): Promise<{ sizeHint?: number }> {
   if (run.sizeHint !== undefined) return { sizeHint: run.sizeHint };
   // Only a hint: a catalog that cannot answer now (its database restarting) gives none, rather than a rejection
   // nobody awaits yet, which would end the process.
   const [previous] = await run.session.catalog
     .listBackups({ job: run.job.name, statuses: ['ok', 'degraded'] })
     .catch(() => []);
-  return previous?.size == null ? {} : { sizeHint: previous.size };
+  if (previous?.size != null) return { sizeHint: previous.size };
+  return usableHint(dump.sizeHint) ? { sizeHint: dump.sizeHint } : {};
+}
+
+/** A source's hint is data from a plugin: only a positive whole number of bytes is passed on. */
+function usableHint(hint: unknown): hint is number {
+  return typeof hint === 'number' && Number.isSafeInteger(hint) && hint > 0;
 }
 
 async function writeSpool(

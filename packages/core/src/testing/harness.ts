@@ -39,6 +39,8 @@ export interface HarnessOptions {
   readonly compression?: string;
   /** The source takes up the engine's zstd offer (compresses its dump itself, like pg_dump piped into zstd). */
   readonly sourceCompresses?: boolean;
+  /** The memory source's `Dump.sizeHint`. */
+  readonly sourceSizeHint?: unknown;
   /** The age identity file restores of encrypted backups read. */
   readonly identityFile?: string;
   /** The session's test seam: a stream to insert after a stage of the backup pipeline. */
@@ -127,6 +129,7 @@ export async function harness(options: HarnessOptions): Promise<Harness> {
       recoveries,
       offers,
       compresses: options.sourceCompresses === true,
+      sizeHint: options.sourceSizeHint,
       ...(options.base === undefined ? {} : { base: options.base }),
       ...(options.wal === undefined ? {} : { wal: options.wal }),
     },
@@ -194,6 +197,7 @@ interface MemorySourceSettings {
   readonly base?: HarnessOptions['base'];
   readonly offers: unknown[];
   readonly compresses: boolean;
+  readonly sizeHint?: unknown;
   readonly wal?: WalArchiving;
 }
 
@@ -226,6 +230,7 @@ function memorySourcePlugin(body: () => Buffer, settings: MemorySourceSettings):
         extension: 'bin',
         completion,
         ...(compress ? { compression: 'zstd' as const } : {}),
+        ...(settings.sizeHint === undefined ? {} : { sizeHint: settings.sizeHint as number }),
       };
     },
     checkRestoreTarget: async (target) => {
