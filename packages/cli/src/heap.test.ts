@@ -33,3 +33,17 @@ describe('heap', () => {
     ).toBeGreaterThan(8 * MiB);
   });
 });
+
+describe('heapFlags', () => {
+  it('sets a fixed young generation and old-generation growth by default', async () => {
+    const { heapFlags } = await import('./heap.js');
+    expect(heapFlags([], undefined)).toEqual(['--semi-space-growth-factor=1', '--heap-growing-percent=100']);
+  });
+
+  it("keeps the user's own settings, given to node or in NODE_OPTIONS", async () => {
+    const { heapFlags } = await import('./heap.js');
+    expect(heapFlags(['--max-semi-space-size=8'], undefined)).toEqual(['--heap-growing-percent=100']);
+    expect(heapFlags(['--heap-growing-percent=50'], '--min-semi-space-size=2')).toEqual([]);
+    expect(heapFlags([], '--heap_growing_percent=300')).toEqual(['--semi-space-growth-factor=1']);
+  });
+});
