@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
  *
  * - `--semi-space-growth-factor=1` keeps the young generation at its initial size instead of letting it grow to
  *   3 × 16 MiB: the stream's many short-lived chunks are collected sooner, which measured 12–35 MiB less peak RSS on
- *   Node 20 at no measurable cost in time (README, Benchmarks).
+ *   Node 20 at no measurable cost in time.
  * - `--heap-growing-percent=100` lets the old generation grow to twice what survived the last full collection before
  *   the next one. V8's own factor shrinks towards 1.1 when its concurrent marking looks cheap, and with chunks
  *   promoted out of the small young generation a backup to SFTP and S3 then ran 80–90 full collections (about 3 s of

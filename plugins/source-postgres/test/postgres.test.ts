@@ -64,7 +64,9 @@ async function roundTrip(database: string, format: 'custom' | 'plain', copy: str
 describe('postgres source: round trips', () => {
   it('dumps Chinook (custom) with exact counts and restores it identically', async () => {
     const { info, source, file, dump } = await roundTrip('chinook', 'custom', 'chinook_copy');
-    expect(dump.sizeHint).toBe(Number(await server.sql('chinook', 'SELECT pg_database_size(current_database())')));
+    expect(dump.sizeHint).toBe(
+      Number(await server.sql('chinook', 'SELECT pg_database_size(current_database())')),
+    );
     expect(info.engine).toBe('postgresql');
     expect(info.engineVersion).toMatch(/^\d+\.\d+/);
     expect(info.toolVersion).toMatch(/^\d+\.\d+/);
