@@ -34,7 +34,7 @@ describe('the zstd program', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('compresses with the program on PATH by default, one thread fewer than the cores (at least one)', async () => {
+  it('compresses with the program on PATH by default: 1 to 4 threads, one fewer than the cores; 2 MiB jobs', async () => {
     expect(zstdCompressor()).toBe('zstd program');
     await pipeline(
       Readable.from([Buffer.from('x')]),
@@ -42,9 +42,10 @@ describe('the zstd program', () => {
       createWriteStream(join(dir, 'o')),
     );
     expect((await readFile(join(dir, 'args.txt'), 'utf8')).trim()).toBe(
-      `-5 -T${zstdThreads()} -c -q --no-progress`,
+      `-5 -T${zstdThreads()} -B2MiB -c -q --no-progress`,
     );
     expect(zstdThreads()).toBeGreaterThanOrEqual(1);
+    expect(zstdThreads()).toBeLessThanOrEqual(4);
   });
 
   it("uses Node's zlib where no program is on PATH, or where TRICOPY_ZSTD=node", () => {
