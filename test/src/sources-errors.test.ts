@@ -261,10 +261,17 @@ kill -KILL $$`,
 
 // --- The dump children's argv and environment, inspected while they run -----------------------------------------
 
-async function waitForChild(root: number, comm: string, child: ResultPromise): Promise<ProcessEntry> {
+/**
+ * The dump itself: tricopy also runs `pg_dump --version` and `mariadb-dump --version` first, which exit at once (read
+ * after they are gone, /proc answers ESRCH).
+ */
+async function waitForDump(root: number, comm: string, child: ResultPromise): Promise<ProcessEntry> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const proc = (await descendantsOf(root)).find((p) => p.comm === comm);
+    const proc = (await descendantsOf(root)).find(
+      // A zombie shows no argv: the version check, exited but not yet reaped.
+      (p) => p.comm === comm && p.argv.length > 0 && !p.argv.includes('--version'),
+    );
     if (proc !== undefined) return proc;
     if (child.nodeChildProcess.exitCode !== null || Date.now() > deadline) {
       throw new Error(
@@ -348,7 +355,7 @@ describe('passwords stay out of the dump children', () => {
         ['pg_dump', pgLock],
         ['mariadb-dump', mysqlLock],
       ] as const) {
-        const proc = await waitForChild(root, comm, backup);
+        const proc = await waitForDump(root, comm, backup);
         const cmdline = (await readFile(`/proc/${proc.pid}/cmdline`, 'utf8')).split('\0').filter(Boolean);
         const environ = await readFile(`/proc/${proc.pid}/environ`, 'utf8');
         seen[comm] = cmdline;
