@@ -144,14 +144,14 @@ async function storeArtifact(
   };
 }
 
-/** Why nothing of a stream is kept (the dump failed, or produced no bytes): for the copies, and for the backup. */
+/** Why nothing of a stream is kept (it failed, or the dump produced no bytes): for the copies, and for the backup. */
 function whyNotKept(run: RunContext, streamed: StreamResult): { copies: string; backup: string } {
   if (streamed.kind === 'failed') {
     run.session.logger.error(
       `job ${run.job.name}: ${run.session.redact(streamed.reason)}`,
       streamed.details ? { details: run.session.redact(streamed.details) } : undefined,
     );
-    return { copies: 'the dump failed', backup: streamed.reason };
+    return { copies: 'the backup failed', backup: streamed.reason };
   }
   return { copies: 'the dump produced no bytes', backup: 'the dump produced no bytes' };
 }

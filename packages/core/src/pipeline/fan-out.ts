@@ -8,12 +8,18 @@ export interface Branch {
   readonly stream: PassThrough;
   /** True until the branch is detached (its consumer finished or failed). */
   readonly alive: boolean;
+  /**
+   * The fan-out itself was stopped (by what feeds it) while this branch still had bytes to take: its consumer's
+   * failure is a consequence, not a cause.
+   */
+  readonly cut: boolean;
 }
 
 interface BranchState {
   name: string;
   stream: PassThrough;
   alive: boolean;
+  cut: boolean;
   release: (() => void) | undefined;
 }
 
@@ -35,7 +41,7 @@ export class FanOut extends Writable {
       // A branch's failure reaches its consumer through the consumer's own reading; a consumer that already gave
       // up (a destination that failed to open its file) must not turn the branch's error into a crash.
       stream.on('error', () => {});
-      return { name, stream, alive: true, release: undefined };
+      return { name, stream, alive: true, cut: false, release: undefined };
     });
   }
 
@@ -104,6 +110,7 @@ export class FanOut extends Writable {
       // Branches that were ended after the last chunk keep draining to their consumers.
       if (branch.alive && !branch.stream.writableEnded) {
         branch.alive = false;
+        branch.cut = error !== null;
         branch.stream.destroy(error ?? new Error('the backup pipeline was stopped'));
         branch.release?.();
       }

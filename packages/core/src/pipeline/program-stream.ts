@@ -14,6 +14,18 @@ export interface FilterExit {
   readonly stderr: string;
 }
 
+/** Per filter stream: resolves, once its program has ended, with the failure it caused itself (none if it was stopped). */
+const ownFailures = new WeakMap<Duplex, Promise<Error | undefined>>();
+
+/**
+ * Whether a filter program failed for its own reason (a non-zero exit, a signal it was not sent here): asked when
+ * something downstream stopped the pipeline first (its output did not decode), so the cause is named.
+ * Undefined for a stream that is not a filter program's.
+ */
+export function ownFailureOf(stream: unknown): Promise<Error | undefined> | undefined {
+  return ownFailures.get(stream as Duplex);
+}
+
 /**
  * A program that reads stdin and writes stdout (`zstd -c`), as one Duplex: what is written goes to its stdin, what
  * it prints is read. The stream ends only once the program has exited 0; any other ending (not started, non-zero
@@ -39,6 +51,7 @@ export function filterProgram(
     );
   });
   let inputEnded = false;
+  let stopped = false;
   const failure = (exit: FilterExit) => {
     if (exit.code !== 0 || exit.error !== undefined) return explain(exit);
     return inputEnded
@@ -61,7 +74,10 @@ export function filterProgram(
       child.stdout.resume();
     },
     destroy(error, callback) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) {
+        stopped = true;
+        child.kill('SIGKILL');
+      }
       callback(error);
     },
   });
@@ -75,6 +91,11 @@ export function filterProgram(
   child.stdout.on('data', (chunk: Buffer) => {
     if (!stream.push(chunk)) child.stdout.pause();
   });
+  ownFailures.set(
+    stream,
+    // Killed here, it ended for our reason; an exit of its own (even one we had not reaped yet) is its own.
+    exited.then((exit) => (stopped && exit.signal === 'SIGKILL' ? undefined : failure(exit))),
+  );
   void exited.then((exit) => {
     if (stream.destroyed) return;
     const error = failure(exit);

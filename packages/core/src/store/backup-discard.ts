@@ -2,7 +2,7 @@ import { describeError } from '../util/errors.js';
 import { type Copy, failedCopy } from './backup-copy.js';
 import type { RunContext } from './backup-run.js';
 
-/** Removes every stored copy of a run that is not kept (the dump failed or produced nothing). */
+/** Removes every stored copy of a run that is not kept (the backup failed, or its dump produced nothing). */
 export async function discardCopies(
   run: RunContext,
   copies: readonly Copy[],

@@ -4,6 +4,7 @@ import type { Encryption } from '@tricopy/age';
 import { createCompressor } from '../pipeline/compression.js';
 import type { Branch, FanOut } from '../pipeline/fan-out.js';
 import { HashCounter } from '../pipeline/hash-counter.js';
+import { ownFailureOf } from '../pipeline/program-stream.js';
 import { type Decoded, decodeBranch, type Measured, type ProofStages } from '../pipeline/proof.js';
 import type { StageSeam } from '../session/session.js';
 import { describeError } from '../util/errors.js';
@@ -23,6 +24,8 @@ export interface Stages {
   /** Counts and hashes what enters the encryptor (an encrypted artifact only). */
   readonly plaintext?: HashCounter;
   readonly proof: ProofStages;
+  /** The compressing program's own failure, if it had one (asked when the proof stopped the backup first). */
+  readonly compressorFailure: () => Promise<Error | undefined>;
 }
 
 /**
@@ -48,7 +51,13 @@ export function stagesOf(run: RunContext, artifact: Artifact, encryption: Encryp
     compression,
     ...(encryption === undefined ? {} : { verifier: encryption.verifier }),
   };
-  return { streams, raw, ...(plaintext === undefined ? {} : { plaintext }), proof };
+  return {
+    streams,
+    raw,
+    ...(plaintext === undefined ? {} : { plaintext }),
+    proof,
+    compressorFailure: async () => ownFailureOf(compressor),
+  };
 }
 
 /** Why the proof failed while the fan-out was still running: it stopped the backup, so it is the story. */

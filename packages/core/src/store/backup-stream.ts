@@ -55,7 +55,7 @@ export async function streamDump(
   );
   let destinationsFailed = false;
   const stopIfNoneLeft = () => {
-    if (fanOut.branches.some((b) => b.alive && b.name !== PROOF)) return;
+    if (fanOut.destroyed || fanOut.branches.some((b) => b.alive && b.name !== PROOF)) return;
     destinationsFailed = true;
     fanOut.destroy(new Error('every destination failed during the dump'));
   };
@@ -82,10 +82,15 @@ export async function streamDump(
   const proof = await proven;
 
   if (!piped.ok && proofStopped(proof) && !run.signal.aborted) {
+    // A program that failed on its own (and printed something before it did) is the cause, not what it printed.
+    const compressor = await stages.compressorFailure();
     return {
       kind: 'failed',
       copies: after,
-      reason: `the backup is not proven: ${describeError(proof.error)}`,
+      reason:
+        compressor === undefined
+          ? `the backup is not proven: ${describeError(proof.error)}`
+          : describeError(compressor),
     };
   }
   if (!piped.ok && destinationsFailed && !run.signal.aborted) {
@@ -130,6 +135,8 @@ export async function streamDump(
   };
 }
 
+const CUT_SHORT = 'not kept: the backup failed before this copy was complete';
+
 async function writeBranch(
   run: RunContext,
   fanOut: FanOut,
@@ -147,6 +154,8 @@ async function writeBranch(
     fanOut.detach(copy.destination);
     return { state: 'written', destination: copy.destination, instance: copy.instance, attempts, put };
   } catch (error) {
+    // Stopped with the whole stream (a stage before the fan-out failed): the run's error says why.
+    if (branch.cut) return failedCopy(copy, CUT_SHORT, { attempts });
     fanOut.detach(copy.destination, error instanceof Error ? error : new Error(String(error)));
     const failed = failedCopy(copy, error, { attempts });
     if (!run.signal.aborted) {
