@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDecryptStream } from './decrypt.js';
 import type { AgeDecryptError } from './errors.js';
 import { generateKeyPair, parseIdentities, recipientProblem, recipientsOf } from './keys.js';
 import { sealText, unsealText } from './seal.js';
-import { ageKeygen, through } from './testing.js';
+import { ageKeygen, removeKeyFolders, through } from './testing.js';
+
+afterAll(removeKeyFolders);
 
 const key = ageKeygen();
 

@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDecryptStream } from './decrypt.js';
 import { createEncryption, createEncryptStream } from './encrypt.js';
 import { AgeDecryptError } from './errors.js';
 import { CHUNK_SIZE } from './stream-cipher.js';
-import { ageKeygen, through } from './testing.js';
+import { ageKeygen, removeKeyFolders, through } from './testing.js';
+
+afterAll(removeKeyFolders);
 
 const SIZES = [0, 1, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE, 3 * CHUNK_SIZE + 77];
 const alice = ageKeygen();

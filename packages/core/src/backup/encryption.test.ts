@@ -1,5 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair, unsealText } from '@tricopy/age';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,8 +7,11 @@ import { parseManifest } from '../manifest/manifest-read.js';
 import { restoreBackup } from '../restore/restore.js';
 import { runBackups } from '../schedule/run-backups.js';
 import { type Harness, harness } from '../testing/harness.js';
+import { tempFolders } from '../testing/temp-folders.js';
 import { restoreTestBackup } from '../verify/restore-test.js';
 import { verifyBackups } from '../verify/verify.js';
+
+const tempFolder = tempFolders();
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -22,7 +24,7 @@ const breakGlass = await generateKeyPair();
 const stranger = await generateKeyPair();
 
 async function identityFile(identity: string): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'tricopy-key-')), 'key.txt');
+  const file = join(await tempFolder('tricopy-key-'), 'key.txt');
   await writeFile(file, `# created by a test\n${identity}\n`, { mode: 0o600 });
   return file;
 }

@@ -1,11 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair } from '@tricopy/age';
 import { describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
+import { tempFolders } from '../testing/temp-folders.js';
 import { ConfigError } from '../util/errors.js';
 import { parseConfig } from './load.js';
+
+const tempFolder = tempFolders();
 
 const one = await generateKeyPair();
 const two = await generateKeyPair();
@@ -52,7 +54,7 @@ describe('config: encryption', () => {
   });
 
   it('reads a recipients file as age-keygen -y prints it, relative to the config', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tricopy-enc-'));
+    const dir = await tempFolder('tricopy-enc-');
     await writeFile(join(dir, 'recipients.txt'), `# ops\n${one.recipient}\n\n${two.recipient}\n`);
     const loaded = await load(config({ top: 'encryption: { recipientsFile: recipients.txt }\n' }), dir);
     expect(loaded.jobs.get('b')?.encryption?.recipients).toEqual([one.recipient, two.recipient]);
@@ -72,7 +74,7 @@ describe('config: encryption', () => {
   });
 
   it('names the line of a malformed recipient in a recipients file, and a missing file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'tricopy-enc-'));
+    const dir = await tempFolder('tricopy-enc-');
     await writeFile(join(dir, 'recipients.txt'), `${one.recipient}\nAGE-SECRET-KEY-1OOPS\n`);
     const problems = await problemsOf(
       config({ top: 'encryption: { recipientsFile: recipients.txt }\n' }),

@@ -1,13 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_PLUGINS } from '../__fixtures__/test-plugins.js';
 import { ConfigError } from '../util/errors.js';
 import { describeUnset, interpolateEnv } from './interpolate.js';
 import { parseConfig } from './load.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tricopy-secret-sources-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 const secret = (name: string, text: string) => {
   const path = join(root, name);
   writeFileSync(path, text, { mode: 0o400 });

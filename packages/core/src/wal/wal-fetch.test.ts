@@ -1,11 +1,13 @@
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPair } from '@tricopy/age';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pseudoRandom } from '../testing/harness.js';
+import { tempFolders } from '../testing/temp-folders.js';
 import { type Archiving, startArchiving, until } from '../testing/wal-archiving.js';
 import { fetchWalFile, type SkippedWalCopy } from './wal-fetch.js';
+
+const tempFolder = tempFolders();
 
 const SEG1 = '000000010000000000000001';
 const owner = await generateKeyPair();
@@ -18,7 +20,7 @@ afterEach(async () => {
 
 /** An encrypted, compressed job with a local copy (read first) and a remote one, SEG1 archived on both. */
 async function archived(): Promise<{ a: Archiving; dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'tricopy-wal-fetch-'));
+  const dir = await tempFolder('tricopy-wal-fetch-');
   const identityFile = join(dir, 'key.txt');
   await writeFile(identityFile, `${owner.identity}\n`, { mode: 0o600 });
   const a = await startArchiving({
