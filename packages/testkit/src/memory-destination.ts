@@ -34,7 +34,9 @@ export type Fault =
   /** Stores the object but leaves the sha256 out of the put result and of stat, whatever the capabilities say. */
   | { readonly kind: 'omit-sha256' }
   /** `get` only: once the reader has read it all, the object is replaced with `bytes` (a race with another writer). */
-  | { readonly kind: 'replace-after-read'; readonly bytes: Buffer };
+  | { readonly kind: 'replace-after-read'; readonly bytes: Buffer }
+  /** `get` only: the object's bytes, then zeros without end (a hostile store filling the reader's disk). */
+  | { readonly kind: 'endless' };
 
 export interface FaultRule {
   readonly op: 'put' | 'get';
@@ -134,6 +136,7 @@ export class MemoryDestination implements Destination {
       reader.once('end', () => this.objects.set(key, replacement));
       return reader;
     }
+    if (fault?.kind === 'endless') return endlessReader(bytes);
     return Readable.from(chunksOf(bytes));
   }
 
@@ -243,6 +246,20 @@ const CHUNK = 64 * 1024;
 
 function* chunksOf(bytes: Buffer): Generator<Buffer> {
   for (let at = 0; at < bytes.length; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
+}
+
+function endlessReader(bytes: Buffer): Readable {
+  const zeros = Buffer.alloc(64 * 1024);
+  return Readable.from(
+    (async function* () {
+      yield* chunksOf(bytes);
+      // One chunk per turn of the event loop, as a network would: a reader's timers still fire.
+      for (;;) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield zeros;
+      }
+    })(),
+  );
 }
 
 function failingReader(bytes: Buffer, after: number, error: Error): Readable {

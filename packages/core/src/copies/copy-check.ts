@@ -1,6 +1,6 @@
 import { addAbortSignal, Readable } from 'node:stream';
 import type { Destination, DestinationCapabilities, ObjectInfo, PutResult } from '@tricopy/contract';
-import { type Digest, hashStream } from '../pipeline/hash-counter.js';
+import { type Digest, hashStream, TooLongError } from '../pipeline/hash-counter.js';
 
 /** What a good copy must be: the artifact's size and SHA-256. */
 export type Expected = Digest;
@@ -89,7 +89,15 @@ export async function checkStoredCopy(
   const body = await destination.get(key);
   // An abort destroys the read (and so frees the file or connection), rejecting the hash.
   if (options.signal !== undefined && body instanceof Readable) addAbortSignal(options.signal, body);
-  const read = await hashStream(body);
+  const read = await hashStream(body, { bytes: expected.size, what: 'the copy' }).catch((error: unknown) => {
+    if (error instanceof TooLongError) return undefined;
+    throw error;
+  });
+  if (read === undefined) {
+    // How much more it holds is not known: the read was stopped.
+    const message = `size-mismatch: read more than ${expected.size} bytes (not read further)`;
+    return { ok: false, kind: 'size-mismatch', message };
+  }
   return judgeCopy(expected, { capabilities: destination.capabilities, put: options.put, stat, read });
 }
 

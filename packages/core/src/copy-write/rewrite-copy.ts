@@ -5,7 +5,7 @@ import { DestinationError, isRetryable, type PutResult } from '@tricopy/contract
 import pRetry from 'p-retry';
 import { checkStoredCopy } from '../copies/copy-check.js';
 import { type Branch, FanOut } from '../pipeline/fan-out.js';
-import { HashCounter } from '../pipeline/hash-counter.js';
+import { HashCounter, TooLongError } from '../pipeline/hash-counter.js';
 import { describeError } from '../util/errors.js';
 import { settle } from '../util/settled.js';
 import type { CopyWriteContext } from './copy-write-context.js';
@@ -62,18 +62,20 @@ export async function rewriteCopy(ctx: CopyWriteContext, request: RewriteRequest
   const { retries } = ctx.limits;
   const sources = sourcesOf(ctx, request);
   const badSources: string[] = [];
+  const dropped: string[] = [];
   let attempts = 0;
   try {
     const verified = await pRetry(
       async () => {
         attempts++;
         const from = sources[0];
-        if (from === undefined) throw new Error('no intact copy left to copy from');
+        if (from === undefined) throw new Error(`no intact copy left to copy from${whyNone(dropped)}`);
         try {
           return await writeOnce(ctx, request, from);
         } catch (error) {
           if (error instanceof BadSourceCopy) {
             sources.shift();
+            dropped.push(error.message);
             if (error.mismatch && from.destination !== undefined) badSources.push(from.destination);
           }
           throw error;
@@ -106,6 +108,10 @@ export async function rewriteCopy(ctx: CopyWriteContext, request: RewriteRequest
   }
 }
 
+function whyNone(dropped: readonly string[]): string {
+  return dropped.length === 0 ? '' : ` (${dropped.join('; ')})`;
+}
+
 async function writeOnce(
   ctx: CopyWriteContext,
   request: RewriteRequest,
@@ -115,7 +121,7 @@ async function writeOnce(
   await ctx.destinations.forget(request.destination);
   const target = await ctx.destinations.open(request.destination);
   const body = await from.open();
-  const hasher = new HashCounter();
+  const hasher = new HashCounter({ bytes: expected.size, what: `the copy read from ${from.name}` });
   // One branch, so a target that stops taking data is detached after stallTimeout, as during the dump.
   const fanOut = new FanOut([request.destination], { stallMs: ctx.limits.stallMs });
   const branch = fanOut.branches[0] as Branch;
@@ -141,6 +147,10 @@ async function writeOnce(
     fanOut.destroy(stored.error instanceof Error ? stored.error : new Error(String(stored.error)));
   }
   const fed = await feeding;
+  if (!fed.ok && fed.error instanceof TooLongError) {
+    if (stored.ok) await target.delete(key).catch(() => undefined);
+    throw new BadSourceCopy(`${describeError(fed.error)}; not propagating it`, true);
+  }
   if (!fed.ok && (stored.ok || first === 'source')) {
     if (stored.ok) await target.delete(key).catch(() => undefined);
     throw new BadSourceCopy(`reading the copy from ${from.name} failed: ${describeError(fed.error)}`);

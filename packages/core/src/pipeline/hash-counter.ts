@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { IntegrityError } from '../util/errors.js';
 
 /** A byte stream's size and SHA-256 (hex): what an artifact is, and what a good copy of it must be. */
 export interface Digest {
@@ -7,13 +8,34 @@ export interface Digest {
   readonly sha256: string;
 }
 
-/** Passes bytes through unchanged while counting them and computing their SHA-256. */
+/** At most `bytes` may pass: what a stored copy read back may hold (`what` names it in the error). */
+export interface ByteLimit {
+  readonly bytes: number;
+  readonly what: string;
+}
+
+/**
+ * Passes bytes through unchanged while counting them and computing their SHA-256. With a `limit`, a chunk that
+ * would take the count past it fails the stream instead of passing: a store that sends more than the backup has
+ * (endlessly, to fill a disk) is stopped there, not when its end is hashed.
+ */
 export class HashCounter extends Transform {
   readonly #hash: Hash = createHash('sha256');
+  readonly #limit: ByteLimit | undefined;
   #bytes = 0;
   #digest: string | undefined;
 
+  constructor(limit?: ByteLimit) {
+    super();
+    this.#limit = limit;
+  }
+
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const limit = this.#limit;
+    if (limit !== undefined && this.#bytes + chunk.length > limit.bytes) {
+      callback(tooLong(limit));
+      return;
+    }
     this.#hash.update(chunk);
     this.#bytes += chunk.length;
     callback(null, chunk);
@@ -35,15 +57,24 @@ export class HashCounter extends Transform {
   }
 }
 
-/** Reads a stream to its end without keeping it, returning its size and SHA-256. */
-export async function hashStream(stream: NodeJS.ReadableStream): Promise<Digest> {
+/** Reads a stream to its end without keeping it, returning its size and SHA-256; past `limit`, fails. */
+export async function hashStream(stream: NodeJS.ReadableStream, limit?: ByteLimit): Promise<Digest> {
   const hash = createHash('sha256');
   let size = 0;
+  // Leaving the loop early (the throw) destroys the stream.
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
     size += chunk.length;
+    if (limit !== undefined && size > limit.bytes) throw tooLong(limit);
+    hash.update(chunk);
   }
   return { size, sha256: hash.digest('hex') };
+}
+
+/** Thrown for a read past its limit. */
+export class TooLongError extends IntegrityError {}
+
+function tooLong({ bytes, what }: ByteLimit): TooLongError {
+  return new TooLongError(`${what} holds more than the ${bytes} bytes recorded for it: not read further`);
 }
 
 /**

@@ -35,7 +35,7 @@ export async function stageCopy(
     await handle.close().catch(() => undefined);
     await rm(file, { force: true });
   };
-  const hasher = new HashCounter();
+  const hasher = new HashCounter({ bytes: expected.size, what: `the copy on ${destinationName}` });
   try {
     await pipeline(await destination.get(key), hasher, async (hashed: AsyncIterable<Buffer>) => {
       for await (const chunk of hashed) await handle.write(chunk);

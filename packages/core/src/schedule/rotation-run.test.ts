@@ -174,7 +174,7 @@ workDir: ./work
             if (property !== 'get') return Reflect.get(target, property, receiver);
             return async () => {
               reading = new PassThrough();
-              reading.write(Buffer.alloc(1024));
+              reading.write(Buffer.alloc(1));
               return reading;
             };
           },

@@ -115,7 +115,7 @@ async function verifyCopy(
             ...(check.actualSize === undefined ? {} : { size: check.actualSize }),
             ...(check.actualSha256 === undefined ? {} : { sha256: check.actualSha256 }),
           },
-          ...(check.kind === 'no-checksum' ? { error: check.message } : {}),
+          ...(check.kind === 'no-checksum' || check.actualSize === undefined ? { error: check.message } : {}),
         };
   } catch (error) {
     // An interrupted check says nothing about the copy: nothing is recorded.

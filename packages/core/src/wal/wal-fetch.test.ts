@@ -62,6 +62,24 @@ describe('wal-fetch', () => {
     expect((await readFile(target)).equals(pseudoRandom(100_000, 7))).toBe(true);
   });
 
+  it('stops reading a copy that holds more than the catalog records, and uses the next', async () => {
+    const { a, dir } = await archived();
+    const key = `pg/wal/${SEG1}.zst.age`;
+    const stored = a.h.destinations.near?.objects.get(key) as Buffer;
+    a.h.destinations.near?.objects.set(key, Buffer.concat([stored, Buffer.alloc(1024 * 1024)]));
+    const reported: SkippedWalCopy[] = [];
+    const target = join(dir, 'RECOVERYXLOG');
+    const result = await fetchWalFile(a.h.session, 'pg', SEG1, target, (s) => reported.push(s));
+    expect(result).toMatchObject({ kind: 'fetched', destination: 'far' });
+    expect(reported).toEqual([
+      {
+        destination: 'near',
+        reason: `the copy on near holds more than the ${stored.length} bytes recorded for it: not read further`,
+      },
+    ]);
+    expect((await readFile(target)).equals(pseudoRandom(100_000, 7))).toBe(true);
+  });
+
   it('writes nothing when no copy is intact, and leaves no temporary file', async () => {
     const { a, dir } = await archived();
     for (const destination of Object.values(a.h.destinations)) destination.objects.clear();

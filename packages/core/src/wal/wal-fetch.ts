@@ -83,8 +83,8 @@ async function fetchCopy(
   identities: readonly string[] | undefined,
 ): Promise<void> {
   const destination = await session.destination(destinationName);
-  const stored = new HashCounter();
-  const raw = new HashCounter();
+  const stored = new HashCounter({ bytes: row.size, what: `the copy on ${destinationName}` });
+  const raw = new HashCounter({ bytes: row.rawSize, what: `the decoded copy from ${destinationName}` });
   const temp = tempPathBeside(target);
   const handle = await openExclusive(temp);
   try {
