@@ -59,6 +59,16 @@ export class FakeWal implements WalArchiving {
     await rename(join(spool, `${name}.partial`), join(spool, name));
   }
 
+  /** Writes several WAL files, then completes them all at once (a burst the archiver finds together). */
+  async writeBurst(files: ReadonlyMap<string, Buffer>): Promise<void> {
+    const spool = this.#spool;
+    if (spool === undefined) throw new Error('FakeWal.writeBurst before receive');
+    for (const [name, bytes] of files) await writeFile(join(spool, `${name}.partial`), bytes);
+    await Promise.all(
+      [...files.keys()].map((name) => rename(join(spool, `${name}.partial`), join(spool, name))),
+    );
+  }
+
   /** Writes a partial file only (WAL not complete yet). */
   async writePartial(name: string, bytes: Buffer): Promise<void> {
     if (this.#spool === undefined) throw new Error('FakeWal.writePartial before receive');

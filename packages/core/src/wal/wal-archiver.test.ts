@@ -46,7 +46,8 @@ describe('the WAL archiver', () => {
     await until(() => wal.acknowledged.includes(SEG3));
     await stopArchiver();
 
-    expect(stored.map((result) => result.name)).toEqual([SEG1, SEG2, HISTORY2, SEG3]);
+    // Stored several at a time: in whatever order they finish.
+    expect(stored.map((result) => result.name).sort()).toEqual([SEG1, SEG2, HISTORY2, SEG3].sort());
     expect(wal.acknowledged.at(-1)).toBe(SEG3);
     for (const destination of Object.values(h.destinations)) {
       const object = destination.objects.get(`pg/wal/${SEG1}.zst`) as Buffer;
@@ -73,6 +74,28 @@ describe('the WAL archiver', () => {
       ['b', 'verified'],
     ]);
     expect(await readdir(spool)).toEqual(['000000020000000000000004.partial']);
+  });
+
+  it('stores a burst several files at a time, and acknowledges nothing past an older file not stored yet', async () => {
+    const fault = { kind: 'fail-after' as const, bytes: 0, error: 'ECONNRESET' as const };
+    const failing = { op: 'put' as const, key: new RegExp(SEG1), times: 1, fault };
+    const { wal, h, stored } = await start({
+      destinations: { a: { faults: [failing] }, b: { faults: [failing] } },
+      compression: 'zstd',
+    });
+    await wal.writeBurst(new Map([SEG1, SEG2, SEG3].map((name, i) => [name, segment(i + 1)])));
+    await until(() => wal.acknowledged.includes(SEG3));
+    await stopArchiver();
+
+    // SEG2 was being written before SEG1's copy was checked: not one after another.
+    const log = h.destinations.a?.log ?? [];
+    const secondPut = log.findIndex((line) => line.startsWith(`put pg/wal/${SEG2}`));
+    const firstCheck = log.findIndex((line) => line.startsWith(`stat pg/wal/${SEG1}`));
+    expect(secondPut).toBeGreaterThanOrEqual(0);
+    expect(secondPut).toBeLessThan(firstCheck);
+    // SEG1 failed everywhere at first: nothing was acknowledged until it was stored.
+    expect(stored.find((result) => result.name === SEG1)?.stored).toBeUndefined();
+    expect(wal.acknowledged).toEqual([SEG3]);
   });
 
   it('holds the acknowledgement while the policy does not hold, and catches the destination up from the kept artifact', async () => {

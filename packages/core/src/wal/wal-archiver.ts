@@ -104,18 +104,16 @@ async function walOf(session: Session, jobName: string): Promise<WalArchiving> {
   return source.wal;
 }
 
+/**
+ * WAL files stored at once. One at a time, each file waited for its three uploads, cross-checks and catalog rows in
+ * turn (0.7 segments/s to local + SFTP + S3 here); acknowledgement stays in archive order whatever finishes first.
+ */
+const STORING_AT_ONCE = 3;
+
 /** Stores what is complete, acknowledges what is safe, catches destinations up when due, switches when due. */
 async function round(ctx: WalContext, state: RoundState, options: WalArchiverOptions): Promise<void> {
   const pending = await completeFiles(ctx);
-  for (const name of pending) {
-    if (options.signal.aborted) break;
-    if (await alreadyStored(ctx, name)) continue;
-    const result = await storeWalFile(ctx, name);
-    options.onStored?.(result);
-    if (result.copies.some((copy) => copy.state === 'failed')) state.lacking = true;
-    if (result.stored === undefined) break;
-    state.lastProgress = Date.now();
-  }
+  await storePending(ctx, state, options, pending);
   await acknowledgeStored(ctx, pending);
   // Copies found bad or missing by others (verify) are noticed at least this often.
   if (Date.now() >= state.nextFullScan) {
@@ -132,6 +130,32 @@ async function round(ctx: WalContext, state: RoundState, options: WalArchiverOpt
     await ctx.wal.switchSegment?.();
     state.lastProgress = Date.now();
   }
+}
+
+/**
+ * Stores the pending files, oldest first, STORING_AT_ONCE at a time. After a file that could not be stored anywhere,
+ * none is started: the next round tries again from there (the ones already running finish).
+ */
+async function storePending(
+  ctx: WalContext,
+  state: RoundState,
+  options: WalArchiverOptions,
+  pending: readonly string[],
+): Promise<void> {
+  const queue = [...pending];
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+      if (failed || options.signal.aborted) return;
+      if (await alreadyStored(ctx, name)) continue;
+      const result = await storeWalFile(ctx, name);
+      options.onStored?.(result);
+      if (result.copies.some((copy) => copy.state === 'failed')) state.lacking = true;
+      if (result.stored === undefined) failed = true;
+      else state.lastProgress = Date.now();
+    }
+  };
+  await Promise.all(Array.from({ length: STORING_AT_ONCE }, worker));
 }
 
 /** The spool's complete WAL files, in archive order. */
