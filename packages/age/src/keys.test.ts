@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { generateHybridIdentity, identityToRecipient } from 'age-encryption';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDecryptStream } from './decrypt.js';
 import type { AgeDecryptError } from './errors.js';
@@ -20,6 +21,22 @@ describe('age keys', () => {
     const last = key.recipient.endsWith('q') ? 'p' : 'q';
     expect(recipientProblem(`${key.recipient.slice(0, -1)}${last}`)).toMatch(/not a valid age recipient/);
     expect(recipientProblem(key.recipient.slice(0, 30))).toMatch(/not a valid age recipient/);
+  });
+
+  it('refuses post-quantum, tag and plugin recipients by their prefix, and only by it', async () => {
+    const hybrid = await identityToRecipient(await generateHybridIdentity());
+    expect(hybrid.startsWith('age1pq1')).toBe(true);
+    expect(recipientProblem(hybrid)).toMatch(
+      /is a post-quantum, tag or plugin recipient; use an X25519 recipient/,
+    );
+    expect(recipientProblem('age1yubikey1qwerty')).toMatch(/post-quantum, tag or plugin recipient/);
+    // About one X25519 key in 1024 begins age1pq…: it is as good as any other (this one was refused once).
+    let lookalike: string | undefined;
+    while (lookalike === undefined) {
+      const recipient = (await generateKeyPair()).recipient;
+      if (recipient.startsWith('age1pq')) lookalike = recipient;
+    }
+    expect(recipientProblem(lookalike)).toBeUndefined();
   });
 
   it('reads an identity file as age-keygen writes it, and never repeats its contents in an error', async () => {

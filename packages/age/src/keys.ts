@@ -2,16 +2,16 @@ import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } fro
 
 /**
  * Why `text` is not an X25519 age recipient (`age1…`, as `age-keygen -y` prints it), or undefined when it is one.
- * Post-quantum and tag recipients (`age1pq1…`, `age1tag…`) are refused (Debian's age 1.1 cannot decrypt them), and
- * so are SSH keys (not supported yet).
+ * Post-quantum, tag and plugin recipients (`age1pq1…`, `age1tag1…`, `age1NAME1…`) are refused (Debian's age 1.1
+ * cannot decrypt them), and so are SSH keys (not supported yet).
  */
 export function recipientProblem(text: string): string | undefined {
   if (text.startsWith('ssh-')) {
     return `${quote(text)} is an SSH key: tricopy encrypts to X25519 recipients only (age1…, made by age-keygen)`;
   }
   if (!text.startsWith('age1')) return `${quote(text)} is not an age recipient (an X25519 public key, age1…)`;
-  if (/^age1(pq|tag)/.test(text)) {
-    return `${quote(text)} is a post-quantum or tag recipient; use an X25519 recipient (age1…, from age-keygen) that every age can decrypt`;
+  if (bech32Prefix(text) !== 'age') {
+    return `${quote(text)} is a post-quantum, tag or plugin recipient; use an X25519 recipient (age1…, from age-keygen) that every age can decrypt`;
   }
   try {
     new Encrypter().addRecipient(text);
@@ -19,6 +19,15 @@ export function recipientProblem(text: string): string | undefined {
   } catch {
     return `${quote(text)} is not a valid age recipient (bad length or checksum)`;
   }
+}
+
+/**
+ * A Bech32 string's human-readable prefix: everything before its last `1` (the data part has no `1`). An X25519
+ * recipient's is `age`; post-quantum, tag and plugin recipients' are `age1pq`, `age1tag`, `age1NAME`. Their first
+ * data characters may spell anything (an X25519 key can begin `age1pq…`), so only the prefix tells them apart.
+ */
+function bech32Prefix(text: string): string {
+  return text.toLowerCase().slice(0, text.lastIndexOf('1'));
 }
 
 /** The lines of a recipients or identity file that hold keys: no blank lines, no `#` comments. */

@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { type FilterExit, filterProgram } from './program-stream.js';
+import { type FilterExit, filterProgram, ownFailureOf } from './program-stream.js';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
 const explain = (exit: FilterExit) =>
@@ -10,6 +10,24 @@ const explain = (exit: FilterExit) =>
 const sh = (script: string) => filterProgram('/bin/sh', ['-c', script], env, explain);
 
 describe('filterProgram', () => {
+  it('a stream destroyed while its output waits unread: the program ends, and that it was stopped is known', async () => {
+    const stream = sh('yes');
+    stream.on('error', () => {});
+    // Nothing reads it: its output fills the pipe and Node pauses it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stream.destroy(new Error('the proof failed'));
+    await expect(ownFailureOf(stream)).resolves.toBeUndefined();
+  });
+
+  it('a program that failed on its own before its stream was destroyed: its failure is known', async () => {
+    const stream = sh('echo "disk on fire" >&2; exit 3');
+    stream.on('error', () => {});
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stream.destroy(new Error('the proof failed'));
+    const failure = await ownFailureOf(stream);
+    expect(failure?.message).toMatch(/code 3 .*stderr disk on fire/);
+  });
+
   it('passes everything through a program that reads stdin to stdout', async () => {
     const input = Buffer.alloc(3 * 1024 * 1024, 'abc');
     const out = await buffer(Readable.from([input.subarray(0, 1000), input.subarray(1000)]).pipe(sh('cat')));

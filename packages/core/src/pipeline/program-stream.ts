@@ -78,6 +78,8 @@ export function filterProgram(
         stopped = true;
         child.kill('SIGKILL');
       }
+      // Its output is not wanted any more; left paused, its pipe would never close, and neither would the child.
+      child.stdout.destroy();
       callback(error);
     },
   });

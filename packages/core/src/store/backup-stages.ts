@@ -8,7 +8,7 @@ import { ownFailureOf } from '../pipeline/program-stream.js';
 import { type Decoded, decodeBranch, type Measured, type ProofStages } from '../pipeline/proof.js';
 import type { StageSeam } from '../session/session.js';
 import { describeError } from '../util/errors.js';
-import type { Settled } from '../util/settled.js';
+import { type Settled, within } from '../util/settled.js';
 import type { Artifact } from './backup-artifact.js';
 import type { RunContext } from './backup-run.js';
 
@@ -56,9 +56,13 @@ export function stagesOf(run: RunContext, artifact: Artifact, encryption: Encryp
     raw,
     ...(plaintext === undefined ? {} : { plaintext }),
     proof,
-    compressorFailure: async () => ownFailureOf(compressor),
+    compressorFailure: () =>
+      within(ownFailureOf(compressor) ?? Promise.resolve(undefined), EXIT_WAIT_MS, undefined),
   };
 }
+
+/** How long a stopped compressing program is waited for, to learn whether it had failed on its own. */
+const EXIT_WAIT_MS = 5000;
 
 /** Why the proof failed while the fan-out was still running: it stopped the backup, so it is the story. */
 class ProofStopped extends Error {}
