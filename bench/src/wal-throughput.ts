@@ -6,7 +6,7 @@
 // policy holds, every copy verified) or complete on disk (pg_receivewal). A measurement, not a test: it asserts
 // nothing. Run: pnpm --filter @tricopy/bench run bench:wal -- [--segments 32] [--runs 3]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -84,15 +84,23 @@ async function timeTricopy(
   dir: string,
   env: Record<string, string>,
   last: string,
-): Promise<number> {
+): Promise<{ seconds: number; peakMiB: number }> {
   const started = performance.now();
   const child = startTricopy(dir, env);
   try {
     await poll(`tricopy to acknowledge ${last}`, async () => (await retainedFrom(pg, ACK_SLOT)) > last);
-    return (performance.now() - started) / 1000;
+    const seconds = (performance.now() - started) / 1000;
+    return { seconds, peakMiB: await peakRssMiB(child.pid) };
   } finally {
     await stopChild(child);
   }
+}
+
+/** The process's peak resident set so far (VmHWM), in MiB. */
+async function peakRssMiB(pid: number | undefined): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kib = Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
+  return kib / 1024;
 }
 
 async function timeReceivewal(pg: PostgresServer, spool: string, last: string): Promise<number> {
@@ -116,6 +124,18 @@ async function timeReceivewal(pg: PostgresServer, spool: string, last: string): 
   } finally {
     await stopChild(child);
   }
+}
+
+async function timedTricopy(
+  pg: PostgresServer,
+  dir: string,
+  env: Record<string, string>,
+  last: string,
+  peaks: number[],
+): Promise<number> {
+  const { seconds, peakMiB } = await timeTricopy(pg, dir, env, last);
+  peaks.push(peakMiB);
+  return seconds;
 }
 
 const scratch = await makeTempDir('wal-bench', 0o755);
@@ -144,6 +164,7 @@ workDir: ./work
   const spool = join(scratch.path, 'receivewal');
   await mkdir(spool);
   const times = { receivewal: [] as number[], tricopy: [] as number[] };
+  const peaks: number[] = [];
   for (let round = 1; round <= runs; round++) {
     const last = await generateSegments(pg, segments);
     log(`round ${round}/${runs}: ${segments} segments written, the last ${last}`);
@@ -152,7 +173,9 @@ workDir: ./work
       round % 2 === 1 ? (['receivewal', 'tricopy'] as const) : (['tricopy', 'receivewal'] as const);
     for (const side of order) {
       const seconds =
-        side === 'tricopy' ? await timeTricopy(pg, dir, env, last) : await timeReceivewal(pg, spool, last);
+        side === 'tricopy'
+          ? await timedTricopy(pg, dir, env, last, peaks)
+          : await timeReceivewal(pg, spool, last);
       times[side].push(seconds);
       log(`  ${side}: ${seconds.toFixed(2)} s`);
     }
@@ -167,6 +190,7 @@ workDir: ./work
   console.log('| --- | --- | --- | --- | --- |');
   console.log(row('`pg_receivewal` alone → local folder', times.receivewal));
   console.log(row('`tricopy wal` → local + SFTP + S3 (zstd, verified, acknowledged)', times.tricopy));
+  console.log(`\ntricopy's peak RSS: ${Math.max(...peaks).toFixed(0)} MiB (largest of the rounds).`);
   console.log(
     `${runs} rounds; each round ${segments} × 16 MiB of WAL from inserts, caught up from the slot by each side (start-up included).`,
   );
