@@ -68,7 +68,8 @@ describe('rclone destination: secrets', () => {
       expect(obscured).not.toBe('');
       expect(obscured).not.toBe(password);
       expect(args).not.toContain(obscured);
-      expect((await execa('rclone', ['reveal', obscured])).stdout).toBe(password);
+      // `--`: an obscured value may begin with '-' (1 in 64), which rclone would take for a flag.
+      expect((await execa('rclone', ['reveal', '--', obscured])).stdout).toBe(password);
       expect(env).not.toContain(password);
       expect(env).not.toContain('unrelated-secret-77b3');
     } finally {
