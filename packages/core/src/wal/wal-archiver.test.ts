@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { zstdDecompressSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -191,6 +192,31 @@ describe('the WAL archiver', () => {
     await sleep(5);
     await wal.writePartial(SEG1, segment(1));
     await until(() => wal.switches > 0);
+  });
+
+  it('switches a segment the server wrote to before an older file was stored, not only after', async () => {
+    // A burst that fills SEG1 and spills into SEG2: SEG2.partial is written before SEG1 is stored, then nothing.
+    const wal = new FakeWal();
+    wal.switchAfterMs = 50;
+    const { stored } = await start({ destinations: { a: {} } }, 60_000, wal);
+    await wal.writePartial(SEG2, segment(2));
+    await wal.write(SEG1, segment(1));
+    await until(() => stored.length === 1);
+    await until(() => wal.switches > 0);
+  });
+
+  it('asks once for a partial file written long ago, and again only once it is written to', async () => {
+    const wal = new FakeWal();
+    wal.switchAfterMs = 20;
+    const { spool } = await start({ destinations: { a: {} } }, 60_000, wal);
+    await wal.writePartial(SEG1, segment(1));
+    const longAgo = new Date(Date.now() - 60_000);
+    await utimes(join(spool, `${SEG1}.partial`), longAgo, longAgo);
+    await until(() => wal.switches > 0);
+    await sleep(200);
+    expect(wal.switches).toBe(1);
+    await wal.writePartial(SEG1, segment(2));
+    await until(() => wal.switches > 1);
   });
 
   it('refuses a job whose source archives no WAL, naming the fix', async () => {

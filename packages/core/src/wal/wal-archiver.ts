@@ -39,7 +39,16 @@ interface RoundState {
   nextFullScan: number;
   /** When WAL last moved on (a file stored, or a switch asked for): switchAfter counts from there. */
   lastProgress: number;
+  /** When a switch was last asked for: a partial file written since holds WAL no switch has closed yet. */
+  lastSwitch: number;
 }
+
+/**
+ * File times come from the kernel's coarse clock, up to a few milliseconds behind Date.now(): a partial file written
+ * this long before a switch still counts as written after it (at worst one switch more, which the server ignores when
+ * no WAL came since).
+ */
+const FILE_TIME_SLACK_MS = 100;
 
 /**
  * Archives one job's WAL for one lifetime of its receiver: every complete file the receiver writes into the spool is
@@ -74,6 +83,7 @@ export async function archiveWal(
       nextCatchUp: 0,
       nextFullScan: Date.now() + FULL_SCAN_MS,
       lastProgress: Date.now(),
+      lastSwitch: Number.NEGATIVE_INFINITY,
     };
     for (;;) {
       await round(ctx, state, options);
@@ -130,6 +140,7 @@ async function round(ctx: WalContext, state: RoundState, options: WalArchiverOpt
   if (await switchDue(ctx, state)) {
     await ctx.wal.switchSegment?.();
     state.lastProgress = Date.now();
+    state.lastSwitch = state.lastProgress;
   }
 }
 
@@ -173,7 +184,10 @@ async function alreadyStored(ctx: WalContext, name: string): Promise<boolean> {
   return raw.sha256 === row.rawSha256 && raw.size === row.rawSize;
 }
 
-/** switchAfter has passed since WAL last moved on, and the partial file has been written since. */
+/**
+ * switchAfter has passed since WAL last moved on, and a partial file was written since the last switch: storing an
+ * older file is no reason to wait, as the partial one may hold the end of the same burst.
+ */
 async function switchDue(ctx: WalContext, state: RoundState): Promise<boolean> {
   const after = ctx.wal.switchAfterMs;
   if (ctx.wal.switchSegment === undefined || after === undefined) return false;
@@ -181,7 +195,7 @@ async function switchDue(ctx: WalContext, state: RoundState): Promise<boolean> {
   const partials = (await readdir(ctx.folders.spool)).filter((name) => name.endsWith('.partial'));
   for (const name of partials) {
     const written = await stat(join(ctx.folders.spool, name)).catch(() => undefined);
-    if (written !== undefined && written.mtimeMs > state.lastProgress) return true;
+    if (written !== undefined && written.mtimeMs > state.lastSwitch - FILE_TIME_SLACK_MS) return true;
   }
   return false;
 }
