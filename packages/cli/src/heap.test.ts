@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -36,15 +36,39 @@ describe('heap', () => {
 });
 
 describe('heapFlags', () => {
-  it('sets a fixed young generation and old-generation growth by default', async () => {
+  const SWEEP = '--no-concurrent-array-buffer-sweeping';
+
+  it('sets a fixed young generation, old-generation growth and buffer sweeping by default', async () => {
     const { heapFlags } = await import('./heap.js');
-    expect(heapFlags([], undefined)).toEqual(['--semi-space-growth-factor=1', '--heap-growing-percent=100']);
+    expect(heapFlags([], undefined)).toEqual([
+      '--semi-space-growth-factor=1',
+      '--heap-growing-percent=100',
+      SWEEP,
+    ]);
   });
 
   it("keeps the user's own settings, given to node or in NODE_OPTIONS", async () => {
     const { heapFlags } = await import('./heap.js');
-    expect(heapFlags(['--max-semi-space-size=8'], undefined)).toEqual(['--heap-growing-percent=100']);
-    expect(heapFlags(['--heap-growing-percent=50'], '--min-semi-space-size=2')).toEqual([]);
-    expect(heapFlags([], '--heap_growing_percent=300')).toEqual(['--semi-space-growth-factor=1']);
+    expect(heapFlags(['--max-semi-space-size=8'], undefined)).toEqual(['--heap-growing-percent=100', SWEEP]);
+    expect(
+      heapFlags(
+        ['--heap-growing-percent=50', '--concurrent-array-buffer-sweeping'],
+        '--min-semi-space-size=2',
+      ),
+    ).toEqual([]);
+    expect(heapFlags([], '--heap_growing_percent=300')).toEqual(['--semi-space-growth-factor=1', SWEEP]);
+  });
+
+  it('sets only flags this Node knows (an unknown one is an error line on every run)', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `await import(${JSON.stringify(HEAP)});`],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
   });
 });
