@@ -1,7 +1,7 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Destinations } from './destinations.js';
-import type { Engine } from './engines/engine.js';
+import { checkedPipeline, type Engine } from './engines/engine.js';
 import { type Measured, measure, sh } from './measure.js';
 import type { BenchOptions, SizeName } from './options.js';
 import { rootsOf } from './server-cpu.js';
@@ -10,6 +10,7 @@ import { median } from './stats.js';
 export type RowKind =
   | 'floor-dump'
   | 'floor-zstd'
+  | 'floor-checked'
   | 'usual'
   | 'usual-zstd'
   | 'tricopy-3'
@@ -24,6 +25,8 @@ export type RowKind =
 export const ROW_LABELS: Record<RowKind, string> = {
   'floor-dump': 'floor: dump tool alone → /dev/null',
   'floor-zstd': 'floor: dump | zstd -3 -T0 → /dev/null',
+  'floor-checked':
+    "floor with tricopy's checks, by programs: dump | zstd → file; dump, output, its decoding, file read back hashed",
   usual: "usual script, the tool's compression (pg_dump -Fc / gzip): → tmp, cp, sftp, aws s3 cp",
   'usual-zstd': 'usual script with zstd: dump | zstd -3 -T0 → tmp, cp, sftp, aws s3 cp',
   'tricopy-3': 'tricopy defaults → local + SFTP + S3',
@@ -200,6 +203,7 @@ retries: { attempts: 0 }
     const measured: Record<RowKind, Measured[]> = {
       'floor-dump': [],
       'floor-zstd': [],
+      'floor-checked': [],
       usual: [],
       'usual-zstd': [],
       'tricopy-3': [],
@@ -275,6 +279,11 @@ retries: { attempts: 0 }
       await dest.clear();
       await attempt('floor-dump', 'dump alone', db.dumpToNull);
       await attempt('floor-zstd', 'dump | zstd alone', db.dumpZstd('/dev/null'));
+      await attempt(
+        'floor-checked',
+        'dump | zstd with the checks',
+        checkedPipeline(db.dumpToStdout, join(dir, 'checked.zst')),
+      );
       await usualScript('usual', db.dumpCompressed(join(dir, 'usual-tmp'), L), `${engine.name}-${i}.dump`);
       await usualScript('usual-zstd', db.dumpZstd(join(dir, 'usual-tmp')), `${engine.name}-${i}.zst`);
       tricopy3Stored = await backup('tricopy-3', 'fanout');

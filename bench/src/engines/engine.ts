@@ -1,5 +1,32 @@
+import { sh } from '../measure.js';
+
 /** zstd as the usual script with zstd runs it: level 3 (its default), every core. */
 export const ZSTD = 'zstd -3 -T0 -q';
+
+const SHA256 = 'openssl dgst -sha256 -r';
+
+/**
+ * The dump | zstd floor with the checks tricopy makes, done by programs: the dump hashed, the output decompressed
+ * again and hashed (the proof that it decodes to the dump), the output hashed, written to `path`, read back and
+ * hashed; fails when the proof or the read-back differs. `openssl dgst` uses the CPU's SHA instructions as Node does
+ * (coreutils' sha256sum does not, and took 5× longer here). What no tool can do faster on the same cores.
+ */
+export function checkedPipeline(dumpToStdout: string, path: string): string {
+  const out = sh(path);
+  return [
+    'checks=$(mktemp -d)',
+    'mkfifo "$checks/raw" "$checks/artifact" "$checks/decoded"',
+    `${SHA256} < "$checks/raw" > "$checks/raw.sum" &`,
+    `${SHA256} < "$checks/artifact" > "$checks/artifact.sum" &`,
+    `zstd -q -d -c < "$checks/decoded" | ${SHA256} > "$checks/decoded.sum" &`,
+    `${dumpToStdout} | tee "$checks/raw" | ${ZSTD} | tee "$checks/artifact" "$checks/decoded" > ${out}`,
+    'wait',
+    `${SHA256} < ${out} > "$checks/copy.sum"`,
+    'cmp -s "$checks/raw.sum" "$checks/decoded.sum" || { echo "checked floor: the output does not decode to the dump" >&2; exit 1; }',
+    'cmp -s "$checks/artifact.sum" "$checks/copy.sum" || { echo "checked floor: the copy read back differs" >&2; exit 1; }',
+    `rm -rf "$checks" ${out}`,
+  ].join('\n');
+}
 
 /** What the benchmark needs from one database engine, as bash snippets and tricopy config. */
 export interface PreparedDatabase {
@@ -11,6 +38,8 @@ export interface PreparedDatabase {
   readonly serverPort?: number;
   /** The dump tool alone, its output discarded: the read floor. */
   readonly dumpToNull: string;
+  /** The raw dump (PostgreSQL: `-Fc -Z0`) on standard output: what tricopy's source reads. */
+  readonly dumpToStdout: string;
   /** Writes the raw (uncompressed) dump to `path`. */
   dumpToFile(path: string): string;
   /**

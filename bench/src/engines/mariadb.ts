@@ -42,6 +42,7 @@ export const mariadbEngine: Engine = {
         env: { MYSQL_PWD: server.password },
         serverPort: server.port,
         dumpToNull: `mariadb-dump ${dumpArgs} > /dev/null`,
+        dumpToStdout: `mariadb-dump ${dumpArgs}`,
         // Without --databases: the floor restore loads it into a database of another name.
         dumpToFile: (path) => `mariadb-dump ${conn} --single-transaction --quick ${DATABASE} > ${sh(path)}`,
         dumpCompressed: (path, level) => `mariadb-dump ${dumpArgs} | gzip -${level} > ${sh(path)}`,

@@ -43,6 +43,7 @@ export const postgresEngine: Engine = {
         env: { PGPASSWORD: server.password, PGCONNECT_TIMEOUT: '15' },
         serverPort: server.port,
         dumpToNull: `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > /dev/null`,
+        dumpToStdout: `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE}`,
         dumpToFile: (path) =>
           `${bin('pg_dump')} ${conn} --format=custom --compress=0 ${DATABASE} > ${sh(path)}`,
         // pg_dump -Fc compresses with its own gzip (level 6 by default): what tutorials run.

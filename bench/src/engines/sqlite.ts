@@ -40,6 +40,7 @@ export const sqliteEngine: Engine = {
       env: {},
       // .backup cannot write to /dev/null (it opens the target as a database): it writes a file that is removed.
       dumpToNull: `sqlite3 ${sh(db)} ".backup ${join(dir, 'floor.db')}"; rm -f ${sh(join(dir, 'floor.db'))}`,
+      dumpToStdout: `sqlite3 ${sh(db)} ".backup ${join(dir, 'stdout.db')}" && cat ${sh(join(dir, 'stdout.db'))} && rm -f ${sh(join(dir, 'stdout.db'))}`,
       dumpToFile: (path) => `sqlite3 ${sh(db)} ".backup ${path}"`,
       dumpCompressed: (path, level) =>
         `sqlite3 ${sh(db)} ".backup ${path}.tmp"; gzip -${level} < ${sh(`${path}.tmp`)} > ${sh(path)}; rm -f ${sh(`${path}.tmp`)}`,
