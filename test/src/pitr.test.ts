@@ -6,7 +6,7 @@
 // nothing. Every wait polls with a generous deadline; nothing sleeps and then asserts.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DataDirServer, descendantsOf, startPostgresOnDataDir } from '@tricopy/test-servers';
+import { type DataDirServer, descendantsOf } from '@tricopy/test-servers';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BackupJson, sha256File } from './cli.js';
@@ -28,11 +28,20 @@ import {
   pitrConfig,
   startPitrEnv,
 } from './pitr-env.js';
+import {
+  ACK_SLOT,
+  assertArchiverRuns,
+  copyOffNas,
+  RECV_SLOT,
+  recoverToTime,
+  restoreAndStart,
+  startRestored,
+  storedOn,
+  waitArchiverStreaming,
+  waitStoredEverywhere,
+} from './pitr-steps.js';
 import { runShellAs } from './pitr-user.js';
 import { flipByte } from './remote-env.js';
-
-const ACK_SLOT = 'tricopy_app';
-const RECV_SLOT = 'tricopy_app_recv';
 
 let env: PitrEnv;
 let archiver: Archiver;
@@ -64,42 +73,12 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function assertArchiverRuns(which: Archiver = archiver): void {
-  const exit = which.exit();
-  if (exit !== undefined) {
-    throw new Error(
-      `tricopy wal app exited (${exit.code ?? exit.signal}):\n${which.stdout()}\n${which.stderr()}`,
-    );
-  }
-}
-
-async function storedOn(destination: PitrDestination, name: string): Promise<boolean> {
-  return (await env.walNames(destination, 'app')).includes(name);
-}
-
 /** The one file of WAL file `name` in a destination's WAL folder (its extension depends on the compression). */
 async function storedFile(destination: PitrDestination, name: string): Promise<string> {
   const folder = env.walFolder(destination, 'app');
   const files = (await readdir(folder)).filter((file) => file.startsWith(`${name}.`));
   expect(files, `${name} in ${folder}`).toHaveLength(1);
   return join(folder, files[0] as string);
-}
-
-/** Waits until `name` is on every destination and the ack slot has moved past it (the catalog has it). */
-async function waitStoredEverywhere(name: string): Promise<void> {
-  let status = '';
-  await until(
-    () => `${name} on ${PITR_DESTINATIONS.join(', ')} and acknowledged; now ${status}`,
-    async () => {
-      assertArchiverRuns();
-      const on = [];
-      for (const destination of PITR_DESTINATIONS)
-        if (await storedOn(destination, name)) on.push(destination);
-      const retained = await slotRestartSegment(env.pg, ACK_SLOT);
-      status = `on [${on.join(', ')}], the ack slot retains from ${retained}`;
-      return on.length === PITR_DESTINATIONS.length && retained !== undefined && retained > name;
-    },
-  );
 }
 
 interface WalVerifyJson {
@@ -119,30 +98,11 @@ async function verifyWal() {
   return { ...result, wal };
 }
 
-/** Restores with `args` into a fresh folder, starts it with pg_ctl and waits for the promotion. */
-async function restoreAndStart(folder: string, args: readonly string[]): Promise<DataDirServer> {
-  const dir = join(env.ws.dir, folder);
-  const result = await env.cli(['restore', '--job', 'app', ...args, '--to', dir]);
-  expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
-  expect(result.stdout).toContain('pg_ctl');
-  const server = await startPostgresOnDataDir(dir);
-  restored.push(server);
-  await server.waitForPromotion(180_000);
-  return server;
-}
-
 // Each step polls for up to 2 minutes (until()); the tests' own limit is above that so the poll's message shows.
 describe('PostgreSQL point-in-time recovery through the CLI', { timeout: 400_000 }, () => {
   it('starts the archiver, which creates its two slots and streams from the server', async () => {
     archiver = env.archiver('app');
-    await until('the ack slot and an active receive slot', async () => {
-      assertArchiverRuns();
-      const slots = await env.pg.sql(
-        'postgres',
-        `SELECT slot_name || ':' || active FROM pg_replication_slots WHERE slot_name IN ('${ACK_SLOT}', '${RECV_SLOT}') ORDER BY 1`,
-      );
-      return slots === `${ACK_SLOT}:false\n${RECV_SLOT}:true`;
-    });
+    await waitArchiverStreaming(env, archiver);
   });
 
   it('takes a base backup to the three destinations, every copy verified', async () => {
@@ -161,7 +121,7 @@ describe('PostgreSQL point-in-time recovery through the CLI', { timeout: 400_000
     await writeBatch(env.pg, 'B', ROWS.B);
     await writeBatch(env.pg, 'C', ROWS.C);
     const segment = await switchWal(env.pg);
-    await waitStoredEverywhere(segment);
+    await waitStoredEverywhere(env, archiver, segment);
     expect(archiver.stdout()).toContain(segment);
   });
 
@@ -172,17 +132,17 @@ describe('PostgreSQL point-in-time recovery through the CLI', { timeout: 400_000
     await writeBatch(env.pg, 'E', ROWS.E);
     const second = await switchWal(env.pg);
     await until(`${second} on local and cloud while nas is down`, async () => {
-      assertArchiverRuns();
-      return (await storedOn('local', second)) && (await storedOn('cloud', second));
+      assertArchiverRuns(archiver);
+      return (await storedOn(env, 'local', second)) && (await storedOn(env, 'cloud', second));
     });
-    expect([await storedOn('nas', first), await storedOn('nas', second)]).toEqual([false, false]);
+    expect([await storedOn(env, 'nas', first), await storedOn(env, 'nas', second)]).toEqual([false, false]);
     // The policy wants 3 copies: the server must still retain the first file nas lacks.
     const retained = (await slotRestartSegment(env.pg, ACK_SLOT)) ?? 'none';
     expect(retained <= first, `ack slot retains from ${retained}, past ${first} that nas lacks`).toBe(true);
 
     await env.sshd.restart();
-    await waitStoredEverywhere(second);
-    expect(await storedOn('nas', first)).toBe(true);
+    await waitStoredEverywhere(env, archiver, second);
+    expect(await storedOn(env, 'nas', first)).toBe(true);
     // Every WAL file has a verified copy on each destination, re-read and hashed, and the chain has no gap.
     const verified = await verifyWal();
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
@@ -197,39 +157,26 @@ describe('PostgreSQL point-in-time recovery through the CLI', { timeout: 400_000
   });
 
   it('restores to a time between two writes: pg_ctl start gives exactly the rows written before it', async () => {
-    const server = await restoreAndStart('restored-after-a', ['--time', targets.afterA as string]);
+    const server = await restoreAndStart(env, restored, 'restored-after-a', [
+      '--time',
+      targets.afterA as string,
+    ]);
     expect(await batchCounts(server.sql)).toEqual({ A: ROWS.A });
     expect(await server.readLog()).toMatch(/recovery stopping before commit of transaction/);
     await server.stop();
   });
 
   it('restores without tricopy as docs/pitr.md shows: zstd and tar, the WAL files copied, a zstd restore_command', async () => {
-    const nas = join(env.sshd.rootDir, 'tricopy/app');
-    const base = (await readdir(nas, { recursive: true })).filter((f) => f.endsWith('app.tar.zst'));
-    expect(base).toHaveLength(1);
-    // What the user copies off the destination (here as root, who can read the SFTP root), then hands to postgres.
-    const wal = await env.ws.mkdir('wal-copy');
-    await execa('sh', ['-c', `cp ${join(nas, 'wal')}/* '${wal}/' && chown -R --reference='${wal}' '${wal}'`]);
-    await execa('sh', [
-      '-c',
-      `cp '${join(nas, base[0] as string)}' '${env.ws.dir}/app.tar.zst' && chown --reference='${wal}' '${env.ws.dir}/app.tar.zst'`,
-    ]);
+    const wal = await copyOffNas(env, 'app.tar.zst');
     const dir = join(env.ws.dir, 'by-hand');
     await runShellAs(
       env.user,
       env.ws,
       `mkdir -m 700 by-hand
 zstd -d < app.tar.zst | tar -x -C by-hand
-cat >> by-hand/postgresql.auto.conf <<'EOF'
-restore_command = 'zstd -d -q -c ${wal}/%f.zst > "%p"'
-recovery_target_time = '${targets.afterA}'
-recovery_target_action = 'promote'
-EOF
-touch by-hand/recovery.signal`,
+${recoverToTime('by-hand', wal, targets.afterA as string)}`,
     );
-    const server = await startPostgresOnDataDir(dir);
-    restored.push(server);
-    await server.waitForPromotion(180_000);
+    const server = await startRestored(restored, dir);
     expect(await batchCounts(server.sql)).toEqual({ A: ROWS.A });
     await server.stop();
   });
@@ -254,7 +201,7 @@ touch by-hand/recovery.signal`,
     // pg_receivewal has received batch F (the write position it reports; it flushes only whole segments), and the
     // segment is still open.
     await until('the receiver to have written batch F', async () => {
-      assertArchiverRuns();
+      assertArchiverRuns(archiver);
       const out = await env.pg.sql(
         'postgres',
         `SELECT r.write_lsn >= '${lsn}' FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid
@@ -269,9 +216,9 @@ touch by-hand/recovery.signal`,
     await writeBatch(env.pg, 'G', ROWS.G);
     archiver = env.archiver('app');
     const segment = await switchWal(env.pg);
-    await waitStoredEverywhere(segment);
+    await waitStoredEverywhere(env, archiver, segment);
 
-    const server = await restoreAndStart('restored-latest', ['--latest']);
+    const server = await restoreAndStart(env, restored, 'restored-latest', ['--latest']);
     expect(await batchCounts(server.sql)).toEqual(ROWS);
     // The restore_command met the corrupted local copy and took another: the server log has its line.
     expect(await server.readLog()).toMatch(new RegExp(`${corrupted}.*local|local.*${corrupted}`));
